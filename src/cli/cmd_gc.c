@@ -1,0 +1,41 @@
+/* keep gc: clean up after containers whose keep process was killed. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "commands.h"
+#include "state.h"
+#include "util.h"
+
+int cmd_gc(int argc, char **argv)
+{
+  if (argc > 1) {
+    if (strcmp(argv[1], "--help") == 0) {
+      printf("Usage: keep gc\n\nRemove cgroups and state left by containers whose keep process "
+             "died (killed with SIGKILL, a crash, a reboot of /run).\n");
+      return 0;
+    }
+    fprintf(stderr, "keep gc: unexpected argument `%s`\n", argv[1]);
+    return EXIT_KEEP_FAILED;
+  }
+  cleanup_error keep_error *err = NULL;
+  cleanup_free char *base = NULL;
+  bool rootless = geteuid() != 0;
+  int cg = keep_cgroup_gc(rootless, &err);
+  if (cg < 0) {
+    keep_error_print(err);
+    return EXIT_KEEP_FAILED;
+  }
+  if (keep_state_base(&base, &err) < 0) {
+    keep_error_print(err);
+    return EXIT_KEEP_FAILED;
+  }
+  int st = keep_state_gc(base, &err);
+  if (st < 0) {
+    keep_error_print(err);
+    return EXIT_KEEP_FAILED;
+  }
+  printf("removed %d cgroup(s) and %d state dir(s)\n", cg, st);
+  return 0;
+}

@@ -1,0 +1,356 @@
+/* keep run [OPTIONS] ROOTFS [--] CMD [ARG...] */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cgroup.h"
+#include "commands.h"
+#include "config.h"
+#include "container.h"
+#include "keep_build_config.h"
+#include "landlock.h"
+#include "process_setup.h"
+#include "state.h"
+#include "util.h"
+
+static void run_usage(FILE *out)
+{
+  fprintf(out,
+          "Usage: keep run [OPTIONS] ROOTFS [--] COMMAND [ARG...]\n"
+          "\n"
+          "Run COMMAND in a container whose root is the directory ROOTFS (never modified).\n"
+          "Every defence is on by default; each option below that weakens one says so.\n"
+          "\n"
+          "Process:\n"
+          "  -e, --env KEY[=VALUE]     set a variable (KEY alone: take the caller's value)\n"
+          "      --env-file FILE       read KEY=VALUE lines\n"
+          "  -u, --user UID[:GID]      run as this user (also name[:group] from ROOTFS/etc/passwd)\n"
+          "  -w, --workdir DIR         working directory inside the container (default /)\n"
+          "  -i, --interactive         keep stdin open (otherwise stdin is /dev/null)\n"
+          "  -t, --tty                 allocate a terminal from the container's own devpts\n"
+          "      --hostname NAME       hostname (default: the first 12 characters of the id)\n"
+          "Filesystem:\n"
+          "  -v, --volume SRC:DST[:ro|:rw]  bind SRC at DST, read-only unless :rw\n"
+          "      --tmpfs DST           a fresh tmpfs at DST (nosuid, nodev)\n"
+          "      --read-write          WEAKER: the root filesystem is writable\n"
+          "Limits (defaults: memory 1/4 of RAM, half the CPUs, 2048 pids):\n"
+          "  -m, --memory SIZE         memory limit, e.g. 512m, 2g (swap limited likewise)\n"
+          "      --cpus N              CPU limit, e.g. 0.5, 2\n"
+          "      --pids-limit N        maximum number of processes\n"
+          "      --cgroups=off         WEAKER: no cgroup, so no limits (needed rootless on cgroup v1)\n"
+          "Privileges:\n"
+          "      --cap-add CAP         WEAKER: keep a capability (e.g. NET_BIND_SERVICE)\n"
+          "      --cap-drop CAP        drop a capability added before (all are dropped by default)\n"
+          "      --security-opt seccomp=FILE        a Docker-format seccomp profile instead of keep's\n"
+          "      --security-opt seccomp=unconfined  WEAKER: no system-call filter\n"
+          "      --security-opt landlock=off        WEAKER: no Landlock layer\n"
+          "Network:\n"
+          "      --network none|host   none (default: loopback only) or WEAKER: the host's network\n"
+          "\n"
+          "Exit status: the command's; 125 when keep failed, 126 when COMMAND cannot be\n"
+          "executed, 127 when it is not found, 128+N when it was killed by signal N.\n"
+          "\n"
+          "Examples:\n"
+          "  keep run ./rootfs /bin/echo hello\n"
+          "  keep run -it --memory 256m --pids-limit 100 ./rootfs /bin/sh\n"
+          "  keep run -v /srv/data:/data ./rootfs /bin/ls /data\n");
+}
+
+enum {
+  OPT_ENV_FILE = 256, OPT_HOSTNAME, OPT_TMPFS, OPT_READ_WRITE, OPT_CPUS, OPT_PIDS, OPT_CGROUPS,
+  OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECURITY_OPT, OPT_NETWORK, OPT_RM, OPT_HELP,
+};
+
+static const struct option run_options[] = {
+  {"env", required_argument, NULL, 'e'},
+  {"env-file", required_argument, NULL, OPT_ENV_FILE},
+  {"user", required_argument, NULL, 'u'},
+  {"workdir", required_argument, NULL, 'w'},
+  {"interactive", no_argument, NULL, 'i'},
+  {"tty", no_argument, NULL, 't'},
+  {"hostname", required_argument, NULL, OPT_HOSTNAME},
+  {"volume", required_argument, NULL, 'v'},
+  {"tmpfs", required_argument, NULL, OPT_TMPFS},
+  {"read-write", no_argument, NULL, OPT_READ_WRITE},
+  {"memory", required_argument, NULL, 'm'},
+  {"cpus", required_argument, NULL, OPT_CPUS},
+  {"pids-limit", required_argument, NULL, OPT_PIDS},
+  {"cgroups", required_argument, NULL, OPT_CGROUPS},
+  {"cap-add", required_argument, NULL, OPT_CAP_ADD},
+  {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
+  {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
+  {"network", required_argument, NULL, OPT_NETWORK},
+  {"net", required_argument, NULL, OPT_NETWORK},
+  {"rm", no_argument, NULL, OPT_RM},
+  {"help", no_argument, NULL, OPT_HELP},
+  {NULL, 0, NULL, 0},
+};
+
+static int bad(keep_error **err, const char *fmt, const char *a, const char *b)
+{
+  return keep_fail(err, 0, fmt, a, b);
+}
+
+static int add_volume(struct keep_config *c, const char *spec, keep_error **err)
+{
+  cleanup_free char *copy = xstrdup(spec);
+  char *src = copy, *dst = strchr(copy, ':'), *mode = NULL;
+  if (dst == NULL)
+    return bad(err, "invalid --volume `%s`: expected SRC:DST[:ro|:rw]%s", spec, "");
+  *dst++ = '\0';
+  mode = strchr(dst, ':');
+  if (mode)
+    *mode++ = '\0';
+  if (src[0] != '/' || dst[0] != '/')
+    return bad(err, "invalid --volume `%s`: SRC and DST must be absolute paths%s", spec, "");
+  bool writable = false;
+  if (mode && strcmp(mode, "rw") == 0)
+    writable = true;
+  else if (mode && strcmp(mode, "ro") != 0)
+    return bad(err, "invalid --volume `%s`: unknown mode `%s` (ro or rw)", spec, mode);
+  c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
+  c->mounts[c->n_mounts++] = (struct keep_mount_req){
+    .kind = KEEP_MOUNT_BIND, .src = xstrdup(src), .dst = xstrdup(dst), .writable = writable};
+  return 0;
+}
+
+static int add_tmpfs(struct keep_config *c, const char *dst, keep_error **err)
+{
+  if (dst[0] != '/')
+    return bad(err, "invalid --tmpfs `%s`: DST must be an absolute path%s", dst, "");
+  c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
+  c->mounts[c->n_mounts++] = (struct keep_mount_req){
+    .kind = KEEP_MOUNT_TMPFS, .dst = xstrdup(dst), .writable = true};
+  return 0;
+}
+
+static int security_opt(struct keep_config *c, const char *opt, keep_error **err)
+{
+  if (str_has_prefix(opt, "seccomp=") || str_has_prefix(opt, "seccomp:")) {
+    const char *v = opt + 8;
+    if (strcmp(v, "unconfined") == 0) {
+      c->seccomp = KEEP_SECCOMP_UNCONFINED;
+    } else if (*v) {
+      c->seccomp = KEEP_SECCOMP_FILE;
+      free(c->seccomp_file);
+      c->seccomp_file = xstrdup(v);
+    } else {
+      return bad(err, "invalid --security-opt `%s`: seccomp=FILE or seccomp=unconfined%s", opt, "");
+    }
+    return 0;
+  }
+  if (strcmp(opt, "landlock=off") == 0 || strcmp(opt, "landlock=false") == 0) {
+    c->landlock = false;
+    return 0;
+  }
+  if (strcmp(opt, "landlock=on") == 0 || strcmp(opt, "landlock=true") == 0) {
+    c->landlock = true;
+    return 0;
+  }
+  if (strcmp(opt, "no-new-privileges") == 0 || strcmp(opt, "no-new-privileges=true") == 0 ||
+      strcmp(opt, "no-new-privileges:true") == 0)
+    return 0;
+  if (str_has_prefix(opt, "no-new-privileges"))
+    return bad(err, "--security-opt `%s`: keep always sets no_new_privs; it cannot be switched off%s", opt, "");
+  return bad(err, "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off)%s", opt, "");
+}
+
+static int parse_cpus(const char *s, struct keep_limits *l, keep_error **err)
+{
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  if (errno || end == s || *end || !isfinite(v) || v <= 0)
+    return bad(err, "invalid --cpus `%s`: expected a number above 0, e.g. 0.5 or 2%s", s, "");
+  if (v > (double) ncpu) {
+    cleanup_free char *n = xasprintf("%ld", ncpu);
+    return bad(err, "invalid --cpus `%s`: this host has only %s CPUs", s, n);
+  }
+  l->cpu_period_us = 100000;
+  l->cpu_quota_us = (int64_t) llround(v * 100000.0);
+  if (l->cpu_quota_us < 1000)
+    return bad(err, "invalid --cpus `%s`: at least 0.01%s", s, "");
+  return 0;
+}
+
+static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *help, keep_error **err)
+{
+  int opt;
+  optind = 1;
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, "+e:u:w:itv:m:", run_options, NULL)) != -1) {
+    int64_t n = 0;
+    switch (opt) {
+    case 'e':
+      if (keep_env_add_arg(optarg, &c->proc.env, err) < 0)
+        return -1;
+      break;
+    case OPT_ENV_FILE:
+      if (keep_env_file_parse(optarg, &c->proc.env, err) < 0)
+        return -1;
+      break;
+    case 'u':
+      free(c->proc.user);
+      c->proc.user = xstrdup(optarg);
+      break;
+    case 'w':
+      if (optarg[0] != '/')
+        return bad(err, "invalid --workdir `%s`: must be an absolute path%s", optarg, "");
+      free(c->proc.cwd);
+      c->proc.cwd = xstrdup(optarg);
+      break;
+    case 'i':
+      c->proc.interactive = true;
+      break;
+    case 't':
+      c->proc.tty = true;
+      break;
+    case OPT_HOSTNAME:
+      if (!*optarg || strlen(optarg) > 64)
+        return bad(err, "invalid --hostname `%s`: 1 to 64 characters%s", optarg, "");
+      free(c->hostname);
+      c->hostname = xstrdup(optarg);
+      break;
+    case 'v':
+      if (add_volume(c, optarg, err) < 0)
+        return -1;
+      break;
+    case OPT_TMPFS:
+      if (add_tmpfs(c, optarg, err) < 0)
+        return -1;
+      break;
+    case OPT_READ_WRITE:
+      c->read_write = true;
+      break;
+    case 'm':
+      if (parse_size(optarg, &n) < 0 || n < (6 << 20))
+        return bad(err, "invalid --memory `%s`: expected a size of at least 6m, e.g. 512m or 2g%s", optarg, "");
+      c->limits.memory_bytes = n;
+      break;
+    case OPT_CPUS:
+      if (parse_cpus(optarg, &c->limits, err) < 0)
+        return -1;
+      break;
+    case OPT_PIDS:
+      if (parse_int64(optarg, &n) < 0 || n <= 0)
+        return bad(err, "invalid --pids-limit `%s`: expected a number above 0%s", optarg, "");
+      c->limits.pids = n;
+      break;
+    case OPT_CGROUPS:
+      if (strcmp(optarg, "off") == 0 || strcmp(optarg, "disabled") == 0)
+        c->cgroups = false;
+      else if (strcmp(optarg, "on") == 0 || strcmp(optarg, "enabled") == 0)
+        c->cgroups = true;
+      else
+        return bad(err, "invalid --cgroups `%s`: on or off%s", optarg, "");
+      break;
+    case OPT_CAP_ADD:
+      if (keep_caps_parse_list(optarg, &c->cap_add, err) < 0)
+        return -1;
+      break;
+    case OPT_CAP_DROP: {
+      uint64_t drop = 0;
+      if (keep_caps_parse_list(optarg, &drop, err) < 0)
+        return -1;
+      c->cap_add &= ~drop;
+      break;
+    }
+    case OPT_SECURITY_OPT:
+      if (security_opt(c, optarg, err) < 0)
+        return -1;
+      break;
+    case OPT_NETWORK:
+      if (strcmp(optarg, "none") == 0)
+        c->network = KEEP_NET_NONE;
+      else if (strcmp(optarg, "host") == 0)
+        c->network = KEEP_NET_HOST;
+      else
+        return bad(err, "invalid --network `%s`: none or host%s", optarg, "");
+      break;
+    case OPT_RM:
+      break;   /* always: nothing of a container outlives it */
+    case OPT_HELP:
+      *help = true;
+      return 0;
+    case '?':
+    default:
+      if (optopt)
+        return keep_fail(err, 0, "unknown option `-%c` (see `keep run --help`)", optopt);
+      return keep_fail(err, 0, "unknown or incomplete option `%s` (see `keep run --help`)",
+                       argv[optind - 1]);
+    }
+  }
+  if (optind >= argc)
+    return keep_fail(err, 0, "no root filesystem given (see `keep run --help`)");
+  c->rootfs = xstrdup(argv[optind++]);
+  if (optind < argc && strcmp(argv[optind], "--") == 0)
+    optind++;
+  if (optind >= argc)
+    return keep_fail(err, 0, "no command given: keep run ROOTFS COMMAND [ARG...]");
+  c->proc.argv = strv_dup(argv + optind);
+  return 0;
+}
+
+static int fill_defaults(struct keep_config *c, keep_error **err)
+{
+  char id[65];
+  if (random_hex(id, 64, err) < 0)
+    return -1;
+  c->id = xstrdup(id);
+  if (c->hostname == NULL)
+    c->hostname = xasprintf("%.12s", id);
+  c->rootless = geteuid() != 0;
+  if (keep_state_base(&c->state_dir, err) < 0)
+    return -1;
+  if (!c->rootless) {
+    c->cache_dir = xasprintf("%s/cache", KEEP_DATA_DIR);
+  } else {
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg == '/')
+      c->cache_dir = xasprintf("%s/keep/cache", xdg);
+    else if (home && *home == '/')
+      c->cache_dir = xasprintf("%s/.local/share/keep/cache", home);
+  }
+  if (c->landlock && keep_landlock_abi() <= 0) {
+    /* Not silent: the operator learns the layer is missing, and how to
+     * accept that explicitly. */
+    fprintf(stderr, "%s: warning: this kernel has no Landlock: running without an LSM layer "
+                    "(pass --security-opt landlock=off to accept this)\n", keep_progname);
+    c->landlock = false;
+  }
+  return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+  keep_progname = "keep run";
+  struct keep_config cfg = {.landlock = true, .cgroups = true, .network = KEEP_NET_NONE};
+  keep_limits_default(&cfg.limits);
+  cleanup_error keep_error *err = NULL;
+  bool help = false;
+  int code = EXIT_KEEP_FAILED;
+  if (parse_run_args(argc, argv, &cfg, &help, &err) < 0)
+    goto out;
+  if (help) {
+    run_usage(stdout);
+    code = 0;
+    goto out;
+  }
+  keep_progname = "keep";
+  if (fill_defaults(&cfg, &err) < 0)
+    goto out;
+  if (keep_container_run(&cfg, &code, &err) < 0)
+    code = EXIT_KEEP_FAILED;
+out:
+  if (err)
+    keep_error_print(err);
+  keep_config_free(&cfg);
+  return code;
+}

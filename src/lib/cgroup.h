@@ -1,0 +1,50 @@
+/* Resource limits through cgroups: a v2 driver and a v1 driver behind one
+ * interface.  Hybrid hosts (v1 controllers plus a cgroup2 mount that owns
+ * none of memory/cpu/pids) use the v1 driver. */
+#ifndef KEEP_CGROUP_H
+#define KEEP_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "error.h"
+
+enum keep_cgroup_version { KEEP_CGROUP_NONE = 0, KEEP_CGROUP_V1 = 1, KEEP_CGROUP_V2 = 2 };
+
+struct keep_cgroup;
+
+/* Defaults from the host's size: see cgroup_defaults.c for the numbers. */
+void keep_limits_default(struct keep_limits *l);
+/* Pure: same, from given host figures (unit-tested). */
+void keep_limits_default_for(struct keep_limits *l, int64_t host_mem_bytes, int host_cpus);
+
+/* Which driver this host needs for memory, cpu and pids. */
+int keep_cgroup_detect(enum keep_cgroup_version *out, keep_error **err);
+
+/* Create the container's cgroup named `id` and apply every limit; a limit
+ * that cannot be applied is an error and nothing is left behind.
+ * rootless: use the caller's delegated subtree (v2) or fail with a hint to
+ * pass --cgroups=off. */
+int keep_cgroup_create(const char *id, const struct keep_limits *l, bool rootless,
+                       struct keep_cgroup **out, keep_error **err);
+
+/* Move pid into the cgroup (every hierarchy for v1). */
+int keep_cgroup_enter(struct keep_cgroup *cg, pid_t pid, keep_error **err);
+
+enum keep_cgroup_version keep_cgroup_version_of(const struct keep_cgroup *cg);
+/* v1: the host directories of the container's cgroup, one per controller,
+ * and the controller names (for read-only bind mounts at /sys/fs/cgroup/NAME).
+ * v2: a single directory with name "". Returns the count. */
+size_t keep_cgroup_dirs(const struct keep_cgroup *cg, const char *const **names,
+                        const char *const **dirs);
+
+/* Kill anything left, remove the directories (retrying while the kernel
+ * still has them busy), free cg.  Safe on NULL. */
+int keep_cgroup_destroy(struct keep_cgroup *cg, keep_error **err);
+
+/* Remove keep cgroups whose container is gone (no process left), as after
+ * keep was killed.  Returns the number removed. */
+int keep_cgroup_gc(bool rootless, keep_error **err);
+
+#endif

@@ -1,0 +1,24 @@
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "util.h"
+
+void keep_config_free(struct keep_config *c)
+{
+  strv_free(c->proc.argv);
+  strv_free(c->proc.env);
+  free(c->proc.cwd);
+  free(c->proc.user);
+  free(c->rootfs);
+  free(c->id);
+  free(c->hostname);
+  free(c->seccomp_file);
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    free(c->mounts[i].src);
+    free(c->mounts[i].dst);
+  }
+  free(c->mounts);
+  free(c->state_dir);
+  free(c->cache_dir);
+}

@@ -1,0 +1,65 @@
+/* What a container is made of: a prepared root plus process defaults, and
+ * the set of defences with their opt-outs.  `keep run ROOTFS` fills it from
+ * flags; an image will fill the process defaults from its config first. */
+#ifndef KEEP_CONFIG_H
+#define KEEP_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum keep_mount_kind { KEEP_MOUNT_BIND, KEEP_MOUNT_TMPFS };
+
+struct keep_mount_req {
+  enum keep_mount_kind kind;
+  char *src;      /* host path (bind) or NULL (tmpfs) */
+  char *dst;      /* absolute path inside the container */
+  bool writable;  /* volumes are read-only unless asked (:rw) */
+};
+
+enum keep_seccomp_mode { KEEP_SECCOMP_DEFAULT, KEEP_SECCOMP_FILE, KEEP_SECCOMP_UNCONFINED };
+enum keep_network_mode { KEEP_NET_NONE, KEEP_NET_HOST };
+
+struct keep_process {
+  char **argv;          /* the command; entrypoint already prepended */
+  char **env;           /* KEY=VALUE entries asked for (-e, --env-file, image) */
+  char *cwd;            /* inside the container; NULL = "/" */
+  char *user;           /* "UID[:GID]" or "name[:group]" as given; NULL = image/default */
+  bool tty;             /* -t */
+  bool interactive;     /* -i: keep stdin open */
+};
+
+struct keep_limits {
+  int64_t memory_bytes;   /* <= 0: no limit (only with explicit opt-out) */
+  int64_t cpu_quota_us;   /* per cpu_period_us; <= 0: no limit */
+  int64_t cpu_period_us;
+  int64_t pids;           /* <= 0: no limit */
+};
+
+struct keep_config {
+  char *rootfs;                 /* host directory, never modified */
+  struct keep_process proc;
+  char *id;                     /* container id (random hex) */
+  char *hostname;               /* default: first 12 chars of id */
+
+  uint64_t cap_add;             /* capability bits kept (default none) */
+  enum keep_seccomp_mode seccomp;
+  char *seccomp_file;
+  bool landlock;                /* default on where the kernel has it */
+  bool read_write;              /* --read-write: root not read-only */
+  enum keep_network_mode network;
+  bool cgroups;                 /* --cgroups=off clears it */
+  struct keep_limits limits;
+
+  struct keep_mount_req *mounts;
+  size_t n_mounts;
+
+  /* Filled by keep itself, not by flags. */
+  bool rootless;                /* caller is not root */
+  char *state_dir;              /* /run/keep or $XDG_RUNTIME_DIR/keep */
+  char *cache_dir;              /* /var/lib/keep/cache or $XDG_DATA_HOME/keep/cache */
+};
+
+void keep_config_free(struct keep_config *c);
+
+#endif

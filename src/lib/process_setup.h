@@ -1,0 +1,39 @@
+/* Per-process limits and environment of the container's workload. */
+#ifndef KEEP_PROCESS_SETUP_H
+#define KEEP_PROCESS_SETUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "error.h"
+
+/* Default rlimits: core 0, nofile 1024 soft / min(hard, 65536) hard.
+ * Only lowers limits (root in this sandbox cannot raise a hard limit). */
+int keep_rlimits_apply(keep_error **err);
+
+/* Parse a docker-style --env-file: KEY=VALUE lines, '#' comments, a bare KEY
+ * takes the caller's value (skipped when unset).  Appends to *env. */
+int keep_env_file_parse(const char *path, char ***env, keep_error **err);
+/* -e KEY=VALUE or -e KEY (caller's value; skipped when unset). */
+int keep_env_add_arg(const char *arg, char ***env, keep_error **err);
+
+/* Build the workload's environment from nothing: PATH, HOME, HOSTNAME,
+ * TERM (with tty), then `asked` (later entries win). */
+char **keep_env_build(char *const *asked, const char *home, const char *hostname, bool tty);
+
+struct keep_user {
+  uid_t uid;
+  gid_t gid;
+  char *home;     /* from the container's /etc/passwd, or "/" */
+};
+/* Resolve "UID[:GID]" / "name[:group]" against the container's /etc/passwd
+ * and /etc/group read through rootfd (never NSS: host code must not load the
+ * container's libraries).  spec NULL = root. */
+int keep_user_resolve(int rootfd, const char *spec, struct keep_user *out, keep_error **err);
+/* Pure parsers, exposed for unit tests. */
+int keep_passwd_find(const char *passwd, const char *name, uid_t uid_or_neg, uid_t *uid,
+                     gid_t *gid, char **home);
+int keep_group_find(const char *group, const char *name, gid_t *gid);
+
+#endif

@@ -1,0 +1,333 @@
+/* Assembling the container's filesystem.
+ *
+ * Every step works on file descriptors: mount points are opened with
+ * openat2(RESOLVE_IN_ROOT) below the new root and mounts are attached with
+ * move_mount() onto those fds, so a symlink planted in the image (or swapped
+ * in by a racing process) cannot redirect a mount onto the host
+ * (CVE-2021-30465, CVE-2018-15664, CVE-2024-45310).  keep's own mount points
+ * (/proc, /sys, /dev, /tmp, /run) must not be symlinks at all. */
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "syscalls.h"
+#include "util.h"
+
+#define ATTR_SAFE (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+
+/* Docker's lists, and a little more: kernel state a container has no business
+ * reading (kcore, keys, timer and scheduler internals) is hidden, and the
+ * knobs under /proc/sys and friends are read-only. */
+static const char *const proc_masked[] = {
+  "asound", "acpi", "interrupts", "kcore", "keys", "latency_stats", "timer_list",
+  "timer_stats", "sched_debug", "scsi",
+};
+static const char *const proc_readonly[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
+static const char *const sys_masked[] = {"firmware", "devices/virtual/powercap", "kernel/security",
+                                         "kernel/debug"};
+
+/* Hide what `path` (below dirfd) names: an empty read-only tmpfs over a
+ * directory, the host's /dev/null over a file.  Missing entries are fine. */
+static int mask_path(int dirfd, const char *base, const char *path, keep_error **err)
+{
+  cleanup_free char *where = xasprintf("%s/%s", base, path);
+  long fd = sys_openat2(dirfd, path, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0,
+                        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return 0;
+    return keep_fail_errno(err, "open `%s` to mask it", where);
+  }
+  cleanup_close int target = (int) fd;
+  struct stat st;
+  if (fstat(target, &st) < 0)
+    return keep_fail_errno(err, "stat `%s`", where);
+  cleanup_close int src = -1;
+  if (S_ISDIR(st.st_mode))
+    src = fs_new_mount("tmpfs", "size=0,mode=0555", ATTR_SAFE | MOUNT_ATTR_RDONLY, err);
+  else if ((src = bind_clone(AT_FDCWD, "/dev/null", 0, err)) >= 0 &&
+           mount_set_attrs(src, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0,
+                           where, err) < 0)
+    return -1;
+  if (src < 0)
+    return keep_error_wrap(err, "mask `%s`", where);
+  return mount_attach(src, target, "a mask", where, err);
+}
+
+/* Re-attach dirfd/path onto itself read-only. */
+static int make_readonly(int dirfd, const char *base, const char *path, keep_error **err)
+{
+  cleanup_free char *where = xasprintf("%s/%s", base, path);
+  long fd = sys_openat2(dirfd, path, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0,
+                        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return 0;
+    return keep_fail_errno(err, "open `%s` to make it read-only", where);
+  }
+  cleanup_close int target = (int) fd;
+  cleanup_close int clone = bind_clone(target, "", 1, err);
+  if (clone < 0)
+    return -1;
+  if (mount_set_attrs(clone, MOUNT_ATTR_RDONLY | ATTR_SAFE, 0, 1, where, err) < 0)
+    return -1;
+  return mount_attach(clone, target, "a read-only view", where, err);
+}
+
+static int check_magic(int fd, unsigned long magic, const char *what, keep_error **err)
+{
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0)
+    return keep_fail_errno(err, "fstatfs `%s`", what);
+  /* A write or mask meant for procfs/sysfs must never land elsewhere
+   * (CVE-2019-16884, CVE-2025-52881). */
+  if ((unsigned long) sfs.f_type != magic)
+    return keep_fail(err, EXDEV, "`%s` is not the filesystem keep mounted there", what);
+  return 0;
+}
+
+static int setup_proc(int newroot, keep_error **err)
+{
+  cleanup_close int target = open_in_root_nofollow(newroot, "/proc", O_DIRECTORY, err);
+  if (target < 0)
+    return -1;
+  cleanup_close int proc = fs_new_mount("proc", NULL, ATTR_SAFE, err);
+  if (proc < 0)
+    return -1;
+  if (mount_attach(proc, target, "proc", "/proc", err) < 0)
+    return -1;
+  if (check_magic(proc, PROC_SUPER_MAGIC, "/proc", err) < 0)
+    return -1;
+  for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++)
+    if (mask_path(proc, "/proc", proc_masked[i], err) < 0)
+      return -1;
+  for (size_t i = 0; i < ARRAY_SIZE(proc_readonly); i++)
+    if (make_readonly(proc, "/proc", proc_readonly[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+static int setup_cgroup_view(int sysfd, const struct keep_rootfs_plan *p, keep_error **err)
+{
+  cleanup_close int target = open_in_root_nofollow(sysfd, "fs/cgroup", O_DIRECTORY, err);
+  if (target < 0) {
+    /* A sysfs without fs/cgroup (CONFIG_CGROUPS off) has nothing to show. */
+    if (*err && (*err)->errnum == ENOENT) {
+      keep_error_free(err);
+      return 0;
+    }
+    return -1;
+  }
+  if (p->cgroup2) {
+    /* In its own cgroup namespace the container sees its cgroup as the root. */
+    cleanup_close int cg = fs_new_mount("cgroup2", NULL, ATTR_SAFE | MOUNT_ATTR_RDONLY, err);
+    if (cg < 0)
+      return -1;
+    return mount_attach(cg, target, "cgroup2", "/sys/fs/cgroup", err);
+  }
+  cleanup_close int tmp = fs_new_mount("tmpfs", "mode=0755,size=64k", ATTR_SAFE, err);
+  if (tmp < 0)
+    return -1;
+  if (mount_attach(tmp, target, "tmpfs", "/sys/fs/cgroup", err) < 0)
+    return -1;
+  for (size_t i = 0; i < p->n_cgroup_dirs; i++) {
+    const char *name = p->cgroup_names[i];
+    if (mkdirat(tmp, name, 0755) < 0)
+      return keep_fail_errno(err, "mkdir `/sys/fs/cgroup/%s`", name);
+    cleanup_close int dir = openat(tmp, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir < 0)
+      return keep_fail_errno(err, "open `/sys/fs/cgroup/%s`", name);
+    /* The cgroup path is keep's own (not the image's), so a host path is fine. */
+    cleanup_close int src = bind_clone(AT_FDCWD, p->cgroup_dirs[i], 0, err);
+    if (src < 0)
+      return -1;
+    if (mount_set_attrs(src, MOUNT_ATTR_RDONLY | ATTR_SAFE, 0, 0, p->cgroup_dirs[i], err) < 0)
+      return -1;
+    if (mount_attach(src, dir, "the container's cgroup", name, err) < 0)
+      return -1;
+  }
+  return mount_set_attrs(tmp, MOUNT_ATTR_RDONLY, 0, 0, "/sys/fs/cgroup", err);
+}
+
+static int setup_sys(int newroot, const struct keep_rootfs_plan *p, keep_error **err)
+{
+  cleanup_close int target = open_in_root_nofollow(newroot, "/sys", O_DIRECTORY, err);
+  if (target < 0)
+    return -1;
+  cleanup_close int sys = -1;
+  if (p->cfg->network == KEEP_NET_HOST) {
+    /* sysfs can only be mounted fresh from a network namespace we own; with
+     * the host's network, show the host's /sys read-only instead. */
+    sys = bind_clone(AT_FDCWD, "/sys", 1, err);
+    if (sys < 0 || mount_set_attrs(sys, MOUNT_ATTR_RDONLY | ATTR_SAFE, 0, 1, "/sys", err) < 0)
+      return -1;
+  } else {
+    sys = fs_new_mount("sysfs", NULL, ATTR_SAFE | MOUNT_ATTR_RDONLY, err);
+    if (sys < 0)
+      return -1;
+  }
+  if (mount_attach(sys, target, "sysfs", "/sys", err) < 0)
+    return -1;
+  if (check_magic(sys, SYSFS_MAGIC, "/sys", err) < 0)
+    return -1;
+  for (size_t i = 0; i < ARRAY_SIZE(sys_masked); i++)
+    if (mask_path(sys, "/sys", sys_masked[i], err) < 0)
+      return -1;
+  return setup_cgroup_view(sys, p, err);
+}
+
+static int mount_tmpfs_at(int newroot, const char *dst, const char *opts, bool nofollow,
+                          keep_error **err)
+{
+  cleanup_close int target = nofollow ? open_in_root_nofollow(newroot, dst, O_DIRECTORY, err)
+                                      : open_in_root(newroot, dst, O_DIRECTORY, err);
+  if (target < 0)
+    return -1;
+  cleanup_close int tmp = fs_new_mount("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+  if (tmp < 0)
+    return -1;
+  return mount_attach(tmp, target, "tmpfs", dst, err);
+}
+
+/* fds the parent opened belong to the host's mount namespace and cannot be
+ * cloned from here; re-open the same path and insist on the same inode, so
+ * what is mounted is what the parent checked. */
+static int reopen_same(int checked_fd, const char *path, keep_error **err)
+{
+  int fd = open(path, O_PATH | O_CLOEXEC);
+  if (fd < 0)
+    return keep_fail_errno(err, "open `%s`", path);
+  struct stat a, b;
+  if (fstat(checked_fd, &a) < 0 || fstat(fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+    close(fd);
+    return keep_fail(err, ESTALE, "`%s` changed while the container was being set up", path);
+  }
+  return fd;
+}
+
+static int mount_volume(int newroot, const struct keep_mount_req *m, int checked_fd,
+                        keep_error **err)
+{
+  if (m->kind == KEEP_MOUNT_TMPFS)
+    return mount_tmpfs_at(newroot, m->dst, "mode=1777", false, err);
+
+  /* The target is resolved inside the container's root: a symlink in the
+   * image pointing at a host path resolves to that path inside the root. */
+  cleanup_close int target = open_in_root(newroot, m->dst, 0, err);
+  if (target < 0) {
+    if (*err && (*err)->errnum == ENOENT)
+      keep_error_hint(err, "keep never modifies the root filesystem: create `%s` in it first", m->dst);
+    return -1;
+  }
+  cleanup_close int srcfd = reopen_same(checked_fd, m->src, err);
+  if (srcfd < 0)
+    return keep_error_wrap(err, "volume");
+  struct stat sst, tst;
+  if (fstat(srcfd, &sst) < 0 || fstat(target, &tst) < 0)
+    return keep_fail_errno(err, "stat volume `%s`", m->src);
+  if (S_ISDIR(sst.st_mode) != S_ISDIR(tst.st_mode))
+    return keep_fail(err, 0, "volume `%s:%s`: cannot mount a %s on a %s", m->src, m->dst,
+                     S_ISDIR(sst.st_mode) ? "directory" : "file",
+                     S_ISDIR(tst.st_mode) ? "directory" : "file");
+  cleanup_close int src = bind_clone(srcfd, "", 1, err);
+  if (src < 0)
+    return keep_error_wrap(err, "volume `%s`", m->src);
+  unsigned int attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->writable ? 0 : MOUNT_ATTR_RDONLY);
+  if (mount_set_attrs(src, attrs, 0, 1, m->src, err) < 0)
+    return -1;
+  return mount_attach(src, target, "volume", m->dst, err);
+}
+
+static size_t path_depth(const char *p)
+{
+  size_t n = 0;
+  for (; *p; p++)
+    if (*p == '/' && p[1] && p[1] != '/')
+      n++;
+  return n;
+}
+
+static int setup_volumes(int newroot, const struct keep_rootfs_plan *p, keep_error **err)
+{
+  const struct keep_config *cfg = p->cfg;
+  /* Shallow targets first, so a volume at /data/sub lands on top of /data. */
+  size_t max_depth = 0;
+  for (size_t i = 0; i < cfg->n_mounts; i++)
+    if (path_depth(cfg->mounts[i].dst) > max_depth)
+      max_depth = path_depth(cfg->mounts[i].dst);
+  for (size_t d = 0; d <= max_depth; d++)
+    for (size_t i = 0; i < cfg->n_mounts; i++)
+      if (path_depth(cfg->mounts[i].dst) == d &&
+          mount_volume(newroot, &cfg->mounts[i], p->volume_fds[i], err) < 0)
+        return -1;
+  return 0;
+}
+
+char **keep_rootfs_writable_paths(const struct keep_config *cfg)
+{
+  char **v = NULL;
+  static const char *const fixed[] = {"/tmp", "/run", "/dev", "/proc"};
+  for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+    strv_push(&v, fixed[i]);
+  for (size_t i = 0; i < cfg->n_mounts; i++)
+    if (cfg->mounts[i].writable || cfg->mounts[i].kind == KEEP_MOUNT_TMPFS)
+      strv_push(&v, cfg->mounts[i].dst);
+  if (v == NULL)
+    v = xcalloc(1, sizeof(char *));
+  return v;
+}
+
+static int do_pivot_root(int newroot, keep_error **err)
+{
+  /* pivot_root(".", ".") stacks the old root under the new one; detaching it
+   * leaves nothing of the host reachable.  Never chroot: chroot can be
+   * escaped by a process holding a directory fd outside. */
+  if (fchdir(newroot) < 0)
+    return keep_fail_errno(err, "fchdir to the new root");
+  if (sys_pivot_root(".", ".") < 0)
+    return keep_fail_errno(err, "pivot_root");
+  if (umount2(".", MNT_DETACH) < 0)
+    return keep_fail_errno(err, "detach the old root");
+  if (chdir("/") < 0)
+    return keep_fail_errno(err, "chdir `/`");
+  return 0;
+}
+
+int keep_rootfs_setup(const struct keep_rootfs_plan *p, keep_error **err)
+{
+  const struct keep_config *cfg = p->cfg;
+  /* Nothing we mount may propagate back to the host's namespace. */
+  struct mount_attr priv = {.propagation = MS_PRIVATE};
+  if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &priv, sizeof(priv)) < 0)
+    return keep_fail_errno(err, "make mounts private");
+
+  cleanup_close int hostroot = reopen_same(p->rootfs_fd, cfg->rootfs, err);
+  if (hostroot < 0)
+    return keep_error_wrap(err, "root filesystem");
+  cleanup_close int newroot = bind_clone(hostroot, "", 0, err);
+  if (newroot < 0)
+    return keep_error_wrap(err, "root filesystem `%s`", cfg->rootfs);
+  unsigned int attrs = MOUNT_ATTR_NODEV | (cfg->read_write ? 0 : MOUNT_ATTR_RDONLY);
+  if (mount_set_attrs(newroot, attrs, 0, 0, cfg->rootfs, err) < 0)
+    return -1;
+  /* Attach it over its own directory (in our private namespace) so it is a
+   * mount point pivot_root accepts; the fd then refers to the new mount. */
+  if (mount_attach(newroot, hostroot, "the root filesystem", cfg->rootfs, err) < 0)
+    return -1;
+
+  if (setup_proc(newroot, err) < 0 || setup_sys(newroot, p, err) < 0 ||
+      keep_dev_setup(newroot, p->tty_gid, err) < 0 ||
+      mount_tmpfs_at(newroot, "/tmp", "mode=1777", true, err) < 0 ||
+      mount_tmpfs_at(newroot, "/run", "mode=0755", true, err) < 0 ||
+      setup_volumes(newroot, p, err) < 0)
+    return -1;
+  return do_pivot_root(newroot, err);
+}

@@ -1,0 +1,34 @@
+/* The container's filesystem: the read-only root, /proc, /sys, /dev, tmpfs
+ * mounts and volumes, assembled fd-relative and finished with pivot_root. */
+#ifndef KEEP_ROOTFS_H
+#define KEEP_ROOTFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "error.h"
+
+struct keep_rootfs_plan {
+  const struct keep_config *cfg;
+  int rootfs_fd;            /* O_PATH|O_DIRECTORY of the host root, opened by the parent */
+  const int *volume_fds;    /* O_PATH of each bind source (cfg->mounts order), -1 for tmpfs */
+  size_t n_cgroup_dirs;     /* the container's own cgroup, shown read-only */
+  const char *const *cgroup_names;
+  const char *const *cgroup_dirs;
+  bool cgroup2;             /* mount a cgroup2 fs (private cgroup namespace) */
+  bool tty_gid;             /* gid 5 (tty) is mapped: give devpts gid=5 */
+};
+
+/* Runs inside the new mount namespace as root of the user namespace.  On
+ * return the process's root and cwd are the container's "/". */
+int keep_rootfs_setup(const struct keep_rootfs_plan *p, keep_error **err);
+
+/* /dev: a fresh tmpfs with only the safe nodes, private devpts, shm, mqueue. */
+int keep_dev_setup(int newroot, bool tty_gid, keep_error **err);
+
+/* Paths the workload may write to (for Landlock): /tmp, /run, /dev, volumes
+ * with :rw, --tmpfs targets.  NULL-terminated; caller frees with strv_free. */
+char **keep_rootfs_writable_paths(const struct keep_config *cfg);
+
+#endif

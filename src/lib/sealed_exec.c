@@ -1,0 +1,57 @@
+#include "sealed_exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+#define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+extern char **environ;
+
+int keep_ensure_sealed_self(char **argv, keep_error **err)
+{
+  cleanup_close int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (self < 0)
+    return keep_fail_errno(err, "open `/proc/self/exe`");
+  int seals = fcntl(self, F_GET_SEALS);
+  if (seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS)
+    return 0;
+
+  struct stat st;
+  if (fstat(self, &st) < 0)
+    return keep_fail_errno(err, "stat `/proc/self/exe`");
+  cleanup_close int mem = memfd_create("keep", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (mem < 0 && errno == EINVAL) /* kernels before 6.3 have no MFD_EXEC: exec is implied */
+    mem = memfd_create("keep", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mem < 0)
+    return keep_fail_errno(err, "memfd_create for the sealed copy of keep");
+  off_t off = 0;
+  while (off < st.st_size) {
+    ssize_t n = sendfile(mem, self, &off, (size_t) (st.st_size - off));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return keep_fail_errno(err, "copy keep into a sealed memfd");
+    }
+    if (n == 0)
+      break;
+  }
+  /* Sealed against writes, resizing and further changes of the seals. */
+  if (fcntl(mem, F_ADD_SEALS, REQUIRED_SEALS | F_SEAL_EXEC) < 0 &&
+      fcntl(mem, F_ADD_SEALS, REQUIRED_SEALS) < 0)
+    return keep_fail_errno(err, "seal the in-memory copy of keep");
+  fexecve(mem, argv, environ);
+  return keep_fail_errno(err, "re-execute keep from a sealed memfd");
+}

@@ -1,0 +1,35 @@
+/* The container's system-call filter.
+ *
+ * The default profile is an allowlist at least as strict as Docker's default:
+ * denied syscalls fail with EPERM, syscalls unknown to the profile (newer
+ * than it) fail with ENOSYS so libc fallbacks (clone3, faccessat2) work.
+ * It covers x86_64, i386 and x32.  The default is compiled to BPF at build
+ * time; custom profiles are compiled once and cached by content hash. */
+#ifndef KEEP_SECCOMP_H
+#define KEEP_SECCOMP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+struct keep_seccomp;   /* a ready-to-load BPF program */
+
+/* In the parent, before anything is created: build the filter to install.
+ * profile_path == NULL: the default profile for the given kept capabilities
+ * (cap_add is a bitmask of CAP_* bits; some caps widen the profile as in
+ * Docker's).  profile_path: a Docker/containers JSON profile.  cache_dir may
+ * be NULL (no cache).  Malformed JSON is an error naming the field. */
+int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char *cache_dir,
+                         struct keep_seccomp **out, keep_error **err);
+
+/* In the container, last thing before execve (after no_new_privs). */
+int keep_seccomp_install(const struct keep_seccomp *f, keep_error **err);
+
+void keep_seccomp_free(struct keep_seccomp *f);
+
+/* Print the default profile as Docker-format JSON (for `keep seccomp default`
+ * and for giving peers the same profile in benchmarks). */
+int keep_seccomp_print_default(FILE *out, keep_error **err);
+
+#endif

@@ -1,0 +1,116 @@
+#include "syscalls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int sys_pivot_root(const char *new_root, const char *put_old)
+{
+  return (int) syscall(SYS_pivot_root, new_root, put_old);
+}
+
+long sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
+{
+  struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
+  long r;
+  do
+    r = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+  while (r < 0 && errno == EAGAIN);
+  return r;
+}
+
+static int open_resolved(int rootfd, const char *path, int extra_flags, uint64_t resolve,
+                         keep_error **err)
+{
+  /* An absolute path is taken relative to the root: RESOLVE_IN_ROOT treats
+   * "/" as rootfd, and skipping the slashes keeps "" (the root) well-formed. */
+  while (*path == '/')
+    path++;
+  if (*path == '\0')
+    path = ".";
+  long fd = sys_openat2(rootfd, path, (uint64_t) (O_PATH | O_CLOEXEC | extra_flags), 0, resolve);
+  if (fd < 0) {
+    if (errno == ELOOP && (resolve & RESOLVE_NO_SYMLINKS))
+      return keep_fail(err, ELOOP, "`/%s` in the root filesystem is or passes through a symlink; refusing to mount on it",
+                       path);
+    if (errno == ENOSYS) {
+      keep_fail(err, ENOSYS, "openat2 `/%s`", path);
+      return keep_error_hint(err, "keep needs Linux 5.6 or newer for confined path resolution");
+    }
+    return keep_fail_errno(err, "open `/%s` in the root filesystem", path);
+  }
+  return (int) fd;
+}
+
+int open_in_root(int rootfd, const char *path, int extra_flags, keep_error **err)
+{
+  return open_resolved(rootfd, path, extra_flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, err);
+}
+
+int open_in_root_nofollow(int rootfd, const char *path, int extra_flags, keep_error **err)
+{
+  return open_resolved(rootfd, path, extra_flags | O_NOFOLLOW,
+                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS, err);
+}
+
+int fs_new_mount(const char *fstype, const char *options, unsigned int attrs, keep_error **err)
+{
+  cleanup_close int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
+  if (fsfd < 0)
+    return keep_fail_errno(err, "fsopen `%s`", fstype);
+  if (options && *options) {
+    cleanup_free char *opts = xstrdup(options);
+    char *save = NULL;
+    for (char *kv = strtok_r(opts, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+      char *eq = strchr(kv, '=');
+      int r;
+      if (eq) {
+        *eq = '\0';
+        r = fsconfig(fsfd, FSCONFIG_SET_STRING, kv, eq + 1, 0);
+      } else {
+        r = fsconfig(fsfd, FSCONFIG_SET_FLAG, kv, NULL, 0);
+      }
+      if (r < 0)
+        return keep_fail_errno(err, "fsconfig `%s` option `%s`", fstype, kv);
+    }
+  }
+  if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return keep_fail_errno(err, "create `%s` filesystem", fstype);
+  int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+  if (mfd < 0)
+    return keep_fail_errno(err, "fsmount `%s`", fstype);
+  return mfd;
+}
+
+int mount_attach(int mnt_fd, int target_fd, const char *what, const char *where, keep_error **err)
+{
+  if (move_mount(mnt_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return keep_fail_errno(err, "mount %s on `%s`", what, where);
+  return 0;
+}
+
+int mount_set_attrs(int mnt_fd, unsigned int set, unsigned int clr, int recursive,
+                    const char *what, keep_error **err)
+{
+  struct mount_attr attr = {.attr_set = set, .attr_clr = clr};
+  if (mount_setattr(mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+                    sizeof(attr)) < 0)
+    return keep_fail_errno(err, "set mount attributes of `%s`", what);
+  return 0;
+}
+
+int bind_clone(int dirfd, const char *path, int recursive, keep_error **err)
+{
+  unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+  if (*path == '\0')
+    flags |= AT_EMPTY_PATH;
+  int fd = open_tree(dirfd, path, flags);
+  if (fd < 0)
+    return keep_fail_errno(err, "bind `%s`", *path ? path : "(fd)");
+  return fd;
+}

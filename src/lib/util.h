@@ -1,0 +1,65 @@
+/* Scope-bound cleanup and small helpers shared by every module. */
+#ifndef KEEP_UTIL_H
+#define KEEP_UTIL_H
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+#define KEEP_EXPORT __attribute__((visibility("default")))
+
+void cleanup_freep(void *p);
+void cleanup_closep(int *fd);
+void cleanup_fclosep(FILE **f);
+void cleanup_closedirp(DIR **d);
+void cleanup_strvp(char ***v);
+
+#define cleanup_free __attribute__((cleanup(cleanup_freep)))
+#define cleanup_close __attribute__((cleanup(cleanup_closep)))
+#define cleanup_file __attribute__((cleanup(cleanup_fclosep)))
+#define cleanup_dir __attribute__((cleanup(cleanup_closedirp)))
+#define cleanup_strv __attribute__((cleanup(cleanup_strvp)))
+
+/* Hand ownership on: returns the value and leaves NULL / -1 behind. */
+#define steal_pointer(pp) ({ __typeof__(*(pp)) _v = *(pp); *(pp) = NULL; _v; })
+#define steal_fd(fdp) ({ int _f = *(fdp); *(fdp) = -1; _f; })
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* NULL-terminated string vectors. */
+size_t strv_len(char *const *v);
+void strv_push(char ***v, const char *s);      /* appends a copy */
+void strv_free(char **v);
+char **strv_dup(char *const *v);
+
+/* Retry on EINTR, loop on short writes. */
+int write_all(int fd, const void *buf, size_t len);
+ssize_t read_all(int fd, void *buf, size_t len);
+/* Read a whole (small) file relative to dirfd; NUL-terminated. */
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, keep_error **err);
+/* open(path, O_WRONLY|O_CLOEXEC|O_NOFOLLOW) relative to dirfd, write, close. */
+int write_file_at(int dirfd, const char *path, const char *data, keep_error **err);
+
+/* Strict number parsers: the whole string must be consumed. */
+int parse_int64(const char *s, int64_t *out);
+/* "512m", "1g", "1048576", "2KiB" → bytes.  Returns -1 on bad input. */
+int parse_size(const char *s, int64_t *out);
+
+bool str_has_prefix(const char *s, const char *prefix);
+
+/* Random lowercase hex of n chars (n <= 64). */
+int random_hex(char *out, size_t n, keep_error **err);
+
+#endif

@@ -1,0 +1,42 @@
+#include "tap.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static int count, failed;
+
+static void line(const char *status, const char *directive, const char *fmt, va_list ap)
+{
+  printf("%s %d - ", status, ++count);
+  vprintf(fmt, ap);
+  if (directive)
+    printf(" # %s", directive);
+  printf("\n");
+  fflush(stdout);
+}
+
+void tap_ok(bool cond, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  line(cond ? "ok" : "not ok", NULL, fmt, ap);
+  va_end(ap);
+  if (!cond)
+    failed++;
+}
+
+void tap_skip(const char *why, const char *fmt, ...)
+{
+  char d[256];
+  snprintf(d, sizeof(d), "SKIP %s", why);
+  va_list ap;
+  va_start(ap, fmt);
+  line("ok", d, fmt, ap);
+  va_end(ap);
+}
+
+int tap_done(void)
+{
+  printf("1..%d\n", count);
+  return failed ? 1 : 0;
+}
