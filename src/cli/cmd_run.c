@@ -91,10 +91,8 @@ static const struct option run_options[] = {
   {NULL, 0, NULL, 0},
 };
 
-static int bad(keep_error **err, const char *fmt, const char *a, const char *b)
-{
-  return keep_fail(err, 0, fmt, a, b);
-}
+/* Every bad value gets one line naming the flag and the value. */
+#define bad(err, fmt, a, b) keep_fail((err), 0, fmt, (a), (b))
 
 static int add_volume(struct keep_config *c, const char *spec, keep_error **err)
 {

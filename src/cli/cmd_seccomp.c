@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "seccomp.h"
+#include "seccomp_filter.h"
 #include "util.h"
 
 int cmd_seccomp(int argc, char **argv)

@@ -276,6 +276,11 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   if (cfg->network == KEEP_NET_NONE)
     flags |= CLONE_NEWNET;
   fflush(NULL);
+  /* Rootless, the caller writes the child's id maps in /proc/<pid>, which
+   * only works while the child is dumpable; it turns that off again as soon
+   * as its maps are written. */
+  if (cfg->rootless)
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   /* Raw clone: fork semantics, but born in the new namespaces, so PID 1 of
    * the container is this child. */
   pid_t pid = (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
@@ -292,6 +297,7 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   }
   close(sv[1]);
   r.child = pid;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   if ((r.cgroup && keep_cgroup_enter(r.cgroup, pid, err) < 0) ||
       keep_userns_apply(&r.userns, pid, err) < 0 || keep_msg_send(r.sock, 'G', NULL, -1, err) < 0 ||

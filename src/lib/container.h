@@ -9,7 +9,7 @@
 #include "config.h"
 #include "error.h"
 #include "rootfs.h"
-#include "seccomp.h"
+#include "seccomp_filter.h"
 
 /* Run cfg to completion.  *exit_code gets the container's status (exit code,
  * or 128+signal).  Returns -1 (with err) when keep itself failed: then

@@ -204,6 +204,7 @@ noreturn void keep_container_child(struct keep_child_ctx *ctx)
   char tag = 0;
   if (keep_msg_recv(sock, &tag, NULL, 0, NULL, &err) < 0 || tag != 'G')
     _exit(125);   /* the parent is gone or failed: it reports */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   /* The parent has written our id maps: become the container's root. */
   if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {

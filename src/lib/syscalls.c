@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,6 +26,18 @@ long sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uin
   return r;
 }
 
+static bool is_symlink_in_root(int rootfd, const char *path)
+{
+  long fd = sys_openat2(rootfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+                        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0)
+    return errno == ELOOP;
+  struct stat st;
+  bool link = fstat((int) fd, &st) == 0 && S_ISLNK(st.st_mode);
+  close((int) fd);
+  return link;
+}
+
 static int open_resolved(int rootfd, const char *path, int extra_flags, uint64_t resolve,
                          keep_error **err)
 {
@@ -35,8 +49,9 @@ static int open_resolved(int rootfd, const char *path, int extra_flags, uint64_t
     path = ".";
   long fd = sys_openat2(rootfd, path, (uint64_t) (O_PATH | O_CLOEXEC | extra_flags), 0, resolve);
   if (fd < 0) {
-    if (errno == ELOOP && (resolve & RESOLVE_NO_SYMLINKS))
-      return keep_fail(err, ELOOP, "`/%s` in the root filesystem is or passes through a symlink; refusing to mount on it",
+    if ((errno == ELOOP || errno == ENOTDIR) && (resolve & RESOLVE_NO_SYMLINKS) &&
+        is_symlink_in_root(rootfd, path))
+      return keep_fail(err, 0, "`/%s` in the root filesystem is or passes through a symlink; refusing to mount on it",
                        path);
     if (errno == ENOSYS) {
       keep_fail(err, ENOSYS, "openat2 `/%s`", path);

@@ -1,0 +1,256 @@
+/* Choosing the cgroup driver, and what both drivers share. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup_internal.h"
+#include "keep_build_config.h"
+#include "state.h"
+#include "util.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+static const char *const v1_controllers[] = {"memory", "cpu", "pids", "freezer"};
+
+int keep_cgroup_detect(enum keep_cgroup_version *out, keep_error **err)
+{
+  struct statfs s;
+  if (statfs(CGROUP_ROOT, &s) < 0)
+    return keep_fail_errno(err, "statfs `%s`", CGROUP_ROOT);
+  if (s.f_type == CGROUP2_SUPER_MAGIC) {
+    *out = KEEP_CGROUP_V2;
+    return 0;
+  }
+  /* A hybrid host keeps memory/cpu/pids on v1; its cgroup2 mount at
+   * /sys/fs/cgroup/unified (typically with no controllers) is ignored. */
+  struct statfs m;
+  if (statfs(CGROUP_ROOT "/memory", &m) == 0 && m.f_type == CGROUP_SUPER_MAGIC) {
+    *out = KEEP_CGROUP_V1;
+    return 0;
+  }
+  *out = KEEP_CGROUP_NONE;
+  keep_fail(err, ENOENT, "no cgroup v2 or v1 memory hierarchy under `%s`", CGROUP_ROOT);
+  return keep_error_hint(err, "mount cgroups, or pass --cgroups=off to run without limits");
+}
+
+int cg_write(const struct keep_cgroup *cg, const char *dir, const char *file, const char *val,
+             keep_error **err)
+{
+  cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (dfd < 0)
+    return keep_fail_errno(err, "open `%s`", dir);
+  if (!cg->fake) {
+    struct statfs s;
+    /* Never write a limit anywhere but a cgroup filesystem (CVE-2019-16884 class). */
+    if (fstatfs(dfd, &s) < 0 || (s.f_type != CGROUP_SUPER_MAGIC && s.f_type != CGROUP2_SUPER_MAGIC))
+      return keep_fail(err, EXDEV, "`%s` is not on a cgroup filesystem", dir);
+  }
+  int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (cg->fake ? O_CREAT | O_TRUNC : 0);
+  cleanup_close int fd = openat(dfd, file, flags, 0644);
+  if (fd < 0 || write_all(fd, val, strlen(val)) < 0)
+    return keep_fail_errno(err, "write `%s` to `%s/%s`", val, dir, file);
+  return 0;
+}
+
+int cg_kill_procs(const char *dir)
+{
+  cleanup_free char *path = xasprintf("%s/cgroup.procs", dir);
+  cleanup_file FILE *f = fopen(path, "re");
+  int n = 0;
+  long pid;
+  while (f && fscanf(f, "%ld", &pid) == 1)
+    if (pid > 0 && kill((pid_t) pid, SIGKILL) == 0)
+      n++;
+  return n;
+}
+
+int cg_rmdir(const char *dir, keep_error **err)
+{
+  for (int i = 0; i < 200; i++) {
+    if (rmdir(dir) == 0 || errno == ENOENT)
+      return 0;
+    if (errno != EBUSY)
+      break;
+    cg_kill_procs(dir);
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return keep_fail_errno(err, "rmdir `%s`", dir);
+}
+
+void cg_free(struct keep_cgroup *cg)
+{
+  for (size_t i = 0; i < cg->n; i++) {
+    free(cg->names[i]);
+    free(cg->dirs[i]);
+  }
+  free(cg);
+}
+
+static int v2_base(bool rootless, char **out, keep_error **err)
+{
+  if (!rootless) {
+    *out = xstrdup(CGROUP_ROOT);
+    return 0;
+  }
+  /* Rootless: beside our own cgroup, where systemd delegates to the user. */
+  cleanup_free char *self = NULL;
+  if (read_file_at(AT_FDCWD, "/proc/self/cgroup", &self, NULL, err) < 0)
+    return -1;
+  char *p = strstr(self, "0::");
+  if (p == NULL)
+    return keep_fail(err, 0, "no cgroup v2 entry in /proc/self/cgroup");
+  p += 3;
+  p[strcspn(p, "\n")] = '\0';
+  char *slash = strrchr(p, '/');
+  if (slash)
+    *slash = '\0';
+  cleanup_free char *base = xasprintf(CGROUP_ROOT "%s", p);
+  if (access(base, W_OK) < 0) {
+    keep_fail_errno(err, "no delegated cgroup for uid %u at `%s`", (unsigned) geteuid(), base);
+    return keep_error_hint(err, "run under a systemd user session with delegation, or pass --cgroups=off");
+  }
+  *out = steal_pointer(&base);
+  return 0;
+}
+
+int keep_cgroup_create(const char *id, const struct keep_limits *l, bool rootless,
+                       struct keep_cgroup **out, keep_error **err)
+{
+  enum keep_cgroup_version v;
+  if (keep_cgroup_detect(&v, err) < 0)
+    return -1;
+  struct keep_cgroup *cg = xcalloc(1, sizeof(*cg));
+  int r;
+  if (v == KEEP_CGROUP_V1) {
+    if (rootless) {
+      free(cg);
+      keep_fail(err, EPERM, "cgroup v1 cannot be delegated to an unprivileged user");
+      return keep_error_hint(err, "pass --cgroups=off to run without resource limits");
+    }
+    r = cg_v1_create(CGROUP_ROOT, id, l, cg, err);
+  } else {
+    cleanup_free char *base = NULL;
+    r = v2_base(rootless, &base, err);
+    if (r == 0)
+      r = cg_v2_create(base, id, l, cg, err);
+  }
+  if (r < 0) {
+    cg_free(cg);
+    return -1;
+  }
+  *out = cg;
+  return 0;
+}
+
+int keep_cgroup_enter(struct keep_cgroup *cg, pid_t pid, keep_error **err)
+{
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%d", (int) pid);
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg_write(cg, cg->dirs[i], "cgroup.procs", buf, err) < 0)
+      return -1;
+  return 0;
+}
+
+enum keep_cgroup_version keep_cgroup_version_of(const struct keep_cgroup *cg)
+{
+  return cg->version;
+}
+
+size_t keep_cgroup_dirs(const struct keep_cgroup *cg, const char *const **names,
+                        const char *const **dirs)
+{
+  *names = (const char *const *) cg->names;
+  *dirs = (const char *const *) cg->dirs;
+  return cg->n;
+}
+
+int keep_cgroup_destroy(struct keep_cgroup *cg, keep_error **err)
+{
+  if (cg == NULL)
+    return 0;
+  int ret = 0;
+  if (cg->version == KEEP_CGROUP_V2) {
+    /* cgroup.kill takes the whole subtree at once, with no fork race. */
+    keep_error *ignored = NULL;
+    if (cg_write(cg, cg->dirs[0], "cgroup.kill", "1", &ignored) < 0)
+      cg_kill_procs(cg->dirs[0]);
+    keep_error_free(&ignored);
+  } else {
+    /* v1: freeze first so nothing forks between listing and killing. */
+    const char *freezer = NULL;
+    for (size_t i = 0; i < cg->n; i++)
+      if (strcmp(cg->names[i], "freezer") == 0)
+        freezer = cg->dirs[i];
+    if (freezer)
+      cg_write(cg, freezer, "freezer.state", "FROZEN", NULL);
+    for (size_t i = 0; i < cg->n; i++)
+      cg_kill_procs(cg->dirs[i]);
+    if (freezer)
+      cg_write(cg, freezer, "freezer.state", "THAWED", NULL);
+  }
+  for (size_t i = cg->n; i-- > 0;)
+    if (!cg->fake && cg_rmdir(cg->dirs[i], err) < 0)
+      ret = -1;
+  cg_free(cg);
+  return ret;
+}
+
+/* One hierarchy's keep/ directory: remove the cgroups of dead containers. */
+static int gc_dir(const char *keepdir, const char *state_base)
+{
+  cleanup_dir DIR *d = opendir(keepdir);
+  if (d == NULL)
+    return 0;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+      continue;
+    if (keep_owner_alive(state_base, e->d_name))
+      continue;
+    cleanup_free char *dir = xasprintf("%s/%s", keepdir, e->d_name);
+    cg_kill_procs(dir);
+    if (cg_rmdir(dir, NULL) == 0)
+      n++;
+  }
+  return n;
+}
+
+int keep_cgroup_gc(bool rootless, keep_error **err)
+{
+  cleanup_free char *state = NULL;
+  if (keep_state_base(&state, err) < 0)
+    return -1;
+  enum keep_cgroup_version v;
+  keep_error *ignored = NULL;
+  int r = keep_cgroup_detect(&v, &ignored);
+  keep_error_free(&ignored);
+  if (r < 0)
+    return 0;
+  int n = 0;
+  if (v == KEEP_CGROUP_V1) {
+    if (rootless)
+      return 0;
+    for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
+      cleanup_free char *k = xasprintf(CGROUP_ROOT "/%s/keep", v1_controllers[i]);
+      n += gc_dir(k, state);
+    }
+    return n;
+  }
+  cleanup_free char *base = NULL;
+  if (v2_base(rootless, &base, &ignored) < 0) {
+    keep_error_free(&ignored);
+    return 0;
+  }
+  cleanup_free char *k = xasprintf("%s/keep", base);
+  return gc_dir(k, state);
+}

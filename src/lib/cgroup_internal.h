@@ -1,0 +1,32 @@
+#ifndef KEEP_CGROUP_INTERNAL_H
+#define KEEP_CGROUP_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "cgroup.h"
+
+#define KEEP_CG_MAX 6
+
+struct keep_cgroup {
+  enum keep_cgroup_version version;
+  size_t n;
+  char *names[KEEP_CG_MAX];   /* v1 controller name, or "" for v2 */
+  char *dirs[KEEP_CG_MAX];    /* the container's cgroup directories */
+  bool fake;                  /* a test tree of plain files, not a cgroup fs */
+};
+
+/* Write `val` to dir/file, after checking dir is on a cgroup filesystem. */
+int cg_write(const struct keep_cgroup *cg, const char *dir, const char *file, const char *val,
+             keep_error **err);
+/* SIGKILL every process listed in dir/cgroup.procs; returns how many. */
+int cg_kill_procs(const char *dir);
+/* rmdir, retrying while the kernel still tears the cgroup down. */
+int cg_rmdir(const char *dir, keep_error **err);
+
+int cg_v1_create(const char *mounts_root, const char *id, const struct keep_limits *l,
+                 struct keep_cgroup *cg, keep_error **err);
+int cg_v2_create(const char *base, const char *id, const struct keep_limits *l,
+                 struct keep_cgroup *cg, keep_error **err);
+void cg_free(struct keep_cgroup *cg);
+
+#endif

@@ -1,0 +1,103 @@
+/* cgroup v2: one directory, <base>/keep/<id>, controllers enabled on the way. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup_internal.h"
+#include "util.h"
+
+static bool has_word(const char *list, const char *word)
+{
+  size_t n = strlen(word);
+  for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+    if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
+      return true;
+  return false;
+}
+
+static int enable(const struct keep_cgroup *cg, const char *dir, const char *const *ctrls, size_t n,
+                  keep_error **err)
+{
+  for (size_t i = 0; i < n; i++) {
+    cleanup_free char *plus = xasprintf("+%s", ctrls[i]);
+    if (cg->fake) {
+      /* A fake tree records what was enabled, one line per write. */
+      cleanup_free char *path = xasprintf("%s/cgroup.subtree_control", dir);
+      cleanup_file FILE *f = fopen(path, "ae");
+      if (f == NULL || fprintf(f, "%s\n", plus) < 0)
+        return keep_fail_errno(err, "write `%s`", path);
+      continue;
+    }
+    if (cg_write(cg, dir, "cgroup.subtree_control", plus, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+int cg_v2_create(const char *base, const char *id, const struct keep_limits *l,
+                 struct keep_cgroup *cg, keep_error **err)
+{
+  cg->version = KEEP_CGROUP_V2;
+  cleanup_free char *avail = NULL;
+  cleanup_free char *avail_path = xasprintf("%s/cgroup.controllers", base);
+  if (read_file_at(AT_FDCWD, avail_path, &avail, NULL, err) < 0)
+    return -1;
+  const char *want[3];
+  size_t nw = 0;
+  if (l->memory_bytes > 0)
+    want[nw++] = "memory";
+  if (l->cpu_quota_us > 0)
+    want[nw++] = "cpu";
+  if (l->pids > 0)
+    want[nw++] = "pids";
+  for (size_t i = 0; i < nw; i++)
+    if (!has_word(avail, want[i])) {
+      keep_fail(err, 0, "cgroup v2 controller `%s` is not available in `%s`", want[i], avail_path);
+      return keep_error_hint(err, "enable it for this subtree, or pass --cgroups=off");
+    }
+
+  cleanup_free char *keepdir = xasprintf("%s/keep", base);
+  if (enable(cg, base, want, nw, err) < 0)
+    return -1;
+  if (mkdir(keepdir, 0755) < 0 && errno != EEXIST)
+    return keep_fail_errno(err, "mkdir `%s`", keepdir);
+  if (enable(cg, keepdir, want, nw, err) < 0)
+    return -1;
+  char *dir = xasprintf("%s/%s", keepdir, id);
+  if (mkdir(dir, 0755) < 0) {
+    keep_fail_errno(err, "mkdir `%s`", dir);
+    free(dir);
+    return -1;
+  }
+  cg->names[0] = xstrdup("");
+  cg->dirs[0] = dir;
+  cg->n = 1;
+
+  char buf[64];
+  if (l->memory_bytes > 0) {
+    snprintf(buf, sizeof(buf), "%lld", (long long) l->memory_bytes);
+    if (cg_write(cg, dir, "memory.max", buf, err) < 0)
+      goto fail;
+    cleanup_free char *swap = xasprintf("%s/memory.swap.max", dir);
+    if ((cg->fake || access(swap, F_OK) == 0) && cg_write(cg, dir, "memory.swap.max", "0", err) < 0)
+      goto fail;
+  }
+  if (l->cpu_quota_us > 0) {
+    snprintf(buf, sizeof(buf), "%lld %lld", (long long) l->cpu_quota_us, (long long) l->cpu_period_us);
+    if (cg_write(cg, dir, "cpu.max", buf, err) < 0)
+      goto fail;
+  }
+  if (l->pids > 0) {
+    snprintf(buf, sizeof(buf), "%lld", (long long) l->pids);
+    if (cg_write(cg, dir, "pids.max", buf, err) < 0)
+      goto fail;
+  }
+  return 0;
+fail:
+  if (!cg->fake)
+    cg_rmdir(dir, NULL);
+  return -1;
+}

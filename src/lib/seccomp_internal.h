@@ -1,0 +1,48 @@
+#ifndef KEEP_SECCOMP_INTERNAL_H
+#define KEEP_SECCOMP_INTERNAL_H
+
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+struct sc_arg {
+  unsigned index;
+  enum scmp_compare op;
+  uint64_t value, value_two;
+};
+
+struct sc_rule {
+  char **names;         /* NULL-terminated */
+  uint32_t action;      /* SCMP_ACT_* */
+  struct sc_arg args[6];
+  unsigned n_args;
+};
+
+struct sc_profile {
+  uint32_t default_action;
+  struct sc_rule *rules;
+  size_t n_rules;
+};
+
+void sc_profile_free(struct sc_profile *p);
+void sc_profile_add(struct sc_profile *p, const char *names, uint32_t action,
+                    const struct sc_arg *args, unsigned n_args);
+
+/* The default profile for the given kept capabilities (seccomp_default_table.c). */
+void sc_default_profile(uint64_t cap_add, struct sc_profile *out);
+/* Capabilities that widen the default profile. */
+uint64_t sc_widening_caps(void);
+
+/* Compile to a BPF program (sock_filter array), with keep's ENOSYS
+ * prologue for syscalls newer than libseccomp knows. */
+int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, keep_error **err);
+
+/* Docker/containers JSON profile. */
+int sc_parse_json(const char *path, uint64_t cap_add, struct sc_profile *out, keep_error **err);
+int sc_print_json(const struct sc_profile *p, FILE *out, keep_error **err);
+
+#endif
