@@ -128,6 +128,8 @@ static int await_ready(struct run_resources *r, keep_error **err)
     case 'T':
       r->master = fd;
       continue;
+    case 'A':   /* alive after switching ids: the parent is still there */
+      continue;
     case 'R':
       return 0;
     case 'E': {

@@ -6,8 +6,8 @@
  *   rlimits -> cwd (verified inside the root) -> bounding set -> ids ->
  *   capabilities -> no_new_privs -> Landlock -> close fds -> seccomp -> exec.
  * PID 1 stays as a minimal init: it keeps only CAP_KILL (to forward signals
- * to a workload running as another uid), cannot open any file (an empty
- * Landlock domain), reaps zombies and exits with the workload's status. */
+ * to a workload running as another uid) and no descriptor but its
+ * signalfd, reaps zombies and exits with the workload's status. */
 #include "container.h"
 
 #include <errno.h>
@@ -80,7 +80,8 @@ static noreturn void run_workload(struct keep_child_ctx *ctx, int rootfd, int tt
   keep_error *err = NULL;
 
   /* A new session: the workload can never push input into a terminal it
-   * inherited (TIOCSTI, CVE-2017-5226); the filter blocks TIOCSTI too. */
+   * inherited: the kernel refuses TIOCSTI on a terminal that is not the
+   * caller's controlling tty (CVE-2017-5226). */
   if (setsid() < 0) {
     keep_fail_errno(&err, "setsid");
     workload_fail(err, 125);
@@ -183,12 +184,10 @@ static int confine_init(const struct keep_config *cfg, keep_error **err)
     return -1;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return keep_fail_errno(err, "prctl(PR_SET_NO_NEW_PRIVS)");
-  if (cfg->landlock && keep_landlock_abi() > 0) {
-    /* No writable paths and no read rule but "/" for nothing: an init that
-     * is subverted still cannot touch the filesystem for writing. */
-    if (keep_landlock_apply(NULL, 0, false, err) < 0)
-      return -1;
-  }
+  /* No Landlock domain of its own: Landlock scopes signals to a domain and
+   * its children, and init must reach the workload, whose own domain keeps
+   * it from signalling init in turn. */
+  (void) cfg;
   return 0;
 }
 
@@ -215,6 +214,11 @@ noreturn void keep_container_child(struct keep_child_ctx *ctx)
     keep_fail_errno(&err, "setgroups");
     child_fail(sock, err);
   }
+  /* Changing credentials cleared the parent-death signal: set it again, so
+   * a killed keep never leaves its container running. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (keep_msg_send(sock, 'A', NULL, -1, &err) < 0)
+    _exit(125);
   /* The parent moved us into our cgroup first, so it becomes our root. */
   if (unshare(CLONE_NEWCGROUP) < 0) {
     keep_fail_errno(&err, "unshare(CLONE_NEWCGROUP)");

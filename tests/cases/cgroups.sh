@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Memory, CPU and pids limits by default; the cgroup goes with the container,
+# also when keep is killed.  (Rootless on this cgroup v1 host needs
+# --cgroups=off; the last test checks the message that says so.)
+. "$SRCDIR/tests/lib.sh"
+mkroot
+[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+
+krun "$ROOTFS" sh -c 'cat /proc/self/cgroup | grep -E "memory|pids|^0::"; ls /sys/fs/cgroup'
+expect "own cgroup namespace" "memory:/$|^0::/$"
+cg=$(ls -d /sys/fs/cgroup/memory 2>/dev/null)
+if [ -n "$cg" ]; then
+  krun "$ROOTFS" sh -c 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us'
+  expect "default pids limit 2048" "^2048$"
+  mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) * 1024 / 4 / 4096 * 4096 ))  # the kernel rounds to pages
+  expect "default memory limit: a quarter of RAM" "^$mem$"
+  expect "default CPU quota: half the CPUs" "^$(( ( ($(nproc) + 1) / 2) * 100000 ))$"
+  krun --memory 64m --cpus 0.5 --pids-limit 64 "$ROOTFS" sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/pids/pids.max'
+  expect "--memory 64m applied" "^67108864$"
+  expect "--cpus 0.5 applied" "^50000$"
+  expect "--pids-limit 64 applied" "^64$"
+fi
+krun --pids-limit 64 "$ROOTFS" keep-probe forkbomb 5000
+expect "fork bomb stopped at the pids limit" "^forked 6[0-3] EAGAIN$"
+krun --memory 32m "$ROOTFS" keep-probe alloc 200
+if [ "$RC" -eq 137 ] || grep -q "alloc denied" "$T/out"; then ok "memory limit: 200 MB in a 32 MB container fails ($RC)"; else fail "memory limit not enforced (exit $RC)"; fi
+
+# The cgroup exists while the container runs and is gone after.
+timeout 30 "$KEEP" run "$ROOTFS" sleep 3 >/dev/null 2>&1 &
+bg=$!; sleep 1
+if ls -d /sys/fs/cgroup/pids/keep/*/ >/dev/null 2>&1 || ls -d /sys/fs/cgroup/keep/*/ >/dev/null 2>&1; then ok "cgroup exists while running"; else fail "no cgroup while running"; fi
+wait $bg
+if ! ls -d /sys/fs/cgroup/*/keep/*/ >/dev/null 2>&1; then ok "cgroup removed at exit"; else fail "cgroup left after exit"; fi
+
+# keep killed with SIGKILL: its container dies with it, `keep gc` removes the cgroup.
+timeout 30 "$KEEP" run "$ROOTFS" sleep 20 >/dev/null 2>&1 &
+bg=$!; sleep 1
+kid=$(pgrep -x keep -P $bg)
+kill -KILL "$kid"; wait $bg 2>/dev/null; sleep 0.3
+if ls -d /sys/fs/cgroup/pids/keep/*/ >/dev/null 2>&1; then ok "killed keep leaves a cgroup (as expected)"; else ok "killed keep left nothing"; fi
+"$KEEP" gc > "$T/out" 2>&1
+expect "keep gc removes it" "^removed [0-9]+ cgroup"
+if ! ls -d /sys/fs/cgroup/*/keep/*/ >/dev/null 2>&1 && [ -z "$(ls -A /run/keep)" ]; then ok "nothing left after gc"; else fail "left after gc: $(ls -d /sys/fs/cgroup/*/keep/*/ /run/keep/* 2>/dev/null)"; fi
+if ! pgrep -f "sleep 20" >/dev/null; then ok "the container died with keep"; else fail "container survived keep"; pkill -KILL -f "sleep 20"; fi
+
+for bad in --memory=abc --memory=1k --pids-limit=-5 --pids-limit=0 --cpus=0 --cpus=abc --cpus=99999 --cgroups=maybe; do
+  krun "$bad" "$ROOTFS" true
+  expect_code "$bad: 125" 125
+  one_line_error "$bad: one line"
+done
+if grep -q cgroup /proc/filesystems && [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
+  KEEP_AS=keeptest KEEP_NO_AUTO_CGROUPS=1 krun "$ROOTFS" true
+  expect_code "rootless on cgroup v1 without --cgroups=off: 125" 125
+  expect "rootless on cgroup v1: says to pass --cgroups=off" "pass --cgroups=off"
+fi
+done_testing

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# rootless
+# The runtime-escape classes: leaked fds, /proc/self/exe, cwd, terminals.
+. "$SRCDIR/tests/lib.sh"
+mkroot
+mkdir -p "$T/hostdir"; chmod 755 "$T/hostdir"
+
+# CVE-2024-21626: descriptors keep (or its caller) holds never reach the workload.
+RC=0
+if rootless; then
+  timeout 30 setpriv --reuid="$KEEP_AS" --regid="$KEEP_AS" --init-groups --reset-env \
+    sh -c 'exec 5<"$1" 7>/dev/null; exec "$2" run --cgroups=off "$3" keep-probe fds' sh "$T/hostdir" "$KEEP" "$ROOTFS" > "$T/out" 2>&1 || RC=$?
+else
+  ( exec 5<"$T/hostdir" 7>/dev/null; exec timeout 30 "$KEEP" run "$ROOTFS" keep-probe fds ) > "$T/out" 2>&1 || RC=$?
+fi
+expect "no descriptor above 2 reaches the workload" "^fds 0$"
+
+# CVE-2019-5736: keep runs from a sealed memfd; the container cannot write it.
+krun "$ROOTFS" keep-probe open-write /proc/1/exe
+expect "/proc/1/exe (keep's init) cannot be opened for writing" "denied"
+krun "$ROOTFS" keep-probe ptrace 2>/dev/null
+krun "$ROOTFS" keep-probe syscall ptrace
+expect "init cannot be ptraced" "denied"
+krun "$ROOTFS" keep-probe kill 1 0
+expect "the workload cannot signal keep's init (Landlock scope)" "denied EPERM"
+
+krun -w /tmp "$ROOTFS" pwd
+expect "-w sets the working directory" "^/tmp$"
+krun -w /nonexistent "$ROOTFS" pwd
+expect_code "-w to a missing directory: 125" 125
+expect "-w names the directory" "working directory"
+
+# CVE-2017-5226: TIOCSTI into the caller's terminal.
+if command -v script >/dev/null; then
+  if rootless; then cmd="setpriv --reuid=$KEEP_AS --regid=$KEEP_AS --init-groups --reset-env $KEEP run --cgroups=off"; else cmd="$KEEP run"; fi
+  timeout 30 script -qec "$cmd $ROOTFS keep-probe tiocsti 2" /dev/null > "$T/out" 2>&1
+  expect "TIOCSTI on the caller's terminal denied" "tiocsti denied (EPERM|EACCES)"
+  timeout 30 script -qec "$cmd -t $ROOTFS readlink /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2" /dev/null > "$T/out" 2>&1
+  expect_not "with -t the workload holds only the container's own pty" "^/dev/pts/[1-9]|^/dev/tty"
+else
+  skip "TIOCSTI" "script(1) not installed"
+fi
+done_testing

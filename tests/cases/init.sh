@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# rootless
+# PID 1 is keep's init: exit codes pass through, signals are forwarded, zombies reaped.
+. "$SRCDIR/tests/lib.sh"
+mkroot
+
+krun "$ROOTFS" keep-probe pid
+expect "workload is not PID 1 (keep's init is)" "^pid 2 ppid 1$"
+for code in 0 1 42; do
+  krun "$ROOTFS" keep-probe exit $code
+  expect_code "exit code $code passed through" $code
+done
+krun "$ROOTFS" /nonexistent
+expect_code "missing command: 127" 127
+expect "missing command: message names it" "^keep: exec ./nonexistent."
+krun "$ROOTFS" /etc
+expect_code "not executable: 126" 126
+krun "$ROOTFS" sh -c 'kill -KILL $$'
+expect_code "killed by SIGKILL: 137" 137
+krun "$ROOTFS" keep-probe zombies
+expect "orphaned zombies are reaped" "^zombies 0$"
+
+# SIGTERM to keep reaches the workload: 128+15.
+if rootless; then
+  timeout 30 setpriv --reuid="$KEEP_AS" --regid="$KEEP_AS" --init-groups --reset-env "$KEEP" run --cgroups=off "$ROOTFS" sleep 20 >/dev/null 2>&1 &
+else
+  timeout 30 "$KEEP" run "$ROOTFS" sleep 20 >/dev/null 2>&1 &
+fi
+bg=$!
+sleep 1
+kill -TERM "$(pgrep -x keep -P "$bg")"
+wait "$bg"; RC=$?
+expect_code "SIGTERM forwarded, exit 143" 143
+done_testing

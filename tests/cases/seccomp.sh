@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# rootless
+# The default filter: EPERM for what it denies, ENOSYS for what it does not know.
+. "$SRCDIR/tests/lib.sh"
+mkroot
+
+krun "$ROOTFS" grep Seccomp: /proc/self/status
+expect "filter installed" "Seccomp:\s+2"
+for s in mount umount unshare-user unshare-mount clone-newuser keyctl add_key bpf perf_event_open ptrace setns \
+         pivot_root chroot open_by_handle_at kexec_load init_module reboot userfaultfd io_uring_setup \
+         personality socket-vsock; do
+  krun "$ROOTFS" keep-probe syscall $s
+  expect "$s denied with EPERM" "denied EPERM"
+done
+krun "$ROOTFS" keep-probe syscall clone3
+expect "clone3 gives ENOSYS (libc falls back to clone)" "denied ENOSYS"
+krun "$ROOTFS" keep-probe syscall nr999
+expect "unknown syscall gives ENOSYS" "denied ENOSYS"
+krun "$ROOTFS" keep-probe syscall getpid
+expect "ordinary syscalls work" "ok"
+krun "$ROOTFS" keep-probe i386-getpid
+if [ "$RC" -eq 139 ]; then skip "i386 entry point filtered too" "this kernel has no IA32 emulation"
+else krun "$ROOTFS" keep-probe i386-mount; expect "i386 entry point filtered too" "denied EPERM"; fi
+
+krun --security-opt seccomp=unconfined "$ROOTFS" grep Seccomp: /proc/self/status
+expect "seccomp=unconfined: no filter" "Seccomp:\s+0"
+cat > "$T/profile.json" <<'J'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+J
+chmod 644 "$T/profile.json"
+krun --security-opt seccomp="$T/profile.json" "$ROOTFS" keep-probe syscall getcwd
+expect "custom JSON profile applied" "denied EACCES"
+echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [' > "$T/bad.json"; chmod 644 "$T/bad.json"
+krun --security-opt seccomp="$T/bad.json" "$ROOTFS" true
+expect_code "malformed profile: 125" 125
+expect "malformed profile: names the file and position" "bad.json.*line"
+echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names":["getpid"],"action":"SCMP_ACT_FOO"}]}' > "$T/bad2.json"; chmod 644 "$T/bad2.json"
+krun --security-opt seccomp="$T/bad2.json" "$ROOTFS" true
+expect "unknown action names the field" "syscalls\[0\]: unknown action .SCMP_ACT_FOO."
+"$KEEP" seccomp default > "$T/default.json"; chmod 644 "$T/default.json"
+krun --security-opt seccomp="$T/default.json" "$ROOTFS" keep-probe syscall mount
+expect "the printed default profile round-trips" "denied EPERM"
+done_testing

@@ -1,0 +1,48 @@
+# Shared helpers for tests/cases/*.sh: TAP output, a fresh root filesystem,
+# and `krun` to run keep as root or as the unprivileged test user.
+#   Environment from tests/run: KEEP (binary), PROBE (static probe), T (fresh
+#   temp dir), KEEP_AS (empty = root, or a user name to run keep as).
+set -u
+_n=0 _fail=0
+ok()   { _n=$((_n + 1)); echo "ok $_n - $*"; }
+fail() { _n=$((_n + 1)); _fail=$((_fail + 1)); echo "not ok $_n - $*"; }
+skip() { _n=$((_n + 1)); echo "ok $_n - $1 # SKIP $2"; }
+done_testing() { echo "1..$_n"; [ "$_fail" -eq 0 ]; }
+# A whole case that cannot run here: exit 77 with the reason last.
+skip_all() { echo "# skip: $*"; exit 77; }
+
+# check NAME COMMAND...: passes when COMMAND succeeds.
+check() { local name=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$name"; else fail "$name"; sed 's/^/#   /' "$T/out" | head -20; fi; }
+# expect NAME PATTERN: passes when the last output ($T/out) matches (grep -E).
+expect() { if grep -Eq -- "$2" "$T/out"; then ok "$1"; else fail "$1 (wanted /$2/)"; sed 's/^/#   /' "$T/out" | head -20; fi; }
+expect_not() { if grep -Eq -- "$2" "$T/out"; then fail "$1 (unwanted /$2/)"; sed 's/^/#   /' "$T/out" | head -20; else ok "$1"; fi; }
+# expect_code NAME WANT: the exit code of the last krun.
+expect_code() { if [ "$RC" -eq "$2" ]; then ok "$1"; else fail "$1 (exit $RC, wanted $2)"; sed 's/^/#   /' "$T/out" | head -20; fi; }
+
+ROOTFS="$T/rootfs"
+mkroot() {
+  local dest=${1:-$ROOTFS}
+  "$SRCDIR/tools/mkrootfs.sh" "$dest" --probe "$PROBE" >/dev/null
+  chmod 755 "$T"
+}
+
+rootless() { [ -n "${KEEP_AS:-}" ]; }
+
+# krun ARGS...: `keep run ARGS` with output in $T/out and status in $RC.
+# Rootless on a cgroup v1 host needs --cgroups=off (v1 cannot be delegated).
+krun() {
+  local extra=()
+  if rootless && [ "${KEEP_NO_AUTO_CGROUPS:-}" != 1 ]; then extra=(--cgroups=off); fi
+  RC=0
+  if rootless; then
+    timeout 30 setpriv --reuid="$KEEP_AS" --regid="$KEEP_AS" --init-groups --reset-env \
+      "$KEEP" run "${extra[@]}" "$@" >"$T/out" 2>&1 </dev/null || RC=$?
+  else
+    timeout 30 "$KEEP" run "${extra[@]}" "$@" >"$T/out" 2>&1 </dev/null || RC=$?
+  fi
+}
+
+# The one-line error rule: exactly one line, starting with "keep".
+one_line_error() {
+  if [ "$(grep -cv '^keep: no subordinate' "$T/out")" -eq 1 ] && grep -q '^keep' "$T/out"; then ok "$1"; else fail "$1 (not one line)"; sed 's/^/#   /' "$T/out"; fi
+}
