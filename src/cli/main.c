@@ -10,6 +10,15 @@
 #include "sealed_exec.h"
 #include "util.h"
 
+/* Commands that start container processes re-execute keep from a sealed
+ * memfd first (CVE-2019-5736): a container must never reach our binary. */
+static const struct keep_command keep_commands[] = {
+  {"run", cmd_run, true},
+  {"gc", cmd_gc, false},
+  {"seccomp", cmd_seccomp, false},
+  {NULL, NULL, false},
+};
+
 static void usage(FILE *out)
 {
   fprintf(out,
@@ -56,18 +65,6 @@ int main(int argc, char **argv)
     return EXIT_KEEP_FAILED;
   }
   const char *cmd = argv[1];
-  if (strcmp(cmd, "run") == 0) {
-    keep_error *err = NULL;
-    if (keep_ensure_sealed_self(argv, &err) < 0) {
-      keep_error_print(err);
-      return EXIT_KEEP_FAILED;
-    }
-    return cmd_run(argc - 1, argv + 1);
-  }
-  if (strcmp(cmd, "gc") == 0)
-    return cmd_gc(argc - 1, argv + 1);
-  if (strcmp(cmd, "seccomp") == 0)
-    return cmd_seccomp(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("keep %s\n", KEEP_VERSION);
     return 0;
@@ -75,6 +72,18 @@ int main(int argc, char **argv)
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     usage(stdout);
     return 0;
+  }
+  for (const struct keep_command *c = keep_commands; c->name; c++) {
+    if (strcmp(cmd, c->name) != 0)
+      continue;
+    if (c->sealed) {
+      keep_error *err = NULL;
+      if (keep_ensure_sealed_self(argv, &err) < 0) {
+        keep_error_print(err);
+        return EXIT_KEEP_FAILED;
+      }
+    }
+    return c->fn(argc - 1, argv + 1);
   }
   fprintf(stderr, "keep: unknown command `%s` (see `keep --help`)\n", cmd);
   return EXIT_KEEP_FAILED;
