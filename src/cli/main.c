@@ -56,6 +56,7 @@ static void ensure_stdio(void)
 int main(int argc, char **argv)
 {
   ensure_stdio();
+  keep_cmdline_remember(argc, argv);
   /* Other processes of the same uid (a container's root can be one after a
    * mapping mistake) must not ptrace keep or read its memory. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

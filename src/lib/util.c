@@ -259,3 +259,23 @@ int random_hex(char *out, size_t n, keep_error **err)
   out[n] = '\0';
   return 0;
 }
+
+static char *cmdline_start;
+static size_t cmdline_len;
+
+void keep_cmdline_remember(int argc, char **argv)
+{
+  if (argc < 1)
+    return;
+  cmdline_start = argv[0];
+  cmdline_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]) + 1;
+}
+
+void keep_cmdline_rewrite(const char *name)
+{
+  if (!cmdline_start)
+    return;
+  memset(cmdline_start, 0, cmdline_len);
+  size_t n = strlen(name);
+  memcpy(cmdline_start, name, n < cmdline_len - 1 ? n : cmdline_len - 1);
+}

@@ -62,4 +62,11 @@ bool str_has_prefix(const char *s, const char *prefix);
 /* Random lowercase hex of n chars (n <= 64). */
 int random_hex(char *out, size_t n, keep_error **err);
 
+/* The command line a process shows in /proc/PID/cmdline is its argv memory.
+ * keep's init inside a container is a fork of keep: without a rewrite it
+ * would show the container the host's paths (keep's own, the rootfs, the
+ * volumes).  main() records the area; the init overwrites it with `name`. */
+void keep_cmdline_remember(int argc, char **argv);
+void keep_cmdline_rewrite(const char *name);
+
 #endif

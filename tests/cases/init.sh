@@ -31,4 +31,9 @@ sleep 1
 kill -TERM "$(pgrep -x keep -P "$bg")"
 wait "$bg"; RC=$?
 expect_code "SIGTERM forwarded, exit 143" 143
+# PID 1 is a fork of keep: it must not show the host's paths or environment.
+KEEP_SECRET_HOST_VAR=leak krun "$ROOTFS" sh -c 'tr "\0" " " < /proc/1/cmdline; echo; cat /proc/1/environ'
+expect "PID 1 shows itself as keep-init" "^keep-init *$"
+expect_not "PID 1's command line has no host path" "$ROOTFS"
+expect_not "PID 1's environment is unreadable" "KEEP_SECRET_HOST_VAR"
 done_testing

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install what building and testing keep needs, from Debian packages.
+#   tools/install-deps.sh            install (as root)
+#   tools/install-deps.sh --check    exit 1 when something is missing
+set -euo pipefail
+packages=(
+  build-essential meson ninja-build pkg-config
+  libseccomp-dev libjansson-dev libcap-dev
+  busybox-static uidmap util-linux iproute2 procps passwd bsdextrautils file perl
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${1:-}" = --check ]; then
+  [ ${#missing[@]} -eq 0 ] || { echo "missing packages: ${missing[*]}" >&2; exit 1; }
+  exit 0
+fi
+[ ${#missing[@]} -gt 0 ] || exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root: sudo $0" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
