@@ -7,6 +7,29 @@
 int cmd_run(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
+/* The OCI runtime command line (cmd_oci.c, cmd_oci_exec.c). */
+int cmd_oci_create(int argc, char **argv);
+int cmd_oci_start(int argc, char **argv);
+int cmd_oci_state(int argc, char **argv);
+int cmd_oci_kill(int argc, char **argv);
+int cmd_oci_delete(int argc, char **argv);
+int cmd_oci_run(int argc, char **argv);
+int cmd_oci_exec(int argc, char **argv);
+int cmd_oci_ps(int argc, char **argv);
+int cmd_oci_pause(int argc, char **argv);
+int cmd_oci_resume(int argc, char **argv);
+int cmd_oci_list(int argc, char **argv);
+int cmd_oci_spec(int argc, char **argv);
+int cmd_oci_features(int argc, char **argv);
+
+/* Global options, given before the command (as runc takes them). */
+struct keep_global_opts {
+  const char *root;       /* --root: OCI state directory */
+  const char *log;        /* --log */
+  bool log_json;          /* --log-format json */
+  bool debug;
+};
+extern struct keep_global_opts keep_global;
 
 struct keep_command {
   const char *name;

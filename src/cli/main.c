@@ -15,9 +15,35 @@
 static const struct keep_command keep_commands[] = {
   {"run", cmd_run, true},
   {"gc", cmd_gc, false},
+  {"create", cmd_oci_create, true},
+  {"start", cmd_oci_start, false},
+  {"state", cmd_oci_state, false},
+  {"kill", cmd_oci_kill, false},
+  {"delete", cmd_oci_delete, false},
+  {"exec", cmd_oci_exec, true},
+  {"ps", cmd_oci_ps, false},
+  {"pause", cmd_oci_pause, false},
+  {"resume", cmd_oci_resume, false},
+  {"list", cmd_oci_list, false},
+  {"spec", cmd_oci_spec, false},
+  {"features", cmd_oci_features, false},
   {"seccomp", cmd_seccomp, false},
   {NULL, NULL, false},
 };
+
+/* OCI form: --bundle/-b given, or a single argument (the ID) with a
+ * config.json in the current directory, or a global --root. */
+static bool keep_is_oci_run(int argc, char **argv)
+{
+  int positional = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0 || str_has_prefix(argv[i], "--bundle="))
+      return true;
+    if (argv[i][0] != '-')
+      positional++;
+  }
+  return keep_global.root != NULL || (positional == 1 && access("config.json", F_OK) == 0);
+}
 
 static void usage(FILE *out)
 {
@@ -30,6 +56,11 @@ static void usage(FILE *out)
           "  run       run a command in a container from a root filesystem\n"
           "  gc        remove what killed containers left behind (cgroups, state)\n"
           "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
+          "\n"
+          "OCI runtime commands (for containerd, Docker, Podman, CRI-O):\n"
+          "  create, start, state, kill, delete, run --bundle DIR ID, exec, ps, pause, resume,\n"
+          "  list, spec [--rootless], features\n"
+          "  global options before the command: --root DIR, --log FILE, --log-format text|json\n"
           "  version   print the version\n"
           "\n"
           "Examples:\n"
@@ -65,7 +96,59 @@ int main(int argc, char **argv)
     usage(stderr);
     return EXIT_KEEP_FAILED;
   }
+  char **orig_argv = argv;
+  /* Global options, as runc takes them: keep --root DIR create ... */
+  int g = 1;
+  for (; g < argc && argv[g][0] == '-' && argv[g][1] == '-' && argv[g][2]; g++) {
+    const char *a = argv[g];
+    const char *val = strchr(a, '=');
+    size_t klen = val ? (size_t) (val - a) : strlen(a);
+#define IS(name) (klen == strlen(name) && strncmp(a, name, klen) == 0)
+    bool takes = IS("--root") || IS("--log") || IS("--log-format") || IS("--criu") || IS("--rootless") ||
+                 IS("--cgroup-manager");
+    if (!takes && !IS("--debug") && !IS("--systemd-cgroup"))
+      break;
+    if (takes && !val) {
+      if (g + 1 >= argc) {
+        fprintf(stderr, "keep: `%s` needs a value\n", a);
+        return EXIT_KEEP_FAILED;
+      }
+      val = argv[++g];
+    } else if (val) {
+      val++;
+    }
+    if (IS("--root"))
+      keep_global.root = val;
+    else if (IS("--log"))
+      keep_global.log = val;
+    else if (IS("--log-format"))
+      keep_global.log_json = strcmp(val, "json") == 0;
+    else if (IS("--debug"))
+      keep_global.debug = true;
+    else if (IS("--systemd-cgroup") || (IS("--cgroup-manager") && strcmp(val, "systemd") == 0)) {
+      fprintf(stderr, "keep: --systemd-cgroup: keep drives cgroupfs only; use the cgroupfs driver\n");
+      return EXIT_KEEP_FAILED;
+    }
+#undef IS
+  }
+  if (keep_global.log && keep_log_open(keep_global.log, keep_global.log_json) < 0)
+    fprintf(stderr, "keep: --log `%s`: cannot open\n", keep_global.log);
+  argv += g - 1;
+  argc -= g - 1;
+  if (argc < 2) {
+    usage(stderr);
+    return EXIT_KEEP_FAILED;
+  }
   const char *cmd = argv[1];
+  /* `run` is both keep's own (ROOTFS CMD) and the OCI one (--bundle DIR ID). */
+  if (strcmp(cmd, "run") == 0 && keep_is_oci_run(argc - 1, argv + 1)) {
+    keep_error *err = NULL;
+    if (keep_ensure_sealed_self(orig_argv, &err) < 0) {
+      keep_error_print(err);
+      return EXIT_KEEP_FAILED;
+    }
+    return cmd_oci_run(argc - 1, argv + 1);
+  }
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("keep %s\n", KEEP_VERSION);
     return 0;
@@ -79,7 +162,7 @@ int main(int argc, char **argv)
       continue;
     if (c->sealed) {
       keep_error *err = NULL;
-      if (keep_ensure_sealed_self(argv, &err) < 0) {
+      if (keep_ensure_sealed_self(orig_argv, &err) < 0) {
         keep_error_print(err);
         return EXIT_KEEP_FAILED;
       }

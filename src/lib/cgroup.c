@@ -4,6 +4,7 @@
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -85,6 +86,52 @@ int cg_rmdir(const char *dir, keep_error **err)
   return keep_fail_errno(err, "rmdir `%s`", dir);
 }
 
+bool cg_rel_valid(const char *rel)
+{
+  if (rel[0] == '\0' || rel[0] == '/')
+    return false;
+  for (const char *p = rel; *p;) {
+    size_t n = strcspn(p, "/");
+    if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+      return false;
+    p += n;
+    if (*p == '/')
+      p++;
+    else
+      break;
+  }
+  return rel[strlen(rel) - 1] != '/';
+}
+
+int cg_mkdir_path(const char *base, const char *rel,
+                  int (*on_parent)(const char *dir, void *arg, keep_error **err), void *arg,
+                  char **out, keep_error **err)
+{
+  if (!cg_rel_valid(rel))
+    return keep_fail(err, EINVAL, "cgroup path `%s` is not a plain relative path", rel);
+  cleanup_free char *dir = xstrdup(base);
+  for (const char *p = rel;;) {
+    size_t n = strcspn(p, "/");
+    bool last = p[n] == '\0';
+    if (on_parent && on_parent(dir, arg, err) < 0)
+      return -1;
+    char *next = xasprintf("%s/%.*s", dir, (int) n, p);
+    free(dir);
+    dir = next;
+    if (mkdir(dir, 0755) < 0 && (last || errno != EEXIST)) {
+      keep_fail_errno(err, "mkdir `%s`", dir);
+      if (errno == EEXIST)
+        keep_error_hint(err, "another container uses this cgroup");
+      return -1;
+    }
+    if (last)
+      break;
+    p += n + 1;
+  }
+  *out = steal_pointer(&dir);
+  return 0;
+}
+
 void cg_free(struct keep_cgroup *cg)
 {
   for (size_t i = 0; i < cg->n; i++) {
@@ -124,6 +171,13 @@ static int v2_base(bool rootless, char **out, keep_error **err)
 int keep_cgroup_create(const char *id, const struct keep_limits *l, bool rootless,
                        struct keep_cgroup **out, keep_error **err)
 {
+  cleanup_free char *rel = xasprintf("keep/%s", id);
+  return keep_cgroup_create_at(rel, l, rootless, out, err);
+}
+
+int keep_cgroup_create_at(const char *rel, const struct keep_limits *l, bool rootless,
+                          struct keep_cgroup **out, keep_error **err)
+{
   enum keep_cgroup_version v;
   if (keep_cgroup_detect(&v, err) < 0)
     return -1;
@@ -135,12 +189,12 @@ int keep_cgroup_create(const char *id, const struct keep_limits *l, bool rootles
       keep_fail(err, EPERM, "cgroup v1 cannot be delegated to an unprivileged user");
       return keep_error_hint(err, "pass --cgroups=off to run without resource limits");
     }
-    r = cg_v1_create(CGROUP_ROOT, id, l, cg, err);
+    r = cg_v1_create(CGROUP_ROOT, rel, l, cg, err);
   } else {
     cleanup_free char *base = NULL;
     r = v2_base(rootless, &base, err);
     if (r == 0)
-      r = cg_v2_create(base, id, l, cg, err);
+      r = cg_v2_create(base, rel, l, cg, err);
   }
   if (r < 0) {
     cg_free(cg);
@@ -253,4 +307,102 @@ int keep_cgroup_gc(bool rootless, keep_error **err)
   }
   cleanup_free char *k = xasprintf("%s/keep", base);
   return gc_dir(k, state);
+}
+
+int keep_cgroup_open_at(const char *rel, struct keep_cgroup **out, keep_error **err)
+{
+  if (!cg_rel_valid(rel))
+    return keep_fail(err, EINVAL, "cgroup path `%s` is not a plain relative path", rel);
+  enum keep_cgroup_version v;
+  if (keep_cgroup_detect(&v, err) < 0)
+    return -1;
+  struct keep_cgroup *cg = xcalloc(1, sizeof(*cg));
+  cg->version = v;
+  if (v == KEEP_CGROUP_V2) {
+    cg->names[0] = xstrdup("");
+    cg->dirs[0] = xasprintf(CGROUP_ROOT "/%s", rel);
+    cg->n = access(cg->dirs[0], F_OK) == 0 ? 1 : 0;
+    if (cg->n == 0)
+      free(cg->dirs[0]), free(cg->names[0]);
+  } else {
+    for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
+      char *dir = xasprintf(CGROUP_ROOT "/%s/%s", v1_controllers[i], rel);
+      if (access(dir, F_OK) < 0) {
+        free(dir);
+        continue;
+      }
+      cg->names[cg->n] = xstrdup(v1_controllers[i]);
+      cg->dirs[cg->n++] = dir;
+    }
+  }
+  if (cg->n == 0) {
+    cg_free(cg);
+    return keep_fail(err, ENOENT, "no cgroup `%s`", rel);
+  }
+  *out = cg;
+  return 0;
+}
+
+static const char *cg_dir_of(const struct keep_cgroup *cg, const char *name)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    if (strcmp(cg->names[i], name) == 0)
+      return cg->dirs[i];
+  return NULL;
+}
+
+int keep_cgroup_freeze(struct keep_cgroup *cg, bool frozen, keep_error **err)
+{
+  if (cg->version == KEEP_CGROUP_V2)
+    return cg_write(cg, cg->dirs[0], "cgroup.freeze", frozen ? "1" : "0", err);
+  const char *dir = cg_dir_of(cg, "freezer");
+  if (dir == NULL)
+    return keep_fail(err, ENOTSUP, "the container has no freezer cgroup");
+  if (cg_write(cg, dir, "freezer.state", frozen ? "FROZEN" : "THAWED", err) < 0)
+    return -1;
+  /* v1 freezes asynchronously: wait until the state says so. */
+  cleanup_free char *state_path = xasprintf("%s/freezer.state", dir);
+  for (int i = 0; frozen && i < 1000; i++) {
+    cleanup_free char *st = NULL;
+    if (read_file_at(AT_FDCWD, state_path, &st, NULL, err) < 0)
+      return -1;
+    if (str_has_prefix(st, "FROZEN"))
+      return 0;
+    struct timespec ts = {0, 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (frozen)
+    return keep_fail(err, EBUSY, "`%s` did not reach FROZEN", state_path);
+  return 0;
+}
+
+int keep_cgroup_pids(const struct keep_cgroup *cg, pid_t **pids, size_t *n, keep_error **err)
+{
+  const char *dir = cg->version == KEEP_CGROUP_V2 ? cg->dirs[0] : cg_dir_of(cg, "pids");
+  if (dir == NULL)
+    dir = cg->dirs[0];
+  cleanup_free char *path = xasprintf("%s/cgroup.procs", dir);
+  cleanup_free char *text = NULL;
+  if (read_file_at(AT_FDCWD, path, &text, NULL, err) < 0)
+    return -1;
+  *pids = NULL;
+  *n = 0;
+  for (char *p = text; *p;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p)
+      break;
+    *pids = xrealloc(*pids, (*n + 1) * sizeof(pid_t));
+    (*pids)[(*n)++] = (pid_t) v;
+    p = end;
+    while (*p == '\n')
+      p++;
+  }
+  return 0;
+}
+
+void keep_cgroup_forget(struct keep_cgroup *cg)
+{
+  if (cg)
+    cg_free(cg);
 }

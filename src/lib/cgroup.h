@@ -29,6 +29,16 @@ int keep_cgroup_detect(enum keep_cgroup_version *out, keep_error **err);
 int keep_cgroup_create(const char *id, const struct keep_limits *l, bool rootless,
                        struct keep_cgroup **out, keep_error **err);
 
+/* Same at a path relative to each hierarchy's root (OCI cgroupsPath). */
+int keep_cgroup_create_at(const char *rel, const struct keep_limits *l, bool rootless,
+                          struct keep_cgroup **out, keep_error **err);
+/* The existing cgroup at rel (for delete, pause, exec of OCI containers). */
+int keep_cgroup_open_at(const char *rel, struct keep_cgroup **out, keep_error **err);
+/* Freeze (pause) or thaw (resume) every process of the cgroup. */
+int keep_cgroup_freeze(struct keep_cgroup *cg, bool frozen, keep_error **err);
+/* The pids in the cgroup (NULL-free array, count in *n); caller frees. */
+int keep_cgroup_pids(const struct keep_cgroup *cg, pid_t **pids, size_t *n, keep_error **err);
+
 /* Move pid into the cgroup (every hierarchy for v1). */
 int keep_cgroup_enter(struct keep_cgroup *cg, pid_t pid, keep_error **err);
 
@@ -42,6 +52,9 @@ size_t keep_cgroup_dirs(const struct keep_cgroup *cg, const char *const **names,
 /* Kill anything left, remove the directories (retrying while the kernel
  * still has them busy), free cg.  Safe on NULL. */
 int keep_cgroup_destroy(struct keep_cgroup *cg, keep_error **err);
+
+/* Free the handle, leaving the cgroup in place (an OCI container owns it). */
+void keep_cgroup_forget(struct keep_cgroup *cg);
 
 /* Remove keep cgroups whose container is gone (no process left), as after
  * keep was killed.  Returns the number removed. */

@@ -23,9 +23,18 @@ int cg_kill_procs(const char *dir);
 /* rmdir, retrying while the kernel still tears the cgroup down. */
 int cg_rmdir(const char *dir, keep_error **err);
 
-int cg_v1_create(const char *mounts_root, const char *id, const struct keep_limits *l,
+/* Create base/rel: the parents as needed (calling on_parent on each existing
+ * or new parent directory, base included), the last component new (EEXIST
+ * is an error: two containers never share a cgroup).  *out gets the path. */
+int cg_mkdir_path(const char *base, const char *rel,
+                  int (*on_parent)(const char *dir, void *arg, keep_error **err), void *arg,
+                  char **out, keep_error **err);
+/* Is rel a safe relative cgroup path (no "..", no empty components)? */
+bool cg_rel_valid(const char *rel);
+
+int cg_v1_create(const char *mounts_root, const char *rel, const struct keep_limits *l,
                  struct keep_cgroup *cg, keep_error **err);
-int cg_v2_create(const char *base, const char *id, const struct keep_limits *l,
+int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
                  struct keep_cgroup *cg, keep_error **err);
 void cg_free(struct keep_cgroup *cg);
 

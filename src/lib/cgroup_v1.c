@@ -1,4 +1,5 @@
-/* cgroup v1: one directory per controller, keep/<id> under each mount. */
+/* cgroup v1: one directory per controller, <rel> (keep/<id> by default)
+ * under each mount. */
 #include <errno.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -16,20 +17,13 @@ static bool is_v1_mount(const char *path)
   return statfs(path, &s) == 0 && s.f_type == CGROUP_SUPER_MAGIC;
 }
 
-static int add_dir(const char *root, const char *ctrl, const char *id, bool fake,
-                   struct keep_cgroup *cg, keep_error **err)
+static int add_dir(const char *root, const char *ctrl, const char *rel, struct keep_cgroup *cg,
+                   keep_error **err)
 {
   cleanup_free char *mnt = xasprintf("%s/%s", root, ctrl);
-  cleanup_free char *keepdir = xasprintf("%s/keep", mnt);
-  if (mkdir(keepdir, 0755) < 0 && errno != EEXIST)
-    return keep_fail_errno(err, "mkdir `%s`", keepdir);
-  char *dir = xasprintf("%s/%s", keepdir, id);
-  if (mkdir(dir, 0755) < 0) {
-    keep_fail_errno(err, "mkdir `%s`", dir);
-    free(dir);
+  char *dir = NULL;
+  if (cg_mkdir_path(mnt, rel, NULL, NULL, &dir, err) < 0)
     return -1;
-  }
-  (void) fake;
   cg->names[cg->n] = xstrdup(ctrl);
   cg->dirs[cg->n++] = dir;
   return 0;
@@ -43,7 +37,7 @@ static const char *dir_of(const struct keep_cgroup *cg, const char *ctrl)
   return NULL;
 }
 
-int cg_v1_create(const char *root, const char *id, const struct keep_limits *l,
+int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
                  struct keep_cgroup *cg, keep_error **err)
 {
   cg->version = KEEP_CGROUP_V1;
@@ -52,7 +46,7 @@ int cg_v1_create(const char *root, const char *id, const struct keep_limits *l,
     bool needed;
   } ctrls[] = {
     {"memory", l->memory_bytes > 0},
-    {"cpu", l->cpu_quota_us > 0},
+    {"cpu", l->cpu_quota_us > 0 || l->cpu_shares > 0},
     {"pids", l->pids > 0},
     {"freezer", false},   /* optional: makes killing race-free */
   };
@@ -64,7 +58,7 @@ int cg_v1_create(const char *root, const char *id, const struct keep_limits *l,
       keep_fail(err, ENOENT, "cgroup v1 controller `%s` is not mounted at `%s`", ctrls[i].name, mnt);
       goto fail;
     }
-    if (add_dir(root, ctrls[i].name, id, cg->fake, cg, err) < 0)
+    if (add_dir(root, ctrls[i].name, rel, cg, err) < 0)
       goto fail;
   }
 
@@ -77,7 +71,10 @@ int cg_v1_create(const char *root, const char *id, const struct keep_limits *l,
     /* Memory+swap equal to memory: no swap on top.  Without swap
      * accounting the file is absent and there is nothing to limit. */
     cleanup_free char *memsw = xasprintf("%s/memory.memsw.limit_in_bytes", d);
-    if (access(memsw, F_OK) == 0 && cg_write(cg, d, "memory.memsw.limit_in_bytes", buf, err) < 0)
+    if (l->memory_swap_bytes > 0)
+      snprintf(buf, sizeof(buf), "%lld", (long long) l->memory_swap_bytes);
+    if (l->memory_swap_bytes >= 0 && access(memsw, F_OK) == 0 &&
+        cg_write(cg, d, "memory.memsw.limit_in_bytes", buf, err) < 0)
       goto fail;
   }
   if (l->cpu_quota_us > 0 && (d = dir_of(cg, "cpu"))) {
@@ -86,6 +83,11 @@ int cg_v1_create(const char *root, const char *id, const struct keep_limits *l,
       goto fail;
     snprintf(buf, sizeof(buf), "%lld", (long long) l->cpu_quota_us);
     if (cg_write(cg, d, "cpu.cfs_quota_us", buf, err) < 0)
+      goto fail;
+  }
+  if (l->cpu_shares > 0 && (d = dir_of(cg, "cpu"))) {
+    snprintf(buf, sizeof(buf), "%lld", (long long) l->cpu_shares);
+    if (cg_write(cg, d, "cpu.shares", buf, err) < 0)
       goto fail;
   }
   if (l->pids > 0 && (d = dir_of(cg, "pids"))) {

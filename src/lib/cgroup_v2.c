@@ -1,4 +1,5 @@
-/* cgroup v2: one directory, <base>/keep/<id>, controllers enabled on the way. */
+/* cgroup v2: one directory, <base>/<rel> (keep/<id> by default), controllers
+ * enabled on the way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,7 +38,19 @@ static int enable(const struct keep_cgroup *cg, const char *dir, const char *con
   return 0;
 }
 
-int cg_v2_create(const char *base, const char *id, const struct keep_limits *l,
+struct enable_arg {
+  const struct keep_cgroup *cg;
+  const char *const *want;
+  size_t n;
+};
+
+static int enable_on_parent(const char *dir, void *arg, keep_error **err)
+{
+  struct enable_arg *a = arg;
+  return enable(a->cg, dir, a->want, a->n, err);
+}
+
+int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
                  struct keep_cgroup *cg, keep_error **err)
 {
   cg->version = KEEP_CGROUP_V2;
@@ -49,7 +62,7 @@ int cg_v2_create(const char *base, const char *id, const struct keep_limits *l,
   size_t nw = 0;
   if (l->memory_bytes > 0)
     want[nw++] = "memory";
-  if (l->cpu_quota_us > 0)
+  if (l->cpu_quota_us > 0 || l->cpu_shares > 0)
     want[nw++] = "cpu";
   if (l->pids > 0)
     want[nw++] = "pids";
@@ -59,19 +72,10 @@ int cg_v2_create(const char *base, const char *id, const struct keep_limits *l,
       return keep_error_hint(err, "enable it for this subtree, or pass --cgroups=off");
     }
 
-  cleanup_free char *keepdir = xasprintf("%s/keep", base);
-  if (enable(cg, base, want, nw, err) < 0)
+  struct enable_arg ea = {cg, want, nw};
+  char *dir = NULL;
+  if (cg_mkdir_path(base, rel, enable_on_parent, &ea, &dir, err) < 0)
     return -1;
-  if (mkdir(keepdir, 0755) < 0 && errno != EEXIST)
-    return keep_fail_errno(err, "mkdir `%s`", keepdir);
-  if (enable(cg, keepdir, want, nw, err) < 0)
-    return -1;
-  char *dir = xasprintf("%s/%s", keepdir, id);
-  if (mkdir(dir, 0755) < 0) {
-    keep_fail_errno(err, "mkdir `%s`", dir);
-    free(dir);
-    return -1;
-  }
   cg->names[0] = xstrdup("");
   cg->dirs[0] = dir;
   cg->n = 1;
@@ -82,12 +86,25 @@ int cg_v2_create(const char *base, const char *id, const struct keep_limits *l,
     if (cg_write(cg, dir, "memory.max", buf, err) < 0)
       goto fail;
     cleanup_free char *swap = xasprintf("%s/memory.swap.max", dir);
-    if ((cg->fake || access(swap, F_OK) == 0) && cg_write(cg, dir, "memory.swap.max", "0", err) < 0)
+    /* OCI gives memory+swap; v2 wants the swap alone. */
+    char sw[64] = "0";
+    if (l->memory_swap_bytes < 0)
+      snprintf(sw, sizeof(sw), "max");
+    else if (l->memory_swap_bytes > l->memory_bytes)
+      snprintf(sw, sizeof(sw), "%lld", (long long) (l->memory_swap_bytes - l->memory_bytes));
+    if ((cg->fake || access(swap, F_OK) == 0) && cg_write(cg, dir, "memory.swap.max", sw, err) < 0)
       goto fail;
   }
   if (l->cpu_quota_us > 0) {
     snprintf(buf, sizeof(buf), "%lld %lld", (long long) l->cpu_quota_us, (long long) l->cpu_period_us);
     if (cg_write(cg, dir, "cpu.max", buf, err) < 0)
+      goto fail;
+  }
+  if (l->cpu_shares > 0) {
+    /* The conversion crun and runc use: shares 2..262144 -> weight 1..10000. */
+    long long w = 1 + ((l->cpu_shares - 2) * 9999) / 262142;
+    snprintf(buf, sizeof(buf), "%lld", w < 1 ? 1 : w > 10000 ? 10000 : w);
+    if (cg_write(cg, dir, "cpu.weight", buf, err) < 0)
       goto fail;
   }
   if (l->pids > 0) {

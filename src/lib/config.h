@@ -34,6 +34,8 @@ struct keep_limits {
   int64_t cpu_quota_us;   /* per cpu_period_us; <= 0: no limit */
   int64_t cpu_period_us;
   int64_t pids;           /* <= 0: no limit */
+  int64_t memory_swap_bytes;  /* memory+swap (OCI); 0: no swap on top, -1: unlimited */
+  int64_t cpu_shares;     /* relative weight (v1 cpu.shares); 0: unset */
 };
 
 struct keep_config {

@@ -1,6 +1,9 @@
 #include "error.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +76,37 @@ char *keep_error_format(const keep_error *e)
   return s;
 }
 
+static int log_fd = -1;
+static bool log_json;
+
+int keep_log_open(const char *path, bool json)
+{
+  log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  log_json = json;
+  return log_fd < 0 ? -1 : 0;
+}
+
+/* The --log file: containerd and podman show its last error to the user. */
+static void log_error(const char *line)
+{
+  if (log_fd < 0)
+    return;
+  if (!log_json) {
+    dprintf(log_fd, "%s\n", line);
+    return;
+  }
+  json_t *j = json_pack("{s:s, s:s}", "level", "error", "msg", line);
+  char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  if (t)
+    dprintf(log_fd, "%s\n", t);
+  free(t);
+  json_decref(j);
+}
+
 void keep_error_print(const keep_error *e)
 {
   char *s = keep_error_format(e);
+  log_error(s);
   /* One write so concurrent writers do not interleave the line. */
   size_t n = strlen(s);
   s[n] = '\n';

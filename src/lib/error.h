@@ -36,6 +36,9 @@ void keep_error_free(keep_error **err);
 
 noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Also write every printed error to `path` (text, or JSON lines). */
+int keep_log_open(const char *path, _Bool json);
+
 /* Program name used as the prefix of every message. */
 extern const char *keep_progname;
 

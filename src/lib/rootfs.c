@@ -36,7 +36,7 @@ static const char *const sys_masked[] = {"firmware", "devices/virtual/powercap",
 
 /* Hide what `path` (below dirfd) names: an empty read-only tmpfs over a
  * directory, the host's /dev/null over a file.  Missing entries are fine. */
-static int mask_path(int dirfd, const char *base, const char *path, keep_error **err)
+int keep_mask_path(int dirfd, const char *base, const char *path, keep_error **err)
 {
   cleanup_free char *where = xasprintf("%s/%s", base, path);
   long fd = sys_openat2(dirfd, path, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0,
@@ -63,7 +63,7 @@ static int mask_path(int dirfd, const char *base, const char *path, keep_error *
 }
 
 /* Re-attach dirfd/path onto itself read-only. */
-static int make_readonly(int dirfd, const char *base, const char *path, keep_error **err)
+int keep_make_readonly(int dirfd, const char *base, const char *path, keep_error **err)
 {
   cleanup_free char *where = xasprintf("%s/%s", base, path);
   long fd = sys_openat2(dirfd, path, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0,
@@ -107,10 +107,10 @@ static int setup_proc(int newroot, keep_error **err)
   if (check_magic(proc, PROC_SUPER_MAGIC, "/proc", err) < 0)
     return -1;
   for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++)
-    if (mask_path(proc, "/proc", proc_masked[i], err) < 0)
+    if (keep_mask_path(proc, "/proc", proc_masked[i], err) < 0)
       return -1;
   for (size_t i = 0; i < ARRAY_SIZE(proc_readonly); i++)
-    if (make_readonly(proc, "/proc", proc_readonly[i], err) < 0)
+    if (keep_make_readonly(proc, "/proc", proc_readonly[i], err) < 0)
       return -1;
   return 0;
 }
@@ -179,7 +179,7 @@ static int setup_sys(int newroot, const struct keep_rootfs_plan *p, keep_error *
   if (check_magic(sys, SYSFS_MAGIC, "/sys", err) < 0)
     return -1;
   for (size_t i = 0; i < ARRAY_SIZE(sys_masked); i++)
-    if (mask_path(sys, "/sys", sys_masked[i], err) < 0)
+    if (keep_mask_path(sys, "/sys", sys_masked[i], err) < 0)
       return -1;
   return setup_cgroup_view(sys, p, err);
 }

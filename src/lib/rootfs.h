@@ -27,6 +27,13 @@ int keep_rootfs_setup(const struct keep_rootfs_plan *p, keep_error **err);
 /* /dev: a fresh tmpfs with only the safe nodes, private devpts, shm, mqueue. */
 int keep_dev_setup(int newroot, bool tty_gid, keep_error **err);
 
+/* Hide dirfd/path (relative, no symlinks on the way): an empty read-only
+ * tmpfs over a directory, /dev/null over a file; missing is fine.  `base`
+ * only names it in messages. */
+int keep_mask_path(int dirfd, const char *base, const char *path, keep_error **err);
+/* Re-attach dirfd/path onto itself read-only (recursively); missing is fine. */
+int keep_make_readonly(int dirfd, const char *base, const char *path, keep_error **err);
+
 /* Paths the workload may write to (for Landlock): /tmp, /run, /dev, volumes
  * with :rw, --tmpfs targets.  NULL-terminated; caller frees with strv_free. */
 char **keep_rootfs_writable_paths(const struct keep_config *cfg);

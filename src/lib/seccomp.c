@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 
 struct keep_seccomp {
   struct sock_fprog prog;
+  unsigned int flags;
   unsigned char *owned;   /* NULL when prog points at the built-in filter */
 };
 
@@ -58,9 +61,33 @@ int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char 
   return 0;
 }
 
+int keep_seccomp_prepare_json(json_t *obj, const char *label, struct keep_seccomp **out,
+                              keep_error **err)
+{
+  struct sc_profile p = {0};
+  if (sc_parse_json_obj(obj, label, 0, &p, err) < 0)
+    return -1;
+  struct keep_seccomp *s = xcalloc(1, sizeof(*s));
+  size_t len = 0;
+  int r = sc_compile(&p, &s->owned, &len, err);
+  s->flags = p.flags;
+  sc_profile_free(&p);
+  if (r < 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    free(s->owned);
+    free(s);
+    if (r == 0)
+      keep_fail(err, E2BIG, "seccomp profile `%s` compiles to more than %d instructions", label, BPF_MAXINSNS);
+    return keep_error_wrap(err, "seccomp profile `%s`", label);
+  }
+  s->prog.filter = (struct sock_filter *) (void *) s->owned;
+  s->prog.len = (unsigned short) (len / sizeof(struct sock_filter));
+  *out = s;
+  return 0;
+}
+
 int keep_seccomp_install(const struct keep_seccomp *f, keep_error **err)
 {
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &f->prog) < 0)
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &f->prog) < 0)
     return keep_fail_errno(err, "seccomp(SECCOMP_SET_MODE_FILTER)");
   return 0;
 }

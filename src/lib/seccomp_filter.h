@@ -23,6 +23,10 @@ struct keep_seccomp;   /* a ready-to-load BPF program */
 int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char *cache_dir,
                          struct keep_seccomp **out, keep_error **err);
 
+/* The linux.seccomp object of an OCI config (same format as a profile). */
+struct json_t;
+int keep_seccomp_prepare_json(struct json_t *obj, const char *label, struct keep_seccomp **out,
+                              keep_error **err);
 /* In the container, last thing before execve (after no_new_privs). */
 int keep_seccomp_install(const struct keep_seccomp *f, keep_error **err);
 

@@ -24,6 +24,7 @@ struct sc_rule {
 
 struct sc_profile {
   uint32_t default_action;
+  unsigned int flags;   /* SECCOMP_FILTER_FLAG_* */
   struct sc_rule *rules;
   size_t n_rules;
 };
@@ -42,6 +43,9 @@ uint64_t sc_widening_caps(void);
 int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, keep_error **err);
 
 /* Docker/containers JSON profile. */
+struct json_t;
+int sc_parse_json_obj(struct json_t *root, const char *label, uint64_t cap_add, struct sc_profile *out,
+                      keep_error **err);
 int sc_parse_json(const char *path, uint64_t cap_add, struct sc_profile *out, keep_error **err);
 int sc_print_json(const struct sc_profile *p, FILE *out, keep_error **err);
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <string.h>
 
 #include "caps.h"
@@ -150,6 +151,45 @@ static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
   return 0;
 }
 
+int sc_parse_json_obj(json_t *root, const char *path, uint64_t cap_add, struct sc_profile *p,
+                      keep_error **err)
+{
+  memset(p, 0, sizeof(*p));
+  if (!json_is_object(root))
+    return keep_fail(err, 0, "seccomp profile `%s`: expected a JSON object", path);
+  json_t *da = json_object_get(root, "defaultAction");
+  if (!json_is_string(da))
+    return keep_fail(err, 0, "seccomp profile `%s`: defaultAction: expected a string", path);
+  if (parse_action(path, "defaultAction", json_string_value(da), json_object_get(root, "defaultErrnoRet"),
+                   &p->default_action, err) < 0)
+    return -1;
+  if (json_object_get(root, "listenerPath"))
+    return keep_fail(err, ENOTSUP, "seccomp profile `%s`: listenerPath: SCMP_ACT_NOTIFY is not supported", path);
+  json_t *flags = json_object_get(root, "flags");
+  size_t i;
+  json_t *r;
+  json_array_foreach(flags, i, r) {
+    const char *f = json_string_value(r);
+    if (f && strcmp(f, "SECCOMP_FILTER_FLAG_LOG") == 0)
+      p->flags |= SECCOMP_FILTER_FLAG_LOG;
+    else if (f && strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+      p->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    else if (f && strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+      p->flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    else
+      return keep_fail(err, 0, "seccomp profile `%s`: flags[%zu]: unknown flag `%s`", path, i, f ? f : "?");
+  }
+  json_t *sys = json_object_get(root, "syscalls");
+  if (sys && !json_is_null(sys) && !json_is_array(sys))
+    return keep_fail(err, 0, "seccomp profile `%s`: syscalls: expected an array", path);
+  json_array_foreach(sys, i, r)
+    if (parse_rule(path, i, r, cap_add, p, err) < 0) {
+      sc_profile_free(p);
+      return -1;
+    }
+  return 0;
+}
+
 int sc_parse_json(const char *path, uint64_t cap_add, struct sc_profile *p, keep_error **err)
 {
   json_error_t je;
@@ -161,39 +201,8 @@ int sc_parse_json(const char *path, uint64_t cap_add, struct sc_profile *p, keep
     return keep_fail(err, 0, "seccomp profile `%s`: line %d, column %d: %s", path, je.line,
                      je.column, je.text);
   }
-  int ret = -1;
-  if (!json_is_object(root)) {
-    keep_fail(err, 0, "seccomp profile `%s`: expected a JSON object", path);
-    goto out;
-  }
-  json_t *da = json_object_get(root, "defaultAction");
-  if (!json_is_string(da)) {
-    keep_fail(err, 0, "seccomp profile `%s`: defaultAction: expected a string", path);
-    goto out;
-  }
-  if (parse_action(path, "defaultAction", json_string_value(da), json_object_get(root, "defaultErrnoRet"),
-                   &p->default_action, err) < 0)
-    goto out;
-  if (json_object_get(root, "listenerPath"))
-    {
-      keep_fail(err, 0, "seccomp profile `%s`: listenerPath: SCMP_ACT_NOTIFY is not supported by keep run", path);
-      goto out;
-    }
-  json_t *sys = json_object_get(root, "syscalls");
-  if (sys && !json_is_array(sys)) {
-    keep_fail(err, 0, "seccomp profile `%s`: syscalls: expected an array", path);
-    goto out;
-  }
-  size_t i;
-  json_t *r;
-  json_array_foreach(sys, i, r)
-    if (parse_rule(path, i, r, cap_add, p, err) < 0)
-      goto out;
-  ret = 0;
-out:
+  int ret = sc_parse_json_obj(root, path, cap_add, p, err);
   json_decref(root);
-  if (ret < 0)
-    sc_profile_free(p);
   return ret;
 }
 

@@ -19,7 +19,7 @@ struct keep_idmap {
 };
 
 struct keep_userns_plan {
-  struct keep_idmap uid[2], gid[2];
+  struct keep_idmap uid[5], gid[5];  /* the kernel takes at most 5 lines unprivileged */
   size_t n_uid, n_gid;
   bool use_helpers;       /* newuidmap/newgidmap (rootless with a subuid range) */
   bool deny_setgroups;    /* single-uid rootless map: setgroups must be denied */

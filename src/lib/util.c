@@ -191,6 +191,16 @@ int write_file_at(int dirfd, const char *path, const char *data, keep_error **er
   return 0;
 }
 
+int create_file_at(int dirfd, const char *path, const char *data, mode_t mode, keep_error **err)
+{
+  cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
+  if (fd < 0)
+    return keep_fail_errno(err, "create `%s`", path);
+  if (write_all(fd, data, strlen(data)) < 0)
+    return keep_fail_errno(err, "write `%s`", path);
+  return 0;
+}
+
 int parse_int64(const char *s, int64_t *out)
 {
   if (s == NULL || *s == '\0' || isspace((unsigned char) *s))

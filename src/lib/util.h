@@ -51,6 +51,8 @@ ssize_t read_all(int fd, void *buf, size_t len);
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, keep_error **err);
 /* open(path, O_WRONLY|O_CLOEXEC|O_NOFOLLOW) relative to dirfd, write, close. */
 int write_file_at(int dirfd, const char *path, const char *data, keep_error **err);
+/* Create (or truncate) a regular file, never through a symlink. */
+int create_file_at(int dirfd, const char *path, const char *data, mode_t mode, keep_error **err);
 
 /* Strict number parsers: the whole string must be consumed. */
 int parse_int64(const char *s, int64_t *out);

@@ -52,7 +52,7 @@ static void test_v2_fake(void)
   struct keep_limits l = {.memory_bytes = 1 << 30, .cpu_quota_us = 50000, .cpu_period_us = 100000, .pids = 99};
   struct keep_cgroup cg = {.fake = true};
   cleanup_error keep_error *err = NULL;
-  tap_ok(cg_v2_create(root, "c1", &l, &cg, &err) == 0, "v2 create on a fake tree");
+  tap_ok(cg_v2_create(root, "keep/c1", &l, &cg, &err) == 0, "v2 create on a fake tree");
   cleanup_free char *dir = xasprintf("%s/keep/c1", root);
   cleanup_free char *mem = slurp(dir, "memory.max");
   cleanup_free char *swap = slurp(dir, "memory.swap.max");
@@ -78,7 +78,7 @@ static void test_v2_fake(void)
   fclose(f);
   struct keep_cgroup cg2 = {.fake = true};
   keep_error *e2 = NULL;
-  tap_ok(cg_v2_create(root, "c2", &l, &cg2, &e2) < 0 && e2 && strstr(e2->msg, "`memory`") &&
+  tap_ok(cg_v2_create(root, "keep/c2", &l, &cg2, &e2) < 0 && e2 && strstr(e2->msg, "`memory`") &&
              strstr(e2->msg, "cgroup.controllers"),
          "v2 missing controller is an error naming it: %s", e2 ? e2->msg : "none");
   keep_error_free(&e2);

@@ -1,0 +1,655 @@
+/* OCI create and start.
+ *
+ * create checks the whole config first (nothing exists yet), then: state
+ * dir (locked) -> cgroup -> namespaces given by path joined -> clone into
+ * the new ones -> cgroup entered and id maps written by the parent -> the
+ * child builds the filesystem through fds, pivots, and waits on exec.fifo.
+ * The parent records the state and exits; `start` writes to the fifo. */
+#include <errno.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "oci_mounts.h"
+#include "oci_process.h"
+#include "oci_runtime.h"
+#include "syscalls.h"
+#include "terminal.h"
+#include "userns.h"
+#include "util.h"
+
+struct oci_child {
+  const struct keep_oci_spec *s;
+  const struct keep_oci_create_opts *o;
+  struct keep_seccomp *seccomp;
+  int sock;
+  int rootfs_fd;
+  int fifo;             /* exec.fifo, read end: `start` writes to it */
+  int close_fds[2];     /* the parent's: the state lock must never outlive create */
+  bool deny_setgroups;
+  struct keep_oci_mount_ctx mctx;
+};
+
+static noreturn void child_fail(int sock, keep_error *err)
+{
+  char *msg = keep_error_format(err);
+  keep_msg_send(sock, 'E', msg, -1, NULL);
+  _exit(125);
+}
+
+static int run_hooks_in_child(const struct keep_oci_spec *s, enum keep_oci_hook_kind k, const char *state,
+                              keep_error **err)
+{
+  /* The parent serialised the state; rebuild a minimal one for the hooks. */
+  struct keep_oci_state st = {0};
+  json_t *j = json_loads(state, 0, NULL);
+  st.id = (char *) json_string_value(json_object_get(j, "id"));
+  st.bundle = (char *) json_string_value(json_object_get(j, "bundle"));
+  st.pid = getpid();
+  st.start_time = 0;
+  st.status = OCI_CREATING;
+  st.oci_version = (char *) s->oci_version;
+  int r = keep_oci_run_hooks(s, k, &st, err);
+  json_decref(j);
+  return r;
+}
+
+static int setup_root(struct oci_child *c, int *newroot_out, keep_error **err)
+{
+  const struct keep_oci_spec *s = c->s;
+  /* Nothing we mount may propagate back to the host. */
+  struct mount_attr priv = {.propagation = MS_PRIVATE};
+  if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &priv, sizeof(priv)) < 0)
+    return keep_fail_errno(err, "make mounts private");
+  /* The parent's fd belongs to the host's mount namespace and cannot be
+   * cloned from here: re-open the path and insist on the same inode. */
+  cleanup_close int here = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct stat a, b;
+  if (here < 0 || fstat(here, &a) < 0 || fstat(c->rootfs_fd, &b) < 0)
+    return keep_fail_errno(err, "root.path `%s`", s->root_path);
+  if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+    return keep_fail(err, ESTALE, "root.path `%s` changed while the container was being created", s->root_path);
+  cleanup_close int newroot = bind_clone(here, "", 1, err);
+  if (newroot < 0)
+    return keep_error_wrap(err, "root.path `%s`", s->root_path);
+  if (mount_attach(newroot, here, "the root filesystem", s->root_path, err) < 0)
+    return -1;
+  *newroot_out = steal_fd(&newroot);
+  return 0;
+}
+
+static int do_pivot(int newroot, bool no_pivot, keep_error **err)
+{
+  if (fchdir(newroot) < 0)
+    return keep_fail_errno(err, "fchdir to the new root");
+  if (no_pivot) {
+    /* --no-pivot (for ramfs roots): move the root over / and chroot. */
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+      return keep_fail_errno(err, "move the root to `/` (--no-pivot)");
+  } else {
+    if (sys_pivot_root(".", ".") < 0)
+      return keep_fail_errno(err, "pivot_root");
+    if (umount2(".", MNT_DETACH) < 0)
+      return keep_fail_errno(err, "detach the old root");
+  }
+  if (chdir("/") < 0)
+    return keep_fail_errno(err, "chdir `/`");
+  return 0;
+}
+
+static int open_pty(int newroot, const struct keep_oci_process *p, int sock, int *peer, keep_error **err)
+{
+  long m = sys_openat2(newroot, "dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0,
+                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (m < 0)
+    return keep_fail_errno(err, "open the container's `/dev/pts/ptmx` (process.terminal needs a devpts mount)");
+  cleanup_close int master = (int) m;
+  if (unlockpt(master) < 0)
+    return keep_fail_errno(err, "unlockpt");
+  *peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (*peer < 0)
+    return keep_fail_errno(err, "TIOCGPTPEER");
+  if (p->console_height || p->console_width) {
+    struct winsize ws = {.ws_row = (unsigned short) p->console_height, .ws_col = (unsigned short) p->console_width};
+    ioctl(master, TIOCSWINSZ, &ws);
+  }
+  return keep_msg_send(sock, 'T', NULL, master, err);
+}
+
+static noreturn void oci_child(struct oci_child *c)
+{
+  const struct keep_oci_spec *s = c->s;
+  keep_error *err = NULL;
+  int sock = c->sock;
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  keep_cmdline_rewrite("keep-init");
+  for (size_t i = 0; i < ARRAY_SIZE(c->close_fds); i++)
+    if (c->close_fds[i] >= 0)
+      close(c->close_fds[i]);
+  char tag = 0;
+  char state[8192];
+  if (keep_msg_recv(sock, &tag, NULL, 0, NULL, &err) < 0 || tag != 'G')
+    _exit(125);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (s->ns[OCI_NS_USER] && !s->ns_path[OCI_NS_USER]) {
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+      keep_fail_errno(&err, "become root of the user namespace");
+      child_fail(sock, err);
+    }
+    if (!c->deny_setgroups && setgroups(0, NULL) < 0) {
+      keep_fail_errno(&err, "setgroups");
+      child_fail(sock, err);
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  }
+  if (s->ns[OCI_NS_CGROUP] && !s->ns_path[OCI_NS_CGROUP] && unshare(CLONE_NEWCGROUP) < 0) {
+    keep_fail_errno(&err, "unshare(CLONE_NEWCGROUP)");
+    child_fail(sock, err);
+  }
+  if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
+    keep_fail_errno(&err, "sethostname `%s`", s->hostname);
+    child_fail(sock, err);
+  }
+  if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0) {
+    keep_fail_errno(&err, "setdomainname `%s`", s->domainname);
+    child_fail(sock, err);
+  }
+  cleanup_close int newroot = -1;
+  if (setup_root(c, &newroot, &err) < 0)
+    child_fail(sock, err);
+  int fifo = c->fifo;
+  /* prestart and createRuntime hooks run in the parent now. */
+  if (keep_msg_send(sock, 'C', NULL, -1, &err) < 0 ||
+      keep_msg_recv(sock, &tag, state, sizeof(state), NULL, &err) < 0 || tag != 'c')
+    _exit(125);
+  if (keep_oci_mounts_setup(newroot, s, &c->mctx, &err) < 0)
+    child_fail(sock, err);
+  if (run_hooks_in_child(s, OCI_HOOK_CREATE_CONTAINER, state, &err) < 0)
+    child_fail(sock, err);
+  int tty_peer = -1;
+  if (s->process.terminal && open_pty(newroot, &s->process, sock, &tty_peer, &err) < 0)
+    child_fail(sock, err);
+  if (keep_oci_mask_paths(newroot, s, &err) < 0 || do_pivot(newroot, c->o->no_pivot, &err) < 0 ||
+      keep_oci_sysctl(s, &err) < 0)
+    child_fail(sock, err);
+  if (s->root_readonly) {
+    struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0) {
+      keep_fail_errno(&err, "make the root read-only (root.readonly)");
+      child_fail(sock, err);
+    }
+  }
+  if (s->rootfs_propagation) {
+    struct mount_attr pa = {.propagation = s->rootfs_propagation & ~(unsigned long) MS_REC};
+    if (mount_setattr(AT_FDCWD, "/", (s->rootfs_propagation & MS_REC) ? AT_RECURSIVE : 0, &pa, sizeof(pa)) < 0) {
+      keep_fail_errno(&err, "linux.rootfsPropagation");
+      child_fail(sock, err);
+    }
+  }
+  /* Created: from here the process outlives `keep create`. */
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (keep_msg_send(sock, 'R', NULL, -1, &err) < 0)
+    _exit(125);
+  close(sock);
+
+  struct pollfd pf = {.fd = fifo, .events = POLLIN};
+  for (;;) {
+    if (poll(&pf, 1, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      _exit(125);
+    }
+    char b;
+    ssize_t n = read(fifo, &b, 1);
+    if (n == 1)
+      break;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      continue;
+    _exit(125);   /* the state directory went away: deleted before start */
+  }
+  close(fifo);
+  if (s->n_hooks[OCI_HOOK_START_CONTAINER] && run_hooks_in_child(s, OCI_HOOK_START_CONTAINER, state, &err) < 0) {
+    keep_error_print(err);
+    _exit(125);
+  }
+  keep_oci_process_exec(&s->process, c->seccomp, tty_peer, !c->deny_setgroups, s->has_personality,
+                        s->personality);
+}
+
+static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_create_opts *o,
+                           bool attached, keep_error **err)
+{
+  if (!s->process.present)
+    return keep_fail(err, 0, "config.json: process: required to create a container");
+  if (!s->ns[OCI_NS_MOUNT])
+    return keep_fail(err, 0, "config.json: linux.namespaces: keep needs a mount namespace");
+  if (s->ns_path[OCI_NS_MOUNT] || s->ns_path[OCI_NS_USER])
+    return keep_fail(err, ENOTSUP, "config.json: linux.namespaces: joining an existing %s namespace is not supported",
+                     s->ns_path[OCI_NS_MOUNT] ? "mount" : "user");
+  if (s->process.terminal && !o->console_socket && !attached)
+    return keep_fail(err, 0, "process.terminal is true: pass --console-socket to receive the terminal");
+  if (s->process.apparmor_profile && *s->process.apparmor_profile &&
+      access("/sys/kernel/security/apparmor", F_OK) < 0)
+    return keep_fail(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
+  if (s->process.selinux_label && *s->process.selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
+    return keep_fail(err, ENOTSUP, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
+  if (s->cgroups_path && strchr(s->cgroups_path, ':'))
+    return keep_fail(err, ENOTSUP, "config.json: linux.cgroupsPath `%s` is systemd's form: keep drives cgroupfs only",
+                     s->cgroups_path);
+  return 0;
+}
+
+static int join_namespaces(const struct keep_oci_spec *s, keep_error **err)
+{
+  static const int types[OCI_NS_COUNT] = {
+    [OCI_NS_PID] = CLONE_NEWPID, [OCI_NS_NETWORK] = CLONE_NEWNET, [OCI_NS_IPC] = CLONE_NEWIPC,
+    [OCI_NS_UTS] = CLONE_NEWUTS, [OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = CLONE_NEWTIME,
+  };
+  for (int k = 0; k < OCI_NS_COUNT; k++) {
+    if (!s->ns_path[k] || k == OCI_NS_MOUNT || k == OCI_NS_USER)
+      continue;
+    cleanup_close int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return keep_fail_errno(err, "config.json: linux.namespaces: %s namespace `%s`", keep_oci_ns_names[k],
+                             s->ns_path[k]);
+    if (setns(fd, types[k]) < 0)
+      return keep_fail_errno(err, "config.json: linux.namespaces: join %s namespace `%s`",
+                             keep_oci_ns_names[k], s->ns_path[k]);
+  }
+  if (s->ns[OCI_NS_TIME] && !s->ns_path[OCI_NS_TIME]) {
+    if (unshare(CLONE_NEWTIME) < 0)
+      return keep_fail_errno(err, "unshare(CLONE_NEWTIME)");
+    if (s->has_time_offsets) {
+      cleanup_free char *o = xasprintf("monotonic %lld 0\nboottime %lld 0\n",
+                                       (long long) s->time_offset_monotonic_s, (long long) s->time_offset_boottime_s);
+      if (write_file_at(AT_FDCWD, "/proc/self/timens_offsets", o, err) < 0)
+        return keep_error_wrap(err, "config.json: linux.timeOffsets");
+    }
+  }
+  return 0;
+}
+
+static char *now_rfc3339(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+static int write_pid_file(const char *path, pid_t pid, keep_error **err)
+{
+  if (path == NULL)
+    return 0;
+  cleanup_free char *tmp = xasprintf("%s.tmp%d", path, (int) getpid());
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%d", (int) pid);
+  if (create_file_at(AT_FDCWD, tmp, buf, 0644, err) < 0)
+    return keep_error_wrap(err, "--pid-file");
+  if (rename(tmp, path) < 0) {
+    unlink(tmp);
+    return keep_fail_errno(err, "--pid-file `%s`", path);
+  }
+  return 0;
+}
+
+/* What `create` holds until it hands the container over. */
+struct create_res {
+  struct keep_oci_spec spec;
+  struct keep_oci_state st;
+  struct keep_seccomp *seccomp;
+  struct keep_cgroup *cg;
+  struct keep_userns_plan userns;
+  int rootfs_fd, sock, console, master;
+  pid_t child;
+  bool done;
+};
+
+static void create_release(struct create_res *r)
+{
+  if (!r->done) {
+    if (r->child > 0) {
+      kill(r->child, SIGKILL);
+      waitpid(r->child, NULL, 0);
+    }
+    keep_cgroup_destroy(r->cg, NULL);
+    if (r->st.dirfd >= 0)
+      keep_oci_state_remove(&r->st, NULL);
+  } else {
+    /* Handed over: the container owns its cgroup until `delete`. */
+    keep_cgroup_forget(r->cg);
+  }
+  keep_oci_state_free(&r->st);
+  keep_seccomp_free(r->seccomp);
+  keep_userns_plan_free(&r->userns);
+  if (r->rootfs_fd >= 0)
+    close(r->rootfs_fd);
+  if (r->sock >= 0)
+    close(r->sock);
+  if (r->console >= 0)
+    close(r->console);
+  if (r->master >= 0)
+    close(r->master);
+  keep_oci_spec_free(&r->spec);
+}
+
+static int plan_userns(struct create_res *r, keep_error **err)
+{
+  const struct keep_oci_spec *s = &r->spec;
+  if (!s->ns[OCI_NS_USER] || s->ns_path[OCI_NS_USER])
+    return 0;
+  struct keep_userns_plan *p = &r->userns;
+  memcpy(p->uid, s->uid_map, sizeof(struct keep_idmap) * s->n_uid_map);
+  memcpy(p->gid, s->gid_map, sizeof(struct keep_idmap) * s->n_gid_map);
+  p->n_uid = s->n_uid_map;
+  p->n_gid = s->n_gid_map;
+  if (geteuid() != 0) {
+    /* Mapping only ourselves needs no helper (and setgroups denied). */
+    bool self_only = p->n_uid == 1 && p->uid[0].outside == geteuid() && p->uid[0].count == 1 &&
+                     p->n_gid == 1 && p->gid[0].outside == getegid() && p->gid[0].count == 1;
+    p->use_helpers = !self_only;
+    p->deny_setgroups = self_only;
+    if (!self_only && (p->n_uid > 2 || p->n_gid > 2))
+      return keep_fail(err, ENOTSUP, "config.json: linux.uidMappings: at most 2 mappings without root");
+  }
+  return 0;
+}
+
+static int do_create(const struct keep_oci_create_opts *o, bool attached, struct create_res *r,
+                     keep_error **err)
+{
+  const char *bundle = o->bundle ? o->bundle : ".";
+  if (keep_oci_spec_load(bundle, &r->spec, err) < 0)
+    return -1;
+  struct keep_oci_spec *s = &r->spec;
+  if (check_supported(s, o, attached, err) < 0)
+    return -1;
+  if (s->seccomp && keep_seccomp_prepare_json(s->seccomp, "config.json: linux.seccomp", &r->seccomp, err) < 0)
+    return -1;
+  r->rootfs_fd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (r->rootfs_fd < 0)
+    return keep_fail_errno(err, "config.json: root.path `%s`", s->root_path);
+  if (plan_userns(r, err) < 0)
+    return -1;
+  if (o->console_socket && s->process.terminal) {
+    r->console = keep_console_connect(o->console_socket, err);
+    if (r->console < 0)
+      return -1;
+  }
+
+  if (keep_oci_state_new(o->root, o->id, &r->st, err) < 0)
+    return -1;
+  r->st.bundle = xstrdup(s->bundle);
+  r->st.oci_version = xstrdup(s->oci_version);
+  r->st.created = now_rfc3339();
+  r->st.annotations = s->annotations ? json_incref(s->annotations) : NULL;
+  cleanup_free char *cfg_text = json_dumps(s->json, JSON_COMPACT);
+  cleanup_free char *cfg_path = xasprintf("%s/config.json", r->st.dir);
+  if (create_file_at(r->st.dirfd, "config.json", cfg_text, 0600, err) < 0)
+    return -1;
+  cleanup_free char *fifo_path = xasprintf("%s/exec.fifo", r->st.dir);
+  if (mkfifo(fifo_path, 0600) < 0)
+    return keep_fail_errno(err, "mkfifo `%s`", fifo_path);
+
+  bool rootless = geteuid() != 0;
+  enum keep_cgroup_version cgv = KEEP_CGROUP_NONE;
+  keep_cgroup_detect(&cgv, NULL);
+  bool want_cg = !(rootless && cgv != KEEP_CGROUP_V2);
+  if (!want_cg && s->has_resources && (s->limits.memory_bytes > 0 || s->limits.pids > 0 || s->limits.cpu_quota_us > 0))
+    return keep_fail(err, EPERM, "config.json: linux.resources: cgroup v1 cannot be delegated to an unprivileged user");
+  if (want_cg) {
+    r->st.cgroup_rel = s->cgroups_path ? xstrdup(s->cgroups_path + strspn(s->cgroups_path, "/"))
+                                       : xasprintf("keep/%s", o->id);
+    if (keep_cgroup_create_at(r->st.cgroup_rel, &s->limits, rootless, &r->cg, err) < 0)
+      return keep_error_wrap(err, "config.json: linux.cgroupsPath");
+    r->st.cgroup_owned = true;
+  }
+
+  if (join_namespaces(s, err) < 0)
+    return -1;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return keep_fail_errno(err, "socketpair");
+  r->sock = sv[0];
+  /* Opened here, by host root: the container's root cannot reach the state
+   * directory.  O_NONBLOCK so the open does not wait for `start`. */
+  cleanup_close int fifo = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0)
+    return keep_fail_errno(err, "open `%s`", fifo_path);
+  struct oci_child c = {.s = s, .o = o, .seccomp = r->seccomp, .sock = sv[1], .rootfs_fd = r->rootfs_fd,
+                        .fifo = fifo, .deny_setgroups = r->userns.deny_setgroups,
+                        .close_fds = {r->st.dirfd, r->console}};
+  if (r->cg) {
+    const char *const *names, *const *dirs;
+    c.mctx.n_cgroup_dirs = keep_cgroup_dirs(r->cg, &names, &dirs);
+    c.mctx.cgroup_names = names;
+    c.mctx.cgroup_dirs = dirs;
+    c.mctx.cgroup2 = keep_cgroup_version_of(r->cg) == KEEP_CGROUP_V2;
+  } else {
+    c.mctx.cgroup2 = cgv == KEEP_CGROUP_V2;
+  }
+  unsigned long flags = CLONE_NEWNS;
+  if (s->ns[OCI_NS_USER])
+    flags |= CLONE_NEWUSER;
+  if (s->ns[OCI_NS_PID] && !s->ns_path[OCI_NS_PID])
+    flags |= CLONE_NEWPID;
+  if (s->ns[OCI_NS_NETWORK] && !s->ns_path[OCI_NS_NETWORK])
+    flags |= CLONE_NEWNET;
+  if (s->ns[OCI_NS_IPC] && !s->ns_path[OCI_NS_IPC])
+    flags |= CLONE_NEWIPC;
+  if (s->ns[OCI_NS_UTS] && !s->ns_path[OCI_NS_UTS])
+    flags |= CLONE_NEWUTS;
+  fflush(NULL);
+  if (rootless && s->ns[OCI_NS_USER])
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+  pid_t pid = (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0) {
+    close(sv[1]);
+    return keep_fail_errno(err, "clone the container's namespaces");
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    oci_child(&c);
+  }
+  close(sv[1]);
+  close(steal_fd(&fifo));
+  r->child = pid;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  r->st.pid = pid;
+  if ((r->cg && keep_cgroup_enter(r->cg, pid, err) < 0) ||
+      (flags & CLONE_NEWUSER && keep_userns_apply(&r->userns, pid, err) < 0) ||
+      keep_msg_send(r->sock, 'G', NULL, -1, err) < 0)
+    return -1;
+  for (;;) {
+    char tag = 0, text[4096];
+    int fd = -1;
+    if (keep_msg_recv(r->sock, &tag, text, sizeof(text), &fd, err) < 0)
+      return -1;
+    if (tag == 'T') {
+      if (r->console >= 0) {
+        int sent = keep_console_send(r->console, fd, err);
+        close(fd);
+        if (sent < 0)
+          return -1;
+      } else {
+        r->master = fd;
+      }
+      continue;
+    }
+    if (tag == 'C') {
+      if (keep_oci_run_hooks(s, OCI_HOOK_PRESTART, &r->st, err) < 0 ||
+          keep_oci_run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &r->st, err) < 0)
+        return -1;
+      json_t *j = keep_oci_state_json(&r->st);
+      cleanup_free char *txt = json_dumps(j, JSON_COMPACT);
+      json_decref(j);
+      if (keep_msg_send(r->sock, 'c', txt, -1, err) < 0)
+        return -1;
+      continue;
+    }
+    if (tag == 'R')
+      break;
+    if (tag == 'E')
+      return keep_fail(err, 0, "%s", str_has_prefix(text, "keep: ") ? text + 6 : text);
+    return keep_fail(err, 0, "the container exited while it was being created");
+  }
+  r->st.start_time = keep_proc_start_time(pid);
+  r->st.status = OCI_CREATED;
+  if (keep_oci_state_save(&r->st, err) < 0 || write_pid_file(o->pid_file, pid, err) < 0)
+    return -1;
+  return 0;
+}
+
+int keep_oci_create(const struct keep_oci_create_opts *o, keep_error **err)
+{
+  struct create_res r = {.rootfs_fd = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
+  int ret = do_create(o, false, &r, err);
+  if (ret == 0) {
+    r.done = true;
+    r.child = 0;
+  }
+  create_release(&r);
+  return ret;
+}
+
+static int open_fifo_for_start(struct keep_oci_state *st, keep_error **err)
+{
+  int fd = openat(st->dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENXIO)
+      return keep_fail(err, ESRCH, "container `%s` is not waiting to start", st->id);
+    return keep_fail_errno(err, "open `%s/exec.fifo`", st->dir);
+  }
+  return fd;
+}
+
+static int load_stored_spec(struct keep_oci_state *st, struct keep_oci_spec *s, keep_error **err)
+{
+  cleanup_free char *text = NULL;
+  if (read_file_at(st->dirfd, "config.json", &text, NULL, err) < 0)
+    return -1;
+  return keep_oci_spec_parse(st->bundle, text, s, err);
+}
+
+static int start_locked(struct keep_oci_state *st, keep_error **err)
+{
+  if (st->status != OCI_CREATED)
+    return keep_fail(err, 0, "container `%s` is %s: only a created container can be started", st->id,
+                     keep_oci_status_name(st->status));
+  cleanup_close int fifo = open_fifo_for_start(st, err);
+  if (fifo < 0)
+    return -1;
+  cleanup_close int mark = openat(st->dirfd, "started", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (mark < 0)
+    return keep_fail_errno(err, "mark `%s` started", st->id);
+  if (write(fifo, "1", 1) != 1)
+    return keep_fail_errno(err, "start `%s`", st->id);
+  struct keep_oci_spec s;
+  if (load_stored_spec(st, &s, err) < 0)
+    return -1;
+  st->status = OCI_RUNNING;
+  keep_error *e = NULL;
+  /* A failing poststart hook is reported, the container keeps running. */
+  if (keep_oci_run_hooks(&s, OCI_HOOK_POSTSTART, st, &e) < 0) {
+    keep_error_wrap(&e, "poststart");
+    keep_error_print(e);
+    keep_error_free(&e);
+  }
+  keep_oci_spec_free(&s);
+  return 0;
+}
+
+int keep_oci_start(const char *root, const char *id, keep_error **err)
+{
+  struct keep_oci_state st;
+  if (keep_oci_state_open(root, id, &st, err) < 0) {
+    keep_oci_state_free(&st);
+    return -1;
+  }
+  int r = start_locked(&st, err);
+  keep_oci_state_free(&st);
+  return r;
+}
+
+static void relay(int master, pid_t child, int *status)
+{
+  bool in_open = true, out_open = true;
+  while (waitpid(child, status, WNOHANG) == 0) {
+    struct pollfd p[2] = {{.fd = in_open ? 0 : -1, .events = POLLIN}, {.fd = out_open ? master : -1, .events = POLLIN}};
+    if (poll(p, 2, 100) <= 0)
+      continue;
+    char buf[4096];
+    if (p[0].revents) {
+      ssize_t n = read(0, buf, sizeof(buf));
+      if (n <= 0 || write_all(master, buf, (size_t) n) < 0)
+        in_open = false;
+    }
+    if (p[1].revents) {
+      ssize_t n = read(master, buf, sizeof(buf));
+      if (n <= 0 || write_all(1, buf, (size_t) n) < 0)
+        out_open = false;
+    }
+  }
+}
+
+int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_error **err)
+{
+  struct create_res r = {.rootfs_fd = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
+  sigset_t mask, old;
+  sigemptyset(&mask);
+  int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+    sigaddset(&mask, fwd[i]);
+  sigprocmask(SIG_BLOCK, &mask, &old);
+  int ret = do_create(o, !o->detach, &r, err);
+  if (ret == 0)
+    ret = start_locked(&r.st, err);
+  if (ret == 0 && o->detach) {
+    r.done = true;
+    r.child = 0;
+  } else if (ret == 0) {
+    /* Attached: forward signals, wait, then delete like `--rm`. */
+    int status = 0;
+    for (;;) {
+      if (r.master >= 0) {
+        relay(r.master, r.child, &status);
+        break;
+      }
+      struct timespec tmo = {0, 50 * 1000 * 1000};
+      int sig = sigtimedwait(&mask, NULL, &tmo);
+      if (sig > 0)
+        kill(r.child, sig);
+      pid_t w = waitpid(r.child, &status, WNOHANG);
+      if (w == r.child)
+        break;
+    }
+    r.child = 0;
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    keep_error *e = NULL;
+    if (keep_oci_run_hooks(&r.spec, OCI_HOOK_POSTSTOP, &r.st, &e) < 0) {
+      keep_error_print(e);
+      keep_error_free(&e);
+    }
+  }
+  create_release(&r);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return ret;
+}

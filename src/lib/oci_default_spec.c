@@ -1,0 +1,109 @@
+/* `keep spec`: a config.json with keep's defaults, not a permissive one. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "oci_spec.h"
+#include "seccomp_filter.h"
+#include "userns.h"
+#include "util.h"
+
+static json_t *default_seccomp(keep_error **err)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (f == NULL) {
+    keep_fail_errno(err, "open_memstream");
+    return NULL;
+  }
+  int r = keep_seccomp_print_default(f, err);
+  fclose(f);
+  json_t *j = r < 0 ? NULL : json_loads(buf, 0, NULL);
+  free(buf);
+  if (r == 0 && j == NULL)
+    keep_fail(err, 0, "the default seccomp profile does not parse");
+  return j;
+}
+
+json_t *keep_oci_default_spec(bool rootless, keep_error **err)
+{
+  json_t *sc = default_seccomp(err);
+  if (sc == NULL)
+    return NULL;
+  struct keep_limits l;
+  keep_limits_default(&l);
+  uint32_t uid_out = KEEP_DEFAULT_SUBID_BASE, gid_out = KEEP_DEFAULT_SUBID_BASE, count = KEEP_SUBID_COUNT;
+  if (rootless) {
+    uid_out = (uint32_t) geteuid();
+    gid_out = (uint32_t) getegid();
+    count = 1;
+  }
+  json_t *ns = json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "network",
+                         "type", "ipc", "type", "uts", "type", "mount", "type", "cgroup", "type", "user");
+  json_t *mounts = json_pack(
+      "[{s:s,s:s,s:s,s:[s,s,s]},"
+      "{s:s,s:s,s:s,s:[s,s,s,s,s]},"
+      "{s:s,s:s,s:s,s:[s,s,s,s,s,s]},"
+      "{s:s,s:s,s:s,s:[s,s,s,s,s]},"
+      "{s:s,s:s,s:s,s:[s,s,s]},"
+      "{s:s,s:s,s:s,s:[s,s,s,s]},"
+      "{s:s,s:s,s:s,s:[s,s,s,s]},"
+      "{s:s,s:s,s:s,s:[s,s,s,s]},"
+      "{s:s,s:s,s:s,s:[s,s,s,s,s]}]",
+      "destination", "/proc", "type", "proc", "source", "proc", "options", "nosuid", "noexec", "nodev",
+      "destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "noexec", "strictatime",
+      "mode=755", "size=65536k",
+      "destination", "/dev/pts", "type", "devpts", "source", "devpts", "options", "nosuid", "noexec",
+      "newinstance", "ptmxmode=0666", "mode=0620", rootless ? "nodev" : "gid=5",
+      "destination", "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid", "noexec", "nodev",
+      "mode=1777", "size=65536k",
+      "destination", "/dev/mqueue", "type", "mqueue", "source", "mqueue", "options", "nosuid", "noexec",
+      "nodev",
+      "destination", "/sys", "type", "sysfs", "source", "sysfs", "options", "nosuid", "noexec", "nodev", "ro",
+      "destination", "/sys/fs/cgroup", "type", "cgroup", "source", "cgroup", "options", "nosuid", "noexec",
+      "nodev", "ro",
+      "destination", "/tmp", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "nodev", "mode=1777",
+      "size=65536k",
+      "destination", "/run", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "nodev", "mode=755",
+      "size=65536k");
+  json_t *masked = json_pack("[s,s,s,s,s,s,s,s,s,s,s]", "/proc/acpi", "/proc/asound", "/proc/kcore",
+                             "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                             "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap");
+  json_t *ro = json_pack("[s,s,s,s,s,s]", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                         "/proc/sysrq-trigger", "/sys/kernel/security");
+  json_t *spec = json_pack(
+      "{s:s, s:{s:s, s:b}, s:s,"
+      " s:{s:b, s:{s:i, s:i}, s:[s], s:[s,s], s:s,"
+      "    s:{s:[], s:[], s:[], s:[], s:[]},"
+      "    s:[{s:s, s:i, s:i}, {s:s, s:i, s:i}], s:b},"
+      " s:o,"
+      " s:{s:o, s:[{s:i, s:i, s:i}], s:[{s:i, s:i, s:i}],"
+      "    s:{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I}},"
+      "    s:o, s:o, s:o}}",
+      "ociVersion", "1.2.0", "root", "path", "rootfs", "readonly", 1, "hostname", "keep",
+      "process", "terminal", 0, "user", "uid", 0, "gid", 0, "args", "sh", "env",
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "cwd", "/",
+      "capabilities", "bounding", "effective", "inheritable", "permitted", "ambient",
+      "rlimits", "type", "RLIMIT_NOFILE", "soft", 1024, "hard", 1024, "type", "RLIMIT_CORE", "soft", 0,
+      "hard", 0, "noNewPrivileges", 1,
+      "mounts", mounts,
+      "linux", "namespaces", ns, "uidMappings", "containerID", 0, "hostID", (int) uid_out, "size",
+      (int) count, "gidMappings", "containerID", 0, "hostID", (int) gid_out, "size", (int) count,
+      "resources", "memory", "limit", (json_int_t) l.memory_bytes, "swap", (json_int_t) l.memory_bytes,
+      "cpu", "quota", (json_int_t) l.cpu_quota_us, "period", (json_int_t) l.cpu_period_us, "pids", "limit",
+      (json_int_t) l.pids,
+      "seccomp", sc, "maskedPaths", masked, "readonlyPaths", ro);
+  if (spec == NULL)
+    keep_fail(err, 0, "build the default config.json");
+  if (rootless && spec) {
+    /* cgroup v1 cannot be delegated: no limits there, said by `keep audit`. */
+    enum keep_cgroup_version v = KEEP_CGROUP_NONE;
+    keep_cgroup_detect(&v, NULL);
+    if (v != KEEP_CGROUP_V2)
+      json_object_del(json_object_get(spec, "linux"), "resources");
+  }
+  return spec;
+}

@@ -1,0 +1,112 @@
+/* OCI hooks, and the console socket protocol. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oci_runtime.h"
+#include "util.h"
+
+static int run_one(const struct keep_oci_hook *h, const char *state, keep_error **err)
+{
+  int in[2];
+  if (pipe2(in, O_CLOEXEC) < 0)
+    return keep_fail_errno(err, "pipe for hook `%s`", h->path);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(in[0]);
+    close(in[1]);
+    return keep_fail_errno(err, "fork hook `%s`", h->path);
+  }
+  if (pid == 0) {
+    dup2(in[0], 0);
+    char *argv0[] = {h->path, NULL};
+    execve(h->path, h->args && h->args[0] ? h->args : argv0, h->env ? h->env : (char *[]){NULL});
+    _exit(127);
+  }
+  close(in[0]);
+  /* The hook may not read its stdin at all: a short write is fine. */
+  signal(SIGPIPE, SIG_IGN);
+  write_all(in[1], state, strlen(state));
+  close(in[1]);
+  int status = 0;
+  time_t deadline = h->timeout > 0 ? time(NULL) + h->timeout : 0;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, deadline ? WNOHANG : 0);
+    if (r == pid)
+      break;
+    if (r < 0 && errno != EINTR)
+      return keep_fail_errno(err, "wait for hook `%s`", h->path);
+    if (deadline && time(NULL) >= deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      return keep_fail(err, ETIMEDOUT, "hook `%s` ran longer than its timeout of %d s", h->path, h->timeout);
+    }
+    if (deadline) {
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return keep_fail(err, 0, "hook `%s` failed (%s %d)", h->path,
+                     WIFEXITED(status) ? "exit status" : "signal",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+  return 0;
+}
+
+int keep_oci_run_hooks(const struct keep_oci_spec *s, enum keep_oci_hook_kind kind,
+                       const struct keep_oci_state *st, keep_error **err)
+{
+  if (s->n_hooks[kind] == 0)
+    return 0;
+  json_t *j = keep_oci_state_json(st);
+  cleanup_free char *text = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  for (size_t i = 0; i < s->n_hooks[kind]; i++)
+    if (run_one(&s->hooks[kind][i], text, err) < 0)
+      return -1;
+  return 0;
+}
+
+int keep_console_connect(const char *path, keep_error **err)
+{
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof(a.sun_path))
+    return keep_fail(err, ENAMETOOLONG, "console socket `%s`: path too long", path);
+  strcpy(a.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return keep_fail_errno(err, "socket");
+  if (connect(fd, (struct sockaddr *) &a, sizeof(a)) < 0) {
+    keep_fail_errno(err, "connect to console socket `%s`", path);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int keep_console_send(int sock, int master, keep_error **err)
+{
+  char name[] = "/dev/ptmx";
+  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                       .msg_controllen = sizeof(u.buf)};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof(int));
+  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+    return keep_fail_errno(err, "send the terminal to the console socket");
+  return 0;
+}

@@ -1,0 +1,329 @@
+/* The mounts of an OCI config, made under the new root through fds only:
+ * every destination is resolved with openat2(RESOLVE_IN_ROOT) and created
+ * fd-relative when missing, every filesystem is attached with move_mount, so
+ * a symlink the image planted can never send a mount to the host
+ * (CVE-2021-30465, CVE-2024-45310, CVE-2025-31133). */
+#include "oci_mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "rootfs.h"
+#include "syscalls.h"
+#include "util.h"
+
+static unsigned int ms_to_attr(unsigned long ms)
+{
+  unsigned int a = 0;
+  if (ms & MS_RDONLY)
+    a |= MOUNT_ATTR_RDONLY;
+  if (ms & MS_NOSUID)
+    a |= MOUNT_ATTR_NOSUID;
+  if (ms & MS_NODEV)
+    a |= MOUNT_ATTR_NODEV;
+  if (ms & MS_NOEXEC)
+    a |= MOUNT_ATTR_NOEXEC;
+  if (ms & MS_NOATIME)
+    a |= MOUNT_ATTR_NOATIME;
+  if (ms & MS_STRICTATIME)
+    a |= MOUNT_ATTR_STRICTATIME;
+  if (ms & MS_NODIRATIME)
+    a |= MOUNT_ATTR_NODIRATIME;
+  return a;
+}
+
+/* mkdir -p of `path` inside the root, one component at a time, never
+ * following a symlink: returns an O_PATH fd of the last directory. */
+static int mkdirs_in_root(int rootfd, const char *path, keep_error **err)
+{
+  cleanup_close int cur = dup(rootfd);
+  if (cur < 0)
+    return keep_fail_errno(err, "dup");
+  cleanup_free char *copy = xstrdup(path);
+  char *save = NULL;
+  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+    if (strcmp(c, ".") == 0)
+      continue;
+    if (strcmp(c, "..") == 0)
+      return keep_fail(err, EINVAL, "`%s`: `..` in a mount destination", path);
+    if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST)
+      return keep_fail_errno(err, "mkdir `%s` (at `%s`)", path, c);
+    int next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0)
+      return keep_fail_errno(err, "open `%s` (at `%s`): a symlink or not a directory", path, c);
+    close(cur);
+    cur = next;
+  }
+  return steal_fd(&cur);
+}
+
+/* The destination of a mount, inside the root, created when missing (a
+ * directory, or an empty file when the source is not a directory). */
+static int open_destination(int rootfd, const char *dst, bool want_dir, keep_error **err)
+{
+  keep_error *e = NULL;
+  int fd = open_in_root(rootfd, dst, 0, &e);
+  if (fd >= 0 || (e && e->errnum != ENOENT)) {
+    if (fd < 0)
+      keep_error_wrap(&e, "mount destination");
+    *err = e;
+    return fd;
+  }
+  keep_error_free(&e);
+  if (want_dir)
+    return mkdirs_in_root(rootfd, dst, err);
+  cleanup_free char *parent = xstrdup(dst);
+  char *slash = strrchr(parent, '/');
+  const char *name = slash ? slash + 1 : parent;
+  if (slash)
+    *slash = '\0';
+  cleanup_close int pfd = mkdirs_in_root(rootfd, parent, err);
+  if (pfd < 0)
+    return -1;
+  cleanup_free char *where = xasprintf("/proc/self/fd/%d", pfd);
+  cleanup_close int dirfd = open(where, O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return keep_fail_errno(err, "open the parent of `%s`", dst);
+  int f = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (f < 0)
+    return keep_fail_errno(err, "create mount destination `%s`", dst);
+  close(f);
+  fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return keep_fail_errno(err, "open mount destination `%s`", dst);
+  return fd;
+}
+
+static int set_propagation(int mfd, unsigned long prop, const char *dst, keep_error **err)
+{
+  if (prop == 0)
+    return 0;
+  struct mount_attr a = {.propagation = prop & ~(unsigned long) MS_REC};
+  if (mount_setattr(mfd, "", AT_EMPTY_PATH | ((prop & MS_REC) ? AT_RECURSIVE : 0), &a, sizeof(a)) < 0)
+    return keep_fail_errno(err, "set the propagation of `%s`", dst);
+  return 0;
+}
+
+static int mount_bind(int rootfd, const struct keep_oci_mount *m, keep_error **err)
+{
+  cleanup_close int src = open(m->source, O_PATH | O_CLOEXEC);
+  if (src < 0)
+    return keep_fail_errno(err, "bind mount source `%s`", m->source);
+  struct stat st;
+  if (fstat(src, &st) < 0)
+    return keep_fail_errno(err, "stat `%s`", m->source);
+  cleanup_close int target = open_destination(rootfd, m->destination, S_ISDIR(st.st_mode), err);
+  if (target < 0)
+    return -1;
+  cleanup_close int clone = bind_clone(src, "", m->recursive, err);
+  if (clone < 0)
+    return keep_error_wrap(err, "bind `%s`", m->source);
+  unsigned int set = ms_to_attr(m->flags), clr = ms_to_attr(m->clear);
+  if ((set || clr) && mount_set_attrs(clone, set, clr, m->recursive, m->source, err) < 0)
+    return -1;
+  if (set_propagation(clone, m->propagation, m->destination, err) < 0)
+    return -1;
+  return mount_attach(clone, target, m->source, m->destination, err);
+}
+
+/* cgroup v1 inside a cgroup namespace: a tmpfs with the container's own
+ * cgroup of each controller, as crun and runc show it. */
+static int mount_cgroup_v1(int target, const struct keep_oci_mount *m, const struct keep_oci_mount_ctx *c,
+                           keep_error **err)
+{
+  cleanup_close int tmp = fs_new_mount("tmpfs", "mode=0755,size=64k",
+                                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+  if (tmp < 0)
+    return -1;
+  for (size_t i = 0; i < c->n_cgroup_dirs; i++) {
+    if (mkdirat(tmp, c->cgroup_names[i], 0755) < 0)
+      return keep_fail_errno(err, "mkdir `%s/%s`", m->destination, c->cgroup_names[i]);
+    cleanup_close int sub = openat(tmp, c->cgroup_names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_close int b = sub < 0 ? -1 : bind_clone(AT_FDCWD, c->cgroup_dirs[i], 0, err);
+    if (b < 0)
+      return sub < 0 ? keep_fail_errno(err, "open `%s`", c->cgroup_names[i]) : -1;
+    unsigned int attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | ms_to_attr(m->flags);
+    if (mount_set_attrs(b, attrs, 0, 0, c->cgroup_dirs[i], err) < 0 ||
+        mount_attach(b, sub, "cgroup", c->cgroup_dirs[i], err) < 0)
+      return -1;
+  }
+  if ((m->flags & MS_RDONLY) && mount_set_attrs(tmp, MOUNT_ATTR_RDONLY, 0, 0, m->destination, err) < 0)
+    return -1;
+  return mount_attach(tmp, target, "cgroup", m->destination, err);
+}
+
+static int mount_fs(int rootfd, const struct keep_oci_mount *m, const struct keep_oci_mount_ctx *c,
+                    keep_error **err)
+{
+  cleanup_close int target = open_destination(rootfd, m->destination, true, err);
+  if (target < 0)
+    return -1;
+  const char *type = m->type;
+  if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+    if (!c->cgroup2)
+      return mount_cgroup_v1(target, m, c, err);
+    type = "cgroup2";
+  }
+  unsigned int attrs = ms_to_attr(m->flags);
+  keep_error *e = NULL;
+  cleanup_close int fs = fs_new_mount(type, m->data, attrs, &e);
+  if (fs < 0 && strcmp(type, "sysfs") == 0 && e && e->errnum == EPERM) {
+    /* sysfs needs a network namespace of our own; without one, show the
+     * host's read-only, as runc and crun do. */
+    keep_error_free(&e);
+    fs = bind_clone(AT_FDCWD, "/sys", 1, err);
+    if (fs < 0 || mount_set_attrs(fs, attrs | MOUNT_ATTR_RDONLY, 0, 1, "/sys", err) < 0)
+      return -1;
+  } else if (fs < 0) {
+    *err = e;
+    return keep_error_wrap(err, "mount `%s` on `%s`", m->type, m->destination);
+  }
+  if (set_propagation(fs, m->propagation, m->destination, err) < 0)
+    return -1;
+  return mount_attach(fs, target, m->type, m->destination, err);
+}
+
+static const char *const default_devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+
+/* The devices every OCI container gets (runtime-spec config-linux.md), as
+ * binds of the host's nodes: mknod is not possible in a user namespace. */
+static int default_dev(int rootfd, keep_error **err)
+{
+  cleanup_close int dev = open_in_root_nofollow(rootfd, "/dev", O_DIRECTORY, err);
+  if (dev < 0)
+    return -1;
+  for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+    const char *n = default_devices[i];
+    cleanup_free char *host = xasprintf("/dev/%s", n);
+    cleanup_close int f = openat(dev, n, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (f < 0)
+      return keep_fail_errno(err, "create `/dev/%s`", n);
+    cleanup_close int target = openat(dev, n, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_close int src = bind_clone(AT_FDCWD, host, 0, err);
+    if (target < 0 || src < 0)
+      return target < 0 ? keep_fail_errno(err, "open `/dev/%s`", n) : -1;
+    if (mount_attach(src, target, host, host, err) < 0)
+      return -1;
+  }
+  static const char *const links[][2] = {
+    {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+  };
+  cleanup_free char *where = xasprintf("/proc/self/fd/%d", dev);
+  cleanup_close int devdir = open(where, O_DIRECTORY | O_CLOEXEC);
+  if (devdir < 0)
+    return keep_fail_errno(err, "open `/dev`");
+  for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+    if (symlinkat(links[i][1], devdir, links[i][0]) < 0 && errno != EEXIST)
+      return keep_fail_errno(err, "symlink `/dev/%s`", links[i][0]);
+  return 0;
+}
+
+/* linux.devices: mknod where allowed (real root), else a bind of the host's
+ * node at the same path with the same numbers. */
+static int make_device(int rootfd, const struct keep_oci_device *d, keep_error **err)
+{
+  cleanup_free char *parent = xstrdup(d->path);
+  char *slash = strrchr(parent, '/');
+  const char *name = d->path + (slash - parent) + 1;
+  *slash = '\0';
+  cleanup_close int pfd = mkdirs_in_root(rootfd, parent, err);
+  if (pfd < 0)
+    return -1;
+  cleanup_free char *where = xasprintf("/proc/self/fd/%d", pfd);
+  cleanup_close int dir = open(where, O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return keep_fail_errno(err, "open the parent of `%s`", d->path);
+  mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+  dev_t num = makedev((unsigned) d->major, (unsigned) d->minor);
+  if (mknodat(dir, name, type | d->mode, num) == 0) {
+    if (fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+      return keep_fail_errno(err, "chown device `%s`", d->path);
+    return 0;
+  }
+  if (errno == EEXIST)
+    unlinkat(dir, name, 0);
+  else if (errno != EPERM)
+    return keep_fail_errno(err, "mknod `%s`", d->path);
+  struct stat hs;
+  if (stat(d->path, &hs) < 0 || (hs.st_mode & S_IFMT) != type || hs.st_rdev != num)
+    return keep_fail(err, EPERM, "device `%s`: cannot mknod here and the host has no such node to bind",
+                     d->path);
+  cleanup_close int f = openat(dir, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  cleanup_close int target = f < 0 ? -1 : openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (target < 0)
+    return keep_fail_errno(err, "create `%s`", d->path);
+  cleanup_close int src = bind_clone(AT_FDCWD, d->path, 0, err);
+  if (src < 0)
+    return -1;
+  return mount_attach(src, target, d->path, d->path, err);
+}
+
+int keep_oci_mounts_setup(int rootfd, const struct keep_oci_spec *s, const struct keep_oci_mount_ctx *c,
+                          keep_error **err)
+{
+  bool dev_tmpfs = false;
+  for (size_t i = 0; i < s->n_mounts; i++) {
+    const struct keep_oci_mount *m = &s->mounts[i];
+    int r = m->bind ? mount_bind(rootfd, m, err) : mount_fs(rootfd, m, c, err);
+    if (r < 0)
+      return keep_error_wrap(err, "config.json: mounts[%zu]", i);
+    if (strcmp(m->destination, "/dev") == 0)
+      dev_tmpfs = !m->bind;
+  }
+  if (dev_tmpfs && default_dev(rootfd, err) < 0)
+    return -1;
+  for (size_t i = 0; i < s->n_devices; i++)
+    if (make_device(rootfd, &s->devices[i], err) < 0)
+      return keep_error_wrap(err, "config.json: linux.devices[%zu]", i);
+  return 0;
+}
+
+int keep_oci_mask_paths(int rootfd, const struct keep_oci_spec *s, keep_error **err)
+{
+  for (size_t i = 0; s->masked_paths && s->masked_paths[i]; i++) {
+    const char *p = s->masked_paths[i];
+    if (keep_mask_path(rootfd, "", p + strspn(p, "/"), err) < 0)
+      return keep_error_wrap(err, "config.json: linux.maskedPaths[%zu]", i);
+  }
+  for (size_t i = 0; s->readonly_paths && s->readonly_paths[i]; i++) {
+    const char *p = s->readonly_paths[i];
+    if (keep_make_readonly(rootfd, "", p + strspn(p, "/"), err) < 0)
+      return keep_error_wrap(err, "config.json: linux.readonlyPaths[%zu]", i);
+  }
+  return 0;
+}
+
+int keep_oci_sysctl(const struct keep_oci_spec *s, keep_error **err)
+{
+  for (size_t i = 0; s->sysctl && s->sysctl[i]; i++) {
+    cleanup_free char *key = xstrdup(s->sysctl[i]);
+    char *eq = strchr(key, '=');
+    *eq = '\0';
+    for (char *p = key; *p; p++)
+      if (*p == '.')
+        *p = '/';
+    cleanup_close int sys = open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    struct statfs sfs;
+    /* Only ever write to procfs (CVE-2019-16884 class). */
+    if (sys < 0 || fstatfs(sys, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+      return keep_fail(err, EXDEV, "config.json: linux.sysctl: /proc/sys is not procfs");
+    long fd = sys_openat2(sys, key, O_WRONLY | O_CLOEXEC, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+    if (fd < 0)
+      return keep_fail_errno(err, "config.json: linux.sysctl: `%.*s`", (int) (eq - key), s->sysctl[i]);
+    int w = write_all((int) fd, eq + 1, strlen(eq + 1));
+    int e = errno;
+    close((int) fd);
+    if (w < 0)
+      return keep_fail(err, e, "config.json: linux.sysctl: write `%s`", s->sysctl[i]);
+  }
+  return 0;
+}

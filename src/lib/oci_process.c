@@ -1,0 +1,139 @@
+/* The last steps before an OCI process runs, shared by `create` and `exec`,
+ * in a fixed order: session and terminal -> rlimits -> oom score -> cwd
+ * (verified inside the root) -> bounding set -> groups and ids ->
+ * capabilities -> no_new_privs -> personality -> close fds -> seccomp ->
+ * exec. */
+#include "oci_process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "util.h"
+
+extern char **environ;
+
+static int set_caps(const struct keep_oci_process *p, keep_error **err)
+{
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+  struct __user_cap_data_struct d[2] = {
+    {.effective = (uint32_t) p->caps_effective, .permitted = (uint32_t) p->caps_permitted,
+     .inheritable = (uint32_t) p->caps_inheritable},
+    {.effective = (uint32_t) (p->caps_effective >> 32), .permitted = (uint32_t) (p->caps_permitted >> 32),
+     .inheritable = (uint32_t) (p->caps_inheritable >> 32)},
+  };
+  if (syscall(SYS_capset, &h, d) < 0)
+    return keep_fail_errno(err, "capset (process.capabilities)");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+    return keep_fail_errno(err, "clear the ambient capabilities");
+  for (int bit = 0; bit < 64; bit++)
+    if ((p->caps_ambient >> bit) & 1)
+      if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit, 0, 0) < 0)
+        return keep_fail_errno(err, "raise ambient capability %d (it must be inheritable and permitted)", bit);
+  return 0;
+}
+
+static int set_rlimits(const struct keep_oci_process *p, keep_error **err)
+{
+  for (size_t i = 0; i < p->n_rlimits; i++) {
+    struct rlimit r = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+    if (setrlimit(p->rlimits[i].resource, &r) < 0) {
+      keep_fail_errno(err, "setrlimit %d to %llu/%llu (process.rlimits[%zu])", p->rlimits[i].resource,
+                      (unsigned long long) r.rlim_cur, (unsigned long long) r.rlim_max, i);
+      if (errno == EPERM)
+        keep_error_hint(err, "raising a hard limit needs CAP_SYS_RESOURCE");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int enter_cwd(const char *cwd, keep_error **err)
+{
+  if (chdir(cwd) < 0)
+    return keep_fail_errno(err, "process.cwd `%s`", cwd);
+  /* CVE-2024-21626: a cwd reached through a leaked fd resolves outside the
+   * root and shows as "(unreachable)"; refuse to run there. */
+  char buf[4096];
+  if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
+    return keep_fail(err, EXDEV, "process.cwd `%s` is outside the container", cwd);
+  return 0;
+}
+
+noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const struct keep_seccomp *sc,
+                                    int tty_fd, bool setgroups_allowed, bool has_personality,
+                                    unsigned long persona)
+{
+  keep_error *err = NULL;
+  /* A new session: no TIOCSTI into a terminal the caller handed us
+   * (CVE-2017-5226). */
+  if (setsid() < 0 && errno != EPERM)
+    keep_fail_errno(&err, "setsid");
+  if (err == NULL && tty_fd >= 0) {
+    if (ioctl(tty_fd, TIOCSCTTY, 0) < 0)
+      keep_fail_errno(&err, "TIOCSCTTY");
+    for (int i = 0; i < 3 && err == NULL; i++)
+      if (dup2(tty_fd, i) < 0)
+        keep_fail_errno(&err, "dup2 the terminal");
+  }
+  if (err == NULL && p->has_oom_score_adj) {
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
+    if (write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, &err) < 0)
+      keep_error_wrap(&err, "process.oomScoreAdj");
+  }
+  if (err == NULL && (set_rlimits(p, &err) < 0 || enter_cwd(p->cwd, &err) < 0 ||
+                      keep_caps_drop_bounding(p->caps_bounding, &err) < 0))
+    goto fail;
+  if (err)
+    goto fail;
+  if (setgroups_allowed && setgroups(p->n_additional_gids, p->additional_gids) < 0) {
+    keep_fail_errno(&err, "setgroups (process.user.additionalGids)");
+    goto fail;
+  }
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(p->gid, p->gid, p->gid) < 0 ||
+      setresuid(p->uid, p->uid, p->uid) < 0 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
+    keep_fail_errno(&err, "switch to process.user %u:%u", (unsigned) p->uid, (unsigned) p->gid);
+    goto fail;
+  }
+  if (set_caps(p, &err) < 0)
+    goto fail;
+  if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    keep_fail_errno(&err, "prctl(PR_SET_NO_NEW_PRIVS)");
+    goto fail;
+  }
+  if (has_personality && personality(persona) < 0) {
+    keep_fail_errno(&err, "personality (linux.personality)");
+    goto fail;
+  }
+  if (p->umask >= 0)
+    umask((mode_t) p->umask);
+  /* Nothing of keep's or the caller's beyond stdio reaches the process
+   * (CVE-2024-21626). */
+  if (close_range(3, ~0U, 0) < 0) {
+    keep_fail_errno(&err, "close_range");
+    goto fail;
+  }
+  if (sc && keep_seccomp_install(sc, &err) < 0)
+    goto fail;
+  environ = p->env ? p->env : (char *[]){NULL};
+  execvp(p->args[0], p->args);
+  int e = errno;
+  keep_fail(&err, e, "exec `%s`", p->args[0]);
+  keep_error_print(err);
+  _exit((e == ENOENT || e == ENOTDIR) ? 127 : 126);
+fail:
+  keep_error_print(err);
+  _exit(125);
+}

@@ -1,0 +1,56 @@
+/* The OCI runtime lifecycle (runtime-spec runtime.md): create, start, kill,
+ * delete, exec, pause/resume, on keep's fd-confined sandbox code. */
+#ifndef KEEP_OCI_RUNTIME_H
+#define KEEP_OCI_RUNTIME_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "oci_spec.h"
+#include "oci_state.h"
+
+struct keep_oci_create_opts {
+  const char *root;            /* state root (--root) */
+  const char *id;
+  const char *bundle;
+  const char *pid_file;
+  const char *console_socket;  /* AF_UNIX path: receives the pty master */
+  bool no_pivot;
+  bool detach;                 /* run -d */
+};
+
+/* create: the container exists, its process waits for `start`. */
+int keep_oci_create(const struct keep_oci_create_opts *o, keep_error **err);
+/* start: let the created process run; poststart hooks. */
+int keep_oci_start(const char *root, const char *id, keep_error **err);
+/* run: create + start; unless detached, wait and return the exit status
+ * (relaying the terminal when the process has one and no console socket). */
+int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_error **err);
+int keep_oci_kill(const char *root, const char *id, int sig, bool all, keep_error **err);
+int keep_oci_delete(const char *root, const char *id, bool force, keep_error **err);
+int keep_oci_pause(const char *root, const char *id, bool pause, keep_error **err);
+/* The pids (host) of the container's processes. */
+int keep_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, keep_error **err);
+
+struct keep_oci_exec_opts {
+  const char *root, *id;
+  struct keep_oci_process *process;  /* filled from --process or the config + CLI */
+  const char *pid_file;
+  const char *console_socket;
+  bool detach;
+};
+/* exec: a new process in a running container, in all its namespaces, its
+ * cgroup and under its seccomp filter and capability limits. */
+int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error **err);
+
+/* Run the hooks of one kind with the state on stdin (runtime namespace). */
+int keep_oci_run_hooks(const struct keep_oci_spec *s, enum keep_oci_hook_kind kind,
+                       const struct keep_oci_state *st, keep_error **err);
+
+/* Send a pty master to a console socket (SCM_RIGHTS), as containerd and
+ * podman's conmon expect. */
+int keep_console_send(int sock, int master, keep_error **err);
+int keep_console_connect(const char *path, keep_error **err);
+
+#endif
