@@ -102,6 +102,11 @@ noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const stru
     keep_fail_errno(&err, "setgroups (process.user.additionalGids)");
     goto fail;
   }
+  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+   * process may be about to lose: load it now, as runc and crun do. */
+  bool seccomp_early = sc && !p->no_new_privileges;
+  if (seccomp_early && keep_seccomp_install(sc, &err) < 0)
+    goto fail;
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(p->gid, p->gid, p->gid) < 0 ||
       setresuid(p->uid, p->uid, p->uid) < 0 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
     keep_fail_errno(&err, "switch to process.user %u:%u", (unsigned) p->uid, (unsigned) p->gid);
@@ -125,7 +130,7 @@ noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const stru
     keep_fail_errno(&err, "close_range");
     goto fail;
   }
-  if (sc && keep_seccomp_install(sc, &err) < 0)
+  if (sc && !seccomp_early && keep_seccomp_install(sc, &err) < 0)
     goto fail;
   environ = p->env ? p->env : (char *[]){NULL};
   execvp(p->args[0], p->args);
