@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential meson ninja-build pkg-config
   libseccomp-dev libjansson-dev libcap-dev
-  busybox-static uidmap util-linux iproute2 procps passwd bsdextrautils file perl
+  busybox-static uidmap util-linux iproute2 procps passwd bsdextrautils file perl python3
 )
 missing=()
 for p in "${packages[@]}"; do

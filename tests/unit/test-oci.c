@@ -1,0 +1,101 @@
+/* config.json parsing, mount options, container ids and cgroup paths. */
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "cgroup_internal.h"
+#include "oci_spec.h"
+#include "oci_state.h"
+#include "tap.h"
+#include "util.h"
+
+static const char minimal[] =
+    "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\", \"readonly\": true},"
+    " \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"user\": {\"uid\": 1, \"gid\": 2, \"additionalGids\": [3, 4]},"
+    "   \"env\": [\"A=b\"], \"noNewPrivileges\": true,"
+    "   \"capabilities\": {\"bounding\": [\"CAP_KILL\"], \"effective\": [\"CAP_KILL\"]},"
+    "   \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10, \"hard\": 20}]},"
+    " \"hostname\": \"h\","
+    " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
+    "   {\"destination\": \"/data\", \"source\": \"vol\", \"options\": [\"rbind\", \"ro\", \"rslave\"]}],"
+    " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"uts\"},"
+    "   {\"type\": \"network\", \"path\": \"/proc/1/ns/net\"}],"
+    "   \"resources\": {\"memory\": {\"limit\": 1048576}, \"cpu\": {\"quota\": 5000, \"shares\": 512}, \"pids\": {\"limit\": 7}},"
+    "   \"cgroupsPath\": \"/a/b\", \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}}";
+
+static void test_parse(void)
+{
+  struct keep_oci_spec s;
+  keep_error *err = NULL;
+  tap_ok(keep_oci_spec_parse("/b", minimal, &s, &err) == 0, "minimal config parses %s", err ? err->msg : "");
+  TAP_EQ_STR(s.root_path, "/b/rootfs", "root.path is bundle-relative");
+  tap_ok(s.root_readonly && s.process.no_new_privileges, "readonly, noNewPrivileges");
+  TAP_EQ_INT(s.process.uid, 1, "uid");
+  TAP_EQ_INT(s.process.n_additional_gids, 2, "additionalGids");
+  TAP_EQ_INT(s.process.caps_bounding, 1ULL << 5, "CAP_KILL bounding");
+  TAP_EQ_INT(s.process.rlimits[0].resource, RLIMIT_NOFILE, "rlimit type");
+  TAP_EQ_INT(s.n_mounts, 2, "two mounts");
+  tap_ok(s.mounts[1].bind && s.mounts[1].recursive && (s.mounts[1].flags & MS_RDONLY), "rbind,ro");
+  TAP_EQ_INT(s.mounts[1].propagation, MS_SLAVE | MS_REC, "rslave");
+  TAP_EQ_STR(s.mounts[1].source, "/b/vol", "bind source bundle-relative");
+  tap_ok(s.ns[OCI_NS_PID] && !s.ns[OCI_NS_USER] && s.ns_path[OCI_NS_NETWORK], "namespaces and paths");
+  TAP_EQ_INT(s.limits.memory_bytes, 1048576, "memory limit");
+  TAP_EQ_INT(s.limits.cpu_period_us, 100000, "cpu period defaults to 100ms");
+  TAP_EQ_INT(s.limits.cpu_shares, 512, "cpu shares");
+  TAP_EQ_INT(s.limits.pids, 7, "pids");
+  TAP_EQ_STR(s.sysctl[0], "net.ipv4.ip_forward=1", "sysctl");
+  keep_oci_spec_free(&s);
+}
+
+static void bad(const char *what, const char *from, const char *to, const char *want)
+{
+  char *text = xstrdup(minimal);
+  char *at = strstr(text, from);
+  char *doc = at ? xasprintf("%.*s%s%s", (int) (at - text), text, to, at + strlen(from)) : xstrdup("");
+  struct keep_oci_spec s;
+  keep_error *err = NULL;
+  tap_ok(at && keep_oci_spec_parse("/b", doc, &s, &err) < 0 && err && strstr(err->msg, want), "%s: `%s`", what,
+         err ? err->msg : "(accepted)");
+  keep_error_free(&err);
+  free(doc);
+  free(text);
+}
+
+static void test_errors(void)
+{
+  bad("version", "\"1.0.2\"", "\"0.9\"", "ociVersion");
+  bad("capability", "\"CAP_KILL\"]", "\"CAP_NOPE\"]", "process.capabilities.bounding[0]: unknown capability `CAP_NOPE`");
+  bad("ALL is not a capability", "\"CAP_KILL\"]", "\"ALL\"]", "unknown capability `ALL`");
+  bad("rlimit", "RLIMIT_NOFILE", "RLIMIT_NOPE", "process.rlimits[0].type");
+  bad("soft above hard", "\"soft\": 10", "\"soft\": 30", "soft is above hard");
+  bad("uid type", "\"uid\": 1", "\"uid\": \"x\"", "process.user.uid");
+  bad("cwd relative", "\"cwd\": \"/\"", "\"cwd\": \"x\"", "process.cwd");
+  bad("namespace twice", "{\"type\": \"uts\"}", "{\"type\": \"pid\"}", "linux.namespaces[2].type");
+  bad("hostname without uts", "{\"type\": \"uts\"},", "", "uts namespace");
+  bad("mount destination", "\"/data\"", "\"data\"", "mounts[1].destination");
+  bad("bind without source", "\"source\": \"vol\", ", "", "mounts[1].source");
+  bad("idmap mounts", "\"rslave\"", "\"idmap\"", "mounts[1].options[2]");
+  bad("env not KEY=VALUE", "\"A=b\"", "\"Ab\"", "process.env[0]");
+  bad("sysctl path", "net.ipv4.ip_forward", "../../etc", "linux.sysctl");
+  bad("uidMappings without userns", "\"cgroupsPath\"", "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}], \"cgroupsPath\"", "linux.uidMappings");
+  bad("userns without mappings", "{\"type\": \"pid\"}", "{\"type\": \"user\"}, {\"type\": \"pid\"}", "uidMappings");
+  bad("malformed", "\"root\"", "root", "line 1");
+}
+
+static void test_ids_and_paths(void)
+{
+  tap_ok(keep_oci_id_valid("abc-1_2.3"), "plain id");
+  tap_ok(!keep_oci_id_valid("../x") && !keep_oci_id_valid("a/b") && !keep_oci_id_valid("") &&
+             !keep_oci_id_valid("..") && !keep_oci_id_valid("a b"), "ids with /, .., spaces refused");
+  tap_ok(cg_rel_valid("keep/x") && cg_rel_valid("a/b/c"), "relative cgroup paths");
+  tap_ok(!cg_rel_valid("/a") && !cg_rel_valid("a/../b") && !cg_rel_valid("a//b") && !cg_rel_valid("a/") &&
+             !cg_rel_valid(".."), "cgroup paths that climb refused");
+}
+
+int main(void)
+{
+  test_parse();
+  test_errors();
+  test_ids_and_paths();
+  return tap_done();
+}
