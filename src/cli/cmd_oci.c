@@ -116,7 +116,7 @@ static int one_id(int argc, char **argv, const char *cmd, const char **id)
 
 int cmd_oci_start(int argc, char **argv)
 {
-  const char *id;
+  const char *id = NULL;
   if (one_id(argc, argv, "start", &id) < 0)
     return EXIT_KEEP_FAILED;
   keep_error *err = NULL;
@@ -125,7 +125,7 @@ int cmd_oci_start(int argc, char **argv)
 
 int cmd_oci_state(int argc, char **argv)
 {
-  const char *id;
+  const char *id = NULL;
   if (one_id(argc, argv, "state", &id) < 0)
     return EXIT_KEEP_FAILED;
   keep_error *err = NULL;
@@ -216,7 +216,7 @@ int cmd_oci_delete(int argc, char **argv)
 
 static int pause_resume(int argc, char **argv, bool pause)
 {
-  const char *id;
+  const char *id = NULL;
   if (one_id(argc, argv, pause ? "pause" : "resume", &id) < 0)
     return EXIT_KEEP_FAILED;
   keep_error *err = NULL;

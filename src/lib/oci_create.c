@@ -615,7 +615,8 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
   struct create_res r = {.rootfs_fd = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
   sigset_t mask, old;
   sigemptyset(&mask);
-  int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  /* SIGCHLD too: the wait below wakes the moment the process exits. */
+  int fwd[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
   for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
     sigaddset(&mask, fwd[i]);
   sigprocmask(SIG_BLOCK, &mask, &old);
@@ -635,7 +636,7 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
       }
       struct timespec tmo = {0, 50 * 1000 * 1000};
       int sig = sigtimedwait(&mask, NULL, &tmo);
-      if (sig > 0)
+      if (sig > 0 && sig != SIGCHLD)
         kill(r.child, sig);
       pid_t w = waitpid(r.child, &status, WNOHANG);
       if (w == r.child)

@@ -83,7 +83,7 @@ json_t *keep_oci_default_spec(bool rootless, keep_error **err)
       " s:{s:o, s:[{s:i, s:i, s:i}], s:[{s:i, s:i, s:i}],"
       "    s:{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I}},"
       "    s:o, s:o, s:o}}",
-      "ociVersion", "1.2.0", "root", "path", "rootfs", "readonly", 1, "hostname", "keep",
+      "ociVersion", "1.0.2", "root", "path", "rootfs", "readonly", 1, "hostname", "keep",
       "process", "terminal", 0, "user", "uid", 0, "gid", 0, "args", "sh", "env",
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "cwd", "/",
       "capabilities", "bounding", "effective", "inheritable", "permitted", "ambient",

@@ -188,7 +188,8 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
   }
   sigset_t mask, old;
   sigemptyset(&mask);
-  int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  /* SIGCHLD too: the wait below wakes the moment the process exits. */
+  int fwd[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
   for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
     sigaddset(&mask, fwd[i]);
   sigprocmask(SIG_BLOCK, &mask, &old);
@@ -196,7 +197,7 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
   for (;;) {
     struct timespec tmo = {0, 50 * 1000 * 1000};
     int sig = sigtimedwait(&mask, NULL, &tmo);
-    if (sig > 0)
+    if (sig > 0 && sig != SIGCHLD)
       kill(child, sig);
     pid_t w = waitpid(child, &status, WNOHANG);
     if (w == child || (w < 0 && errno == ECHILD))

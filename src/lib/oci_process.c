@@ -39,8 +39,12 @@ static int set_caps(const struct keep_oci_process *p, keep_error **err)
     return keep_fail_errno(err, "clear the ambient capabilities");
   for (int bit = 0; bit < 64; bit++)
     if ((p->caps_ambient >> bit) & 1)
-      if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit, 0, 0) < 0)
-        return keep_fail_errno(err, "raise ambient capability %d (it must be inheritable and permitted)", bit);
+      /* The kernel grants an ambient capability only when it is also
+       * inheritable and permitted; crun's and runc's default specs list
+       * ambient ones without inheritable.  Not raising it withholds a
+       * privilege, never a protection, so it is skipped as they do. */
+      if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit, 0, 0) < 0 && errno != EPERM)
+        return keep_fail_errno(err, "raise ambient capability %d", bit);
   return 0;
 }
 

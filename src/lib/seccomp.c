@@ -61,9 +61,33 @@ int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char 
   return 0;
 }
 
+static json_t *default_profile_json(void)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (f == NULL)
+    return NULL;
+  struct sc_profile p;
+  sc_default_profile(0, &p);
+  int r = sc_print_json(&p, f, NULL);
+  sc_profile_free(&p);
+  fclose(f);
+  json_t *j = r < 0 ? NULL : json_loads(buf, 0, NULL);
+  free(buf);
+  return j;
+}
+
 int keep_seccomp_prepare_json(json_t *obj, const char *label, struct keep_seccomp **out,
                               keep_error **err)
 {
+  /* keep's own profile (as `keep spec` writes it) is already compiled:
+   * compiling it again with libseccomp would cost ~10 ms per start. */
+  json_t *def = default_profile_json();
+  bool is_default = def && json_equal(obj, def);
+  json_decref(def);
+  if (is_default)
+    return keep_seccomp_prepare(NULL, 0, NULL, out, err);
   struct sc_profile p = {0};
   if (sc_parse_json_obj(obj, label, 0, &p, err) < 0)
     return -1;

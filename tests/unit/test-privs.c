@@ -86,11 +86,12 @@ static void test_passwd(void)
 
   /* A hostile root whose /etc/passwd is a symlink to the host's. */
   char root[] = "/tmp/keep-unit-root.XXXXXX";
-  mkdtemp(root);
+  tap_ok(mkdtemp(root) != NULL, "temp root");
   cleanup_free char *etc = xasprintf("%s/etc", root);
   mkdir(etc, 0755);
   cleanup_free char *link = xasprintf("%s/passwd", etc);
-  symlink("/etc/passwd", link);   /* resolves inside the root: to itself, a loop or nothing */
+  /* Resolves inside the root: to itself, a loop or nothing. */
+  tap_ok(symlink("/etc/passwd", link) == 0, "hostile /etc/passwd symlink planted");
   int rfd = open(root, O_PATH | O_DIRECTORY);
   struct keep_user user;
   keep_error *err = NULL;
@@ -177,7 +178,7 @@ int main(void)
     tap_skip("needs root", "caps applied");
   if (keep_landlock_abi() > 0) {
     snprintf(ll_dir, sizeof(ll_dir), "/tmp/keep-unit-ll.XXXXXX");
-    mkdtemp(ll_dir);
+    tap_ok(mkdtemp(ll_dir) != NULL, "landlock temp dir");
     char d[128];
     snprintf(d, sizeof(d), "%s/w", ll_dir);
     mkdir(d, 0755);
