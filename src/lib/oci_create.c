@@ -184,9 +184,15 @@ static noreturn void oci_child(struct oci_child *c)
   int tty_peer = -1;
   if (s->process.terminal && open_pty(newroot, &s->process, sock, &tty_peer, &err) < 0)
     child_fail(sock, err);
-  if (keep_oci_mask_paths(newroot, s, &err) < 0 || do_pivot(newroot, c->o->no_pivot, &err) < 0 ||
-      keep_oci_sysctl(s, &err) < 0)
+  /* sysctls before masking: /proc/sys is among the read-only paths. */
+  if (do_pivot(newroot, c->o->no_pivot, &err) < 0 || keep_oci_sysctl(s, &err) < 0)
     child_fail(sock, err);
+  cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0 || keep_oci_mask_paths(rootfd, s, &err) < 0) {
+    if (rootfd < 0)
+      keep_fail_errno(&err, "open the new root");
+    child_fail(sock, err);
+  }
   if (s->root_readonly) {
     struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
     if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0) {

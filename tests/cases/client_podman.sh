@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Podman drives keep (`podman --runtime keep`): run, exit codes, exec, a tty
+# session, pause, kill, rm, and nothing left behind.  Storage in $T only.
+. "$SRCDIR/tests/lib.sh"
+if ! command -v podman >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && [ -z "${KEEP_TESTS_NO_INSTALL:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null 2>&1
+  fi
+  command -v podman >/dev/null || skip_all "podman is not installed (apt-get install podman)"
+fi
+[ "$(id -u)" -eq 0 ] || skip_all "these podman tests run rootful"
+command -v python3 >/dev/null || skip_all "python3 is needed to build the test image"
+command -v script >/dev/null || skip_all "script (bsdextrautils) is needed for the tty test"
+
+S=$T/podman
+mkdir -p "$S"
+# This host's root lacks CAP_SYS_RESOURCE: podman's default rlimits cannot be set.
+LIM=(--ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
+p() {
+  timeout 60 podman --root "$S/root" --runroot "$S/runroot" --tmpdir "$S/tmp" --runtime "$KEEP" \
+    --cgroup-manager cgroupfs --events-backend file "$@"
+}
+cleanup() {
+  p rm -af >/dev/null 2>&1
+  p system reset -f >/dev/null 2>&1 || true
+  grep " $S" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+}
+trap cleanup EXIT
+
+"$SRCDIR/tools/mkrootfs.sh" "$T/rootfs" --probe "$PROBE" >/dev/null
+python3 "$SRCDIR/tools/mkimage.py" "$T/rootfs" "$T/image.tar" keep.test/busybox:latest
+p load -i "$T/image.tar" > "$T/out" 2>&1
+expect "image loaded" "keep.test/busybox"
+IMG=keep.test/busybox:latest
+
+RC=0; p run --rm --network none "${LIM[@]}" "$IMG" sh -c 'echo via-keep; exit 6' > "$T/out" 2>&1 || RC=$?
+expect_code "podman run through keep: the exit status" 6
+expect "podman run: the process ran" "^via-keep"
+RC=0; p run --rm --network none "${LIM[@]}" "$IMG" sh -c 'echo pid=$$; grep -E "^Seccomp:" /proc/self/status' > "$T/out" 2>&1 || RC=$?
+expect "podman run: pid 1 of its own pid namespace" "^pid=1$"
+expect "podman run: podman's seccomp profile applied by keep" "^Seccomp:[[:space:]]+2"
+RC=0; p run --rm --network none "${LIM[@]}" "$IMG" /nonexistent > "$T/out" 2>&1 || RC=$?
+[ "$RC" -ne 0 ] && ok "podman run of a missing command fails ($RC)" || fail "missing command succeeded"
+
+RC=0; p run -d --name k1 --network none "${LIM[@]}" "$IMG" sleep 60 > "$T/out" 2>&1 || RC=$?
+expect_code "run -d" 0
+RC=0; p exec k1 sh -c 'tr "\0" " " < /proc/1/cmdline; echo; exit 4' > "$T/out" 2>&1 || RC=$?
+expect_code "exec: its exit status" 4
+expect "exec: sees the container's pid 1" "^sleep 60"
+p pause k1 > "$T/out" 2>&1 && p inspect -f '{{.State.Status}}' k1 > "$T/out" 2>&1
+expect "pause: paused" "^paused$"
+p unpause k1 > "$T/out" 2>&1 && p inspect -f '{{.State.Status}}' k1 > "$T/out" 2>&1
+expect "unpause: running" "^running$"
+p kill k1 > "$T/out" 2>&1 && ok "kill" || fail "kill: $(cat "$T/out")"
+p rm -f k1 > "$T/out" 2>&1 && ok "rm" || fail "rm: $(cat "$T/out")"
+
+# A terminal session: the pty comes through the console socket from conmon.
+RC=0
+timeout 60 script -qec "podman --root $S/root --runroot $S/runroot --tmpdir $S/tmp --runtime $KEEP --cgroup-manager cgroupfs --events-backend file run --rm -t --network none ${LIM[*]} $IMG sh -c 'tty; exit 5'" /dev/null \
+  < /dev/null > "$T/out" 2>&1 || RC=$?
+expect_code "run -t: exit status through the tty" 5
+expect "run -t: the process has a terminal" "/dev/pts/0"
+
+p ps -a -q > "$T/out" 2>&1
+check "no podman container left" test ! -s "$T/out"
+# (libpod_parent/conmon is podman's own, kept across containers.)
+check "no container cgroup left" test -z "$(ls -d /sys/fs/cgroup/pids/libpod_parent/libpod-*/ 2>/dev/null)"
+cleanup
+trap - EXIT
+done_testing
