@@ -46,3 +46,13 @@ krun() {
 one_line_error() {
   if [ "$(grep -cv '^keep: no subordinate' "$T/out")" -eq 1 ] && grep -q '^keep' "$T/out"; then ok "$1"; else fail "$1 (not one line)"; sed 's/^/#   /' "$T/out"; fi
 }
+
+# need_client COMMAND PACKAGE: install a real client from Debian when missing
+# (as root, unless KEEP_TESTS_NO_INSTALL is set); skip the case otherwise.
+need_client() {
+  command -v "$1" >/dev/null && return 0
+  if [ "$(id -u)" -eq 0 ] && [ -z "${KEEP_TESTS_NO_INSTALL:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1
+  fi
+  command -v "$1" >/dev/null || skip_all "$1 is not installed (apt-get install $2)"
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Build an OCI image archive (image-layout tar) from a root filesystem dir.
+"""Build an image archive from a root filesystem dir: an OCI image layout and
+the `docker save` form in one tar.
 
     tools/mkimage.py ROOTFS OUT.tar NAME:TAG [--user U] [--cmd 'a b'] [--env K=V]...
 
@@ -58,3 +59,9 @@ with tarfile.open(a.out, "w") as t:
     put("index.json", index)
     for d, data in ((cfg_d, config), (lay_d, layer_gz), (man_d, manifest)):
         put("blobs/sha256/" + d.split(":")[1], data)
+    # The `docker save` form too, for Docker before 25 (which reads only it).
+    cfg_hex, diff_hex = cfg_d.split(":")[1], diff_id.split(":")[1]
+    put(cfg_hex + ".json", config)
+    put(diff_hex + "/layer.tar", layer_raw)
+    put("manifest.json", json.dumps([{"Config": cfg_hex + ".json", "RepoTags": [a.ref],
+                                      "Layers": [diff_hex + "/layer.tar"]}]).encode())

@@ -182,8 +182,17 @@ static noreturn void oci_child(struct oci_child *c)
   if (run_hooks_in_child(s, OCI_HOOK_CREATE_CONTAINER, state, &err) < 0)
     child_fail(sock, err);
   int tty_peer = -1;
-  if (s->process.terminal && open_pty(newroot, &s->process, sock, &tty_peer, &err) < 0)
-    child_fail(sock, err);
+  if (s->process.terminal) {
+    if (open_pty(newroot, &s->process, sock, &tty_peer, &err) < 0)
+      child_fail(sock, err);
+    /* Let go of create's stdio now: containerd's shim waits for those pipes
+     * to close before it takes the terminal and starts the container. */
+    for (int i = 0; i < 3; i++)
+      if (dup2(tty_peer, i) < 0) {
+        keep_fail_errno(&err, "dup2 the terminal");
+        child_fail(sock, err);
+      }
+  }
   /* sysctls before masking: /proc/sys is among the read-only paths. */
   if (do_pivot(newroot, c->o->no_pivot, &err) < 0 || keep_oci_sysctl(s, &err) < 0)
     child_fail(sock, err);

@@ -3,12 +3,7 @@
 # --runc-binary keep`): run, exit codes, exec, pause/resume, kill, delete,
 # and nothing left behind.  containerd listens on a unix socket in $T only.
 . "$SRCDIR/tests/lib.sh"
-if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then
-  if [ "$(id -u)" -eq 0 ] && [ -z "${KEEP_TESTS_NO_INSTALL:-}" ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containerd >/dev/null 2>&1
-  fi
-  command -v containerd >/dev/null || skip_all "containerd is not installed (apt-get install containerd)"
-fi
+need_client containerd containerd
 [ "$(id -u)" -eq 0 ] || skip_all "containerd needs root"
 command -v python3 >/dev/null || skip_all "python3 is needed to build the test image"
 
@@ -62,6 +57,17 @@ c task ls > "$T/out" 2>&1
 expect "task kill: stopped" "^k3 +[0-9]+ +STOPPED"
 c task rm k3 > "$T/out" 2>&1 && ok "task rm" || fail "task rm: $(cat "$T/out")"
 c container rm k3 > "$T/out" 2>&1 && ok "container rm" || fail "container rm: $(cat "$T/out")"
+
+# A terminal session: the pty goes to the shim over the console socket.
+if command -v script >/dev/null; then
+  RC=0
+  timeout 60 script -qec "ctr --address $D/sock run --rm -t --runc-binary $KEEP $IMG k4 sh -c 'tty; exit 5'" /dev/null \
+    < /dev/null > "$T/out" 2>&1 || RC=$?
+  expect_code "run -t: exit status through the tty" 5
+  expect "run -t: the process has a terminal" "/dev/pts/0"
+else
+  skip "run -t" "script (bsdextrautils) is not installed"
+fi
 
 "$KEEP" --root /run/containerd/runc/default list > "$T/out" 2>&1
 expect_not "no keep state left in containerd's runtime root" "^k[0-9]"

@@ -2,12 +2,7 @@
 # Podman drives keep (`podman --runtime keep`): run, exit codes, exec, a tty
 # session, pause, kill, rm, and nothing left behind.  Storage in $T only.
 . "$SRCDIR/tests/lib.sh"
-if ! command -v podman >/dev/null; then
-  if [ "$(id -u)" -eq 0 ] && [ -z "${KEEP_TESTS_NO_INSTALL:-}" ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null 2>&1
-  fi
-  command -v podman >/dev/null || skip_all "podman is not installed (apt-get install podman)"
-fi
+need_client podman podman
 [ "$(id -u)" -eq 0 ] || skip_all "these podman tests run rootful"
 command -v python3 >/dev/null || skip_all "python3 is needed to build the test image"
 command -v script >/dev/null || skip_all "script (bsdextrautils) is needed for the tty test"
