@@ -18,7 +18,7 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
-static const char *const v1_controllers[] = {"memory", "cpu", "pids", "freezer"};
+static const char *const v1_controllers[] = {"memory", "cpu", "pids", "freezer", "devices"};
 
 int keep_cgroup_detect(enum keep_cgroup_version *out, keep_error **err)
 {
@@ -183,6 +183,13 @@ int keep_cgroup_create_at(const char *rel, const struct keep_limits *l, bool roo
     return -1;
   struct keep_cgroup *cg = xcalloc(1, sizeof(*cg));
   int r;
+  if (v == KEEP_CGROUP_V2 && l->device_rules) {
+    /* v2 filters devices with an eBPF program keep does not load yet:
+     * refuse rather than run with no device filter at all. */
+    free(cg);
+    keep_fail(err, ENOTSUP, "linux.resources.devices: device rules need cgroup v1 in this keep");
+    return keep_error_hint(err, "drop the rules only if the container has no CAP_MKNOD and a user namespace");
+  }
   if (v == KEEP_CGROUP_V1) {
     if (rootless) {
       free(cg);
@@ -405,4 +412,21 @@ void keep_cgroup_forget(struct keep_cgroup *cg)
 {
   if (cg)
     cg_free(cg);
+}
+
+int keep_cgroup_apply_devices(struct keep_cgroup *cg, char *const *rules, keep_error **err)
+{
+  if (rules == NULL || cg->version != KEEP_CGROUP_V1)
+    return 0;
+  const char *d = cg_dir_of(cg, "devices");
+  if (d == NULL)
+    return keep_fail(err, ENOENT, "linux.resources.devices: no devices cgroup");
+  /* In order, as runc does: a rule list normally starts with "deny a" and
+   * allows the few nodes the container needs. */
+  for (size_t i = 0; rules[i]; i++) {
+    bool allow = str_has_prefix(rules[i], "allow ");
+    if (cg_write(cg, d, allow ? "devices.allow" : "devices.deny", strchr(rules[i], ' ') + 1, err) < 0)
+      return keep_error_wrap(err, "linux.resources.devices[%zu]", i);
+  }
+  return 0;
 }

@@ -49,6 +49,7 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
     {"cpu", l->cpu_quota_us > 0 || l->cpu_shares > 0},
     {"pids", l->pids > 0},
     {"freezer", false},   /* optional: makes killing race-free */
+    {"devices", l->device_rules != NULL},
   };
   for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
     cleanup_free char *mnt = xasprintf("%s/%s", root, ctrls[i].name);

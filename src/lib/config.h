@@ -36,6 +36,8 @@ struct keep_limits {
   int64_t pids;           /* <= 0: no limit */
   int64_t memory_swap_bytes;  /* memory+swap (OCI); 0: no swap on top, -1: unlimited */
   int64_t cpu_shares;     /* relative weight (v1 cpu.shares); 0: unset */
+  char **device_rules;    /* OCI linux.resources.devices as "allow c 1:3 rwm" /
+                             "deny a *:* rwm", in order; NULL: none given */
 };
 
 struct keep_config {

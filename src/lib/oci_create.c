@@ -526,6 +526,10 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
       return keep_fail(err, 0, "%s", str_has_prefix(text, "keep: ") ? text + 6 : text);
     return keep_fail(err, 0, "the container exited while it was being created");
   }
+  /* Device rules last: from here the container's processes (and anything
+   * they exec) may open only the devices the config allows. */
+  if (r->cg && keep_cgroup_apply_devices(r->cg, s->limits.device_rules, err) < 0)
+    return -1;
   r->st.start_time = keep_proc_start_time(pid);
   r->st.status = OCI_CREATED;
   if (keep_oci_state_save(&r->st, err) < 0 || write_pid_file(o->pid_file, pid, err) < 0)

@@ -568,6 +568,37 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
   }
   if (pids && get_i64(pids, "limit", "linux.resources.pids.limit", &l->pids, NULL, err) < 0)
     return -1;
+  json_t *devs = json_object_get(r, "devices");
+  if (devs && !json_is_null(devs)) {
+    if (!json_is_array(devs))
+      return keep_fail(err, 0, CFG "linux.resources.devices: expected an array");
+    size_t i;
+    json_t *d;
+    json_array_foreach(devs, i, d) {
+      json_t *allow = json_object_get(d, "allow");
+      if (!json_is_boolean(allow))
+        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].allow: required (true or false)", i);
+      const char *type = json_string_value(json_object_get(d, "type"));
+      const char *access = json_string_value(json_object_get(d, "access"));
+      json_t *maj = json_object_get(d, "major"), *min = json_object_get(d, "minor");
+      if (type == NULL)
+        type = "a";
+      if (strlen(type) != 1 || strchr("abc", type[0]) == NULL)
+        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].type: `%s` is not a, b or c", i, type);
+      if (access == NULL)
+        access = "rwm";
+      if (access[strspn(access, "rwm")] != '\0')
+        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].access: `%s` is not made of r, w, m", i, access);
+      char majs[24] = "*", mins[24] = "*";
+      if (json_is_integer(maj) && json_integer_value(maj) >= 0)
+        snprintf(majs, sizeof(majs), "%lld", (long long) json_integer_value(maj));
+      if (json_is_integer(min) && json_integer_value(min) >= 0)
+        snprintf(mins, sizeof(mins), "%lld", (long long) json_integer_value(min));
+      cleanup_free char *rule = xasprintf("%s %s %s:%s %s", json_is_true(allow) ? "allow" : "deny", type, majs,
+                                          mins, *access ? access : "rwm");
+      strv_push(&l->device_rules, rule);
+    }
+  }
   return 0;
 }
 
@@ -821,6 +852,7 @@ void keep_oci_spec_free(struct keep_oci_spec *s)
     free(s->ns_path[k]);
   free(s->cgroups_path);
   strv_free(s->sysctl);
+  strv_free(s->limits.device_rules);
   strv_free(s->masked_paths);
   strv_free(s->readonly_paths);
   free(s->mount_label);

@@ -40,6 +40,18 @@ expect "docker run: no inheritable capabilities" "^CapInh:[[:space:]]+0+$"
 RC=0; d run --rm "${R[@]}" "$IMG" /nonexistent > "$T/out" 2>&1 || RC=$?
 expect_code "docker run of a missing command: 127" 127
 
+# Docker keeps CAP_MKNOD and no user namespace: only the device cgroup stops a
+# container from making a node for the host's disk and reading it.
+disk=$(findmnt -no SOURCE / 2>/dev/null)
+if [ -b "$disk" ]; then
+  maj=$((0x$(stat -c %t "$disk"))) min=$((0x$(stat -c %T "$disk")))
+  RC=0; d run --rm "${R[@]}" "$IMG" sh -c "mknod /tmp/disk b $maj $min; head -c 512 /tmp/disk > /dev/null && echo READ-THE-HOST-DISK || echo denied" > "$T/out" 2>&1 || RC=$?
+  expect "the host's disk cannot be read through mknod (device cgroup)" "denied"
+  expect_not "the host's disk was not read" "READ-THE-HOST-DISK"
+else
+  skip "device cgroup" "the root filesystem is not on a block device"
+fi
+
 RC=0; d run -d --name k1 "${R[@]}" "$IMG" sleep 60 > "$T/out" 2>&1 || RC=$?
 expect_code "run -d" 0
 RC=0; d exec k1 sh -c 'tr "\0" " " < /proc/1/cmdline; echo; exit 4' > "$T/out" 2>&1 || RC=$?

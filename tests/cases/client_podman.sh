@@ -19,6 +19,8 @@ cleanup() {
   p rm -af >/dev/null 2>&1
   p system reset -f >/dev/null 2>&1 || true
   grep " $S" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  # podman gives keep no --root: keep's default state root, empty by now.
+  rmdir /run/keep/oci 2>/dev/null || true
 }
 trap cleanup EXIT
 
