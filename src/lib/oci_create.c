@@ -28,6 +28,7 @@
 #include "oci_mounts.h"
 #include "oci_process.h"
 #include "oci_runtime.h"
+#include "rootfs.h"
 #include "syscalls.h"
 #include "terminal.h"
 #include "userns.h"
@@ -95,18 +96,13 @@ static int setup_root(struct oci_child *c, int *newroot_out, keep_error **err)
 
 static int do_pivot(int newroot, bool no_pivot, keep_error **err)
 {
+  if (!no_pivot)
+    return keep_pivot_root(newroot, err);
+  /* --no-pivot (for ramfs roots): move the root over / and chroot. */
   if (fchdir(newroot) < 0)
     return keep_fail_errno(err, "fchdir to the new root");
-  if (no_pivot) {
-    /* --no-pivot (for ramfs roots): move the root over / and chroot. */
-    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
-      return keep_fail_errno(err, "move the root to `/` (--no-pivot)");
-  } else {
-    if (sys_pivot_root(".", ".") < 0)
-      return keep_fail_errno(err, "pivot_root");
-    if (umount2(".", MNT_DETACH) < 0)
-      return keep_fail_errno(err, "detach the old root");
-  }
+  if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+    return keep_fail_errno(err, "move the root to `/` (--no-pivot)");
   if (chdir("/") < 0)
     return keep_fail_errno(err, "chdir `/`");
   return 0;

@@ -285,7 +285,7 @@ char **keep_rootfs_writable_paths(const struct keep_config *cfg)
   return v;
 }
 
-static int do_pivot_root(int newroot, keep_error **err)
+int keep_pivot_root(int newroot, keep_error **err)
 {
   /* pivot_root(".", ".") stacks the old root under the new one; detaching it
    * leaves nothing of the host reachable.  Never chroot: chroot can be
@@ -329,5 +329,5 @@ int keep_rootfs_setup(const struct keep_rootfs_plan *p, keep_error **err)
       mount_tmpfs_at(newroot, "/run", "mode=0755", true, err) < 0 ||
       setup_volumes(newroot, p, err) < 0)
     return -1;
-  return do_pivot_root(newroot, err);
+  return keep_pivot_root(newroot, err);
 }

@@ -34,6 +34,10 @@ int keep_mask_path(int dirfd, const char *base, const char *path, keep_error **e
 /* Re-attach dirfd/path onto itself read-only (recursively); missing is fine. */
 int keep_make_readonly(int dirfd, const char *base, const char *path, keep_error **err);
 
+/* Make newroot (a mount) the root with pivot_root and detach the old one;
+ * never chroot.  Ends with cwd at the new "/". */
+int keep_pivot_root(int newroot, keep_error **err);
+
 /* Paths the workload may write to (for Landlock): /tmp, /run, /dev, volumes
  * with :rw, --tmpfs targets.  NULL-terminated; caller frees with strv_free. */
 char **keep_rootfs_writable_paths(const struct keep_config *cfg);
