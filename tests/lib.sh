@@ -56,3 +56,12 @@ need_client() {
   fi
   command -v "$1" >/dev/null || skip_all "$1 is not installed (apt-get install $2)"
 }
+
+# Image tests: a private store, the image and layer builders, and `k` to run
+# any keep command with output in $T/out and status in $RC.
+image_test_setup() {
+  export KEEP_STORE="$T/store"
+  MK="python3 $SRCDIR/tools/mkimage.py"
+  LAYER="python3 $SRCDIR/tests/data/mklayer.py"
+}
+k() { RC=0; "$KEEP" "$@" >"$T/out" 2>&1 </dev/null || RC=$?; }

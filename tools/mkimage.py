@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
 """Build an image archive from a root filesystem dir: an OCI image layout and
-the `docker save` form in one tar.
+the `docker save` form in one tar (or either alone).
 
     tools/mkimage.py ROOTFS OUT.tar NAME:TAG [--user U] [--cmd 'a b'] [--env K=V]...
+                     [--entrypoint 'a b'] [--workdir DIR] [--layer-tar FILE]...
+                     [--format both|oci|docker] [--index ARCH] [--zstd]
 
-Used by the tests to give containerd, Docker and Podman an image they can
-import, built from the same busybox root filesystem as every other test.
+ROOTFS may be "-" for no base layer.  --layer-tar adds a prepared tar (any
+content, hostile ones included) as a layer on top.  --index wraps the
+manifest in an image index for platform linux/ARCH.  Used by the tests to
+give keep, containerd, Docker and Podman images they build themselves.
 """
-import argparse, gzip, hashlib, io, json, os, tarfile
+import argparse, gzip, hashlib, io, json, os, subprocess, tarfile
 
 ap = argparse.ArgumentParser()
 ap.add_argument("rootfs"); ap.add_argument("out"); ap.add_argument("ref")
 ap.add_argument("--user", default=""); ap.add_argument("--cmd", default="/bin/sh")
+ap.add_argument("--entrypoint", default=None)
 ap.add_argument("--env", action="append", default=["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
 ap.add_argument("--workdir", default="/")
+ap.add_argument("--layer-tar", action="append", default=[])
+ap.add_argument("--format", default="both", choices=["both", "oci", "docker"])
+ap.add_argument("--index", default=None)
+ap.add_argument("--zstd", action="store_true")
 a = ap.parse_args()
 
 def owner_reset(ti):
@@ -22,46 +31,65 @@ def owner_reset(ti):
     ti.uname = ti.gname = ""
     return ti
 
-raw = io.BytesIO()
-with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
-    for name in sorted(os.listdir(a.rootfs)):
-        t.add(os.path.join(a.rootfs, name), arcname=name, filter=owner_reset)
-layer_raw = raw.getvalue()
-layer_gz = gzip.compress(layer_raw, mtime=0)
-diff_id = "sha256:" + hashlib.sha256(layer_raw).hexdigest()
+raws = []
+if a.rootfs != "-":
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name in sorted(os.listdir(a.rootfs)):
+            t.add(os.path.join(a.rootfs, name), arcname=name, filter=owner_reset)
+    raws.append(raw.getvalue())
+for f in a.layer_tar:
+    raws.append(open(f, "rb").read())
 
-def blob(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest(), data
+def compress(data):
+    if a.zstd:
+        return subprocess.run(["zstd", "-q", "-c"], input=data, stdout=subprocess.PIPE, check=True).stdout
+    return gzip.compress(data, mtime=0)
 
+def digest(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+layers = [(r, compress(r)) for r in raws]
 config = json.dumps({
-    "architecture": "amd64", "os": "linux",
-    "config": {"User": a.user, "Env": a.env, "Cmd": a.cmd.split(), "WorkingDir": a.workdir},
-    "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    "architecture": a.index or "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
+    "config": {"User": a.user, "Env": a.env, "Cmd": a.cmd.split() if a.cmd else None,
+               "Entrypoint": a.entrypoint.split() if a.entrypoint else None, "WorkingDir": a.workdir},
+    "rootfs": {"type": "layers", "diff_ids": [digest(r) for r, _ in layers]},
 }).encode()
-cfg_d, _ = blob(config)
-lay_d, _ = blob(layer_gz)
+mt = "application/vnd.oci.image.layer.v1.tar+" + ("zstd" if a.zstd else "gzip")
 manifest = json.dumps({
     "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg_d, "size": len(config)},
-    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": lay_d, "size": len(layer_gz)}],
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": len(config)},
+    "layers": [{"mediaType": mt, "digest": digest(c), "size": len(c)} for _, c in layers],
 }).encode()
-man_d, _ = blob(manifest)
 name, _, tag = a.ref.rpartition(":")
+top, top_mt, blobs = manifest, "application/vnd.oci.image.manifest.v1+json", [config, manifest] + [c for _, c in layers]
+if a.index:
+    top = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [{
+        "mediaType": top_mt, "digest": digest(manifest), "size": len(manifest),
+        "platform": {"architecture": a.index, "os": "linux"}}]}).encode()
+    top_mt = "application/vnd.oci.image.index.v1+json"
+    blobs.append(top)
 index = json.dumps({"schemaVersion": 2, "manifests": [{
-    "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": man_d, "size": len(manifest),
+    "mediaType": top_mt, "digest": digest(top), "size": len(top),
     "annotations": {"io.containerd.image.name": a.ref, "org.opencontainers.image.ref.name": tag}}]}).encode()
 
 with tarfile.open(a.out, "w") as t:
     def put(path, data):
         ti = tarfile.TarInfo(path); ti.size = len(data); ti.mode = 0o644
         t.addfile(ti, io.BytesIO(data))
-    put("oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
-    put("index.json", index)
-    for d, data in ((cfg_d, config), (lay_d, layer_gz), (man_d, manifest)):
-        put("blobs/sha256/" + d.split(":")[1], data)
-    # The `docker save` form too, for Docker before 25 (which reads only it).
-    cfg_hex, diff_hex = cfg_d.split(":")[1], diff_id.split(":")[1]
-    put(cfg_hex + ".json", config)
-    put(diff_hex + "/layer.tar", layer_raw)
-    put("manifest.json", json.dumps([{"Config": cfg_hex + ".json", "RepoTags": [a.ref],
-                                      "Layers": [diff_hex + "/layer.tar"]}]).encode())
+    if a.format in ("both", "oci"):
+        put("oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+        put("index.json", index)
+        for data in blobs:
+            put("blobs/sha256/" + digest(data).split(":")[1], data)
+    if a.format in ("both", "docker"):
+        # The `docker save` form, for Docker before 25 (which reads only it).
+        cfg_hex = digest(config).split(":")[1]
+        put(cfg_hex + ".json", config)
+        names = []
+        for r, _ in layers:
+            n = digest(r).split(":")[1] + "/layer.tar"
+            put(n, r)
+            names.append(n)
+        put("manifest.json", json.dumps([{"Config": cfg_hex + ".json", "RepoTags": [a.ref], "Layers": names}]).encode())

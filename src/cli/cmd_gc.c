@@ -13,7 +13,8 @@ int cmd_gc(int argc, char **argv)
   if (argc > 1) {
     if (strcmp(argv[1], "--help") == 0) {
       printf("Usage: keep gc\n\nRemove cgroups and state left by containers whose keep process "
-             "died (killed with SIGKILL, a crash, a reboot of /run).\n");
+             "died (killed with SIGKILL, a crash, a reboot of /run), then the image blobs and "
+             "layers no tag needs.\n");
       return 0;
     }
     fprintf(stderr, "keep gc: unexpected argument `%s`\n", argv[1]);
@@ -37,5 +38,5 @@ int cmd_gc(int argc, char **argv)
     return EXIT_KEEP_FAILED;
   }
   printf("removed %d cgroup(s) and %d state dir(s)\n", cg, st);
-  return 0;
+  return keep_store_gc();
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -12,6 +13,7 @@
 #include "commands.h"
 #include "config.h"
 #include "container.h"
+#include "image_run.h"
 #include "keep_build_config.h"
 #include "landlock.h"
 #include "process_setup.h"
@@ -21,9 +23,13 @@
 static void run_usage(FILE *out)
 {
   fprintf(out,
-          "Usage: keep run [OPTIONS] ROOTFS [--] COMMAND [ARG...]\n"
+          "Usage: keep run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+          "       keep run [OPTIONS] ROOTFS [--] COMMAND [ARG...]\n"
           "\n"
-          "Run COMMAND in a container whose root is the directory ROOTFS (never modified).\n"
+          "Run a command in a container made from IMAGE (from `keep pull` or `keep load`;\n"
+          "its layers stacked read-only, its USER, Env, Entrypoint, Cmd and WorkingDir\n"
+          "applied), or from the directory ROOTFS (never modified).  An existing\n"
+          "directory of that name wins over an image.\n"
           "Every defence is on by default; each option below that weakens one says so.\n"
           "\n"
           "Process:\n"
@@ -31,6 +37,7 @@ static void run_usage(FILE *out)
           "      --env-file FILE       read KEY=VALUE lines\n"
           "  -u, --user UID[:GID]      run as this user (also name[:group] from ROOTFS/etc/passwd)\n"
           "  -w, --workdir DIR         working directory inside the container (default /)\n"
+          "      --entrypoint CMD      run CMD instead of the image's Entrypoint (\"\" for none)\n"
           "  -i, --interactive         keep stdin open (otherwise stdin is /dev/null)\n"
           "  -t, --tty                 allocate a terminal from the container's own devpts\n"
           "      --hostname NAME       hostname (default: the first 12 characters of the id)\n"
@@ -56,6 +63,7 @@ static void run_usage(FILE *out)
           "executed, 127 when it is not found, 128+N when it was killed by signal N.\n"
           "\n"
           "Examples:\n"
+          "  keep run 127.0.0.1:5000/busybox:latest echo hello\n"
           "  keep run ./rootfs /bin/echo hello\n"
           "  keep run -it --memory 256m --pids-limit 100 ./rootfs /bin/sh\n"
           "  keep run -v /srv/data:/data ./rootfs /bin/ls /data\n");
@@ -64,6 +72,7 @@ static void run_usage(FILE *out)
 enum {
   OPT_ENV_FILE = 256, OPT_HOSTNAME, OPT_TMPFS, OPT_READ_WRITE, OPT_CPUS, OPT_PIDS, OPT_CGROUPS,
   OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECURITY_OPT, OPT_NETWORK, OPT_RM, OPT_HELP,
+  OPT_ENTRYPOINT,
 };
 
 static const struct option run_options[] = {
@@ -87,6 +96,7 @@ static const struct option run_options[] = {
   {"network", required_argument, NULL, OPT_NETWORK},
   {"net", required_argument, NULL, OPT_NETWORK},
   {"rm", no_argument, NULL, OPT_RM},
+  {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
   {"help", no_argument, NULL, OPT_HELP},
   {NULL, 0, NULL, 0},
 };
@@ -176,6 +186,8 @@ static int parse_cpus(const char *s, struct keep_limits *l, keep_error **err)
     return bad(err, "invalid --cpus `%s`: at least 0.01%s", s, "");
   return 0;
 }
+
+static const char *run_entrypoint;  /* --entrypoint, NULL when not given */
 
 static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *help, keep_error **err)
 {
@@ -271,6 +283,9 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *he
       else
         return bad(err, "invalid --network `%s`: none or host%s", optarg, "");
       break;
+    case OPT_ENTRYPOINT:
+      run_entrypoint = optarg;
+      break;
     case OPT_RM:
       break;   /* always: nothing of a container outlives it */
     case OPT_HELP:
@@ -285,13 +300,13 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *he
     }
   }
   if (optind >= argc)
-    return keep_fail(err, 0, "no root filesystem given (see `keep run --help`)");
+    return keep_fail(err, 0, "no image or root filesystem given (see `keep run --help`)");
   c->rootfs = xstrdup(argv[optind++]);
   if (optind < argc && strcmp(argv[optind], "--") == 0)
     optind++;
-  if (optind >= argc)
-    return keep_fail(err, 0, "no command given: keep run ROOTFS COMMAND [ARG...]");
-  c->proc.argv = strv_dup(argv + optind);
+  /* An image may supply the command; a directory may not (checked later). */
+  if (optind < argc)
+    c->proc.argv = strv_dup(argv + optind);
   return 0;
 }
 
@@ -334,6 +349,7 @@ int cmd_run(int argc, char **argv)
   cleanup_error keep_error *err = NULL;
   bool help = false;
   int code = EXIT_KEEP_FAILED;
+  struct keep_image_hold hold = {0};
   if (parse_run_args(argc, argv, &cfg, &help, &err) < 0)
     goto out;
   if (help) {
@@ -342,6 +358,19 @@ int cmd_run(int argc, char **argv)
     goto out;
   }
   keep_progname = "keep";
+  struct stat st;
+  if (stat(cfg.rootfs, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (cfg.proc.argv == NULL) {
+      keep_fail(&err, 0, "no command given: keep run ROOTFS COMMAND [ARG...]");
+      goto out;
+    }
+  } else {
+    cleanup_free char *notice = NULL;
+    if (keep_image_configure(&cfg, cfg.rootfs, run_entrypoint, &hold, &notice, &err) < 0)
+      goto out;
+    if (notice)
+      fprintf(stderr, "%s: warning: %s\n", keep_progname, notice);
+  }
   if (fill_defaults(&cfg, &err) < 0)
     goto out;
   if (keep_container_run(&cfg, &code, &err) < 0)
@@ -350,5 +379,6 @@ out:
   if (err)
     keep_error_print(err);
   keep_config_free(&cfg);
+  keep_image_hold_release(&hold);
   return code;
 }

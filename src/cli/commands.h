@@ -7,6 +7,15 @@
 int cmd_run(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
+/* Images (cmd_image.c, cmd_pull.c). */
+int cmd_load(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+/* Reclaim unreferenced blobs and layers (keep gc, keep rmi). */
+int keep_store_gc(void);
 /* The OCI runtime command line (cmd_oci.c, cmd_oci_exec.c). */
 int cmd_oci_create(int argc, char **argv);
 int cmd_oci_start(int argc, char **argv);

@@ -28,6 +28,12 @@ static const struct keep_command keep_commands[] = {
   {"spec", cmd_oci_spec, false},
   {"features", cmd_oci_features, false},
   {"seccomp", cmd_seccomp, false},
+  {"pull", cmd_pull, false},
+  {"load", cmd_load, false},
+  {"images", cmd_images, false},
+  {"rmi", cmd_rmi, false},
+  {"image", cmd_image, false},
+  {"verify", cmd_verify, false},
   {NULL, NULL, false},
 };
 
@@ -53,8 +59,12 @@ static void usage(FILE *out)
           "Run programs in containers with every defence on by default.\n"
           "\n"
           "Commands:\n"
-          "  run       run a command in a container from a root filesystem\n"
-          "  gc        remove what killed containers left behind (cgroups, state)\n"
+          "  run       run a command in a container from an image or a root filesystem\n"
+          "  pull      fetch an image from a registry, verifying every blob and the trust policy\n"
+          "  load      import a `docker save` archive or an OCI image layout\n"
+          "  images    list images (`--format json` for scripts)\n"
+          "  rmi       remove images; `image inspect` shows one; `verify` re-hashes the store\n"
+          "  gc        remove what killed containers left behind, and unused blobs and layers\n"
           "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
           "\n"
           "OCI runtime commands (for containerd, Docker, Podman, CRI-O):\n"
@@ -64,6 +74,7 @@ static void usage(FILE *out)
           "  version   print the version\n"
           "\n"
           "Examples:\n"
+          "  keep pull 127.0.0.1:5000/busybox:latest && keep run 127.0.0.1:5000/busybox id\n"
           "  keep run ./rootfs /bin/sh -c 'id; cat /proc/self/status'\n"
           "  keep run -it -v \"$PWD:/data\" ./rootfs /bin/sh\n"
           "\n"

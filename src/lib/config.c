@@ -21,4 +21,7 @@ void keep_config_free(struct keep_config *c)
   free(c->mounts);
   free(c->state_dir);
   free(c->cache_dir);
+  strv_free(c->layers);
+  free(c->layers_scratch);
+  free(c->stop_signal);
 }

@@ -42,6 +42,11 @@ struct keep_limits {
 
 struct keep_config {
   char *rootfs;                 /* host directory, never modified */
+  char **layers;                /* an image: overlay lower dirs, bottom first
+                                   (rootfs is then where it is attached) */
+  char *layers_scratch;         /* empty dir a --read-write image's tmpfs
+                                   upper layer is mounted on (privately) */
+  char *stop_signal;            /* the image's StopSignal, or NULL */
   struct keep_process proc;
   char *id;                     /* container id (random hex) */
   char *hostname;               /* default: first 12 chars of id */

@@ -312,7 +312,11 @@ int keep_rootfs_setup(const struct keep_rootfs_plan *p, keep_error **err)
   cleanup_close int hostroot = reopen_same(p->rootfs_fd, cfg->rootfs, err);
   if (hostroot < 0)
     return keep_error_wrap(err, "root filesystem");
-  cleanup_close int newroot = bind_clone(hostroot, "", 0, err);
+  /* An image is its layers stacked; a directory is bound as it is.  Either
+   * way the mount is attached over the host directory in this private
+   * namespace so pivot_root accepts it. */
+  cleanup_close int newroot = cfg->layers ? keep_overlay_create(cfg->layers, cfg->read_write ? cfg->layers_scratch : NULL, err)
+                                          : bind_clone(hostroot, "", 0, err);
   if (newroot < 0)
     return keep_error_wrap(err, "root filesystem `%s`", cfg->rootfs);
   unsigned int attrs = MOUNT_ATTR_NODEV | (cfg->read_write ? 0 : MOUNT_ATTR_RDONLY);

@@ -38,6 +38,10 @@ int keep_make_readonly(int dirfd, const char *base, const char *path, keep_error
  * never chroot.  Ends with cwd at the new "/". */
 int keep_pivot_root(int newroot, keep_error **err);
 
+/* The layers of an image (bottom first) stacked with overlayfs, read-only,
+ * or writable with a private tmpfs mounted on `scratch`; a detached mount. */
+int keep_overlay_create(char *const *layers, const char *scratch, keep_error **err);
+
 /* Paths the workload may write to (for Landlock): /tmp, /run, /dev, volumes
  * with :rw, --tmpfs targets.  NULL-terminated; caller frees with strv_free. */
 char **keep_rootfs_writable_paths(const struct keep_config *cfg);

@@ -1,0 +1,108 @@
+#include "digest.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "util.h"
+
+struct keep_hasher {
+  EVP_MD_CTX *ctx;
+};
+
+struct keep_hasher *keep_hasher_new(void)
+{
+  struct keep_hasher *h = xcalloc(1, sizeof(*h));
+  h->ctx = EVP_MD_CTX_new();
+  if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+    die("libcrypto: cannot start a sha256 digest");
+  return h;
+}
+
+void keep_hasher_update(struct keep_hasher *h, const void *buf, size_t n)
+{
+  if (n > 0 && EVP_DigestUpdate(h->ctx, buf, n) != 1)
+    die("libcrypto: sha256 update failed");
+}
+
+void keep_hasher_final(struct keep_hasher *h, char *out)
+{
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != 32 ||
+      EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+    die("libcrypto: sha256 final failed");
+  static const char hex[] = "0123456789abcdef";
+  memcpy(out, "sha256:", 7);
+  for (unsigned int i = 0; i < len; i++) {
+    out[7 + 2 * i] = hex[md[i] >> 4];
+    out[7 + 2 * i + 1] = hex[md[i] & 15];
+  }
+  out[KEEP_DIGEST_LEN] = '\0';
+}
+
+void keep_hasher_free(struct keep_hasher *h)
+{
+  if (h) {
+    EVP_MD_CTX_free(h->ctx);
+    free(h);
+  }
+}
+
+void keep_digest_buf(const void *buf, size_t n, char *out)
+{
+  struct keep_hasher *h = keep_hasher_new();
+  keep_hasher_update(h, buf, n);
+  keep_hasher_final(h, out);
+  keep_hasher_free(h);
+}
+
+bool keep_digest_valid(const char *d)
+{
+  if (d == NULL || strncmp(d, "sha256:", 7) != 0 || strlen(d) != KEEP_DIGEST_LEN)
+    return false;
+  for (const char *p = d + 7; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+      return false;
+  return true;
+}
+
+int keep_digest_check(const char *d, const char *what, keep_error **err)
+{
+  if (keep_digest_valid(d))
+    return 0;
+  if (d && strchr(d, ':') && strncmp(d, "sha256:", 7) != 0)
+    return keep_fail(err, 0, "%s: unsupported digest algorithm in `%.80s` (keep verifies sha256)", what, d);
+  return keep_fail(err, 0, "%s: `%.80s` is not a sha256 digest", what, d ? d : "(missing)");
+}
+
+const char *keep_digest_hex(const char *d)
+{
+  return d + 7;
+}
+
+int keep_base64_decode(const char *in, unsigned char **out, size_t *len)
+{
+  size_t n = strlen(in);
+  while (n > 0 && (in[n - 1] == '\n' || in[n - 1] == '\r'))
+    n--;
+  /* EVP_DecodeBlock wants whole 4-character groups: pad what is missing. */
+  size_t padded = (n + 3) / 4 * 4;
+  char *buf = xmalloc(padded + 1);
+  memcpy(buf, in, n);
+  memset(buf + n, '=', padded - n);
+  buf[padded] = '\0';
+  unsigned char *o = xmalloc(padded + 1);
+  int r = EVP_DecodeBlock(o, (const unsigned char *) buf, (int) padded);
+  size_t pad = 0;
+  for (size_t i = padded; i > 0 && buf[i - 1] == '=' && pad < 2; i--)
+    pad++;
+  free(buf);
+  if (r < 0 || (size_t) r < pad) {
+    free(o);
+    return -1;
+  }
+  *len = (size_t) r - pad;
+  o[*len] = '\0';
+  *out = o;
+  return 0;
+}

@@ -1,0 +1,37 @@
+/* Images in the store: resolve a name, read its manifest and config (each
+ * checked against its digest), unpack its layers, record a new image. */
+#ifndef KEEP_IMAGE_H
+#define KEEP_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "image_manifest.h"
+#include "store.h"
+
+struct keep_image {
+  char *digest;                      /* the manifest's */
+  struct keep_manifest manifest;
+  struct keep_image_config config;
+};
+
+/* A tag ("busybox", "127.0.0.1:5000/sh:1"), name@sha256:…, a manifest
+ * digest, or a prefix (4+ hex digits) of an image ID (the config digest). */
+int keep_image_resolve(struct keep_store *s, const char *ref, char **digest, keep_error **err);
+int keep_image_open(struct keep_store *s, const char *digest, struct keep_image *img, keep_error **err);
+void keep_image_free(struct keep_image *img);
+
+/* Record a manifest whose config and layers are already in the store
+ * (checking that they are, and that the config matches the layers), unpack
+ * its layers, then point `tag` (may be NULL) at it. */
+int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, const char *tag,
+                      char *digest_out, keep_error **err);
+
+/* The unpacked layers, bottom first, as absolute directory paths; layers
+ * not unpacked yet are unpacked now (verifying the blob on the way). */
+int keep_image_layers(struct keep_store *s, const struct keep_image *img, char ***dirs, keep_error **err);
+/* The directory keep stacks under a one-layer image (overlayfs wants two). */
+char *keep_image_empty_layer(struct keep_store *s, keep_error **err);
+
+#endif

@@ -1,0 +1,128 @@
+/* keep run IMAGE: turn an image in the store into a container config. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "image_run.h"
+#include "util.h"
+
+void keep_image_hold_release(struct keep_image_hold *h)
+{
+  for (size_t i = 0; i < h->n; i++)
+    close(h->fds[i]);
+  free(h->fds);
+  h->fds = NULL;
+  h->n = 0;
+}
+
+/* Hold each layer locked shared while the container runs: `keep gc` skips
+ * a layer it cannot lock exclusively. */
+static int hold_layers(char *const *dirs, struct keep_image_hold *h, keep_error **err)
+{
+  for (size_t i = 0; dirs[i]; i++) {
+    int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || flock(fd, LOCK_SH) < 0) {
+      if (fd >= 0)
+        close(fd);
+      return keep_fail_errno(err, "lock layer `%s`", dirs[i]);
+    }
+    h->fds = xrealloc(h->fds, (h->n + 1) * sizeof(int));
+    h->fds[h->n++] = fd;
+  }
+  return 0;
+}
+
+static void apply_config(struct keep_config *c, const struct keep_image_config *ic, const char *entrypoint)
+{
+  char **argv = NULL;
+  if (entrypoint == NULL) {
+    for (size_t i = 0; ic->entrypoint && ic->entrypoint[i]; i++)
+      strv_push(&argv, ic->entrypoint[i]);
+  } else if (*entrypoint) {
+    strv_push(&argv, entrypoint);
+  }
+  /* Docker's rule: arguments given replace Cmd, never the Entrypoint; a
+   * new --entrypoint drops the image's Cmd too. */
+  char *const *args = c->proc.argv ? c->proc.argv : entrypoint ? NULL : ic->cmd;
+  for (size_t i = 0; args && args[i]; i++)
+    strv_push(&argv, args[i]);
+  strv_free(c->proc.argv);
+  c->proc.argv = argv;
+
+  /* The image's variables first, so -e and --env-file override them. */
+  char **env = strv_dup(ic->env);
+  for (size_t i = 0; c->proc.env && c->proc.env[i]; i++)
+    strv_push(&env, c->proc.env[i]);
+  strv_free(c->proc.env);
+  c->proc.env = env;
+
+  if (c->proc.cwd == NULL && ic->workdir)
+    c->proc.cwd = xstrdup(ic->workdir);
+  if (c->proc.user == NULL && ic->user)
+    c->proc.user = xstrdup(ic->user);
+  if (ic->stop_signal)
+    c->stop_signal = xstrdup(ic->stop_signal);
+}
+
+int keep_image_configure(struct keep_config *c, const char *ref, const char *entrypoint, struct keep_image_hold *hold,
+                         char **notice, keep_error **err)
+{
+  *notice = NULL;
+  struct keep_store s;
+  int r = -1;
+  cleanup_free char *digest = NULL;
+  struct keep_image img = {0};
+  char **dirs = NULL;
+  cleanup_free char *scratch = NULL;
+  if (keep_store_open(&s, false, err) < 0 || keep_image_resolve(&s, ref, &digest, err) < 0 ||
+      keep_image_open(&s, digest, &img, err) < 0 || keep_image_layers(&s, &img, &dirs, err) < 0)
+    goto out;
+  if (img.manifest.n_layers == 0) {
+    keep_fail(err, 0, "image `%s` has no layers", ref);
+    goto out;
+  }
+  if (img.manifest.n_layers == 1) {
+    /* overlayfs stacks at least two lower layers. */
+    char *empty = keep_image_empty_layer(&s, err);
+    if (empty == NULL)
+      goto out;
+    char **two = xcalloc(3, sizeof(char *));
+    two[0] = empty;
+    two[1] = dirs[0];
+    free(dirs);
+    dirs = two;
+  }
+  if (hold_layers(dirs, hold, err) < 0)
+    goto out;
+  scratch = xasprintf("%s/layers/%u/.rw", s.root, s.uid_shift);
+  if (mkdir(scratch, 0755) < 0 && errno != EEXIST) {
+    keep_fail_errno(err, "create `%s`", scratch);
+    goto out;
+  }
+  apply_config(c, &img.config, entrypoint);
+  if (c->proc.argv == NULL || c->proc.argv[0] == NULL) {
+    keep_fail(err, 0, "image `%s` names no command (no Entrypoint or Cmd): give one after the image", ref);
+    goto out;
+  }
+  if (c->proc.user == NULL)
+    *notice = xasprintf("image `%s` sets no USER: its process runs as the container's root, an unprivileged "
+                        "host uid (choose another with --user)", ref);
+  free(c->rootfs);
+  /* The overlay is attached over the top layer's directory, privately:
+   * any directory would do, this one is sure to exist. */
+  c->rootfs = xstrdup(dirs[strv_len(dirs) - 1]);
+  c->layers = steal_pointer(&dirs);
+  c->layers_scratch = steal_pointer(&scratch);
+  r = 0;
+out:
+  strv_free(dirs);
+  keep_image_free(&img);
+  keep_store_close(&s);
+  if (r < 0)
+    keep_image_hold_release(hold);
+  return r;
+}

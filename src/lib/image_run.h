@@ -1,0 +1,22 @@
+#ifndef KEEP_IMAGE_RUN_H
+#define KEEP_IMAGE_RUN_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "error.h"
+
+/* Layer directories kept locked (shared) while a container uses them. */
+struct keep_image_hold {
+  int *fds;
+  size_t n;
+};
+void keep_image_hold_release(struct keep_image_hold *h);
+
+/* Fill c from image `ref`: layers (unpacked now if needed), command
+ * (entrypoint: NULL = the image's, "" = none), env, workdir, user, stop
+ * signal.  Explicit settings in c win.  *notice: a line to show, or NULL. */
+int keep_image_configure(struct keep_config *c, const char *ref, const char *entrypoint, struct keep_image_hold *hold,
+                         char **notice, keep_error **err);
+
+#endif

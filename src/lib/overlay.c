@@ -1,0 +1,91 @@
+/* The root filesystem of an image: its layers stacked with overlayfs, so a
+ * container starts without copying the image, and a 1 GB image costs what
+ * a 1 MB one does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rootfs.h"
+#include "syscalls.h"
+#include "util.h"
+
+/* The legacy single-string form, for kernels before "lowerdir+" (6.8). */
+static int lowerdir_string(int fsfd, char *const *layers, size_t n, keep_error **err)
+{
+  size_t len = 1;
+  for (size_t i = 0; i < n; i++) {
+    if (strpbrk(layers[i], ":,\\"))
+      return keep_fail(err, EINVAL, "layer path `%s` has a character overlayfs options cannot carry", layers[i]);
+    len += strlen(layers[i]) + 1;
+  }
+  cleanup_free char *s = xcalloc(1, len);
+  for (size_t i = n; i-- > 0;) {
+    strcat(s, layers[i]);
+    if (i > 0)
+      strcat(s, ":");
+  }
+  if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", s, 0) < 0)
+    return keep_fail_errno(err, "fsconfig overlay lowerdir (%zu layers)", n);
+  return 0;
+}
+
+/* A private tmpfs on `scratch` (in this mount namespace only) holding the
+ * upper and work directories of a writable root; it goes with the container. */
+static int scratch_upper(int fsfd, const char *scratch, keep_error **err)
+{
+  cleanup_close int tmp = fs_new_mount("tmpfs", "mode=0755", MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID, err);
+  if (tmp < 0)
+    return keep_error_wrap(err, "writable layer");
+  cleanup_close int target = open(scratch, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (target < 0)
+    return keep_fail_errno(err, "open `%s`", scratch);
+  if (mount_attach(tmp, target, "the writable layer", scratch, err) < 0)
+    return -1;
+  cleanup_close int dir = open(scratch, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir < 0 || mkdirat(dir, "upper", 0755) < 0 || mkdirat(dir, "work", 0700) < 0)
+    return keep_fail_errno(err, "prepare the writable layer in `%s`", scratch);
+  cleanup_free char *upper = xasprintf("%s/upper", scratch);
+  cleanup_free char *work = xasprintf("%s/work", scratch);
+  if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+      fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
+    return keep_fail_errno(err, "fsconfig overlay upperdir `%s`", upper);
+  return 0;
+}
+
+int keep_overlay_create(char *const *layers, const char *scratch, keep_error **err)
+{
+  size_t n = strv_len(layers);
+  if (n == 0 || (n < 2 && scratch == NULL))
+    return keep_fail(err, EINVAL, "overlay: a read-only image root needs two layers (got %zu)", n);
+  cleanup_close int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fsfd < 0) {
+    keep_fail_errno(err, "fsopen `overlay`");
+    return keep_error_hint(err, "keep stacks image layers with overlayfs: load the overlay module "
+                                "(Linux 5.11 or later mounts it in a user namespace)");
+  }
+  /* overlayfs lists the top layer first; the manifest lists the base first. */
+  for (size_t i = n; i-- > 0;) {
+    if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", layers[i], 0) == 0)
+      continue;
+    if (errno != EINVAL || i != n - 1)
+      return keep_fail_errno(err, "fsconfig overlay lowerdir+ `%s`", layers[i]);
+    if (lowerdir_string(fsfd, layers, n, err) < 0)
+      return -1;
+    break;
+  }
+  /* Opaque directories are marked with user.overlay.opaque (see
+   * layer_unpack.c): the name an overlay mounted in a user namespace reads. */
+  if (fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+    return keep_fail_errno(err, "fsconfig overlay userxattr");
+  if (scratch && scratch_upper(fsfd, scratch, err) < 0)
+    return -1;
+  if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return keep_fail_errno(err, "create the overlay root filesystem (%zu layers)", n);
+  int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+  if (mfd < 0)
+    return keep_fail_errno(err, "fsmount overlay");
+  return mfd;
+}

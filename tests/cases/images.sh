@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Images: `keep load` (OCI layout and docker save), `keep run IMAGE` with the
+# image's config and every defence on, layers stacked read-only with
+# overlayfs (whiteouts and opaque directories), images/inspect/verify/rmi/gc.
+. "$SRCDIR/tests/lib.sh"
+mkroot
+image_test_setup
+
+$MK "$ROOTFS" "$T/oci.tar" keep.test/app:1 --format oci --user 1000:1000 --entrypoint "/bin/echo from-entrypoint" \
+  --cmd "default args" --workdir /home --env GREETING=hello
+$MK "$ROOTFS" "$T/docker.tar" keep.test/plain:latest --format docker
+
+k load "$T/oci.tar"
+expect "load an OCI layout archive" "^Loaded image: docker.io/keep.test/app:1|^Loaded image: keep.test/app:1"
+k load -i "$T/docker.tar"
+expect "load a docker save archive" "Loaded image: keep.test/plain:latest"
+k load - < /dev/null
+expect_code "load from an empty stdin fails" 125
+k images
+expect "images lists the tag" "keep.test/app +1 "
+expect "images shows the manifest digest" "sha256:[0-9a-f]{12}"
+k images --format json
+expect "images --format json" '"digest": "sha256:[0-9a-f]{64}"'
+k image inspect keep.test/app:1
+expect "inspect shows the config" '"Entrypoint"'
+
+krun keep.test/app:1
+expect "Entrypoint + Cmd of the image" "^from-entrypoint default args$"
+krun keep.test/app:1 other words
+expect "arguments replace Cmd, not Entrypoint" "^from-entrypoint other words$"
+krun --entrypoint /bin/sh keep.test/app:1 -c 'id -u; pwd; echo $GREETING'
+expect "runs as the image's USER" "^1000$"
+expect "WorkingDir applied" "^/home$"
+expect "Env applied" "^hello$"
+krun -e GREETING=bye --entrypoint /bin/sh keep.test/app:1 -c 'echo $GREETING'
+expect "-e overrides the image's Env" "^bye$"
+krun keep.test/plain true
+expect "an image without USER gets a warning" "sets no USER"
+krun keep.test/plain keep-probe write /etc/evil
+expect "the image's root is read-only" "EROFS|Read-only"
+krun keep.test/plain sh -c 'cat /proc/self/uid_map'
+expect "container root is an unprivileged host uid" "^ +0 +[1-9][0-9]{5,} +65536"
+krun --read-write keep.test/plain sh -c 'echo new > /etc/added && cat /etc/added'
+expect "--read-write: writes land in a private layer" "^new$"
+krun keep.test/plain sh -c 'test -e /etc/added && echo leaked || echo clean'
+expect "--read-write writes are gone with the container" "^clean$"
+if ! find "$KEEP_STORE/layers" -name added | grep -q .; then ok "the stored layers are untouched"; else fail "a write reached the store"; fi
+krun keep.test/plain keep-probe syscall mount
+expect "seccomp on for images too" "EPERM|ENOSYS"
+
+# Layers: whiteouts and opaque directories, keyed by uncompressed digest.
+$LAYER whiteout-base "$T/base.tar"; $LAYER whiteout-top "$T/top.tar"
+$MK "$ROOTFS" "$T/wh.tar" keep.test/wh:1 --format oci --layer-tar "$T/base.tar" --layer-tar "$T/top.tar" --zstd
+k load "$T/wh.tar"
+expect "a zstd image with three layers loads" "Loaded image"
+krun keep.test/wh:1 sh -c 'ls /opt/dir | tr "\n" " "; test -e /opt/gone && echo gone-still-there || echo gone-removed'
+expect "opaque directory hides the lower layer" "^c gone-removed$"
+n_before=$(ls "$KEEP_STORE"/layers/*/ | wc -l)
+$MK "$ROOTFS" "$T/same.tar" keep.test/same:1 --format docker
+k load "$T/same.tar"
+n_after=$(ls "$KEEP_STORE"/layers/*/ | wc -l)
+if [ "$n_before" = "$n_after" ]; then ok "a layer shared by two images is unpacked once"; else fail "layers $n_before -> $n_after"; fi
+
+# Setuid bits are kept (and useless: no_new_privs, no capabilities).
+$LAYER setuid "$T/suid.tar"
+$MK "$ROOTFS" "$T/suid-img.tar" keep.test/suid:1 --format oci --layer-tar "$T/suid.tar" --user 1000
+k load "$T/suid-img.tar"
+krun keep.test/suid:1 sh -c 'ls -l /usr/local/bin/suid; /usr/local/bin/suid'
+expect "setuid bit kept in the layer" "^-rwsr-xr-x"
+expect "setuid does not raise privileges" "^1000$"
+
+k verify
+expect "verify: every blob matches" "^ok keep.test/app:1"
+# Tamper with a stored config blob: use refuses it, verify names it.
+cfg=$("$KEEP" image inspect keep.test/plain | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"].split(":")[1])')
+chmod u+w "$KEEP_STORE/blobs/sha256/$cfg"; echo tampered >> "$KEEP_STORE/blobs/sha256/$cfg"
+krun keep.test/plain true
+expect_code "a tampered config blob: run refuses" 125
+expect "the error says the blob is corrupt" "corrupt"
+k verify keep.test/plain
+expect_code "verify fails on the tampered image" 1
+k rmi keep.test/plain keep.test/app:1
+expect "rmi untags" "Untagged: .*keep.test/plain:latest"
+expect "rmi reclaims unused blobs" "Reclaimed [1-9]"
+k images
+expect_not "removed images are gone" "keep.test/plain|keep.test/app"
+k run keep.test/plain true
+expect_code "running a removed image fails" 125
+krun nosuch.example/image:1 true
+expect "an unknown image: says how to get it" "keep pull"
+one_line_error "an unknown image: one line"
+k rmi keep.test/wh:1 keep.test/same:1 keep.test/suid:1
+k gc
+left=$(find "$KEEP_STORE/blobs" "$KEEP_STORE/tmp" "$KEEP_STORE/layers" -mindepth 2 -maxdepth 2 ! -name .empty ! -name .rw | wc -l)
+if [ "$left" -eq 0 ]; then ok "after rmi of everything the store holds no blob or layer"; else fail "left in the store: $left"; find "$KEEP_STORE" -maxdepth 3 | sed 's/^/#   /'; fi
+done_testing
