@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup_devices_bpf.h"
 #include "cgroup_internal.h"
 #include "keep_build_config.h"
 #include "state.h"
@@ -183,13 +184,6 @@ int keep_cgroup_create_at(const char *rel, const struct keep_limits *l, bool roo
     return -1;
   struct keep_cgroup *cg = xcalloc(1, sizeof(*cg));
   int r;
-  if (v == KEEP_CGROUP_V2 && l->device_rules) {
-    /* v2 filters devices with an eBPF program keep does not load yet:
-     * refuse rather than run with no device filter at all. */
-    free(cg);
-    keep_fail(err, ENOTSUP, "linux.resources.devices: device rules need cgroup v1 in this keep");
-    return keep_error_hint(err, "drop the rules only if the container has no CAP_MKNOD and a user namespace");
-  }
   if (v == KEEP_CGROUP_V1) {
     if (rootless) {
       free(cg);
@@ -414,10 +408,42 @@ void keep_cgroup_forget(struct keep_cgroup *cg)
     cg_free(cg);
 }
 
+/* v2: the rules become an eBPF program on the container's cgroup.  A fake
+ * test tree records them in `devices.bpf` instead (after compiling them, so
+ * a bad rule is still an error). */
+static int apply_devices_v2(struct keep_cgroup *cg, char *const *rules, keep_error **err)
+{
+  const char *dir = cg->dirs[0];
+  if (!cg->fake)
+    return cg_devices_apply_v2(dir, rules, err);
+  cleanup_free struct bpf_insn *insns = NULL;
+  size_t n = 0;
+  if (cg_devices_compile(rules, &insns, &n, err) < 0)
+    return -1;
+  cleanup_free char *text = xstrdup("");
+  for (size_t i = 0; rules[i]; i++) {
+    char *t = xasprintf("%s%s\n", text, rules[i]);
+    free(text);
+    text = t;
+  }
+  return cg_write(cg, dir, "devices.bpf", text, err);
+}
+
 int keep_cgroup_apply_devices(struct keep_cgroup *cg, char *const *rules, keep_error **err)
 {
-  if (rules == NULL || cg->version != KEEP_CGROUP_V1)
+  if (rules == NULL)
     return 0;
+  if (cg->version == KEEP_CGROUP_V2) {
+    /* Fail closed: no program attached is an error, never a container
+     * running with every device open to it. */
+    if (cg->n == 0)
+      return keep_fail(err, ENOENT, "linux.resources.devices: no cgroup v2 directory");
+    if (apply_devices_v2(cg, rules, err) < 0)
+      return keep_error_wrap(err, "linux.resources.devices");
+    return 0;
+  }
+  if (cg->version != KEEP_CGROUP_V1)
+    return keep_fail(err, ENOTSUP, "linux.resources.devices: no cgroup to filter devices with");
   const char *d = cg_dir_of(cg, "devices");
   if (d == NULL)
     return keep_fail(err, ENOENT, "linux.resources.devices: no devices cgroup");

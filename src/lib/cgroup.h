@@ -34,8 +34,10 @@ int keep_cgroup_create_at(const char *rel, const struct keep_limits *l, bool roo
                           struct keep_cgroup **out, keep_error **err);
 /* The existing cgroup at rel (for delete, pause, exec of OCI containers). */
 int keep_cgroup_open_at(const char *rel, struct keep_cgroup **out, keep_error **err);
-/* The device rules of l (v1): applied once the container is set up, so
- * keep's own set-up (its terminal) is not subject to them. */
+/* The device rules of l: applied once the container is set up, so keep's
+ * own set-up (its terminal) is not subject to them.  v1 writes
+ * devices.allow/deny; v2 attaches an eBPF program (cgroup_devices_bpf.h).
+ * Any failure is an error: never a container without its filter. */
 int keep_cgroup_apply_devices(struct keep_cgroup *cg, char *const *rules, keep_error **err);
 /* Freeze (pause) or thaw (resume) every process of the cgroup. */
 int keep_cgroup_freeze(struct keep_cgroup *cg, bool frozen, keep_error **err);
