@@ -348,8 +348,8 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive_ent
       return keep_fail_errno(err, "create whiteout");
     return 0;
   }
-  uid_t uid;
-  gid_t gid;
+  uid_t uid = 0;
+  gid_t gid = 0;
   if (ids_of(u, e, &uid, &gid, err) < 0)
     return -1;
   const char *hardlink = archive_entry_hardlink(e);
