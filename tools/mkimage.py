@@ -11,7 +11,7 @@ content, hostile ones included) as a layer on top.  --index wraps the
 manifest in an image index for platform linux/ARCH.  Used by the tests to
 give keep, containerd, Docker and Podman images they build themselves.
 """
-import argparse, gzip, hashlib, io, json, os, subprocess, tarfile
+import argparse, gzip, hashlib, io, json, os, shlex, subprocess, tarfile
 
 ap = argparse.ArgumentParser()
 ap.add_argument("rootfs"); ap.add_argument("out"); ap.add_argument("ref")
@@ -52,8 +52,8 @@ def digest(data):
 layers = [(r, compress(r)) for r in raws]
 config = json.dumps({
     "architecture": a.index or "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
-    "config": {"User": a.user, "Env": a.env, "Cmd": a.cmd.split() if a.cmd else None,
-               "Entrypoint": a.entrypoint.split() if a.entrypoint else None, "WorkingDir": a.workdir},
+    "config": {"User": a.user, "Env": a.env, "Cmd": shlex.split(a.cmd) if a.cmd else None,
+               "Entrypoint": shlex.split(a.entrypoint) if a.entrypoint else None, "WorkingDir": a.workdir},
     "rootfs": {"type": "layers", "diff_ids": [digest(r) for r, _ in layers]},
 }).encode()
 mt = "application/vnd.oci.image.layer.v1.tar+" + ("zstd" if a.zstd else "gzip")

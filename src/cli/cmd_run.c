@@ -358,8 +358,10 @@ int cmd_run(int argc, char **argv)
     goto out;
   }
   keep_progname = "keep";
+  /* A path (absolute, ./ or ../, or anything that exists) is a root
+   * filesystem; otherwise the argument names an image. */
   struct stat st;
-  if (stat(cfg.rootfs, &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (cfg.rootfs[0] == '/' || cfg.rootfs[0] == '.' || stat(cfg.rootfs, &st) == 0) {
     if (cfg.proc.argv == NULL) {
       keep_fail(&err, 0, "no command given: keep run ROOTFS COMMAND [ARG...]");
       goto out;

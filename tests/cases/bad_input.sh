@@ -9,7 +9,7 @@ cases=(
   "rootfs is a file|$T/afile true|not a directory"
   "unknown flag|--bogus $ROOTFS true|unknown .*--bogus"
   "missing command|$ROOTFS|no command given"
-  "no arguments||no root filesystem given"
+  "no arguments||no image or root filesystem given"
   "bad volume spec|-v nocolon $ROOTFS true|invalid --volume"
   "relative volume|-v rel:/data $ROOTFS true|absolute"
   "bad volume mode|-v /tmp:/data:xx $ROOTFS true|unknown mode"

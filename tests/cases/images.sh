@@ -89,6 +89,26 @@ expect_code "running a removed image fails" 125
 krun nosuch.example/image:1 true
 expect "an unknown image: says how to get it" "keep pull"
 one_line_error "an unknown image: one line"
+# Rootless: the user's own store; layers owned by the user (the container's root).
+if id keeptest >/dev/null 2>&1; then
+  mkdir -p "$T/ustore"; chown keeptest "$T/ustore"
+  $MK "$ROOTFS" "$T/u.tar" keep.test/mine:1 --format oci --cmd "sh -c 'head -1 /proc/self/uid_map; echo rootless-ok'"
+  $LAYER device "$T/dev.tar"; $MK "$ROOTFS" "$T/udev.tar" keep.test/dev:1 --format oci --layer-tar "$T/dev.tar"
+  chmod 644 "$T/u.tar" "$T/udev.tar"
+  as_user() { RC=0; timeout 60 setpriv --reuid=keeptest --regid=keeptest --init-groups --reset-env \
+    env KEEP_STORE="$T/ustore" HOME=/home/keeptest PATH=/usr/bin:/bin "$KEEP" "$@" >"$T/out" 2>&1 </dev/null || RC=$?; }
+  as_user load "$T/u.tar"
+  expect "rootless: load into the user's store" "Loaded image"
+  as_user run --cgroups=off keep.test/mine:1
+  expect "rootless: run the image" "^rootless-ok$"
+  expect "rootless: container root is the user" "^ +0 +$(id -u keeptest) +1$"
+  as_user load "$T/udev.tar"
+  expect_code "rootless: a device node in a layer is refused" 125
+  expect "rootless: says why" "device nodes are refused"
+else
+  skip "rootless images" "no keeptest user (tests/run creates it)"
+fi
+
 k rmi keep.test/wh:1 keep.test/same:1 keep.test/suid:1
 k gc
 left=$(find "$KEEP_STORE/blobs" "$KEEP_STORE/tmp" "$KEEP_STORE/layers" -mindepth 2 -maxdepth 2 ! -name .empty ! -name .rw | wc -l)
