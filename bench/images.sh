@@ -8,17 +8,8 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 runs=${BENCH_RUNS:-10}
 [ "$(id -u)" -eq 0 ] || { echo "bench/images.sh: run as root" >&2; exit 1; }
 
-"$src/tools/install-deps.sh"
-need=()
-for p in skopeo umoci docker-registry hyperfine; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-[ ${#need[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-
-build=$src/build-bench
-[ -f "$build/build.ninja" ] || meson setup "$build" "$src" --buildtype=release >/dev/null
-ninja -C "$build" >/dev/null
-keep=${KEEP:-$build/src/keep}
+. "$src/bench/lib.sh"
+bench_setup skopeo umoci docker-registry hyperfine
 
 work=$(mktemp -d /tmp/keep-bench-img.XXXXXX)
 reg_pid=
@@ -38,6 +29,7 @@ with tarfile.open(w + "/python.tar", "w") as t:
 with tarfile.open(w + "/big.tar", "w") as t:
     ti = tarfile.TarInfo("big.bin"); ti.size = 1 << 30
     class Zero(io.RawIOBase):
+        def readable(self): return True
         def readinto(self, b): n = len(b); b[:n] = bytes(n); return n
     t.addfile(ti, io.BufferedReader(Zero(), 1 << 20))
 PY
@@ -77,7 +69,7 @@ hyperfine -N --warmup 1 --runs "$runs" --export-json "$work/pull.json" \
   -n "keep pull python (pull+verify+unpack)" "$keep pull -q --policy $work/policy.json $reg/python:1" \
   --prepare "rm -rf $work/oci $work/bundle" \
   -n "skopeo copy + umoci unpack python" "sh -c 'skopeo copy -q --src-tls-verify=false docker://$reg/python:1 oci:$work/oci:python && umoci unpack --image $work/oci:python $work/bundle >/dev/null'" \
-  --prepare "rm -rf $work/store; $keep pull -q --policy $work/policy.json $reg/python:1" \
+  --prepare "sh -c 'rm -rf $work/store && $keep pull -q --policy $work/policy.json $reg/python:1 >/dev/null'" \
   -n "keep pull python, layers already there (2nd tag)" "$keep pull -q --policy $work/policy.json $reg/python:2" \
   >/dev/null
 

@@ -8,17 +8,8 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 runs=${BENCH_RUNS:-50}
 [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh: run as root (crun and runc need it)" >&2; exit 1; }
 
-"$src/tools/install-deps.sh"
-need=()
-for p in crun runc bubblewrap hyperfine time; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-[ ${#need[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-
-build=$src/build-bench
-[ -f "$build/build.ninja" ] || meson setup "$build" "$src" --buildtype=release >/dev/null
-ninja -C "$build" >/dev/null
-keep=${KEEP:-$build/src/keep}
+. "$src/bench/lib.sh"
+bench_setup crun runc bubblewrap hyperfine time
 
 work=$(mktemp -d /tmp/keep-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -23,6 +23,7 @@ ap.add_argument("--layer-tar", action="append", default=[])
 ap.add_argument("--format", default="both", choices=["both", "oci", "docker"])
 ap.add_argument("--index", default=None)
 ap.add_argument("--zstd", action="store_true")
+ap.add_argument("--stop-signal", default=None)
 a = ap.parse_args()
 
 def owner_reset(ti):
@@ -53,7 +54,8 @@ layers = [(r, compress(r)) for r in raws]
 config = json.dumps({
     "architecture": a.index or "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
     "config": {"User": a.user, "Env": a.env, "Cmd": shlex.split(a.cmd) if a.cmd else None,
-               "Entrypoint": shlex.split(a.entrypoint) if a.entrypoint else None, "WorkingDir": a.workdir},
+               "Entrypoint": shlex.split(a.entrypoint) if a.entrypoint else None, "WorkingDir": a.workdir,
+               **({"StopSignal": a.stop_signal} if a.stop_signal else {})},
     "rootfs": {"type": "layers", "diff_ids": [digest(r) for r, _ in layers]},
 }).encode()
 mt = "application/vnd.oci.image.layer.v1.tar+" + ("zstd" if a.zstd else "gzip")

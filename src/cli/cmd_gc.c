@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "image_gc.h"
+#include "store.h"
 #include "commands.h"
 #include "state.h"
 #include "util.h"
@@ -40,3 +42,34 @@ int cmd_gc(int argc, char **argv)
   printf("removed %d cgroup(s) and %d state dir(s)\n", cg, st);
   return keep_store_gc();
 }
+
+void keep_print_gc(const struct keep_gc_stats *st)
+{
+  char sz[32];
+  keep_human_size(st->bytes, sz, sizeof(sz));
+  if (st->blobs || st->layers || st->tmp)
+    printf("Reclaimed %llu blobs, %llu layers, %llu temporary files (%s)\n", (unsigned long long) st->blobs,
+           (unsigned long long) st->layers, (unsigned long long) st->tmp, sz);
+  if (st->in_use)
+    printf("Kept %llu layers a running container uses\n", (unsigned long long) st->in_use);
+}
+
+
+int keep_store_gc(void)
+{
+  cleanup_error keep_error *err = NULL;
+  struct keep_store s;
+  struct keep_gc_stats st;
+  int r = keep_store_open(&s, true, &err);
+  if (r == 0)
+    r = keep_image_gc(&s, &st, &err);
+  keep_store_close(&s);
+  if (r < 0)
+    {
+    keep_error_print(err);
+    return EXIT_KEEP_FAILED;
+  }
+  keep_print_gc(&st);
+  return 0;
+}
+

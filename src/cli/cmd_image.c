@@ -19,16 +19,19 @@ static int fail(keep_error *err)
   return EXIT_KEEP_FAILED;
 }
 
-static void human_size(uint64_t n, char *buf, size_t len)
+void keep_note_setid(struct keep_store *s, const char *digest, const char *name)
 {
-  const char *units[] = {"B", "kB", "MB", "GB", "TB"};
-  double v = (double) n;
-  size_t u = 0;
-  while (v >= 1000 && u < 4) {
-    v /= 1000;
-    u++;
-  }
-  snprintf(buf, len, u ? "%.3g %s" : "%.0f %s", v, units[u]);
+  struct keep_image img;
+  cleanup_error keep_error *err = NULL;
+  cleanup_strv char **paths = NULL;
+  uint64_t n = 0;
+  if (keep_image_open(s, digest, &img, &err) < 0)
+    return;
+  if (keep_image_setid_files(s, &img, &paths, &n, &err) == 0 && n > 0)
+    fprintf(stderr, "%s: note: `%s` keeps %llu setuid/setgid file(s), e.g. /%s (inert under keep's "
+                    "no_new_privs; `keep image inspect` lists them)\n",
+            keep_progname, name, (unsigned long long) n, paths ? paths[0] : "?");
+  keep_image_free(&img);
 }
 
 int cmd_load(int argc, char **argv)
@@ -80,6 +83,8 @@ int cmd_load(int argc, char **argv)
   struct keep_loaded *l = NULL;
   size_t n = 0;
   int r = keep_image_load(&s, input, tag, platform, &l, &n, &err);
+  for (size_t i = 0; r == 0 && i < n; i++)
+    keep_note_setid(&s, l[i].digest, l[i].tag ? l[i].tag : l[i].digest);
   keep_store_close(&s);
   if (r < 0)
     return fail(err);
@@ -172,7 +177,7 @@ int cmd_images(int argc, char **argv)
     printf("%-40s %-12s %-12s %-19s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "DIGEST", "SIZE");
   for (size_t i = 0; i < n; i++) {
     char sz[32];
-    human_size(rows[i].size, sz, sizeof(sz));
+    keep_human_size(rows[i].size, sz, sizeof(sz));
     if (json)
       json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "repository", rows[i].repo, "tag",
                                            rows[i].tag, "digest", rows[i].digest, "id", rows[i].id, "size",
@@ -194,17 +199,6 @@ int cmd_images(int argc, char **argv)
     json_decref(arr);
   }
   return 0;
-}
-
-static void print_gc(const struct keep_gc_stats *st)
-{
-  char sz[32];
-  human_size(st->bytes, sz, sizeof(sz));
-  if (st->blobs || st->layers || st->tmp)
-    printf("Reclaimed %llu blobs, %llu layers, %llu temporary files (%s)\n", (unsigned long long) st->blobs,
-           (unsigned long long) st->layers, (unsigned long long) st->tmp, sz);
-  if (st->in_use)
-    printf("Kept %llu layers a running container uses\n", (unsigned long long) st->in_use);
 }
 
 int cmd_rmi(int argc, char **argv)
@@ -263,23 +257,8 @@ int cmd_rmi(int argc, char **argv)
     return fail(err);
   }
   keep_store_close(&s);
-  print_gc(&st);
+  keep_print_gc(&st);
   return code;
-}
-
-int keep_store_gc(void)
-{
-  cleanup_error keep_error *err = NULL;
-  struct keep_store s;
-  struct keep_gc_stats st;
-  int r = keep_store_open(&s, true, &err);
-  if (r == 0)
-    r = keep_image_gc(&s, &st, &err);
-  keep_store_close(&s);
-  if (r < 0)
-    return fail(err);
-  print_gc(&st);
-  return 0;
 }
 
 static int inspect(int argc, char **argv)
@@ -318,9 +297,16 @@ static int inspect(int argc, char **argv)
     json_object_foreach(refs, name, v) if (strcmp(json_string_value(v), digest) == 0)
         json_array_append_new(tags, json_string(name));
     json_decref(refs);
-    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o}", "Id", img.manifest.config.digest, "Digest", digest,
+    cleanup_strv char **setid = NULL;
+    uint64_t nsetid = 0;
+    json_t *sj = json_array();
+    if (keep_image_setid_files(&s, &img, &setid, &nsetid, &err) == 0)
+      for (size_t k = 0; setid && setid[k]; k++)
+        json_array_append_new(sj, json_sprintf("/%s", setid[k]));
+    keep_error_free(&err);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o}", "Id", img.manifest.config.digest, "Digest", digest,
                           "RepoTags", tags, "Manifest", json_loads(mtext, 0, NULL), "Config",
-                          json_loads(ctext, 0, NULL));
+                          json_loads(ctext, 0, NULL), "SetuidCount", (json_int_t) nsetid, "SetuidFiles", sj);
     json_array_append_new(out, o);
     keep_image_free(&img);
   }
@@ -383,7 +369,7 @@ int cmd_verify(int argc, char **argv)
       total += sz;
     }
     char h[32];
-    human_size(total, h, sizeof(h));
+    keep_human_size(total, h, sizeof(h));
     if (bad)
       code = 1;
     else
@@ -393,6 +379,37 @@ int cmd_verify(int argc, char **argv)
   }
   keep_store_close(&s);
   return code;
+}
+
+/* Unpack what is missing (after /etc/subuid moved root's range, or a
+ * layer directory was removed by hand). */
+static int unpack(int argc, char **argv)
+{
+  if (argc != 2 || argv[1][0] == '-') {
+    fprintf(argc == 2 ? stdout : stderr, "Usage: keep image unpack IMAGE\n\nUnpack the image's layers "
+                                         "that are not unpacked yet (each checked against its digest).\n");
+    return argc == 2 ? 0 : EXIT_KEEP_FAILED;
+  }
+  cleanup_error keep_error *err = NULL;
+  struct keep_store s;
+  cleanup_free char *digest = NULL;
+  struct keep_image img = {0};
+  char **dirs = NULL;
+  int r = keep_store_open(&s, false, &err);
+  if (r == 0)
+    r = keep_image_resolve(&s, argv[1], &digest, &err);
+  if (r == 0)
+    r = keep_image_open(&s, digest, &img, &err);
+  if (r == 0)
+    r = keep_image_layers(&s, &img, &dirs, &err);
+  size_t n = strv_len(dirs);
+  strv_free(dirs);
+  keep_image_free(&img);
+  keep_store_close(&s);
+  if (r < 0)
+    return fail(err);
+  printf("%zu layers unpacked\n", n);
+  return 0;
 }
 
 int cmd_image(int argc, char **argv)
@@ -407,7 +424,9 @@ int cmd_image(int argc, char **argv)
     return cmd_load(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "pull") == 0)
     return cmd_pull(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "unpack") == 0)
+    return unpack(argc - 1, argv + 1);
   bool help = argc >= 2 && strcmp(argv[1], "--help") == 0;
-  fprintf(help ? stdout : stderr, "Usage: keep image inspect|ls|rm|load|pull ...\n");
+  fprintf(help ? stdout : stderr, "Usage: keep image inspect|ls|rm|load|pull|unpack ...\n");
   return help ? 0 : EXIT_KEEP_FAILED;
 }

@@ -34,10 +34,18 @@ static int fail(keep_error *err)
   return EXIT_KEEP_FAILED;
 }
 
+/* The one-line usage error; returns the exit status for it. */
 static int usage_error(const char *cmd, const char *what)
 {
   fprintf(stderr, "keep %s: %s (see `keep %s --help`)\n", cmd, what, cmd);
   return EXIT_KEEP_FAILED;
+}
+
+/* The same, for parsers that report failure as -1. */
+static int usage_fail(const char *cmd, const char *what)
+{
+  usage_error(cmd, what);
+  return -1;
 }
 
 /* create and run share their options. */
@@ -61,7 +69,7 @@ static int parse_create(int argc, char **argv, const char *cmd, struct keep_oci_
     case 'k': break;   /* keep never shares the session keyring: always new */
     case 'f':
       if (strcmp(optarg, "0") != 0)
-        return usage_error(cmd, "--preserve-fds is not supported");
+        return usage_fail(cmd, "--preserve-fds is not supported");
       break;
     case 'h':
       printf("Usage: keep %s [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot]%s ID\n"
@@ -69,11 +77,11 @@ static int parse_create(int argc, char **argv, const char *cmd, struct keep_oci_
              cmd, strcmp(cmd, "run") == 0 ? " [--detach]" : "", cmd);
       exit(0);
     default:
-      return usage_error(cmd, "unknown option");
+      return usage_fail(cmd, "unknown option");
     }
   }
   if (optind != argc - 1)
-    return usage_error(cmd, "expected exactly one container ID");
+    return usage_fail(cmd, "expected exactly one container ID");
   o->id = argv[optind];
   o->root = state_root();
   return 0;
@@ -109,7 +117,7 @@ static int one_id(int argc, char **argv, const char *cmd, const char **id)
     exit(0);
   }
   if (argc != 2 || argv[1][0] == '-')
-    return usage_error(cmd, "expected exactly one container ID");
+    return usage_fail(cmd, "expected exactly one container ID");
   *id = argv[1];
   return 0;
 }
@@ -142,27 +150,6 @@ int cmd_oci_state(int argc, char **argv)
   return 0;
 }
 
-static int parse_signal(const char *s, int *sig)
-{
-  char *end;
-  long n = strtol(s, &end, 10);
-  if (*s && *end == '\0') {
-    if (n <= 0 || n >= NSIG)
-      return -1;
-    *sig = (int) n;
-    return 0;
-  }
-  const char *name = str_has_prefix(s, "SIG") ? s + 3 : s;
-  for (int i = 1; i < NSIG; i++) {
-    const char *abbrev = sigabbrev_np(i);
-    if (abbrev && strcasecmp(abbrev, name) == 0) {
-      *sig = i;
-      return 0;
-    }
-  }
-  return -1;
-}
-
 int cmd_oci_kill(int argc, char **argv)
 {
   bool all = false;
@@ -179,7 +166,7 @@ int cmd_oci_kill(int argc, char **argv)
   if (argc - i < 1 || argc - i > 2)
     return usage_error("kill", "expected ID [SIGNAL]");
   int sig = SIGTERM;
-  if (argc - i == 2 && parse_signal(argv[i + 1], &sig) < 0) {
+  if (argc - i == 2 && keep_signal_parse(argv[i + 1], &sig) < 0) {
     fprintf(stderr, "keep kill: unknown signal `%s`\n", argv[i + 1]);
     return EXIT_KEEP_FAILED;
   }

@@ -81,6 +81,8 @@ int cmd_pull(int argc, char **argv)
   int r = keep_store_open(&s, false, &err);
   if (r == 0)
     r = keep_image_pull(&s, argv[optind], &o, digest, &name, &err);
+  if (r == 0)
+    keep_note_setid(&s, digest, name);
   keep_store_close(&s);
   if (r < 0) {
     keep_error_print(err);

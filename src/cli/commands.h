@@ -7,15 +7,24 @@
 int cmd_run(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
-/* Images (cmd_image.c, cmd_pull.c). */
+/* Images (cmd_image.c, cmd_pull.c): built into keep-images, which keep
+ * executes for these commands (images_main.c). */
 int cmd_load(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+/* After a load or pull: one line when the image keeps setuid/setgid files. */
+struct keep_store;
+void keep_note_setid(struct keep_store *s, const char *digest, const char *name);
+/* keep dispatches the image commands to keep-images (images_exec.c). */
+bool keep_is_image_command(const char *cmd);
+int keep_exec_images(int argc, char **argv);
 /* Reclaim unreferenced blobs and layers (keep gc, keep rmi). */
 int keep_store_gc(void);
+struct keep_gc_stats;
+void keep_print_gc(const struct keep_gc_stats *st);
 /* The OCI runtime command line (cmd_oci.c, cmd_oci_exec.c). */
 int cmd_oci_create(int argc, char **argv);
 int cmd_oci_start(int argc, char **argv);

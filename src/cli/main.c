@@ -28,12 +28,6 @@ static const struct keep_command keep_commands[] = {
   {"spec", cmd_oci_spec, false},
   {"features", cmd_oci_features, false},
   {"seccomp", cmd_seccomp, false},
-  {"pull", cmd_pull, false},
-  {"load", cmd_load, false},
-  {"images", cmd_images, false},
-  {"rmi", cmd_rmi, false},
-  {"image", cmd_image, false},
-  {"verify", cmd_verify, false},
   {NULL, NULL, false},
 };
 
@@ -168,6 +162,8 @@ int main(int argc, char **argv)
     usage(stdout);
     return 0;
   }
+  if (keep_is_image_command(cmd))
+    return keep_exec_images(argc - 1, argv + 1);
   for (const struct keep_command *c = keep_commands; c->name; c++) {
     if (strcmp(cmd, c->name) != 0)
       continue;

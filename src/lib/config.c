@@ -23,5 +23,4 @@ void keep_config_free(struct keep_config *c)
   free(c->cache_dir);
   strv_free(c->layers);
   free(c->layers_scratch);
-  free(c->stop_signal);
 }

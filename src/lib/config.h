@@ -46,7 +46,7 @@ struct keep_config {
                                    (rootfs is then where it is attached) */
   char *layers_scratch;         /* empty dir a --read-write image's tmpfs
                                    upper layer is mounted on (privately) */
-  char *stop_signal;            /* the image's StopSignal, or NULL */
+  int stop_signal;              /* the image's StopSignal: what SIGTERM to keep becomes; 0 = SIGTERM */
   struct keep_process proc;
   char *id;                     /* container id (random hex) */
   char *hostname;               /* default: first 12 chars of id */

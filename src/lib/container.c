@@ -45,6 +45,7 @@ struct run_resources {
   int master;
   bool tty_raw;
   bool interactive;
+  int stop_signal;
   struct termios saved_tty;
 };
 
@@ -199,7 +200,9 @@ static int wait_container(struct run_resources *r, const sigset_t *mask, int *ex
       continue;
     }
     if (si.ssi_signo != SIGCHLD) {
-      kill(r->child, (int) si.ssi_signo);   /* init forwards it to the workload */
+      /* init forwards it to the workload; "stop" means the image's StopSignal */
+      int sig = si.ssi_signo == SIGTERM && r->stop_signal ? r->stop_signal : (int) si.ssi_signo;
+      kill(r->child, sig);
       continue;
     }
     int status = 0;
@@ -222,7 +225,7 @@ static int wait_container(struct run_resources *r, const sigset_t *mask, int *ex
 int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err)
 {
   struct run_resources r = {.rootfs_fd = -1, .sock = -1, .master = -1, .id = cfg->id,
-                           .interactive = cfg->proc.interactive};
+                           .interactive = cfg->proc.interactive, .stop_signal = cfg->stop_signal};
   int ret = -1;
   sigset_t mask, old;
   sigemptyset(&mask);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "image_manifest.h"
@@ -22,6 +23,7 @@ int keep_image_resolve(struct keep_store *s, const char *ref, char **digest, kee
 int keep_image_open(struct keep_store *s, const char *digest, struct keep_image *img, keep_error **err);
 void keep_image_free(struct keep_image *img);
 
+/* image_unpack.c (keep-images only, it needs libarchive): */
 /* Record a manifest whose config and layers are already in the store
  * (checking that they are, and that the config matches the layers), unpack
  * its layers, then point `tag` (may be NULL) at it. */
@@ -31,6 +33,15 @@ int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, co
 /* The unpacked layers, bottom first, as absolute directory paths; layers
  * not unpacked yet are unpacked now (verifying the blob on the way). */
 int keep_image_layers(struct keep_store *s, const struct keep_image *img, char ***dirs, keep_error **err);
+/* The unpacked layers, bottom first; an error (with the way out) when one
+ * is not unpacked.  Never unpacks: `keep run` stays free of libarchive. */
+int keep_image_layer_dirs(struct keep_store *s, const struct keep_image *img, char ***dirs, keep_error **err);
+/* The directory of unpacked layers for this store's uid shift (an fd). */
+int keep_image_layers_dir(struct keep_store *s, keep_error **err);
+
+/* Setuid/setgid files the image's layers keep (recorded when unpacked). */
+int keep_image_setid_files(struct keep_store *s, const struct keep_image *img, char ***paths, uint64_t *count,
+                           keep_error **err);
 /* The directory keep stacks under a one-layer image (overlayfs wants two). */
 char *keep_image_empty_layer(struct keep_store *s, keep_error **err);
 

@@ -43,6 +43,8 @@ static int live_sets(struct keep_store *s, char ***blobs, char ***layers, keep_e
     for (size_t i = 0; i < img.manifest.n_layers; i++) {
       strv_push(blobs, keep_digest_hex(img.manifest.layers[i].digest));
       strv_push(layers, keep_digest_hex(img.config.diff_ids[i]));
+      cleanup_free char *meta = xasprintf("%s.json", keep_digest_hex(img.config.diff_ids[i]));
+      strv_push(layers, meta);
     }
     keep_image_free(&img);
   }

@@ -36,7 +36,8 @@ static int hold_layers(char *const *dirs, struct keep_image_hold *h, keep_error 
   return 0;
 }
 
-static void apply_config(struct keep_config *c, const struct keep_image_config *ic, const char *entrypoint)
+static int apply_config(struct keep_config *c, const struct keep_image_config *ic, const char *entrypoint,
+                        keep_error **err)
 {
   char **argv = NULL;
   if (entrypoint == NULL) {
@@ -64,8 +65,9 @@ static void apply_config(struct keep_config *c, const struct keep_image_config *
     c->proc.cwd = xstrdup(ic->workdir);
   if (c->proc.user == NULL && ic->user)
     c->proc.user = xstrdup(ic->user);
-  if (ic->stop_signal)
-    c->stop_signal = xstrdup(ic->stop_signal);
+  if (ic->stop_signal && keep_signal_parse(ic->stop_signal, &c->stop_signal) < 0)
+    return keep_fail(err, 0, "image config.config.StopSignal: unknown signal `%s`", ic->stop_signal);
+  return 0;
 }
 
 int keep_image_configure(struct keep_config *c, const char *ref, const char *entrypoint, struct keep_image_hold *hold,
@@ -79,7 +81,7 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
   char **dirs = NULL;
   cleanup_free char *scratch = NULL;
   if (keep_store_open(&s, false, err) < 0 || keep_image_resolve(&s, ref, &digest, err) < 0 ||
-      keep_image_open(&s, digest, &img, err) < 0 || keep_image_layers(&s, &img, &dirs, err) < 0)
+      keep_image_open(&s, digest, &img, err) < 0 || keep_image_layer_dirs(&s, &img, &dirs, err) < 0)
     goto out;
   if (img.manifest.n_layers == 0) {
     keep_fail(err, 0, "image `%s` has no layers", ref);
@@ -103,7 +105,8 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
     keep_fail_errno(err, "create `%s`", scratch);
     goto out;
   }
-  apply_config(c, &img.config, entrypoint);
+  if (apply_config(c, &img.config, entrypoint, err) < 0)
+    goto out;
   if (c->proc.argv == NULL || c->proc.argv[0] == NULL) {
     keep_fail(err, 0, "image `%s` names no command (no Entrypoint or Cmd): give one after the image", ref);
     goto out;

@@ -95,6 +95,7 @@ struct unpacker {
   int rootfd;
   const struct keep_unpack_opts *o;
   struct keep_unpack_stats *st;
+  const char *entry;    /* the entry being written, cleaned */
   char *cached_dir;     /* the parent of the last entry, and its O_PATH fd */
   int cached_fd;
 };
@@ -257,8 +258,10 @@ static int write_file(struct unpacker *u, struct archive *a, int dirfd, const ch
   /* After chown, which clears the set-id bits. */
   if (fchmod(fd, mode) < 0)
     return keep_fail_errno(err, "chmod");
-  if (mode & (S_ISUID | S_ISGID))
-    u->st->setid++;
+  if (mode & (S_ISUID | S_ISGID)) {
+    if (u->st->setid++ < 64)
+      strv_push(&u->st->setid_paths, u->entry);
+  }
   struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
   futimens(fd, ts);
   return 0;
@@ -447,6 +450,7 @@ int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, 
   struct keep_unpack_stats ignored = {0};
   if (st == NULL)
     st = &ignored;
+  memset(st, 0, sizeof(*st));
   struct stream *s = xcalloc(1, sizeof(*s));
   s->fd = blobfd;
   s->blob_h = keep_hasher_new();
@@ -482,6 +486,7 @@ int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, 
     st->entries++;
     if (*path == '\0')
       continue;  /* "./": the layer root itself */
+    u.entry = path;
     if (write_entry(&u, tar, e, path, err) < 0) {
       keep_error_wrap(err, "entry `%s`", name);
       goto out;
@@ -499,5 +504,7 @@ out:
   if (u.cached_fd >= 0)
     close(u.cached_fd);
   free(u.cached_dir);
+  if (st == &ignored)
+    strv_free(ignored.setid_paths);
   return ret;
 }

@@ -30,6 +30,7 @@ struct keep_unpack_stats {
   uint64_t entries;
   uint64_t bytes;         /* file content written */
   uint64_t setid;         /* setuid/setgid files kept */
+  char **setid_paths;     /* the first of them (caller frees with strv_free) */
 };
 
 int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, struct keep_unpack_stats *st,

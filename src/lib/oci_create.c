@@ -427,8 +427,10 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
   if (!want_cg && s->has_resources && (s->limits.memory_bytes > 0 || s->limits.pids > 0 || s->limits.cpu_quota_us > 0))
     return keep_fail(err, EPERM, "config.json: linux.resources: cgroup v1 cannot be delegated to an unprivileged user");
   if (want_cg) {
+    /* Not under keep/: `keep gc` owns that tree and removes cgroups whose
+     * `keep run` died; an OCI container's life is its manager's business. */
     r->st.cgroup_rel = s->cgroups_path ? xstrdup(s->cgroups_path + strspn(s->cgroups_path, "/"))
-                                       : xasprintf("keep/%s", o->id);
+                                       : xasprintf("keep-oci/%s", o->id);
     if (keep_cgroup_create_at(r->st.cgroup_rel, &s->limits, rootless, &r->cg, err) < 0)
       return keep_error_wrap(err, "config.json: linux.cgroupsPath");
     r->st.cgroup_owned = true;

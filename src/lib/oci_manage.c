@@ -79,6 +79,7 @@ int keep_oci_delete(const char *root, const char *id, bool force, keep_error **e
   if (open_state(root, id, &st, err) < 0)
     return -1;
   int r = 0;
+  cleanup_free char *text = NULL;  /* before the first goto: the exit path frees it */
   if ((st.status == OCI_RUNNING || st.status == OCI_PAUSED) && !force) {
     r = keep_fail(err, EBUSY, "container `%s` is %s", id, keep_oci_status_name(st.status));
     keep_error_hint(err, "stop it first (`keep kill %s KILL`) or pass --force", id);
@@ -86,7 +87,6 @@ int keep_oci_delete(const char *root, const char *id, bool force, keep_error **e
   }
   struct keep_oci_spec s = {0};
   bool have_spec = false;
-  cleanup_free char *text = NULL;
   if (read_file_at(st.dirfd, "config.json", &text, NULL, NULL) == 0 &&
       keep_oci_spec_parse(st.bundle ? st.bundle : "/", text, &s, NULL) == 0)
     have_spec = true;

@@ -127,6 +127,8 @@ static int mount_bind(int rootfd, const struct keep_oci_mount *m, keep_error **e
   if (clone < 0)
     return keep_error_wrap(err, "bind `%s`", m->source);
   unsigned int set = ms_to_attr(m->flags), clr = ms_to_attr(m->clear);
+  if (m->flags & MS_RELATIME)
+    clr |= MOUNT_ATTR__ATIME;  /* relatime is the field's zero value */
   if ((set || clr) && mount_set_attrs(clone, set, clr, m->recursive, m->source, err) < 0)
     return -1;
   if (set_propagation(clone, m->propagation, m->destination, err) < 0)
@@ -174,7 +176,7 @@ static int mount_fs(int rootfd, const struct keep_oci_mount *m, const struct kee
   }
   unsigned int attrs = ms_to_attr(m->flags);
   keep_error *e = NULL;
-  cleanup_close int fs = fs_new_mount(type, m->data, attrs, &e);
+  cleanup_close int fs = fs_new_mount_source(type, m->source ? m->source : type, m->data, attrs, &e);
   if (fs < 0 && strcmp(type, "sysfs") == 0 && e && e->errnum == EPERM) {
     /* sysfs needs a network namespace of our own; without one, show the
      * host's read-only, as runc and crun do. */
@@ -247,6 +249,10 @@ static int make_device(int rootfd, const struct keep_oci_device *d, keep_error *
   if (mknodat(dir, name, type | d->mode, num) == 0) {
     if (fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
       return keep_fail_errno(err, "chown device `%s`", d->path);
+    /* fileMode exactly, not as the umask left it (the node was just made
+     * in a root nothing else runs in yet). */
+    if (fchmodat(dir, name, d->mode & 07777, 0) < 0)
+      return keep_fail_errno(err, "chmod device `%s`", d->path);
     return 0;
   }
   if (errno == EEXIST)

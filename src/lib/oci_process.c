@@ -106,6 +106,13 @@ noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const stru
     keep_fail_errno(&err, "setgroups (process.user.additionalGids)");
     goto fail;
   }
+  /* Nothing of keep's or the caller's beyond stdio reaches the process
+   * (CVE-2024-21626).  Before any seccomp filter: a profile need not allow
+   * close_range for keep's own sake. */
+  if (close_range(3, ~0U, 0) < 0) {
+    keep_fail_errno(&err, "close_range");
+    goto fail;
+  }
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
    * process may be about to lose: load it now, as runc and crun do. */
   bool seccomp_early = sc && !p->no_new_privileges;
@@ -128,12 +135,6 @@ noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const stru
   }
   if (p->umask >= 0)
     umask((mode_t) p->umask);
-  /* Nothing of keep's or the caller's beyond stdio reaches the process
-   * (CVE-2024-21626). */
-  if (close_range(3, ~0U, 0) < 0) {
-    keep_fail_errno(&err, "close_range");
-    goto fail;
-  }
   if (sc && !seccomp_early && keep_seccomp_install(sc, &err) < 0)
     goto fail;
   environ = p->env ? p->env : (char *[]){NULL};

@@ -647,6 +647,29 @@ static int parse_devices(struct keep_oci_spec *s, json_t *v, keep_error **err)
   return 0;
 }
 
+/* After the config's own device rules, as runc and crun do: the nodes every
+ * container's /dev has, and those linux.devices asks for, stay usable even
+ * under a leading "deny everything" (later rules win). */
+static void add_default_device_rules(struct keep_oci_spec *s)
+{
+  if (s->limits.device_rules == NULL)
+    return;
+  static const char *const defaults[] = {
+      "allow c 1:3 rwm",  "allow c 1:5 rwm", "allow c 1:7 rwm", "allow c 1:8 rwm", "allow c 1:9 rwm",
+      "allow c 5:0 rwm",  "allow c 5:1 rwm", "allow c 5:2 rwm", "allow c 136:* rwm",
+  };
+  for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+    strv_push(&s->limits.device_rules, defaults[i]);
+  for (size_t i = 0; i < s->n_devices; i++) {
+    const struct keep_oci_device *d = &s->devices[i];
+    if (d->type == 'p')
+      continue;  /* a FIFO is not a device the cgroup filters */
+    cleanup_free char *rule = xasprintf("allow %c %lld:%lld rwm", d->type == 'b' ? 'b' : 'c',
+                                        (long long) d->major, (long long) d->minor);
+    strv_push(&s->limits.device_rules, rule);
+  }
+}
+
 static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
 {
   if (lx == NULL || json_is_null(lx))
@@ -663,6 +686,7 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
       get_strv(lx, "readonlyPaths", "linux.readonlyPaths", &s->readonly_paths, err) < 0 ||
       get_string(lx, "mountLabel", "linux.mountLabel", false, &s->mount_label, err) < 0)
     return -1;
+  add_default_device_rules(s);
   if ((s->n_uid_map || s->n_gid_map) && !s->ns[OCI_NS_USER])
     return keep_fail(err, 0, CFG "linux.uidMappings: given without a user namespace");
   if (s->ns[OCI_NS_USER] && !s->ns_path[OCI_NS_USER] && (!s->n_uid_map || !s->n_gid_map))

@@ -75,9 +75,19 @@ int open_in_root_nofollow(int rootfd, const char *path, int extra_flags, keep_er
 
 int fs_new_mount(const char *fstype, const char *options, unsigned int attrs, keep_error **err)
 {
+  return fs_new_mount_source(fstype, fstype, options, attrs, err);
+}
+
+int fs_new_mount_source(const char *fstype, const char *source, const char *options, unsigned int attrs,
+                        keep_error **err)
+{
   cleanup_close int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
   if (fsfd < 0)
     return keep_fail_errno(err, "fsopen `%s`", fstype);
+  /* What mountinfo shows as the source ("proc", "tmpfs", or the OCI
+   * mount's own), as mount(2) would have recorded it. */
+  if (source && *source && fsconfig(fsfd, FSCONFIG_SET_STRING, "source", source, 0) < 0)
+    return keep_fail_errno(err, "fsconfig `%s` source `%s`", fstype, source);
   if (options && *options) {
     cleanup_free char *opts = xstrdup(options);
     char *save = NULL;
@@ -112,6 +122,10 @@ int mount_attach(int mnt_fd, int target_fd, const char *what, const char *where,
 int mount_set_attrs(int mnt_fd, unsigned int set, unsigned int clr, int recursive,
                     const char *what, keep_error **err)
 {
+  /* The atime mode is one field, not flags: changing it means clearing the
+   * whole field (MOUNT_ATTR__ATIME) and setting the new value. */
+  if ((set | clr) & MOUNT_ATTR__ATIME)
+    clr |= MOUNT_ATTR__ATIME;
   struct mount_attr attr = {.attr_set = set, .attr_clr = clr};
   if (mount_setattr(mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
                     sizeof(attr)) < 0)

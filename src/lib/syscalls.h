@@ -23,6 +23,9 @@ int open_in_root_nofollow(int rootfd, const char *path, int extra_flags, keep_er
 /* Create a new filesystem instance (fsopen/fsconfig/fsmount) with string
  * options "key=value,key2" and mount attributes; returns the mount fd. */
 int fs_new_mount(const char *fstype, const char *options, unsigned int attrs, keep_error **err);
+/* The same with the source mountinfo shows (fs_new_mount uses the type). */
+int fs_new_mount_source(const char *fstype, const char *source, const char *options, unsigned int attrs,
+                        keep_error **err);
 /* Attach a detached mount fd on the object target_fd refers to. */
 int mount_attach(int mnt_fd, int target_fd, const char *what, const char *where, keep_error **err);
 /* Set (and clear) attributes on the mount mnt_fd refers to. */

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <strings.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/random.h>
@@ -288,4 +290,37 @@ void keep_cmdline_rewrite(const char *name)
   memset(cmdline_start, 0, cmdline_len);
   size_t n = strlen(name);
   memcpy(cmdline_start, name, n < cmdline_len - 1 ? n : cmdline_len - 1);
+}
+
+int keep_signal_parse(const char *s, int *sig)
+{
+  char *end;
+  long n = strtol(s, &end, 10);
+  if (*s && *end == '\0') {
+    if (n <= 0 || n >= NSIG)
+      return -1;
+    *sig = (int) n;
+    return 0;
+  }
+  const char *name = str_has_prefix(s, "SIG") ? s + 3 : s;
+  for (int i = 1; i < NSIG; i++) {
+    const char *abbrev = sigabbrev_np(i);
+    if (abbrev && strcasecmp(abbrev, name) == 0) {
+      *sig = i;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+void keep_human_size(uint64_t n, char *buf, size_t len)
+{
+  const char *units[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = (double) n;
+  size_t u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    u++;
+  }
+  snprintf(buf, len, u ? "%.3g %s" : "%.0f %s", v, units[u]);
 }

@@ -60,6 +60,10 @@ int parse_int64(const char *s, int64_t *out);
 int parse_size(const char *s, int64_t *out);
 
 bool str_has_prefix(const char *s, const char *prefix);
+/* "1.23 MB": decimal units, three significant digits. */
+void keep_human_size(uint64_t n, char *buf, size_t len);
+/* A signal by number or name ("TERM", "SIGTERM", "15"); -1 when unknown. */
+int keep_signal_parse(const char *s, int *sig);
 
 /* Random lowercase hex of n chars (n <= 64). */
 int random_hex(char *out, size_t n, keep_error **err);

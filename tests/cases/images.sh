@@ -45,6 +45,14 @@ expect "--read-write: writes land in a private layer" "^new$"
 krun keep.test/plain sh -c 'test -e /etc/added && echo leaked || echo clean'
 expect "--read-write writes are gone with the container" "^clean$"
 if ! find "$KEEP_STORE/layers" -name added | grep -q .; then ok "the stored layers are untouched"; else fail "a write reached the store"; fi
+$MK "$ROOTFS" "$T/stop.tar" keep.test/stop:1 --format oci --stop-signal SIGUSR1 \
+  --cmd "sh -c 'trap \"echo got-usr1; exit 3\" USR1; echo ready; while :; do sleep 0.1; done'"
+k load "$T/stop.tar"
+"$KEEP" run keep.test/stop:1 >"$T/out" 2>&1 </dev/null &
+kp=$!
+for _ in $(seq 50); do grep -q ready "$T/out" && break; sleep 0.1; done
+kill -TERM "$kp"; wait "$kp"
+expect "StopSignal: SIGTERM to keep reaches the workload as SIGUSR1" "^got-usr1$"
 krun keep.test/plain keep-probe syscall mount
 expect "seccomp on for images too" "EPERM|ENOSYS"
 
@@ -65,6 +73,9 @@ if [ "$n_before" = "$n_after" ]; then ok "a layer shared by two images is unpack
 $LAYER setuid "$T/suid.tar"
 $MK "$ROOTFS" "$T/suid-img.tar" keep.test/suid:1 --format oci --layer-tar "$T/suid.tar" --user 1000
 k load "$T/suid-img.tar"
+expect "load reports the setuid file" "note: .* keeps 1 setuid/setgid file\(s\), e.g. /usr/local/bin/suid"
+k image inspect keep.test/suid:1
+expect "inspect lists setuid files" '"/usr/local/bin/suid"'
 krun keep.test/suid:1 sh -c 'ls -l /usr/local/bin/suid; /usr/local/bin/suid'
 expect "setuid bit kept in the layer" "^-rwsr-xr-x"
 expect "setuid does not raise privileges" "^1000$"
@@ -109,7 +120,7 @@ else
   skip "rootless images" "no keeptest user (tests/run creates it)"
 fi
 
-k rmi keep.test/wh:1 keep.test/same:1 keep.test/suid:1
+k rmi keep.test/wh:1 keep.test/same:1 keep.test/suid:1 keep.test/stop:1
 k gc
 left=$(find "$KEEP_STORE/blobs" "$KEEP_STORE/tmp" "$KEEP_STORE/layers" -mindepth 2 -maxdepth 2 ! -name .empty ! -name .rw | wc -l)
 if [ "$left" -eq 0 ]; then ok "after rmi of everything the store holds no blob or layer"; else fail "left in the store: $left"; find "$KEEP_STORE" -maxdepth 3 | sed 's/^/#   /'; fi

@@ -10,7 +10,7 @@ passwd_sum=$(sha256sum /etc/passwd)
 
 store_consistent() { # NAME
   local layers tmp
-  layers=$(find "$KEEP_STORE/layers" -mindepth 2 -maxdepth 2 ! -name .empty ! -name .rw 2>/dev/null | wc -l)
+  layers=$(find "$KEEP_STORE/layers" -mindepth 2 -maxdepth 2 -type d ! -name .empty ! -name .rw 2>/dev/null | wc -l)
   tmp=$(find "$KEEP_STORE/tmp" -mindepth 1 2>/dev/null | wc -l)
   if [ "$layers" -eq "$1" ] && [ "$tmp" -eq 0 ] && "$KEEP" verify >/dev/null 2>&1; then ok "$2: store consistent"
   else fail "$2: store: $layers layers (want $1), $tmp temporary files"; fi

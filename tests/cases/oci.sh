@@ -102,6 +102,9 @@ k state c1 > "$T/out" 2>&1
 expect "kill KILL: stopped" '"status": "stopped"'
 RC=0; k kill c1 TERM > "$T/out" 2>&1 || RC=$?
 expect_code "kill of a stopped container: refused" 125
+RC=0; timeout 20 "$KEEP" --root "$R" exec c1 true > "$T/out" 2>&1 </dev/null || RC=$?
+expect_code "exec in a stopped container: refused (not a crash)" 125
+expect "exec in a stopped container: says why" "exec needs a running container"
 k delete c1 > "$T/out" 2>&1
 check "delete: state gone" test ! -e "$R/c1"
 check "delete: cgroup gone" test ! -e /sys/fs/cgroup/pids/keep/c1

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Bugs the runtime-tools conformance suite found in keep's OCI mode, each a
+# test that failed before its fix.
+. "$SRCDIR/tests/lib.sh"
+command -v python3 >/dev/null || skip_all "python3 is needed to edit config.json"
+B=$T/bundle
+R=$T/state
+mkdir -p "$B"
+"$SRCDIR/tools/mkrootfs.sh" "$B/rootfs" --probe "$PROBE" --chown 1000000000 >/dev/null
+"$SRCDIR/tools/mkrootfs.sh" "$T/plainroot" >/dev/null
+chmod 755 "$T" "$B"
+k() { "$KEEP" --root "$R" "$@"; }
+cfg() {
+  python3 - "$B/config.json" "$1" <<'PY'
+import json, sys
+p, code = sys.argv[1], sys.argv[2]
+c = json.load(open(p))
+exec(code)
+json.dump(c, open(p, "w"), indent=1)
+PY
+}
+fresh() { rm -f "$B/config.json"; k spec --bundle "$B"; }
+# As the conformance suite runs: no user namespace (real root, host ids).
+no_userns='c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "user"]
+c["linux"].pop("uidMappings", None); c["linux"].pop("gidMappings", None)'
+orun() { RC=0; timeout 30 "$KEEP" --root "$R" run --bundle "$B" "$1" >"$T/out" 2>&1 </dev/null || RC=$?; }
+
+# A command without its container ID: a usage error, not a crash.
+for c in start state pause resume create run kill delete ps; do
+  RC=0; "$KEEP" --root "$R" $c >"$T/out" 2>&1 </dev/null || RC=$?
+  expect_code "keep $c without an ID: 125, not a crash" 125
+done
+
+# A seccomp profile without close_range, and no no_new_privs (the filter
+# goes in early): keep closes its descriptors before loading it.
+fresh
+cfg 'c["process"]["noNewPrivileges"] = False
+s = c["linux"]["seccomp"]
+for r in s["syscalls"]:
+    r["names"] = [n for n in r["names"] if n != "close_range"]
+c["process"]["args"] = ["echo", "started"]'
+orun sc1
+expect "a profile without close_range: the container starts" "^started$"
+
+# The source of a non-bind mount is what mountinfo shows.
+fresh
+cfg 'c["mounts"].append({"destination": "/mnt", "type": "tmpfs", "source": "keepsrc", "options": ["nosuid", "size=64k"]})
+c["process"]["args"] = ["grep", " /mnt ", "/proc/self/mountinfo"]'
+orun m1
+expect "a tmpfs mount shows its source" " /mnt .* - tmpfs keepsrc "
+# atime options on a bind mount (a user namespace locks them: the
+# conformance suite runs without one).
+fresh
+cfg "$no_userns"'
+c["root"]["path"] = "'"$T/plainroot"'"
+c["mounts"].append({"destination": "/srv", "type": "bind", "source": "/etc", "options": ["rbind", "ro", "noatime"]})
+c["process"]["args"] = ["grep", " /srv ", "/proc/self/mountinfo"]'
+orun m2
+expect "a bind mount with noatime starts, and is noatime" " /srv [^ ]*noatime"
+
+# linux.devices fileMode exactly as asked, not reduced by the umask.
+fresh
+cfg "$no_userns"'
+c["root"]["path"] = "'"$T/plainroot"'"
+c["linux"]["devices"] = [{"path": "/dev/kzero", "type": "c", "major": 1, "minor": 5, "fileMode": 432, "uid": 0, "gid": 0}]
+c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}, {"allow": True, "type": "c", "major": 1, "minor": 5, "access": "rw"}]}
+c["process"]["args"] = ["sh", "-c", "stat -c %a /dev/kzero; echo ok > /dev/null && echo null-ok"]'
+orun d1
+expect "fileMode 0660 stays 0660" "^660$"
+expect "a deny-all device rule still leaves the default /dev nodes usable" "^null-ok$"
+
+# keep gc leaves OCI containers alone: their manager owns them.
+fresh
+cfg 'c["process"]["args"] = ["sleep", "30"]'
+k create --bundle "$B" g1 >"$T/out" 2>&1 </dev/null && k start g1
+"$KEEP" gc >/dev/null 2>&1
+k state g1 >"$T/out" 2>&1
+expect "keep gc does not touch a running OCI container" '"status": "running"'
+k delete --force g1
+done_testing
