@@ -65,3 +65,24 @@ image_test_setup() {
   LAYER="python3 $SRCDIR/tests/data/mklayer.py"
 }
 k() { RC=0; "$KEEP" "$@" >"$T/out" 2>&1 </dev/null || RC=$?; }
+
+# OCI tests: a bundle in $B (rootfs owned by the mapped root), state in $R,
+# `k` = keep --root $R, `cfg PYTHON` edits $B/config.json (as `c`).
+oci_test_setup() {
+  command -v python3 >/dev/null || skip_all "python3 is needed to edit config.json"
+  B=$T/bundle
+  R=$T/state
+  mkdir -p "$B"
+  "$SRCDIR/tools/mkrootfs.sh" "$B/rootfs" --probe "$PROBE" --chown 1000000000 >/dev/null
+  chmod 755 "$T" "$B"
+  k() { "$KEEP" --root "$R" "$@"; }
+}
+cfg() {
+  python3 - "$B/config.json" "$1" <<'PY'
+import json, sys
+p, code = sys.argv[1], sys.argv[2]
+c = json.load(open(p))
+exec(code)
+json.dump(c, open(p, "w"), indent=1)
+PY
+}

@@ -531,6 +531,55 @@ static int get_i64(json_t *obj, const char *key, const char *field, int64_t *out
   return 0;
 }
 
+/* A value that asks for something (not absent, null, 0, false, "" or []). */
+static bool asks(json_t *v)
+{
+  if (v == NULL || json_is_null(v) || json_is_false(v))
+    return false;
+  if (json_is_integer(v))
+    return json_integer_value(v) != 0;
+  if (json_is_string(v))
+    return json_string_length(v) > 0;
+  if (json_is_array(v))
+    return json_array_size(v) > 0;
+  if (json_is_object(v)) {
+    /* Docker writes "blockIO": {"weight": 0}: asking nothing. */
+    const char *k;
+    json_t *m;
+    json_object_foreach(v, k, m) if (asks(m)) return true;
+    return false;
+  }
+  return true;
+}
+
+/* Limits keep does not apply are refused by name, never ignored: a
+ * container must not run believing it is held by a limit that is not there. */
+static int refuse_unapplied(json_t *r, keep_error **err)
+{
+  static const struct {
+    const char *group, *key;
+  } unapplied[] = {
+      {"memory", "reservation"}, {"memory", "kernel"}, {"memory", "kernelTCP"},
+      {"memory", "disableOOMKiller"}, {"cpu", "cpus"}, {"cpu", "mems"}, {"cpu", "realtimeRuntime"},
+      {"cpu", "realtimePeriod"}, {"cpu", "idle"}, {"cpu", "burst"}, {"blockIO", NULL},
+      {"hugepageLimits", NULL}, {"network", NULL}, {"rdma", NULL}, {"unified", NULL},
+  };
+  for (size_t i = 0; i < sizeof(unapplied) / sizeof(unapplied[0]); i++) {
+    json_t *g = json_object_get(r, unapplied[i].group);
+    json_t *v = unapplied[i].key ? json_object_get(g, unapplied[i].key) : g;
+    if (asks(v)) {
+      keep_fail(err, ENOTSUP, CFG "linux.resources.%s%s%s: not supported by keep", unapplied[i].group,
+                unapplied[i].key ? "." : "", unapplied[i].key ? unapplied[i].key : "");
+      return keep_error_hint(err, "remove it to run without that limit; keep refuses rather than ignore it");
+    }
+  }
+  /* swappiness: only the kernel's default (absent, or -1/null as Docker writes it) */
+  json_t *sw = json_object_get(json_object_get(r, "memory"), "swappiness");
+  if (json_is_integer(sw) && json_integer_value(sw) >= 0 && json_integer_value(sw) != 60)
+    return keep_fail(err, ENOTSUP, CFG "linux.resources.memory.swappiness: not supported by keep");
+  return 0;
+}
+
 static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
 {
   if (r == NULL || json_is_null(r))
@@ -538,6 +587,8 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
   if (!json_is_object(r))
     return keep_fail(err, 0, CFG "linux.resources: expected an object");
   s->has_resources = true;
+  if (refuse_unapplied(r, err) < 0)
+    return -1;
   json_t *mem = json_object_get(r, "memory"), *cpu = json_object_get(r, "cpu"),
          *pids = json_object_get(r, "pids");
   if (expect_type(mem, JSON_OBJECT, "linux.resources.memory", err) < 0 ||

@@ -2,24 +2,7 @@
 # The OCI runtime command line: lifecycle, state machine, exec, hooks,
 # console socket, bad config.json fields, and the escape classes in OCI mode.
 . "$SRCDIR/tests/lib.sh"
-command -v python3 >/dev/null || skip_all "python3 is needed to edit config.json"
-
-B=$T/bundle
-R=$T/state
-mkdir -p "$B"
-"$SRCDIR/tools/mkrootfs.sh" "$B/rootfs" --probe "$PROBE" --chown 1000000000 >/dev/null
-chmod 755 "$T" "$B"
-k() { "$KEEP" --root "$R" "$@"; }
-# cfg PYTHON: edit $B/config.json (c is the document).
-cfg() {
-  python3 - "$B/config.json" "$1" <<'EOF'
-import json, sys
-p, code = sys.argv[1], sys.argv[2]
-c = json.load(open(p))
-exec(code)
-json.dump(c, open(p, "w"), indent=1)
-EOF
-}
+oci_test_setup
 fresh_spec() { rm -f "$B/config.json"; k spec --bundle "$B"; }
 create() { k create --bundle "$B" "$@" >"$T/create.out" 2>&1 </dev/null; }
 
@@ -209,6 +192,9 @@ bad "missing root" 'del c["root"]' "root"
 bad "bad seccomp action" 'c["linux"]["seccomp"]["syscalls"][0]["action"] = "SCMP_ACT_BOGUS"' "syscalls\[0\]"
 bad "mappings without userns" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "user"]' "linux.uidMappings"
 bad "missing rootfs" 'c["root"]["path"] = "nowhere"' "root.path"
+bad "a cpuset keep does not apply" 'c["linux"]["resources"]["cpu"] = {"cpus": "0"}' "linux.resources.cpu.cpus: not supported"
+bad "a blkio weight keep does not apply" 'c["linux"]["resources"]["blockIO"] = {"weight": 500}' "linux.resources.blockIO: not supported"
+bad "hugepage limits keep does not apply" 'c["linux"]["resources"]["hugepageLimits"] = [{"pageSize": "2MB", "limit": 1}]' "linux.resources.hugepageLimits"
 bad "bad mount option" 'c["mounts"].append({"destination": "/mnt", "type": "tmpfs", "source": "tmpfs", "options": ["bogusopt=1"]})' "mounts\[9\]"
 fresh_spec
 echo '{ "ociVersion": ' > "$B/config.json"

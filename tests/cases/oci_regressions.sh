@@ -2,23 +2,8 @@
 # Bugs the runtime-tools conformance suite found in keep's OCI mode, each a
 # test that failed before its fix.
 . "$SRCDIR/tests/lib.sh"
-command -v python3 >/dev/null || skip_all "python3 is needed to edit config.json"
-B=$T/bundle
-R=$T/state
-mkdir -p "$B"
-"$SRCDIR/tools/mkrootfs.sh" "$B/rootfs" --probe "$PROBE" --chown 1000000000 >/dev/null
+oci_test_setup
 "$SRCDIR/tools/mkrootfs.sh" "$T/plainroot" >/dev/null
-chmod 755 "$T" "$B"
-k() { "$KEEP" --root "$R" "$@"; }
-cfg() {
-  python3 - "$B/config.json" "$1" <<'PY'
-import json, sys
-p, code = sys.argv[1], sys.argv[2]
-c = json.load(open(p))
-exec(code)
-json.dump(c, open(p, "w"), indent=1)
-PY
-}
 fresh() { rm -f "$B/config.json"; k spec --bundle "$B"; }
 # As the conformance suite runs: no user namespace (real root, host ids).
 no_userns='c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "user"]
