@@ -71,6 +71,19 @@ k pull --policy "$T/accept.json" "$REG/busybox@$digest"
 expect "pull by digest" "^Pulled $REG/busybox@$digest"
 krun "$REG/busybox@$digest" echo pinned
 expect "run by digest" "^pinned$"
+# Docker schema 2 manifests (what `docker push` writes).
+skopeo copy -q --dest-tls-verify=false --format v2s2 "oci-archive:$T/img.tar" "docker://$REG/v2s2:1" >"$T/push.log" 2>&1
+k pull --policy "$T/accept.json" "$REG/v2s2:1"
+expect "a Docker schema 2 image pulls" "^Pulled $REG/v2s2:1"
+krun "$REG/v2s2:1" echo v2s2-runs
+expect "and runs" "^v2s2-runs$"
+# Two pulls of one image at once into one store: both succeed, the store stays whole.
+rm -rf "$KEEP_STORE"
+"$KEEP" pull -q --policy "$T/accept.json" "$REG/busybox:latest" >"$T/p1" 2>&1 & p1=$!
+"$KEEP" pull -q --policy "$T/accept.json" "$REG/busybox:latest" >"$T/p2" 2>&1 & p2=$!
+r1=0; r2=0; wait $p1 || r1=$?; wait $p2 || r2=$?
+if [ $r1 -eq 0 ] && [ $r2 -eq 0 ] && "$KEEP" verify >/dev/null 2>&1; then ok "concurrent pulls of the same blobs: both succeed, verify clean"
+else fail "concurrent pulls: $r1 $r2"; cat "$T/p1" "$T/p2" | sed 's/^/#   /'; fi
 k pull --policy "$T/accept.json" "$REG/nosuch:latest"
 expect "an unknown repository: a clear error" "has no manifest .latest. for .nosuch."
 
@@ -221,6 +234,11 @@ k pull --policy "$T/accept.json" "$FREG/busybox:latest"
 expect "a pull after a truncated one succeeds" "^Pulled"
 if grep -q 'range=bytes=[1-9]' "$T/fake-good.log"; then ok "it resumed the partial download (HTTP Range)"; else fail "no Range request"; sed 's/^/#   /' "$T/fake-good.log"; fi
 if [ "$(find "$KEEP_STORE/tmp" -mindepth 1 | wc -l)" -eq 0 ]; then ok "no partial file left after the resumed pull"; else fail "tmp litter"; fi
+rm -rf "$KEEP_STORE"
+fake bearer
+k pull --policy "$T/accept.json" "$FREG/busybox:latest"
+expect "bearer-token auth: the token service is asked, then the registry" "^Pulled"
+if grep -q '^/token?' "$T/fake-bearer.log"; then ok "bearer-token auth: a token was fetched"; else fail "no token request"; fi
 $MK "$ROOTFS" "$T/arm.tar" keep.test/busybox:latest --format oci --index arm64
 rm -rf "$T/layout"; mkdir -p "$T/layout"; tar -xf "$T/arm.tar" -C "$T/layout"
 fake good

@@ -4,7 +4,8 @@ over the registry v2 API on 127.0.0.1, misbehaving as told.
 
     fakeregistry.py LAYOUT_DIR PORT_FILE MODE
 
-MODE: good, truncate (layer bodies cut in half, then the connection drops),
+MODE: good, bearer (a token service on /token, then "Authorization: Bearer"),
+truncate (layer bodies cut in half, then the connection drops),
 corrupt (one byte of each layer flipped), oversize (layers followed by 1 MiB
 more), missing (layers 404), lying-digest (Docker-Content-Digest of another
 manifest).  Writes the port it listens on to PORT_FILE; logs each request
@@ -40,6 +41,15 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def do_GET(self):
         p = self.path
+        if mode == "bearer":
+            if p.startswith("/token?"):
+                ok = "service=fake" in p and "scope=repository%3Abusybox%3Apull" in p
+                return self.send(200 if ok else 400, b'{"token": "t0k3n"}' if ok else b"{}", "application/json")
+            if self.headers.get("Authorization") != "Bearer t0k3n":
+                port = self.server.server_address[1]
+                return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', "application/json", {
+                    "WWW-Authenticate": 'Bearer realm="http://127.0.0.1:%d/token",service="fake",'
+                                        'scope="repository:busybox:pull"' % port})
         if p == "/v2/":
             return self.send(200, b"{}", "application/json")
         parts = p.split("/")
