@@ -54,6 +54,20 @@ orun d1
 expect "fileMode 0660 stays 0660" "^660$"
 expect "a deny-all device rule still leaves the default /dev nodes usable" "^null-ok$"
 
+# The keep process that waits for a container survives the container's
+# attempts to kill or ptrace it, even without a pid namespace of its own
+# (the container sees keep, but as another user, and keep is not dumpable).
+fresh
+cfg 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
+c["mounts"] = [{"destination": "/proc", "type": "bind", "source": "/proc", "options": ["rbind", "nosuid", "nodev", "noexec"]} if m["destination"] == "/proc" else m for m in c["mounts"]]
+c["process"]["args"] = ["sh", "-c", "for p in /proc/[0-9]*; do grep -qx keep $p/comm 2>/dev/null || continue; keep-probe kill ${p#/proc/} 9; keep-probe ptrace-pid ${p#/proc/}; done; echo attacks-done"]'
+orun p1
+expect_code "the container's attacks on keep: keep lives and reports exit 0" 0
+expect "the container could see keep (no pid namespace)" "^kill denied"
+expect_not "kill of keep never succeeded" "^kill ok"
+expect_not "ptrace of keep never succeeded" "^ptrace ok"
+expect "and the container finished" "^attacks-done$"
+
 # keep gc leaves OCI containers alone: their manager owns them.
 fresh
 cfg 'c["process"]["args"] = ["sleep", "30"]'

@@ -267,6 +267,10 @@ int main(int argc, char **argv)
     char ch = 'x';
     return report("tiocsti", ioctl(atoi(argv[2]), TIOCSTI, &ch));
   }
+  if (!strcmp(c, "kill") && argc == 4)
+    return report("kill", kill(atoi(argv[2]), atoi(argv[3])));
+  if (!strcmp(c, "ptrace-pid") && argc == 3)
+    return report("ptrace", ptrace(PTRACE_ATTACH, atoi(argv[2]), 0, 0));
   if (!strcmp(c, "fds"))
     return cmd_fds();
   if (!strcmp(c, "write") && argc == 3) {
