@@ -1,9 +1,44 @@
 #include "digest.h"
 
+#include <dlfcn.h>
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "keep_build_config.h"
 #include "util.h"
+
+/* libcrypto is opened when a digest is first needed, not linked: `keep run
+ * ROOTFS` and the OCI commands never hash anything, and need not map 4 MB
+ * of OpenSSL (twice: keep re-executes itself sealed) to start a container. */
+static struct {
+  EVP_MD_CTX *(*ctx_new)(void);
+  void (*ctx_free)(EVP_MD_CTX *);
+  const EVP_MD *(*sha256)(void);
+  int (*init)(EVP_MD_CTX *, const EVP_MD *, ENGINE *);
+  int (*update)(EVP_MD_CTX *, const void *, size_t);
+  int (*final)(EVP_MD_CTX *, unsigned char *, unsigned int *);
+  int (*decode)(unsigned char *, const unsigned char *, int);
+} crypto;
+
+static void crypto_load(void)
+{
+  if (crypto.ctx_new)
+    return;
+  void *h = dlopen(KEEP_LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL)
+    die("cannot load %s (OpenSSL) to verify digests: %s", KEEP_LIBCRYPTO_SONAME, dlerror());
+#define SYM(field, name)                                                                                   \
+  if ((*(void **) &crypto.field = dlsym(h, name)) == NULL)                                                  \
+    die("%s has no %s", KEEP_LIBCRYPTO_SONAME, name);
+  SYM(ctx_free, "EVP_MD_CTX_free")
+  SYM(sha256, "EVP_sha256")
+  SYM(init, "EVP_DigestInit_ex")
+  SYM(update, "EVP_DigestUpdate")
+  SYM(final, "EVP_DigestFinal_ex")
+  SYM(decode, "EVP_DecodeBlock")
+  SYM(ctx_new, "EVP_MD_CTX_new")
+#undef SYM
+}
 
 struct keep_hasher {
   EVP_MD_CTX *ctx;
@@ -11,16 +46,17 @@ struct keep_hasher {
 
 struct keep_hasher *keep_hasher_new(void)
 {
+  crypto_load();
   struct keep_hasher *h = xcalloc(1, sizeof(*h));
-  h->ctx = EVP_MD_CTX_new();
-  if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+  h->ctx = crypto.ctx_new();
+  if (h->ctx == NULL || crypto.init(h->ctx, crypto.sha256(), NULL) != 1)
     die("libcrypto: cannot start a sha256 digest");
   return h;
 }
 
 void keep_hasher_update(struct keep_hasher *h, const void *buf, size_t n)
 {
-  if (n > 0 && EVP_DigestUpdate(h->ctx, buf, n) != 1)
+  if (n > 0 && crypto.update(h->ctx, buf, n) != 1)
     die("libcrypto: sha256 update failed");
 }
 
@@ -28,8 +64,7 @@ void keep_hasher_final(struct keep_hasher *h, char *out)
 {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != 32 ||
-      EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+  if (crypto.final(h->ctx, md, &len) != 1 || len != 32 || crypto.init(h->ctx, crypto.sha256(), NULL) != 1)
     die("libcrypto: sha256 final failed");
   static const char hex[] = "0123456789abcdef";
   memcpy(out, "sha256:", 7);
@@ -43,7 +78,7 @@ void keep_hasher_final(struct keep_hasher *h, char *out)
 void keep_hasher_free(struct keep_hasher *h)
 {
   if (h) {
-    EVP_MD_CTX_free(h->ctx);
+    crypto.ctx_free(h->ctx);
     free(h);
   }
 }
@@ -92,7 +127,8 @@ int keep_base64_decode(const char *in, unsigned char **out, size_t *len)
   memset(buf + n, '=', padded - n);
   buf[padded] = '\0';
   unsigned char *o = xmalloc(padded + 1);
-  int r = EVP_DecodeBlock(o, (const unsigned char *) buf, (int) padded);
+  crypto_load();
+  int r = crypto.decode(o, (const unsigned char *) buf, (int) padded);
   size_t pad = 0;
   for (size_t i = padded; i > 0 && buf[i - 1] == '=' && pad < 2; i--)
     pad++;

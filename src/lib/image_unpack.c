@@ -44,6 +44,11 @@ int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, co
   strv_free(dirs);
   if (u < 0)
     goto out;
+  /* Every blob the tag reaches is on disk before the tag is. */
+  if (tag && syncfs(s->dirfd) < 0) {
+    keep_fail_errno(err, "syncfs `%s`", s->root);
+    goto out;
+  }
   if (tag && keep_refs_update(s, tag, digest, err) < 0)
     goto out;
   if (digest_out)
@@ -103,6 +108,12 @@ static int unpack_layer(struct keep_store *s, int dir, const struct keep_descrip
     if (!*err)
       keep_fail_errno(err, "store layer metadata `%s`", meta_name);
     unlinkat(dir, meta_tmp, 0);
+    goto out;
+  }
+  /* Durable before it is named: after a crash, a layer directory that exists
+   * must not hold files the disk never received. */
+  if (syncfs(dir) < 0) {
+    keep_fail_errno(err, "syncfs `%s`", s->root);
     goto out;
   }
   if (renameat(dir, tmp, dir, keep_digest_hex(diff_id)) < 0 && errno != EEXIST && errno != ENOTEMPTY) {

@@ -631,12 +631,7 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
 {
   struct create_res r = {.rootfs_fd = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
   sigset_t mask, old;
-  sigemptyset(&mask);
-  /* SIGCHLD too: the wait below wakes the moment the process exits. */
-  int fwd[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
-    sigaddset(&mask, fwd[i]);
-  sigprocmask(SIG_BLOCK, &mask, &old);
+  keep_oci_block_forwarded(&mask, &old);
   int ret = do_create(o, !o->detach, &r, err);
   if (ret == 0)
     ret = start_locked(&r.st, err);
@@ -644,23 +639,16 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
     r.done = true;
     r.child = 0;
   } else if (ret == 0) {
-    /* Attached: forward signals, wait, then delete like `--rm`. */
+    /* Attached: forward signals (or relay the terminal), wait, then delete
+     * like `--rm`. */
     int status = 0;
-    for (;;) {
-      if (r.master >= 0) {
-        relay(r.master, r.child, &status);
-        break;
-      }
-      struct timespec tmo = {0, 50 * 1000 * 1000};
-      int sig = sigtimedwait(&mask, NULL, &tmo);
-      if (sig > 0 && sig != SIGCHLD)
-        kill(r.child, sig);
-      pid_t w = waitpid(r.child, &status, WNOHANG);
-      if (w == r.child)
-        break;
+    if (r.master >= 0) {
+      relay(r.master, r.child, &status);
+      *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    } else {
+      *exit_code = keep_oci_forward_and_wait(r.child, &mask);
     }
     r.child = 0;
-    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     keep_error *e = NULL;
     if (keep_oci_run_hooks(&r.spec, OCI_HOOK_POSTSTOP, &r.st, &e) < 0) {
       keep_error_print(e);

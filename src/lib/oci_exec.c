@@ -187,24 +187,9 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
     goto out;
   }
   sigset_t mask, old;
-  sigemptyset(&mask);
-  /* SIGCHLD too: the wait below wakes the moment the process exits. */
-  int fwd[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
-    sigaddset(&mask, fwd[i]);
-  sigprocmask(SIG_BLOCK, &mask, &old);
-  int status = 0;
-  for (;;) {
-    struct timespec tmo = {0, 50 * 1000 * 1000};
-    int sig = sigtimedwait(&mask, NULL, &tmo);
-    if (sig > 0 && sig != SIGCHLD)
-      kill(child, sig);
-    pid_t w = waitpid(child, &status, WNOHANG);
-    if (w == child || (w < 0 && errno == ECHILD))
-      break;
-  }
+  keep_oci_block_forwarded(&mask, &old);
+  *exit_code = keep_oci_forward_and_wait(child, &mask);
   sigprocmask(SIG_SETMASK, &old, NULL);
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   ret = 0;
 out:
   if (console >= 0)

@@ -3,6 +3,7 @@
 #ifndef KEEP_OCI_RUNTIME_H
 #define KEEP_OCI_RUNTIME_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -27,6 +28,10 @@ int keep_oci_start(const char *root, const char *id, keep_error **err);
 /* run: create + start; unless detached, wait and return the exit status
  * (relaying the terminal when the process has one and no console socket). */
 int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_error **err);
+/* Attached waits (oci_wait.c): block the forwarded signals, then forward
+ * them to `child` until it exits; returns its status as a shell would. */
+void keep_oci_block_forwarded(sigset_t *mask, sigset_t *old);
+int keep_oci_forward_and_wait(pid_t child, const sigset_t *mask);
 int keep_oci_kill(const char *root, const char *id, int sig, bool all, keep_error **err);
 int keep_oci_delete(const char *root, const char *id, bool force, keep_error **err);
 int keep_oci_pause(const char *root, const char *id, bool pause, keep_error **err);

@@ -480,8 +480,14 @@ int keep_registry_manifest(struct keep_registry *r, const char *repo, const char
 int keep_registry_blob(struct keep_registry *r, struct keep_store *s, const char *repo, const char *digest,
                        int64_t size, keep_error **err)
 {
-  if (keep_blob_exists(s, digest))
-    return 0;
+  if (keep_blob_exists(s, digest)) {
+    /* Stored before a crash that cut it short (blobs are synced before a tag
+     * uses them, not one by one): its size gives it away; fetch it again. */
+    uint64_t have = 0;
+    if (keep_blob_size(s, digest, &have) == 0 && have == (uint64_t) size)
+      return 0;
+    keep_blob_remove(s, digest);
+  }
   struct keep_blob_writer w;
   if (keep_blob_resume(s, digest, &w, err) < 0)
     return -1;

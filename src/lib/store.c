@@ -189,7 +189,10 @@ int keep_blob_commit(struct keep_store *s, struct keep_blob_writer *w, const cha
     keep_blob_abort(s, w);
     return keep_error_hint(err, "the source is corrupt or was tampered with; nothing was stored");
   }
-  if (fsync(w->fd) < 0 || fchmod(w->fd, 0444) < 0) {
+  /* No fsync per blob: a store syncs once before a tag names what it wrote
+   * (image_unpack.c), and a blob cut short by a crash is caught by its size
+   * or digest on the next use. */
+  if (fchmod(w->fd, 0444) < 0) {
     keep_fail_errno(err, "finish blob %s", got);
     keep_blob_abort(s, w);
     return -1;
@@ -227,6 +230,26 @@ bool keep_blob_exists(struct keep_store *s, const char *digest)
   cleanup_free char *p = xasprintf(BLOB_DIR "/%s", keep_digest_hex(digest));
   struct stat st;
   return fstatat(s->dirfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+int keep_blob_size(struct keep_store *s, const char *digest, uint64_t *size)
+{
+  if (!keep_digest_valid(digest))
+    return -1;
+  cleanup_free char *p = xasprintf(BLOB_DIR "/%s", keep_digest_hex(digest));
+  struct stat st;
+  if (fstatat(s->dirfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+    return -1;
+  *size = (uint64_t) st.st_size;
+  return 0;
+}
+
+void keep_blob_remove(struct keep_store *s, const char *digest)
+{
+  if (!keep_digest_valid(digest))
+    return;
+  cleanup_free char *p = xasprintf(BLOB_DIR "/%s", keep_digest_hex(digest));
+  unlinkat(s->dirfd, p, 0);
 }
 
 int keep_blob_open(struct keep_store *s, const char *digest, keep_error **err)
@@ -339,6 +362,9 @@ int keep_refs_update(struct keep_store *s, const char *name, const char *digest,
   /* Write beside, then rename: readers see the old or the new file, whole. */
   if (create_file_at(s->dirfd, "tmp/refs.json", text, 0600, err) < 0)
     return -1;
+  cleanup_close int tfd = openat(s->dirfd, "tmp/refs.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (tfd < 0 || fsync(tfd) < 0)
+    return keep_fail_errno(err, "sync `%s/tmp/refs.json`", s->root);
   if (renameat(s->dirfd, "tmp/refs.json", s->dirfd, "refs.json") < 0)
     return keep_fail_errno(err, "replace `%s/refs.json`", s->root);
   return 0;

@@ -60,6 +60,8 @@ int keep_blob_put(struct keep_store *s, const void *buf, size_t n, const char *e
                   keep_error **err);
 
 bool keep_blob_exists(struct keep_store *s, const char *digest);
+int keep_blob_size(struct keep_store *s, const char *digest, uint64_t *size);
+void keep_blob_remove(struct keep_store *s, const char *digest);
 int keep_blob_open(struct keep_store *s, const char *digest, keep_error **err);
 /* Read a small blob (JSON) whole, checking its digest first. */
 int keep_blob_read(struct keep_store *s, const char *digest, char **out, size_t *len, keep_error **err);
