@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Image work: pull + verify + unpack from a local registry, keep against
 # `skopeo copy` + `umoci unpack` on the same images; a second pull of shared
-# layers; and start-to-exit from a 1 MB image against a 1 GB one.
+# layers; and start-to-exit from a 1 MB image against a 1 GB one.  Each
+# preparation ends with `sync`, so no run pays for the previous one's
+# writeback.  keep syncs its store before it names a layer or a tag; the
+# peers do not sync at all.
 #   sudo bench/images.sh            (BENCH_RUNS=N to change the run count)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,15 +64,15 @@ echo '{"default":[{"type":"insecureAcceptAnything"}]}' > "$work/policy.json"
 
 export KEEP_STORE=$work/store
 hyperfine -N --warmup 1 --runs "$runs" --export-json "$work/pull.json" \
-  --prepare "rm -rf $work/store" \
+  --prepare "sh -c 'rm -rf $work/store; sync'" \
   -n "keep pull small (pull+verify+unpack)" "$keep pull -q --policy $work/policy.json $reg/small:1" \
-  --prepare "rm -rf $work/oci $work/bundle" \
+  --prepare "sh -c 'rm -rf $work/oci $work/bundle; sync'" \
   -n "skopeo copy + umoci unpack small" "sh -c 'skopeo copy -q --src-tls-verify=false docker://$reg/small:1 oci:$work/oci:small && umoci unpack --image $work/oci:small $work/bundle >/dev/null'" \
-  --prepare "rm -rf $work/store" \
+  --prepare "sh -c 'rm -rf $work/store; sync'" \
   -n "keep pull python (pull+verify+unpack)" "$keep pull -q --policy $work/policy.json $reg/python:1" \
-  --prepare "rm -rf $work/oci $work/bundle" \
+  --prepare "sh -c 'rm -rf $work/oci $work/bundle; sync'" \
   -n "skopeo copy + umoci unpack python" "sh -c 'skopeo copy -q --src-tls-verify=false docker://$reg/python:1 oci:$work/oci:python && umoci unpack --image $work/oci:python $work/bundle >/dev/null'" \
-  --prepare "sh -c 'rm -rf $work/store && $keep pull -q --policy $work/policy.json $reg/python:1 >/dev/null'" \
+  --prepare "sh -c 'rm -rf $work/store && $keep pull -q --policy $work/policy.json $reg/python:1 >/dev/null; sync'" \
   -n "keep pull python, layers already there (2nd tag)" "$keep pull -q --policy $work/policy.json $reg/python:2" \
   >/dev/null
 

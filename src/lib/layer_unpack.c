@@ -229,7 +229,7 @@ static int write_file(struct unpacker *u, struct archive *a, int dirfd, const ch
     return keep_fail_errno(err, "create");
   const void *buf;
   size_t size;
-  la_int64_t off;
+  la_int64_t off = 0, end = 0;
   int r;
   while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
     const char *p = buf;
@@ -245,12 +245,13 @@ static int write_file(struct unpacker *u, struct archive *a, int dirfd, const ch
       size -= (size_t) w;
       u->st->bytes += (uint64_t) w;
     }
+    end = off;
   }
   if (r != ARCHIVE_EOF)
     return keep_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "read its data: %s",
                      archive_error_string(a));
   /* Sparse files end in a hole the data blocks do not cover. */
-  if (ftruncate(fd, archive_entry_size(e)) < 0)
+  if (end != archive_entry_size(e) && ftruncate(fd, archive_entry_size(e)) < 0)
     return keep_fail_errno(err, "truncate");
   mode_t mode = archive_entry_perm(e) & 07777;
   if (own(u, fd, "", uid, gid, err) < 0)

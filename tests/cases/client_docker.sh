@@ -73,6 +73,15 @@ timeout 60 script -qec "docker -H unix://$S/sock run --rm -t --runtime keep --ne
 expect_code "run -t: exit status through the tty" 5
 expect "run -t: the process has a terminal" "/dev/pts/0"
 
+# A real `docker save` archive, loaded and run by keep itself.
+d tag "$IMG" keep.test/saved:1 >/dev/null 2>&1
+RC=0; d save keep.test/saved:1 > "$T/saved.tar" 2>"$T/out" || RC=$?
+expect_code "docker save" 0
+RC=0; KEEP_STORE="$T/store" "$KEEP" load -i "$T/saved.tar" > "$T/out" 2>&1 || RC=$?
+expect "keep load of a docker save archive" "Loaded image: .*keep.test/saved:1"
+RC=0; KEEP_STORE="$T/store" timeout 30 "$KEEP" run keep.test/saved:1 echo from-docker-save > "$T/out" 2>&1 </dev/null || RC=$?
+expect "keep run of the image Docker saved" "^from-docker-save$"
+
 d ps -aq > "$T/out" 2>&1
 check "no docker container left" test ! -s "$T/out"
 check "no container cgroup left" test -z "$(ls -d /sys/fs/cgroup/pids/docker/*/ 2>/dev/null)"

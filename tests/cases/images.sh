@@ -16,6 +16,9 @@ k load -i "$T/docker.tar"
 expect "load a docker save archive" "Loaded image: keep.test/plain:latest"
 k load - < /dev/null
 expect_code "load from an empty stdin fails" 125
+mkdir -p "$T/layout"; tar -xf "$T/oci.tar" -C "$T/layout"
+k load --tag keep.test/fromdir:1 "$T/layout"
+expect "load an OCI layout directory" "Loaded image: keep.test/fromdir:1"
 k images
 expect "images lists the tag" "keep.test/app +1 "
 expect "images shows the manifest digest" "sha256:[0-9a-f]{12}"
@@ -120,7 +123,7 @@ else
   skip "rootless images" "no keeptest user (tests/run creates it)"
 fi
 
-k rmi keep.test/wh:1 keep.test/same:1 keep.test/suid:1 keep.test/stop:1
+k rmi keep.test/wh:1 keep.test/same:1 keep.test/suid:1 keep.test/stop:1 keep.test/fromdir:1
 k gc
 left=$(find "$KEEP_STORE/blobs" "$KEEP_STORE/tmp" "$KEEP_STORE/layers" -mindepth 2 -maxdepth 2 ! -name .empty ! -name .rw | wc -l)
 if [ "$left" -eq 0 ]; then ok "after rmi of everything the store holds no blob or layer"; else fail "left in the store: $left"; find "$KEEP_STORE" -maxdepth 3 | sed 's/^/#   /'; fi

@@ -84,6 +84,20 @@ rm -rf "$KEEP_STORE"
 r1=0; r2=0; wait $p1 || r1=$?; wait $p2 || r2=$?
 if [ $r1 -eq 0 ] && [ $r2 -eq 0 ] && "$KEEP" verify >/dev/null 2>&1; then ok "concurrent pulls of the same blobs: both succeed, verify clean"
 else fail "concurrent pulls: $r1 $r2"; cat "$T/p1" "$T/p2" | sed 's/^/#   /'; fi
+# A full disk: a 1 MiB store and a 3 MiB layer of random bytes.
+python3 -c 'import os, tarfile, io, sys
+with tarfile.open(sys.argv[1], "w") as t:
+    d = os.urandom(3 << 20); ti = tarfile.TarInfo("noise"); ti.size = len(d); t.addfile(ti, io.BytesIO(d))' "$T/noise.tar"
+$MK "$ROOTFS" "$T/noise-img.tar" keep.test/noise:1 --format oci --layer-tar "$T/noise.tar"
+push "oci-archive:$T/noise-img.tar" "docker://$REG/noise:1"
+mkdir -p "$T/tiny"; mount -t tmpfs -o size=1m tmpfs "$T/tiny"
+RC=0; KEEP_STORE="$T/tiny/store" "$KEEP" pull --policy "$T/accept.json" "$REG/noise:1" >"$T/out" 2>&1 || RC=$?
+expect_code "a full disk: the pull fails" 125
+expect "a full disk: says so" "No space left on device"
+if [ -z "$(KEEP_STORE="$T/tiny/store" "$KEEP" images -q 2>/dev/null)" ] && \
+   KEEP_STORE="$T/tiny/store" "$KEEP" verify >/dev/null 2>&1; then ok "a full disk: no image filed, what is stored verifies"
+else fail "a full disk left an inconsistent store"; fi
+umount "$T/tiny"
 k pull --policy "$T/accept.json" "$REG/nosuch:latest"
 expect "an unknown repository: a clear error" "has no manifest .latest. for .nosuch."
 
