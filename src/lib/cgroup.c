@@ -228,6 +228,16 @@ size_t keep_cgroup_dirs(const struct keep_cgroup *cg, const char *const **names,
   return cg->n;
 }
 
+/* rmdir succeeds only on a cgroup with no process: try that first.  True
+ * when every directory is gone. */
+static bool v1_remove_if_empty(struct keep_cgroup *cg)
+{
+  for (size_t i = cg->n; i-- > 0;)
+    if (rmdir(cg->dirs[i]) < 0 && errno != ENOENT)
+      return false;
+  return true;
+}
+
 int keep_cgroup_destroy(struct keep_cgroup *cg, keep_error **err)
 {
   if (cg == NULL)
@@ -239,6 +249,11 @@ int keep_cgroup_destroy(struct keep_cgroup *cg, keep_error **err)
     if (cg_write(cg, cg->dirs[0], "cgroup.kill", "1", &ignored) < 0)
       cg_kill_procs(cg->dirs[0]);
     keep_error_free(&ignored);
+  } else if (!cg->fake && v1_remove_if_empty(cg)) {
+    /* Nothing left inside (the usual end of a container): no freeze and thaw,
+     * each of which costs a v1 freezer over a millisecond. */
+    cg_free(cg);
+    return 0;
   } else {
     /* v1: freeze first so nothing forks between listing and killing. */
     const char *freezer = NULL;
