@@ -224,7 +224,18 @@ static int ids_of(const struct unpacker *u, struct archive_entry *e, uid_t *uid,
 static int write_file(struct unpacker *u, struct archive *a, int dirfd, const char *base, struct archive_entry *e,
                       uid_t uid, gid_t gid, keep_error **err)
 {
-  cleanup_close int fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  /* Created with its final permissions (the unpacker runs with umask 0);
+   * only set-id and sticky bits need a chmod, after the chown that clears them. */
+  mode_t mode = archive_entry_perm(e) & 07777;
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  cleanup_close int fd = openat(dirfd, base, flags, mode & 0777);
+  if (fd < 0 && errno == EEXIST) {
+    /* A later entry replaces an earlier one of the same name. */
+    bool ignored;
+    if (clear_slot(dirfd, base, false, &ignored, err) < 0)
+      return -1;
+    fd = openat(dirfd, base, flags, mode & 0777);
+  }
   if (fd < 0)
     return keep_fail_errno(err, "create");
   const void *buf;
@@ -253,11 +264,9 @@ static int write_file(struct unpacker *u, struct archive *a, int dirfd, const ch
   /* Sparse files end in a hole the data blocks do not cover. */
   if (end != archive_entry_size(e) && ftruncate(fd, archive_entry_size(e)) < 0)
     return keep_fail_errno(err, "truncate");
-  mode_t mode = archive_entry_perm(e) & 07777;
   if (own(u, fd, "", uid, gid, err) < 0)
     return -1;
-  /* After chown, which clears the set-id bits. */
-  if (fchmod(fd, mode) < 0)
+  if ((mode & 07000) && fchmod(fd, mode) < 0)
     return keep_fail_errno(err, "chmod");
   if (mode & (S_ISUID | S_ISGID)) {
     if (u->st->setid++ < 64)
@@ -271,18 +280,17 @@ static int write_file(struct unpacker *u, struct archive *a, int dirfd, const ch
 static int write_dir(struct unpacker *u, int dirfd, const char *base, bool exists, struct archive_entry *e,
                      uid_t uid, gid_t gid, keep_error **err)
 {
-  if (!exists && mkdirat(dirfd, base, 0700) < 0)
-    return keep_fail_errno(err, "mkdir");
-  cleanup_close int fd = openat(dirfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return keep_fail_errno(err, "open");
   mode_t mode = archive_entry_perm(e) & 07777;
   /* Rootless, the unpacking user must stay able to fill the directory. */
   if (!u->o->chown)
     mode |= 0700;
-  if (own(u, fd, "", uid, gid, err) < 0)
+  /* By name: the layer directory is private to this unpacker, and the entry
+   * was just created or seen to be a directory (clear_slot). */
+  if (!exists && mkdirat(dirfd, base, mode & 0777) < 0)
+    return keep_fail_errno(err, "mkdir");
+  if (own(u, dirfd, base, uid, gid, err) < 0)
     return -1;
-  if (fchmod(fd, mode) < 0)
+  if ((exists || (mode & 07000)) && fchmodat(dirfd, base, mode, 0) < 0)
     return keep_fail_errno(err, "chmod");
   return 0;
 }
@@ -359,7 +367,8 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive_ent
   const char *hardlink = archive_entry_hardlink(e);
   mode_t type = archive_entry_filetype(e);
   bool exists = false;
-  if (clear_slot(dirfd, base, type == AE_IFDIR && !hardlink, &exists, err) < 0)
+  bool plain_file = type == AE_IFREG && !hardlink;  /* write_file clears on EEXIST */
+  if (!plain_file && clear_slot(dirfd, base, type == AE_IFDIR && !hardlink, &exists, err) < 0)
     return -1;
   if (hardlink)
     return write_hardlink(u, dirfd, base, hardlink, err);
@@ -457,6 +466,8 @@ int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, 
   s->blob_h = keep_hasher_new();
   s->tar_h = keep_hasher_new();
   struct unpacker u = {.rootfd = rootfd, .o = o, .st = st, .cached_fd = -1};
+  /* Modes exactly as the layer says (restored on the way out). */
+  mode_t saved_umask = umask(0);
   struct archive *tar = NULL;
   int ret = -1;
   s->raw = open_raw(s, o, err);
@@ -507,5 +518,6 @@ out:
   free(u.cached_dir);
   if (st == &ignored)
     strv_free(ignored.setid_paths);
+  umask(saved_umask);
   return ret;
 }

@@ -37,6 +37,7 @@ struct response {
   CURL *curl;
   long status;
   char *www_auth, *content_digest;
+  bool is_registry;     /* Docker-Distribution-API-Version was sent */
   /* memory sink */
   char *buf;
   size_t len;
@@ -58,7 +59,7 @@ static void response_clear(struct response *rs)
   rs->www_auth = rs->content_digest = rs->buf = NULL;
   rs->len = 0;
   rs->status = 0;
-  rs->too_large = rs->checked = rs->over_limit = false;
+  rs->too_large = rs->checked = rs->over_limit = rs->is_registry = false;
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
@@ -76,6 +77,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
   while (vlen && isspace((unsigned char) v[vlen - 1]))
     vlen--;
   char **slot = NULL;
+  if (klen == 31 && strncasecmp(data, "docker-distribution-api-version", 31) == 0)
+    rs->is_registry = true;
   if (klen == 16 && strncasecmp(data, "www-authenticate", 16) == 0)
     slot = &rs->www_auth;
   else if (klen == 21 && strncasecmp(data, "docker-content-digest", 21) == 0)
@@ -389,6 +392,25 @@ int keep_registry_open(const char *registry, const struct keep_registry_opts *o,
   for (size_t i = 0; o->insecure && o->insecure[i]; i++)
     if (strcmp(o->insecure[i], registry) == 0)
       insecure_ok = true;
+  /* A loopback registry with no credentials to protect is asked over plain
+   * HTTP first (the traffic never leaves the host; it saves a TLS set-up
+   * that would fail anyway); it must answer as a registry, or HTTPS is used. */
+  if (keep_registry_is_loopback(registry) && r->basic == NULL && r->ca_file == NULL) {
+    r->secure = false;
+    r->base = xasprintf("http://%s", api_host(registry));
+    cleanup_free char *url = xasprintf("%s/v2/", r->base);
+    struct response hr = {0};
+    cleanup_error keep_error *he = NULL;
+    int ok = do_request(r, url, NULL, 0, &hr, &he) == 0 && hr.is_registry &&
+             (hr.status == 200 || hr.status == 401);
+    response_clear(&hr);
+    if (ok) {
+      *out = r;
+      return 0;
+    }
+    free(r->base);
+    r->base = NULL;
+  }
   /* HTTPS first, always; plain HTTP only where it is allowed and HTTPS
    * cannot even be spoken (not on a certificate error). */
   r->secure = true;

@@ -34,6 +34,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def send(self, code, body=b"", ctype="application/octet-stream", extra=None, length=None):
         self.send_response(code)
         self.send_header("Content-Type", ctype)
+        self.send_header("Docker-Distribution-API-Version", "registry/2.0")
         self.send_header("Content-Length", str(len(body) if length is None else length))
         for k, v in (extra or {}).items():
             self.send_header(k, v)
