@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -51,15 +54,20 @@ int keep_layer_path_clean(const char *name, char **out, keep_error **err)
   return 0;
 }
 
-/* Two archive readers chained: `raw` undoes the compression of the blob
- * (hashing the blob bytes on the way in), `tar` parses what comes out
- * (hashing the uncompressed stream): one pass checks both digests. */
+/* Two archive readers, on two cores: a thread undoes the compression of the
+ * blob (hashing the blob bytes on the way in and the tar bytes on the way
+ * out) and feeds a pipe; the caller's thread parses the tar from the pipe
+ * and creates the files.  One pass checks both digests. */
 struct stream {
-  int fd;
-  struct archive *raw;
+  int fd;               /* the blob */
+  struct archive *raw;  /* the decompressor: the thread's alone once started */
   struct keep_hasher *blob_h, *tar_h;
+  int pipe[2];
+  atomic_bool stop;     /* the parser failed: no need to read further */
+  char *error;          /* the thread's failure, if any */
   char in[CHUNK];
-  char mid[CHUNK];
+  char mid[CHUNK];      /* the thread's buffer */
+  char out[CHUNK];      /* the parser's buffer */
 };
 
 static la_ssize_t read_blob(struct archive *a, void *data, const void **buf)
@@ -78,16 +86,52 @@ static la_ssize_t read_blob(struct archive *a, void *data, const void **buf)
   return n;
 }
 
+static void *decompress(void *arg)
+{
+  struct stream *s = arg;
+  /* The parser closing the pipe early (it failed) must not kill keep. */
+  sigset_t pipe_sig;
+  sigemptyset(&pipe_sig);
+  sigaddset(&pipe_sig, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_sig, NULL);
+  la_ssize_t n;
+  bool reader_gone = false;
+  while ((n = archive_read_data(s->raw, s->mid, sizeof(s->mid))) > 0) {
+    keep_hasher_update(s->tar_h, s->mid, (size_t) n);
+    /* Past the end of the tar the parser stops reading: keep hashing. */
+    if (!reader_gone && write_all(s->pipe[1], s->mid, (size_t) n) < 0)
+      reader_gone = true;
+    if (reader_gone && atomic_load(&s->stop))
+      break;
+  }
+  if (n < 0) {
+    s->error = xasprintf("decompress the layer: %s", archive_error_string(s->raw));
+  } else if (!atomic_load(&s->stop)) {
+    /* Trailing bytes after the compressed stream: the digest covers them. */
+    const void *ignored;
+    la_ssize_t r;
+    while ((r = read_blob(s->raw, s, &ignored)) > 0)
+      ;
+    if (r < 0)
+      s->error = xasprintf("read the layer blob: %s", strerror(errno));
+  }
+  close(s->pipe[1]);
+  s->pipe[1] = -1;
+  return NULL;
+}
+
 static la_ssize_t read_tar(struct archive *a, void *data, const void **buf)
 {
   struct stream *s = data;
-  la_ssize_t n = archive_read_data(s->raw, s->mid, sizeof(s->mid));
+  ssize_t n;
+  do
+    n = read(s->pipe[0], s->out, sizeof(s->out));
+  while (n < 0 && errno == EINTR);
   if (n < 0) {
-    archive_set_error(a, archive_errno(s->raw), "%s", archive_error_string(s->raw));
+    archive_set_error(a, errno, "read the decompressed layer");
     return -1;
   }
-  keep_hasher_update(s->tar_h, s->mid, (size_t) n);
-  *buf = s->mid;
+  *buf = s->out;
   return n;
 }
 
@@ -431,18 +475,8 @@ static struct archive *open_raw(struct stream *s, const struct keep_unpack_opts 
 
 static int finish_digests(struct stream *s, const struct keep_unpack_opts *o, keep_error **err)
 {
-  /* Hash what the tar reader did not need (end padding, trailing bytes):
-   * the digest covers the whole blob. */
-  la_ssize_t n;
-  while ((n = archive_read_data(s->raw, s->mid, sizeof(s->mid))) > 0)
-    keep_hasher_update(s->tar_h, s->mid, (size_t) n);
-  if (n < 0)
-    return keep_fail(err, 0, "decompress the layer: %s", archive_error_string(s->raw));
-  const void *ignored;
-  while ((n = read_blob(s->raw, s, &ignored)) > 0)
-    ;
-  if (n < 0)
-    return keep_fail_errno(err, "read the layer blob");
+  if (s->error)
+    return keep_fail(err, 0, "%s", s->error);
   char got[KEEP_DIGEST_LEN + 1];
   keep_hasher_final(s->blob_h, got);
   if (o->digest && strcmp(got, o->digest) != 0)
@@ -463,16 +497,29 @@ int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, 
   memset(st, 0, sizeof(*st));
   struct stream *s = xcalloc(1, sizeof(*s));
   s->fd = blobfd;
+  s->pipe[0] = s->pipe[1] = -1;
   s->blob_h = keep_hasher_new();
   s->tar_h = keep_hasher_new();
   struct unpacker u = {.rootfd = rootfd, .o = o, .st = st, .cached_fd = -1};
   /* Modes exactly as the layer says (restored on the way out). */
   mode_t saved_umask = umask(0);
   struct archive *tar = NULL;
+  pthread_t thread;
+  bool started = false;
   int ret = -1;
   s->raw = open_raw(s, o, err);
   if (s->raw == NULL)
     goto out;
+  if (pipe2(s->pipe, O_CLOEXEC) < 0) {
+    keep_fail_errno(err, "pipe");
+    goto out;
+  }
+  fcntl(s->pipe[1], F_SETPIPE_SZ, 1 << 20);
+  if ((errno = pthread_create(&thread, NULL, decompress, s)) != 0) {
+    keep_fail_errno(err, "start the decompression thread");
+    goto out;
+  }
+  started = true;
   tar = archive_read_new();
   if (tar == NULL)
     die("out of memory");
@@ -504,14 +551,30 @@ int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, 
       goto out;
     }
   }
-  ret = finish_digests(s, o, err);
+  ret = 0;
 out:
+  /* Let the thread finish (it stops writing once the pipe is closed, and
+   * stops reading too when the layer was refused), then judge the digests
+   * it computed. */
+  if (ret < 0)
+    atomic_store(&s->stop, true);
+  if (s->pipe[0] >= 0)
+    close(s->pipe[0]);
+  if (started)
+    pthread_join(thread, NULL);
+  if (ret == 0)
+    ret = finish_digests(s, o, err);
+  else if (s->error && *err && strstr((*err)->msg, "read the layer tar"))
+    keep_error_wrap(err, "%s", s->error);  /* the cause is the decompressor's */
+  if (s->pipe[1] >= 0)
+    close(s->pipe[1]);
   if (tar)
     archive_read_free(tar);
   if (s->raw)
     archive_read_free(s->raw);
   keep_hasher_free(s->blob_h);
   keep_hasher_free(s->tar_h);
+  free(s->error);
   free(s);
   if (u.cached_fd >= 0)
     close(u.cached_fd);
