@@ -38,6 +38,8 @@ static void run_usage(FILE *out)
           "  -u, --user UID[:GID]      run as this user (also name[:group] from ROOTFS/etc/passwd)\n"
           "  -w, --workdir DIR         working directory inside the container (default /)\n"
           "      --entrypoint CMD      run CMD instead of the image's Entrypoint (\"\" for none)\n"
+          "      --storage-driver overlay|vfs  stack the image's layers (overlay, the default where\n"
+          "                            it mounts) or run a merged tree of them (vfs; read-only)\n"
           "  -i, --interactive         keep stdin open (otherwise stdin is /dev/null)\n"
           "  -t, --tty                 allocate a terminal from the container's own devpts\n"
           "      --hostname NAME       hostname (default: the first 12 characters of the id)\n"
@@ -72,7 +74,7 @@ static void run_usage(FILE *out)
 enum {
   OPT_ENV_FILE = 256, OPT_HOSTNAME, OPT_TMPFS, OPT_READ_WRITE, OPT_CPUS, OPT_PIDS, OPT_CGROUPS,
   OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECURITY_OPT, OPT_NETWORK, OPT_RM, OPT_HELP,
-  OPT_ENTRYPOINT,
+  OPT_ENTRYPOINT, OPT_STORAGE_DRIVER,
 };
 
 static const struct option run_options[] = {
@@ -97,6 +99,7 @@ static const struct option run_options[] = {
   {"net", required_argument, NULL, OPT_NETWORK},
   {"rm", no_argument, NULL, OPT_RM},
   {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+  {"storage-driver", required_argument, NULL, OPT_STORAGE_DRIVER},
   {"help", no_argument, NULL, OPT_HELP},
   {NULL, 0, NULL, 0},
 };
@@ -188,6 +191,7 @@ static int parse_cpus(const char *s, struct keep_limits *l, keep_error **err)
 }
 
 static const char *run_entrypoint;  /* --entrypoint, NULL when not given */
+static const char *run_storage_driver;  /* --storage-driver, NULL: overlay where possible */
 
 static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *help, keep_error **err)
 {
@@ -286,6 +290,11 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *he
     case OPT_ENTRYPOINT:
       run_entrypoint = optarg;
       break;
+    case OPT_STORAGE_DRIVER:
+      if (strcmp(optarg, "overlay") != 0 && strcmp(optarg, "vfs") != 0)
+        return bad(err, "invalid --storage-driver `%s`: overlay or vfs%s", optarg, "");
+      run_storage_driver = optarg;
+      break;
     case OPT_RM:
       break;   /* always: nothing of a container outlives it */
     case OPT_HELP:
@@ -368,7 +377,7 @@ int cmd_run(int argc, char **argv)
     }
   } else {
     cleanup_free char *notice = NULL;
-    if (keep_image_configure(&cfg, cfg.rootfs, run_entrypoint, &hold, &notice, &err) < 0)
+    if (keep_image_configure(&cfg, cfg.rootfs, run_entrypoint, run_storage_driver, &hold, &notice, &err) < 0)
       goto out;
     if (notice)
       fprintf(stderr, "%s: warning: %s\n", keep_progname, notice);

@@ -39,6 +39,10 @@ int keep_image_layer_dirs(struct keep_store *s, const struct keep_image *img, ch
 /* The directory of unpacked layers for this store's uid shift (an fd). */
 int keep_image_layers_dir(struct keep_store *s, keep_error **err);
 
+/* The "vfs" driver: the layers (bottom first) merged into one tree of hard
+ * links, made once and kept as layers/<uid>/vfs-<manifest hex>; its path. */
+char *keep_image_flatten(struct keep_store *s, const struct keep_image *img, char *const *dirs, keep_error **err);
+
 /* Setuid/setgid files the image's layers keep (recorded when unpacked). */
 int keep_image_setid_files(struct keep_store *s, const struct keep_image *img, char ***paths, uint64_t *count,
                            keep_error **err);

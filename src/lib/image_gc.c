@@ -36,6 +36,8 @@ static int live_sets(struct keep_store *s, char ***blobs, char ***layers, keep_e
     if (md == NULL)
       continue;
     strv_push(blobs, keep_digest_hex(md));
+    cleanup_free char *flat = xasprintf("vfs-%s", keep_digest_hex(md));
+    strv_push(layers, flat);
     /* A damaged image keeps what it still names; `keep verify` reports it. */
     if (keep_image_open(s, md, &img, &e) < 0)
       continue;

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <stdio.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -70,8 +72,20 @@ static int apply_config(struct keep_config *c, const struct keep_image_config *i
   return 0;
 }
 
-int keep_image_configure(struct keep_config *c, const char *ref, const char *entrypoint, struct keep_image_hold *hold,
-                         char **notice, keep_error **err)
+/* overlayfs mounted from a user namespace needs the module and Linux 5.11. */
+static bool overlay_usable(void)
+{
+  cleanup_free char *fs = NULL;
+  cleanup_error keep_error *e = NULL;
+  if (read_file_at(AT_FDCWD, "/proc/filesystems", &fs, NULL, &e) < 0 || strstr(fs, "\toverlay\n") == NULL)
+    return false;
+  struct utsname u;
+  unsigned maj = 0, min = 0;
+  return uname(&u) == 0 && sscanf(u.release, "%u.%u", &maj, &min) == 2 && (maj > 5 || (maj == 5 && min >= 11));
+}
+
+int keep_image_configure(struct keep_config *c, const char *ref, const char *entrypoint, const char *driver,
+                         struct keep_image_hold *hold, char **notice, keep_error **err)
 {
   *notice = NULL;
   struct keep_store s;
@@ -87,7 +101,22 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
     keep_fail(err, 0, "image `%s` has no layers", ref);
     goto out;
   }
-  if (img.manifest.n_layers == 1) {
+  bool vfs = driver ? strcmp(driver, "vfs") == 0 : !overlay_usable();
+  if (vfs) {
+    if (c->read_write) {
+      keep_fail(err, ENOTSUP, "--read-write with the vfs storage driver: a writable image root needs overlayfs");
+      goto out;
+    }
+    char *flat = keep_image_flatten(&s, &img, dirs, err);
+    if (flat == NULL)
+      goto out;
+    strv_free(dirs);
+    dirs = xcalloc(2, sizeof(char *));
+    dirs[0] = flat;
+    if (driver == NULL)
+      *notice = xasprintf("overlayfs cannot be mounted here: image `%s` runs from a merged copy of its layers "
+                          "(--storage-driver vfs)", ref);
+  } else if (img.manifest.n_layers == 1) {
     /* overlayfs stacks at least two lower layers. */
     char *empty = keep_image_empty_layer(&s, err);
     if (empty == NULL)
@@ -111,15 +140,18 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
     keep_fail(err, 0, "image `%s` names no command (no Entrypoint or Cmd): give one after the image", ref);
     goto out;
   }
-  if (c->proc.user == NULL)
+  if (c->proc.user == NULL && *notice == NULL)
     *notice = xasprintf("image `%s` sets no USER: its process runs as the container's root, an unprivileged "
                         "host uid (choose another with --user)", ref);
   free(c->rootfs);
   /* The overlay is attached over the top layer's directory, privately:
-   * any directory would do, this one is sure to exist. */
+   * any directory would do, this one is sure to exist.  With vfs, the
+   * merged tree is the root, bound read-only like a ROOTFS directory. */
   c->rootfs = xstrdup(dirs[strv_len(dirs) - 1]);
-  c->layers = steal_pointer(&dirs);
-  c->layers_scratch = steal_pointer(&scratch);
+  if (!vfs) {
+    c->layers = steal_pointer(&dirs);
+    c->layers_scratch = steal_pointer(&scratch);
+  }
   r = 0;
 out:
   strv_free(dirs);

@@ -13,10 +13,11 @@ struct keep_image_hold {
 };
 void keep_image_hold_release(struct keep_image_hold *h);
 
-/* Fill c from image `ref`: layers (unpacked now if needed), command
- * (entrypoint: NULL = the image's, "" = none), env, workdir, user, stop
- * signal.  Explicit settings in c win.  *notice: a line to show, or NULL. */
-int keep_image_configure(struct keep_config *c, const char *ref, const char *entrypoint, struct keep_image_hold *hold,
-                         char **notice, keep_error **err);
+/* Fill c from image `ref`: its unpacked layers, command (entrypoint: NULL
+ * = the image's, "" = none), env, workdir, user, stop signal.  Explicit
+ * settings in c win.  driver: "overlay", "vfs" (a merged tree), or NULL
+ * (overlay where it can be mounted).  *notice: a line to show, or NULL. */
+int keep_image_configure(struct keep_config *c, const char *ref, const char *entrypoint, const char *driver,
+                         struct keep_image_hold *hold, char **notice, keep_error **err);
 
 #endif

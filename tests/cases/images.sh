@@ -66,6 +66,15 @@ k load "$T/wh.tar"
 expect "a zstd image with three layers loads" "Loaded image"
 krun keep.test/wh:1 sh -c 'ls /opt/dir | tr "\n" " "; test -e /opt/gone && echo gone-still-there || echo gone-removed'
 expect "opaque directory hides the lower layer" "^c gone-removed$"
+# The vfs driver (where overlayfs cannot be mounted): a merged tree, read-only.
+krun --storage-driver vfs keep.test/wh:1 sh -c 'ls /opt/dir | tr "\n" " "; test -e /opt/gone && echo gone-still-there || echo gone-removed'
+expect "vfs: whiteouts and opaque directories applied" "^c gone-removed$"
+krun --storage-driver vfs keep.test/wh:1 keep-probe write /etc/evil
+expect "vfs: the root is read-only" "EROFS|Read-only"
+krun --storage-driver vfs --read-write keep.test/wh:1 true
+expect_code "vfs with --read-write: refused" 125
+expect "vfs with --read-write: says overlayfs is needed" "needs overlayfs"
+if ls -d "$KEEP_STORE"/layers/*/vfs-* >/dev/null 2>&1; then ok "vfs: the merged tree is kept in the store"; else fail "no vfs tree"; fi
 n_before=$(ls "$KEEP_STORE"/layers/*/ | wc -l)
 $MK "$ROOTFS" "$T/same.tar" keep.test/same:1 --format docker
 k load "$T/same.tar"
