@@ -2,6 +2,11 @@
  * (which unpacks them): the part of the image code that needs libarchive,
  * linked into keep-images only. */
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdnoreturn.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -59,12 +64,117 @@ out:
   return r;
 }
 
+/* The child of unpack_as_mapped_root: in a user namespace of its own whose
+ * root is the container's root on the host, it unpacks with no privilege
+ * over anything else (a flaw in the unpacker reaches nothing outside the
+ * container's id range).  It reports the stats, or the error, as one line. */
+static noreturn void unpack_child(int blob, int root, const struct keep_unpack_opts *host_o, int go, int report)
+{
+  char c;
+  keep_error *e = NULL;
+  struct keep_unpack_stats st = {0};
+  struct keep_unpack_opts o = *host_o;
+  o.uid_shift = o.gid_shift = 0;   /* ids are the namespace's own now */
+  o.allow_devices = false;         /* mknod of a device needs the host's root */
+  if (read(go, &c, 1) != 1)
+    _exit(1);
+  if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+    keep_fail_errno(&e, "become the mapped root");
+  else
+    keep_layer_unpack(blob, root, &o, &st, &e);
+  json_t *j = e ? json_pack("{s:s, s:i}", "error", e->msg, "errno", e->errnum)
+                : json_pack("{s:I, s:I, s:I}", "entries", (json_int_t) st.entries, "bytes", (json_int_t) st.bytes,
+                            "setid_count", (json_int_t) st.setid);
+  json_t *paths = json_array();
+  for (size_t i = 0; st.setid_paths && st.setid_paths[i]; i++)
+    json_array_append_new(paths, json_string(st.setid_paths[i]));
+  json_object_set_new(j, "setid", paths);
+  char *text = json_dumps(j, JSON_COMPACT);
+  if (text == NULL || write_all(report, text, strlen(text)) < 0)
+    _exit(1);
+  _exit(e ? 2 : 0);
+}
+
+static int unpack_as_mapped_root(int blob, int root, const struct keep_unpack_opts *o,
+                                 struct keep_unpack_stats *st, keep_error **err)
+{
+  struct keep_userns_plan plan = {0};
+  if (keep_userns_plan(&plan, err) < 0)
+    return -1;
+  int go[2] = {-1, -1}, report[2] = {-1, -1}, r = -1;
+  if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
+    keep_fail_errno(err, "pipe");
+    goto out;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    keep_fail_errno(err, "fork the unpacker");
+    goto out;
+  }
+  if (pid == 0) {
+    close(go[1]);
+    close(report[0]);
+    if (unshare(CLONE_NEWUSER) < 0)
+      _exit(3);
+    unpack_child(blob, root, o, go[0], report[1]);
+  }
+  close(go[0]);
+  close(report[1]);
+  go[0] = report[1] = -1;
+  /* The child unshares first; its maps are written once it has (retrying
+   * until /proc/<pid>/uid_map belongs to the new namespace). */
+  int tries = 0;
+  while (keep_userns_apply(&plan, pid, err) < 0 && ++tries < 200) {
+    keep_error_free(err);
+    struct timespec ts = {0, 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (tries >= 200 || write(go[1], "g", 1) != 1) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    if (*err == NULL)
+      keep_fail_errno(err, "start the unpacker in its user namespace");
+    goto out;
+  }
+  cleanup_free char *text = NULL;
+  cleanup_error keep_error *re = NULL;
+  cleanup_free char *path = xasprintf("/proc/self/fd/%d", report[0]);
+  read_file_at(AT_FDCWD, path, &text, NULL, &re);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+  const char *msg = json_string_value(json_object_get(j, "error"));
+  if (j == NULL) {
+    keep_fail(err, 0, "the unpacker died (status %d)", status);
+  } else if (msg) {
+    keep_fail(err, (int) json_integer_value(json_object_get(j, "errno")), "%s", msg);
+  } else {
+    st->entries = (uint64_t) json_integer_value(json_object_get(j, "entries"));
+    st->bytes = (uint64_t) json_integer_value(json_object_get(j, "bytes"));
+    st->setid = (uint64_t) json_integer_value(json_object_get(j, "setid_count"));
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(j, "setid"), i, v) strv_push(&st->setid_paths, json_string_value(v));
+    r = 0;
+  }
+  json_decref(j);
+out:
+  for (int i = 0; i < 2; i++) {
+    if (go[i] >= 0)
+      close(go[i]);
+    if (report[i] >= 0)
+      close(report[i]);
+  }
+  keep_userns_plan_free(&plan);
+  return r;
+}
+
 static int unpack_layer(struct keep_store *s, int dir, const struct keep_descriptor *d, const char *diff_id,
                         keep_error **err)
 {
   struct keep_unpack_opts o = {
       .chown = !s->rootless, .uid_shift = s->uid_shift, .gid_shift = s->gid_shift,
-      .id_count = KEEP_SUBID_COUNT, .allow_devices = !s->rootless, .digest = d->digest, .diff_id = diff_id};
+      .id_count = KEEP_SUBID_COUNT, .allow_devices = false, .digest = d->digest, .diff_id = diff_id};
   if (keep_layer_media_type(d->media_type, &o.compression, err) < 0)
     return -1;
   cleanup_close int blob = keep_blob_open(s, d->digest, err);
@@ -89,7 +199,8 @@ static int unpack_layer(struct keep_store *s, int dir, const struct keep_descrip
     goto out;
   }
   struct keep_unpack_stats st = {0};
-  if (keep_layer_unpack(blob, root, &o, &st, err) < 0) {
+  if ((s->rootless ? keep_layer_unpack(blob, root, &o, &st, err) : unpack_as_mapped_root(blob, root, &o, &st, err)) <
+      0) {
     strv_free(st.setid_paths);
     keep_error_wrap(err, "layer %.19s", d->digest);
     goto out;

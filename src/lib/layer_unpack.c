@@ -435,7 +435,7 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive_ent
   case AE_IFCHR:
   case AE_IFBLK:
     if (!u->o->allow_devices)
-      return keep_fail(err, EPERM, "device nodes are refused when unpacking without root");
+      return keep_fail(err, EPERM, "device nodes in a layer are refused (containers get a fresh /dev)");
     /* fallthrough */
   case AE_IFIFO:
     if (mknodat(dirfd, base, type | (archive_entry_perm(e) & 0777), archive_entry_rdev(e)) < 0)

@@ -21,7 +21,7 @@ struct keep_unpack_opts {
   bool chown;             /* set owners: uid + uid_shift (root); off rootless */
   uint32_t uid_shift, gid_shift;
   uint32_t id_count;      /* ids the container maps; owners beyond are refused */
-  bool allow_devices;     /* device nodes: refused rootless */
+  bool allow_devices;     /* device nodes: false in every keep unpack today */
   const char *digest;     /* the blob's digest, checked over every byte read */
   const char *diff_id;    /* the uncompressed tar's digest, or NULL */
 };

@@ -81,6 +81,13 @@ k load "$T/same.tar"
 n_after=$(ls "$KEEP_STORE"/layers/*/ | wc -l)
 if [ "$n_before" = "$n_after" ]; then ok "a layer shared by two images is unpacked once"; else fail "layers $n_before -> $n_after"; fi
 
+# Device nodes in a layer are refused as root too: the unpacker runs as the
+# container's mapped root, which cannot make them.
+$LAYER device "$T/rdev.tar"; $MK "$ROOTFS" "$T/rdev-img.tar" keep.test/rdev:1 --format oci --layer-tar "$T/rdev.tar"
+k load "$T/rdev-img.tar"
+expect_code "a device node in a layer: refused as root" 125
+expect "a device node in a layer: says why" "device nodes in a layer are refused"
+
 # Setuid bits are kept (and useless: no_new_privs, no capabilities).
 $LAYER setuid "$T/suid.tar"
 $MK "$ROOTFS" "$T/suid-img.tar" keep.test/suid:1 --format oci --layer-tar "$T/suid.tar" --user 1000
@@ -127,7 +134,7 @@ if id keeptest >/dev/null 2>&1; then
   expect "rootless: container root is the user" "^ +0 +$(id -u keeptest) +1$"
   as_user load "$T/udev.tar"
   expect_code "rootless: a device node in a layer is refused" 125
-  expect "rootless: says why" "device nodes are refused"
+  expect "rootless: says why" "device nodes in a layer are refused"
 else
   skip "rootless images" "no keeptest user (tests/run creates it)"
 fi
