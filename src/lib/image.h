@@ -31,7 +31,8 @@ int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, co
                       char *digest_out, keep_error **err);
 
 /* The unpacked layers, bottom first, as absolute directory paths; layers
- * not unpacked yet are unpacked now (verifying the blob on the way). */
+ * not unpacked yet are unpacked now (verifying the blob on the way).
+ * Returns how many were unpacked (each synced to disk before it is named). */
 int keep_image_layers(struct keep_store *s, const struct keep_image *img, char ***dirs, keep_error **err);
 /* The unpacked layers, bottom first; an error (with the way out) when one
  * is not unpacked.  Never unpacks: `keep run` stays free of libarchive. */

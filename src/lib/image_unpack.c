@@ -49,8 +49,10 @@ int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, co
   strv_free(dirs);
   if (u < 0)
     goto out;
-  /* Every blob the tag reaches is on disk before the tag is. */
-  if (tag && syncfs(s->dirfd) < 0) {
+  /* Every blob the tag reaches is on disk before the tag is: the syncfs
+   * before the last layer was named covered them (the manifest and config
+   * came first), else sync now.  The tag's own fsync commits the renames. */
+  if (tag && u == 0 && syncfs(s->dirfd) < 0) {
     keep_fail_errno(err, "syncfs `%s`", s->root);
     goto out;
   }
@@ -245,6 +247,7 @@ int keep_image_layers(struct keep_store *s, const struct keep_image *img, char *
   cleanup_close int dir = keep_image_layers_dir(s, err);
   if (dir < 0)
     return -1;
+  int unpacked = 0;
   char **out = NULL;
   for (size_t i = 0; i < img->manifest.n_layers; i++) {
     const struct keep_descriptor *d = &img->manifest.layers[i];
@@ -252,15 +255,17 @@ int keep_image_layers(struct keep_store *s, const struct keep_image *img, char *
      * registry and plain in a `docker save` archive is unpacked once. */
     const char *hex = keep_digest_hex(img->config.diff_ids[i]);
     struct stat st;
-    if (fstatat(dir, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
-        unpack_layer(s, dir, d, img->config.diff_ids[i], err) < 0) {
-      strv_free(out);
-      return -1;
+    if (fstatat(dir, hex, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      if (unpack_layer(s, dir, d, img->config.diff_ids[i], err) < 0) {
+        strv_free(out);
+        return -1;
+      }
+      unpacked++;
     }
     cleanup_free char *p = xasprintf("%s/layers/%u/%s", s->root, s->uid_shift, hex);
     strv_push(&out, p);
   }
   *dirs = out;
-  return 0;
+  return unpacked;
 }
 
