@@ -86,3 +86,19 @@ exec(code)
 json.dump(c, open(p, "w"), indent=1)
 PY
 }
+
+# client_detached CLIENT [RUN-ARGS...]: through a real client (a function
+# that runs docker or podman), start $IMG detached as k1, exec into it, and
+# pause and unpause it.  Killing and removing stay the caller's.
+client_detached() {
+  local c=$1; shift
+  RC=0; $c run -d --name k1 "$@" "$IMG" sleep 60 > "$T/out" 2>&1 || RC=$?
+  expect_code "run -d" 0
+  RC=0; $c exec k1 sh -c 'tr "\0" " " < /proc/1/cmdline; echo; exit 4' > "$T/out" 2>&1 || RC=$?
+  expect_code "exec: its exit status" 4
+  expect "exec: sees the container's pid 1" "^sleep 60"
+  $c pause k1 > "$T/out" 2>&1 && $c inspect -f '{{.State.Status}}' k1 > "$T/out" 2>&1
+  expect "pause: paused" "^paused$"
+  $c unpause k1 > "$T/out" 2>&1 && $c inspect -f '{{.State.Status}}' k1 > "$T/out" 2>&1
+  expect "unpause: running" "^running$"
+}

@@ -359,12 +359,11 @@ int keep_refs_update(struct keep_store *s, const char *name, const char *digest,
   json_decref(refs);
   if (text == NULL)
     die("out of memory");
-  /* Write beside, then rename: readers see the old or the new file, whole. */
-  if (create_file_at(s->dirfd, "tmp/refs.json", text, 0600, err) < 0)
-    return -1;
-  cleanup_close int tfd = openat(s->dirfd, "tmp/refs.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (tfd < 0 || fsync(tfd) < 0)
-    return keep_fail_errno(err, "sync `%s/tmp/refs.json`", s->root);
+  /* Write beside, sync, then rename: readers see the old or the new file,
+   * whole, and the renames of what the tag names are committed with it. */
+  cleanup_close int tfd = openat(s->dirfd, "tmp/refs.json", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (tfd < 0 || write_all(tfd, text, strlen(text)) < 0 || fsync(tfd) < 0)
+    return keep_fail_errno(err, "write `%s/tmp/refs.json`", s->root);
   if (renameat(s->dirfd, "tmp/refs.json", s->dirfd, "refs.json") < 0)
     return keep_fail_errno(err, "replace `%s/refs.json`", s->root);
   return 0;

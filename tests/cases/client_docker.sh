@@ -52,15 +52,7 @@ else
   skip "device cgroup" "the root filesystem is not on a block device"
 fi
 
-RC=0; d run -d --name k1 "${R[@]}" "$IMG" sleep 60 > "$T/out" 2>&1 || RC=$?
-expect_code "run -d" 0
-RC=0; d exec k1 sh -c 'tr "\0" " " < /proc/1/cmdline; echo; exit 4' > "$T/out" 2>&1 || RC=$?
-expect_code "exec: its exit status" 4
-expect "exec: sees the container's pid 1" "^sleep 60"
-d pause k1 > "$T/out" 2>&1 && d inspect -f '{{.State.Status}}' k1 > "$T/out" 2>&1
-expect "pause: paused" "^paused$"
-d unpause k1 > "$T/out" 2>&1 && d inspect -f '{{.State.Status}}' k1 > "$T/out" 2>&1
-expect "unpause: running" "^running$"
+client_detached d "${R[@]}"
 RC=0; d kill k1 > "$T/out" 2>&1 || RC=$?
 expect_code "kill" 0
 RC=0; d rm -f k1 > "$T/out" 2>&1 || RC=$?

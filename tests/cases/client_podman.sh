@@ -39,15 +39,7 @@ expect "podman run: podman's seccomp profile applied by keep" "^Seccomp:[[:space
 RC=0; p run --rm --network none "${LIM[@]}" "$IMG" /nonexistent > "$T/out" 2>&1 || RC=$?
 [ "$RC" -ne 0 ] && ok "podman run of a missing command fails ($RC)" || fail "missing command succeeded"
 
-RC=0; p run -d --name k1 --network none "${LIM[@]}" "$IMG" sleep 60 > "$T/out" 2>&1 || RC=$?
-expect_code "run -d" 0
-RC=0; p exec k1 sh -c 'tr "\0" " " < /proc/1/cmdline; echo; exit 4' > "$T/out" 2>&1 || RC=$?
-expect_code "exec: its exit status" 4
-expect "exec: sees the container's pid 1" "^sleep 60"
-p pause k1 > "$T/out" 2>&1 && p inspect -f '{{.State.Status}}' k1 > "$T/out" 2>&1
-expect "pause: paused" "^paused$"
-p unpause k1 > "$T/out" 2>&1 && p inspect -f '{{.State.Status}}' k1 > "$T/out" 2>&1
-expect "unpause: running" "^running$"
+client_detached p --network none "${LIM[@]}"
 p kill k1 > "$T/out" 2>&1 && ok "kill" || fail "kill: $(cat "$T/out")"
 p rm -f k1 > "$T/out" 2>&1 && ok "rm" || fail "rm: $(cat "$T/out")"
 
