@@ -18,6 +18,9 @@ cases=(
   "missing seccomp profile|--security-opt seccomp=$T/none.json $ROOTFS true|none.json"
   "bad network|--network bridge $ROOTFS true|invalid --network"
   "relative workdir|-w tmp $ROOTFS true|invalid --workdir"
+  "bad storage driver|--storage-driver zfs $ROOTFS true|invalid --storage-driver .zfs.: overlay or vfs"
+  "unknown image|nosuch.example/app:1 true|no image .nosuch.example/app:1. in the store"
+  "bad image reference|Not_A_Ref true|invalid repository"
 )
 for c in "${cases[@]}"; do
   IFS='|' read -r name args want <<< "$c"
