@@ -127,6 +127,12 @@ static int open_pty(int newroot, const struct keep_oci_process *p, int sock, int
   return keep_msg_send(sock, 'T', NULL, master, err);
 }
 
+static noreturn void oci_child(struct oci_child *c);
+static void oci_child_entry(void *arg)
+{
+  oci_child(arg);
+}
+
 static noreturn void oci_child(struct oci_child *c)
 {
   const struct keep_oci_spec *s = c->s;
@@ -148,6 +154,18 @@ static noreturn void oci_child(struct oci_child *c)
       child_fail(sock, err);
     }
     if (!c->deny_setgroups && setgroups(0, NULL) < 0) {
+      keep_fail_errno(&err, "setgroups");
+      child_fail(sock, err);
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  } else if (s->ns_path[OCI_NS_USER]) {
+    /* A joined user namespace: become its root, as in a new one. */
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+      keep_fail_errno(&err, "config.json: linux.namespaces: become root (uid and gid 0) in user namespace `%s`",
+                      s->ns_path[OCI_NS_USER]);
+      child_fail(sock, err);
+    }
+    if (setgroups(0, NULL) < 0 && errno != EPERM) {
       keep_fail_errno(&err, "setgroups");
       child_fail(sock, err);
     }
@@ -234,6 +252,10 @@ static noreturn void oci_child(struct oci_child *c)
     _exit(125);   /* the state directory went away: deleted before start */
   }
   close(fifo);
+  /* No process (optional at create, required at start): `start` refuses,
+   * and this init ends so the container is stopped, not left waiting. */
+  if (!s->process.present)
+    _exit(125);
   if (s->n_hooks[OCI_HOOK_START_CONTAINER] && run_hooks_in_child(s, OCI_HOOK_START_CONTAINER, state, &err) < 0) {
     keep_error_print(err);
     _exit(125);
@@ -245,13 +267,13 @@ static noreturn void oci_child(struct oci_child *c)
 static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_create_opts *o,
                            bool attached, keep_error **err)
 {
-  if (!s->process.present)
-    return keep_fail(err, 0, "config.json: process: required to create a container");
   if (!s->ns[OCI_NS_MOUNT])
     return keep_fail(err, 0, "config.json: linux.namespaces: keep needs a mount namespace");
-  if (s->ns_path[OCI_NS_MOUNT] || s->ns_path[OCI_NS_USER])
-    return keep_fail(err, ENOTSUP, "config.json: linux.namespaces: joining an existing %s namespace is not supported",
-                     s->ns_path[OCI_NS_MOUNT] ? "mount" : "user");
+  if (s->ns_path[OCI_NS_MOUNT] && s->ns[OCI_NS_USER] && !s->ns_path[OCI_NS_USER])
+    return keep_fail(err, 0,
+                     "config.json: linux.namespaces: mount namespace `%s` cannot be joined from a new user namespace "
+                     "(a mount namespace can be joined only from the user namespace that owns it: give that one's path, "
+                     "or no user namespace)", s->ns_path[OCI_NS_MOUNT]);
   if (s->process.terminal && !o->console_socket && !attached)
     return keep_fail(err, 0, "process.terminal is true: pass --console-socket to receive the terminal");
   if (s->process.apparmor_profile && *s->process.apparmor_profile &&
@@ -459,8 +481,10 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
   } else {
     c.mctx.cgroup2 = cgv == KEEP_CGROUP_V2;
   }
-  unsigned long flags = CLONE_NEWNS;
-  if (s->ns[OCI_NS_USER])
+  unsigned long flags = 0;
+  if (!s->ns_path[OCI_NS_MOUNT])
+    flags |= CLONE_NEWNS;
+  if (s->ns[OCI_NS_USER] && !s->ns_path[OCI_NS_USER])
     flags |= CLONE_NEWUSER;
   if (s->ns[OCI_NS_PID] && !s->ns_path[OCI_NS_PID])
     flags |= CLONE_NEWPID;
@@ -473,16 +497,10 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
   fflush(NULL);
   if (rootless && s->ns[OCI_NS_USER])
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-  pid_t pid = (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
-  if (pid < 0) {
-    close(sv[1]);
-    return keep_fail_errno(err, "clone the container's namespaces");
-  }
-  if (pid == 0) {
-    close(sv[0]);
-    oci_child(&c);
-  }
+  pid_t pid = keep_oci_spawn_init(s, flags, sv[0], oci_child_entry, &c, err);
   close(sv[1]);
+  if (pid < 0)
+    return -1;
   close(steal_fd(&fifo));
   r->child = pid;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -566,11 +584,9 @@ static int load_stored_spec(struct keep_oci_state *st, struct keep_oci_spec *s, 
   return keep_oci_spec_parse(st->bundle, text, s, err);
 }
 
-static int start_locked(struct keep_oci_state *st, keep_error **err)
+/* Wake the container's init: it execs the process, or ends when there is none. */
+static int release_init(struct keep_oci_state *st, const struct keep_oci_spec *s, keep_error **err)
 {
-  if (st->status != OCI_CREATED)
-    return keep_fail(err, 0, "container `%s` is %s: only a created container can be started", st->id,
-                     keep_oci_status_name(st->status));
   cleanup_close int fifo = open_fifo_for_start(st, err);
   if (fifo < 0)
     return -1;
@@ -579,19 +595,33 @@ static int start_locked(struct keep_oci_state *st, keep_error **err)
     return keep_fail_errno(err, "mark `%s` started", st->id);
   if (write(fifo, "1", 1) != 1)
     return keep_fail_errno(err, "start `%s`", st->id);
+  if (!s->process.present)
+    return keep_fail(err, 0, "config.json: process: not set, so container `%s` has nothing to start (it is now stopped)",
+                     st->id);
+  return 0;
+}
+
+static int start_locked(struct keep_oci_state *st, keep_error **err)
+{
+  if (st->status != OCI_CREATED)
+    return keep_fail(err, 0, "container `%s` is %s: only a created container can be started", st->id,
+                     keep_oci_status_name(st->status));
   struct keep_oci_spec s;
   if (load_stored_spec(st, &s, err) < 0)
     return -1;
-  st->status = OCI_RUNNING;
-  keep_error *e = NULL;
-  /* A failing poststart hook is reported, the container keeps running. */
-  if (keep_oci_run_hooks(&s, OCI_HOOK_POSTSTART, st, &e) < 0) {
-    keep_error_wrap(&e, "poststart");
-    keep_error_print(e);
-    keep_error_free(&e);
+  int r = release_init(st, &s, err);
+  if (r == 0) {
+    st->status = OCI_RUNNING;
+    keep_error *e = NULL;
+    /* A failing poststart hook is reported, the container keeps running. */
+    if (keep_oci_run_hooks(&s, OCI_HOOK_POSTSTART, st, &e) < 0) {
+      keep_error_wrap(&e, "poststart");
+      keep_error_print(e);
+      keep_error_free(&e);
+    }
   }
   keep_oci_spec_free(&s);
-  return 0;
+  return r;
 }
 
 int keep_oci_start(const char *root, const char *id, keep_error **err)

@@ -32,6 +32,11 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
  * them to `child` until it exits; returns its status as a shell would. */
 void keep_oci_block_forwarded(sigset_t *mask, sigset_t *old);
 int keep_oci_forward_and_wait(pid_t child, const sigset_t *mask);
+/* Start the container's init (oci_spawn.c): a child of the caller in the
+ * namespaces `flags` creates and the ones config.json names by path; it
+ * closes `close_in_init`, then runs init(arg). */
+pid_t keep_oci_spawn_init(const struct keep_oci_spec *s, unsigned long flags, int close_in_init,
+                          void (*init)(void *), void *arg, keep_error **err);
 int keep_oci_kill(const char *root, const char *id, int sig, bool all, keep_error **err);
 int keep_oci_delete(const char *root, const char *id, bool force, keep_error **err);
 int keep_oci_pause(const char *root, const char *id, bool pause, keep_error **err);
