@@ -327,7 +327,7 @@ static const char features_json[] =
     " \"mountOptions\": [\"ro\", \"rw\", \"nosuid\", \"suid\", \"nodev\", \"dev\", \"noexec\", \"exec\", \"sync\","
     " \"async\", \"dirsync\", \"atime\", \"noatime\", \"diratime\", \"nodiratime\", \"relatime\", \"norelatime\","
     " \"strictatime\", \"nostrictatime\", \"bind\", \"rbind\", \"private\", \"rprivate\", \"shared\", \"rshared\","
-    " \"slave\", \"rslave\", \"unbindable\", \"runbindable\"],"
+    " \"slave\", \"rslave\", \"unbindable\", \"runbindable\", \"idmap\", \"ridmap\"],"
     " \"linux\": {\"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", \"user\", \"uts\", \"time\"],"
     " \"capabilities\": [],"
     " \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, \"systemdUser\": false},"
@@ -336,7 +336,8 @@ static const char features_json[] =
     " \"operators\": [\"SCMP_CMP_NE\", \"SCMP_CMP_LT\", \"SCMP_CMP_LE\", \"SCMP_CMP_EQ\", \"SCMP_CMP_GE\","
     " \"SCMP_CMP_GT\", \"SCMP_CMP_MASKED_EQ\"], \"archs\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"],"
     " \"supportedFlags\": [\"SECCOMP_FILTER_FLAG_TSYNC\", \"SECCOMP_FILTER_FLAG_LOG\", \"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"]},"
-    " \"apparmor\": {\"enabled\": false}, \"selinux\": {\"enabled\": false}},"
+    " \"apparmor\": {\"enabled\": false}, \"selinux\": {\"enabled\": false},"
+    " \"mountExtensions\": {\"idmap\": {\"enabled\": true}}},"
     " \"annotations\": {}}";
 
 int cmd_oci_features(int argc, char **argv)

@@ -127,6 +127,34 @@ static int open_pty(int newroot, const struct keep_oci_process *p, int sock, int
   return keep_msg_send(sock, 'T', NULL, master, err);
 }
 
+/* Until create's 'c' (after the prestart and createRuntime hooks, which may
+ * make the sources): the idmapped mounts it prepared, one 'M' (the mount's
+ * index, its tree) each.  'c' carries the state for the hooks. */
+static int receive_trees(struct oci_child *c, char *state, size_t state_len, keep_error **err)
+{
+  size_t n = c->s->n_mounts;
+  c->mctx.trees = xcalloc(n + 1, sizeof(int));
+  for (size_t i = 0; i < n; i++)
+    c->mctx.trees[i] = -1;
+  for (;;) {
+    char tag = 0;
+    int fd = -1;
+    if (keep_msg_recv(c->sock, &tag, state, state_len, &fd, err) < 0)
+      return -1;
+    if (tag == 'c' && fd < 0)
+      return 0;
+    char *end = NULL;
+    const char *text = state;
+    unsigned long i = strtoul(text, &end, 10);
+    if (tag != 'M' || fd < 0 || end == text || *end || i >= n || c->mctx.trees[i] >= 0) {
+      if (fd >= 0)
+        close(fd);
+      return -1;
+    }
+    c->mctx.trees[i] = fd;
+  }
+}
+
 static noreturn void oci_child(struct oci_child *c);
 static void oci_child_entry(void *arg)
 {
@@ -188,8 +216,7 @@ static noreturn void oci_child(struct oci_child *c)
     child_fail(sock, err);
   int fifo = c->fifo;
   /* prestart and createRuntime hooks run in the parent now. */
-  if (keep_msg_send(sock, 'C', NULL, -1, &err) < 0 ||
-      keep_msg_recv(sock, &tag, state, sizeof(state), NULL, &err) < 0 || tag != 'c')
+  if (keep_msg_send(sock, 'C', NULL, -1, &err) < 0 || receive_trees(c, state, sizeof(state), &err) < 0)
     _exit(125);
   if (keep_oci_mounts_setup(newroot, s, &c->mctx, &err) < 0)
     child_fail(sock, err);
@@ -281,6 +308,10 @@ static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_
     return keep_fail(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
   if (s->process.selinux_label && *s->process.selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
     return keep_fail(err, ENOTSUP, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
+  for (size_t i = 0; i < s->n_mounts; i++)
+    if (s->mounts[i].idmap != OCI_IDMAP_NONE && geteuid() != 0)
+      return keep_fail(err, EPERM, "config.json: mounts[%zu]: an idmapped mount needs keep to run as root "
+                       "(it idmaps a filesystem of the host, and writes mappings of host ids)", i);
   if (s->cgroups_path && strchr(s->cgroups_path, ':'))
     return keep_fail(err, ENOTSUP, "config.json: linux.cgroupsPath `%s` is systemd's form: keep drives cgroupfs only",
                      s->cgroups_path);
@@ -406,6 +437,39 @@ static int plan_userns(struct create_res *r, keep_error **err)
   return 0;
 }
 
+static int send_tree(int sock, const struct keep_oci_mount *m, size_t i, int userns, keep_error **err)
+{
+  cleanup_close int tree = keep_oci_idmapped_tree(m, userns, err);
+  if (tree < 0)
+    return keep_error_wrap(err, "config.json: mounts[%zu]", i);
+  char idx[24];
+  snprintf(idx, sizeof(idx), "%zu", i);
+  return keep_msg_send(sock, 'M', idx, tree, err);
+}
+
+/* Idmapped mounts are prepared here, not by init: idmapping a filesystem
+ * takes CAP_SYS_ADMIN over its superblock's user namespace (the host's),
+ * which init, inside its own, does not have.  Init attaches them. */
+static int send_idmapped_trees(struct create_res *r, pid_t pid, keep_error **err)
+{
+  const struct keep_oci_spec *s = &r->spec;
+  cleanup_close int userns = -1;
+  for (size_t i = 0; i < s->n_mounts; i++) {
+    const struct keep_oci_mount *m = &s->mounts[i];
+    if (m->idmap != OCI_IDMAP_NONE && !m->n_uid_map && userns < 0) {
+      /* No mappings of its own: the container's (joined or new) namespace. */
+      cleanup_free char *own = xasprintf("/proc/%d/ns/user", (int) pid);
+      const char *path = s->ns_path[OCI_NS_USER] ? s->ns_path[OCI_NS_USER] : own;
+      userns = open(path, O_RDONLY | O_CLOEXEC);
+      if (userns < 0)
+        return keep_fail_errno(err, "config.json: mounts[%zu]: open the container's user namespace `%s`", i, path);
+    }
+    if (m->idmap != OCI_IDMAP_NONE && send_tree(r->sock, m, i, userns, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int do_create(const struct keep_oci_create_opts *o, bool attached, struct create_res *r,
                      keep_error **err)
 {
@@ -527,7 +591,7 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
     }
     if (tag == 'C') {
       if (keep_oci_run_hooks(s, OCI_HOOK_PRESTART, &r->st, err) < 0 ||
-          keep_oci_run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &r->st, err) < 0)
+          keep_oci_run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &r->st, err) < 0 || send_idmapped_trees(r, pid, err) < 0)
         return -1;
       json_t *j = keep_oci_state_json(&r->st);
       cleanup_free char *txt = json_dumps(j, JSON_COMPACT);

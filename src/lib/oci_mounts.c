@@ -18,6 +18,7 @@
 
 #include "rootfs.h"
 #include "syscalls.h"
+#include "userns.h"
 #include "util.h"
 
 static unsigned int ms_to_attr(unsigned long ms)
@@ -112,20 +113,51 @@ static int set_propagation(int mfd, unsigned long prop, const char *dst, keep_er
   return 0;
 }
 
-static int mount_bind(int rootfd, const struct keep_oci_mount *m, keep_error **err)
+/* Idmap a detached tree made in the host's mount namespace.
+ *
+ * The direction: a mapping {containerID c, hostID h, size n} is written as
+ * the line "c h n" of a user namespace's uid_map, and the kernel
+ * (Documentation/filesystems/idmappings.rst) reads an id stored in the
+ * filesystem through an idmapped mount as an id *inside* that namespace,
+ * mapped down to the host's: a file stored as uid c+k is seen by the host
+ * as uid h+k, which the container's own user namespace then shows as
+ * whatever it maps h+k to.  With the container's mappings (the default) the
+ * two steps cancel out: what is stored as uid 0 is root in the container,
+ * and what container root creates is stored as uid 0.  crun and runc read
+ * the fields the same way. */
+static int idmap_tree(int tree, const struct keep_oci_mount *m, int userns_fd, keep_error **err)
+{
+  /* A clone of a shared host mount would be its peer: make the whole tree
+   * private first, so nothing mounted over it later in the container
+   * propagates to the host, nor the other way. */
+  struct mount_attr priv = {.propagation = MS_PRIVATE};
+  if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv, sizeof(priv)) < 0)
+    return keep_fail_errno(err, "make the tree of `%s` private", m->source);
+  struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns_fd};
+  unsigned int flags = AT_EMPTY_PATH | (m->idmap == OCI_IDMAP_RECURSIVE ? AT_RECURSIVE : 0);
+  if (mount_setattr(tree, "", flags, &a, sizeof(a)) == 0)
+    return 0;
+  int e = errno;
+  const char *why = e == EINVAL   ? " (the filesystem cannot be idmapped, or the mapping is its own)"
+                    : e == EPERM  ? " (needs root on the host, and a source not idmapped already)"
+                    : e == ENOSYS ? " (the kernel has no idmapped mounts: 5.12 or later)"
+                                  : "";
+  return keep_fail(err, e, "idmap `%s` on `%s`: mount_setattr(MOUNT_ATTR_IDMAP)%s", m->source, m->destination,
+                   why);
+}
+
+/* The detached tree of a bind mount with every attribute it asks for,
+ * idmapped first through userns_fd when that is not -1. */
+static int bind_tree(const struct keep_oci_mount *m, int userns_fd, keep_error **err)
 {
   cleanup_close int src = open(m->source, O_PATH | O_CLOEXEC);
   if (src < 0)
     return keep_fail_errno(err, "bind mount source `%s`", m->source);
-  struct stat st;
-  if (fstat(src, &st) < 0)
-    return keep_fail_errno(err, "stat `%s`", m->source);
-  cleanup_close int target = open_destination(rootfd, m->destination, S_ISDIR(st.st_mode), err);
-  if (target < 0)
-    return -1;
   cleanup_close int clone = bind_clone(src, "", m->recursive, err);
   if (clone < 0)
     return keep_error_wrap(err, "bind `%s`", m->source);
+  if (userns_fd >= 0 && idmap_tree(clone, m, userns_fd, err) < 0)
+    return -1;
   unsigned int set = ms_to_attr(m->flags), clr = ms_to_attr(m->clear);
   if (m->flags & MS_RELATIME)
     clr |= MOUNT_ATTR__ATIME;  /* relatime is the field's zero value */
@@ -133,7 +165,36 @@ static int mount_bind(int rootfd, const struct keep_oci_mount *m, keep_error **e
     return -1;
   if (set_propagation(clone, m->propagation, m->destination, err) < 0)
     return -1;
-  return mount_attach(clone, target, m->source, m->destination, err);
+  return steal_fd(&clone);
+}
+
+int keep_oci_idmapped_tree(const struct keep_oci_mount *m, int container_userns, keep_error **err)
+{
+  cleanup_close int own = -1;
+  if (m->n_uid_map) {
+    own = keep_userns_open(m->uid_map, m->n_uid_map, m->gid_map, m->n_gid_map, err);
+    if (own < 0)
+      return keep_error_wrap(err, "uidMappings");
+  }
+  return bind_tree(m, own >= 0 ? own : container_userns, err);
+}
+
+/* tree: the one create prepared (idmapped), or -1 to make it here; taken. */
+static int mount_bind(int rootfd, const struct keep_oci_mount *m, int tree_in, keep_error **err)
+{
+  cleanup_close int tree = tree_in;
+  /* Never a plain bind where an idmapped one was asked for. */
+  if (tree < 0 && m->idmap != OCI_IDMAP_NONE)
+    return keep_fail(err, EINVAL, "the idmapped tree of `%s` was not prepared", m->destination);
+  if (tree < 0 && (tree = bind_tree(m, -1, err)) < 0)
+    return -1;
+  struct stat st;
+  if (fstat(tree, &st) < 0)
+    return keep_fail_errno(err, "stat `%s`", m->source);
+  cleanup_close int target = open_destination(rootfd, m->destination, S_ISDIR(st.st_mode), err);
+  if (target < 0)
+    return -1;
+  return mount_attach(tree, target, m->source, m->destination, err);
 }
 
 /* cgroup v1 inside a cgroup namespace: a tmpfs with the container's own
@@ -279,7 +340,10 @@ int keep_oci_mounts_setup(int rootfd, const struct keep_oci_spec *s, const struc
   bool dev_tmpfs = false;
   for (size_t i = 0; i < s->n_mounts; i++) {
     const struct keep_oci_mount *m = &s->mounts[i];
-    int r = m->bind ? mount_bind(rootfd, m, err) : mount_fs(rootfd, m, c, err);
+    int tree = c->trees ? c->trees[i] : -1;
+    if (c->trees)
+      c->trees[i] = -1;
+    int r = m->bind ? mount_bind(rootfd, m, tree, err) : mount_fs(rootfd, m, c, err);
     if (r < 0)
       return keep_error_wrap(err, "config.json: mounts[%zu]", i);
     if (strcmp(m->destination, "/dev") == 0)

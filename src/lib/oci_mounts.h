@@ -14,7 +14,13 @@ struct keep_oci_mount_ctx {
   const char *const *cgroup_names;
   const char *const *cgroup_dirs;
   bool cgroup2;
+  int *trees;             /* per mount: the idmapped tree create prepared, or -1 (NULL: none) */
 };
+
+/* In create (host root, the host's mount namespace) once the container's
+ * init exists: the detached tree of idmapped bind mount m, every attribute
+ * set, for init to attach.  Its mappings, or else container_userns's. */
+int keep_oci_idmapped_tree(const struct keep_oci_mount *m, int container_userns, keep_error **err);
 
 /* Every mount of the config in order, then the default /dev nodes and
  * linux.devices; rootfd is the new root (a mount, before pivot_root). */

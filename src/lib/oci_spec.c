@@ -93,6 +93,47 @@ static int get_bool(json_t *obj, const char *key, const char *field, bool *out, 
   return 0;
 }
 
+/* An array of {containerID, hostID, size} (linux.uidMappings, or a mount's
+ * own): at most 5, no range past 2^32, no two ranges overlapping on either
+ * side (the kernel refuses such a map; say which entry, before anything runs). */
+static int parse_idmaps(json_t *v, const char *field, struct keep_idmap *out, size_t *n, keep_error **err)
+{
+  if (v == NULL || json_is_null(v))
+    return 0;
+  if (!json_is_array(v) || json_array_size(v) > 5)
+    return keep_fail(err, 0, CFG "%s: expected an array of at most 5 mappings", field);
+  size_t i;
+  json_t *m;
+  json_array_foreach(v, i, m) {
+    char f[96];
+    uint32_t c = 0, h = 0, sz = 0;
+    snprintf(f, sizeof(f), "%s[%zu].containerID", field, i);
+    if (get_u32(m, "containerID", f, true, &c, err) < 0)
+      return -1;
+    snprintf(f, sizeof(f), "%s[%zu].hostID", field, i);
+    if (get_u32(m, "hostID", f, true, &h, err) < 0)
+      return -1;
+    snprintf(f, sizeof(f), "%s[%zu].size", field, i);
+    if (get_u32(m, "size", f, true, &sz, err) < 0)
+      return -1;
+    if (sz == 0)
+      return keep_fail(err, 0, CFG "%s: must be at least 1", f);
+    if ((uint64_t) c + sz > (uint64_t) UINT32_MAX + 1 || (uint64_t) h + sz > (uint64_t) UINT32_MAX + 1)
+      return keep_fail(err, 0, CFG "%s[%zu]: the range goes past 4294967295", field, i);
+    for (size_t k = 0; k < *n; k++) {
+      const struct keep_idmap *o = &out[k];
+      if ((c < o->inside + (uint64_t) o->count && o->inside < c + (uint64_t) sz) ||
+          (h < o->outside + (uint64_t) o->count && o->outside < h + (uint64_t) sz))
+        return keep_fail(err, 0, CFG "%s[%zu]: overlaps %s[%zu]", field, i, field, k);
+    }
+    out[*n].inside = c;
+    out[*n].outside = h;
+    out[*n].count = sz;
+    (*n)++;
+  }
+  return 0;
+}
+
 /* ---- mounts ---- */
 
 static const struct {
@@ -161,13 +202,47 @@ int keep_oci_mount_options(json_t *opts, const char *where, struct keep_oci_moun
       }
     if (known)
       continue;
-    if (strcmp(s, "idmap") == 0 || strcmp(s, "ridmap") == 0)
-      return keep_fail(err, ENOTSUP, CFG "%s.options[%zu]: `%s` mounts are not supported", where, i, s);
+    if (strcmp(s, "idmap") == 0 || strcmp(s, "ridmap") == 0) {
+      enum keep_oci_idmap want = s[0] == 'r' ? OCI_IDMAP_RECURSIVE : OCI_IDMAP_TOP;
+      if (m->idmap != OCI_IDMAP_NONE && m->idmap != want)
+        return keep_fail(err, 0, CFG "%s.options[%zu]: `idmap` and `ridmap` together", where, i);
+      m->idmap = want;
+      continue;
+    }
+    /* Mappings written into the option (idmap=uids=...) are another
+     * runtime's extension: never pass them on as filesystem data. */
+    if (str_has_prefix(s, "idmap=") || str_has_prefix(s, "ridmap="))
+      return keep_fail(err, ENOTSUP, CFG "%s.options[%zu]: `%s`: mappings in the option are not supported "
+                       "(give the mount uidMappings and gidMappings)", where, i, s);
     /* Anything else is for the filesystem (size=, mode=, newinstance...). */
     char *d = m->data ? xasprintf("%s,%s", m->data, s) : xstrdup(s);
     free(m->data);
     m->data = d;
   }
+  return 0;
+}
+
+/* A mount's uidMappings and gidMappings (runtime-spec config.md, Mounts):
+ * both or neither; mappings without `idmap`/`ridmap` still ask for an
+ * idmapped mount (of the top mount only), they are never ignored. */
+static int parse_mount_idmaps(json_t *j, const char *where, struct keep_oci_mount *m, keep_error **err)
+{
+  char uf[64], gf[64];
+  snprintf(uf, sizeof(uf), "%s.uidMappings", where);
+  snprintf(gf, sizeof(gf), "%s.gidMappings", where);
+  json_t *u = json_object_get(j, "uidMappings"), *g = json_object_get(j, "gidMappings");
+  if (parse_idmaps(u, uf, m->uid_map, &m->n_uid_map, err) < 0 ||
+      parse_idmaps(g, gf, m->gid_map, &m->n_gid_map, err) < 0)
+    return -1;
+  if (m->n_uid_map && !m->n_gid_map)
+    return keep_fail(err, 0, CFG "%s: required with uidMappings", gf);
+  if (m->n_gid_map && !m->n_uid_map)
+    return keep_fail(err, 0, CFG "%s: required with gidMappings", uf);
+  if (m->n_uid_map && m->idmap == OCI_IDMAP_NONE)
+    m->idmap = OCI_IDMAP_TOP;
+  if (m->idmap != OCI_IDMAP_NONE && !m->bind)
+    return keep_fail(err, ENOTSUP, CFG "%s%s: idmapped mounts are supported for bind mounts only",
+                     m->n_uid_map ? uf : where, m->n_uid_map ? "" : ".options");
   return 0;
 }
 
@@ -208,6 +283,8 @@ static int parse_mounts(struct keep_oci_spec *s, json_t *mounts, keep_error **er
       free(m->type);
       m->type = xstrdup("bind");
     }
+    if (parse_mount_idmaps(j, where, m, err) < 0)
+      return -1;
     if (m->bind) {
       if (m->source == NULL)
         return keep_fail(err, 0, CFG "%s.source: required for a bind mount", where);
@@ -486,37 +563,6 @@ static int parse_namespaces(struct keep_oci_spec *s, json_t *v, keep_error **err
   return 0;
 }
 
-static int parse_idmaps(json_t *v, const char *key, struct keep_idmap *out, size_t *n,
-                        keep_error **err)
-{
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_array(v) || json_array_size(v) > 5)
-    return keep_fail(err, 0, CFG "linux.%s: expected an array of at most 5 mappings", key);
-  size_t i;
-  json_t *m;
-  json_array_foreach(v, i, m) {
-    char f[64];
-    uint32_t c = 0, h = 0, sz = 0;
-    snprintf(f, sizeof(f), "linux.%s[%zu].containerID", key, i);
-    if (get_u32(m, "containerID", f, true, &c, err) < 0)
-      return -1;
-    snprintf(f, sizeof(f), "linux.%s[%zu].hostID", key, i);
-    if (get_u32(m, "hostID", f, true, &h, err) < 0)
-      return -1;
-    snprintf(f, sizeof(f), "linux.%s[%zu].size", key, i);
-    if (get_u32(m, "size", f, true, &sz, err) < 0)
-      return -1;
-    if (sz == 0)
-      return keep_fail(err, 0, CFG "%s: must be at least 1", f);
-    out[*n].inside = c;
-    out[*n].outside = h;
-    out[*n].count = sz;
-    (*n)++;
-  }
-  return 0;
-}
-
 static int get_i64(json_t *obj, const char *key, const char *field, int64_t *out, bool *set,
                    keep_error **err)
 {
@@ -728,8 +774,8 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
   if (!json_is_object(lx))
     return keep_fail(err, 0, CFG "linux: expected an object");
   if (parse_namespaces(s, json_object_get(lx, "namespaces"), err) < 0 ||
-      parse_idmaps(json_object_get(lx, "uidMappings"), "uidMappings", s->uid_map, &s->n_uid_map, err) < 0 ||
-      parse_idmaps(json_object_get(lx, "gidMappings"), "gidMappings", s->gid_map, &s->n_gid_map, err) < 0 ||
+      parse_idmaps(json_object_get(lx, "uidMappings"), "linux.uidMappings", s->uid_map, &s->n_uid_map, err) < 0 ||
+      parse_idmaps(json_object_get(lx, "gidMappings"), "linux.gidMappings", s->gid_map, &s->n_gid_map, err) < 0 ||
       parse_resources(s, json_object_get(lx, "resources"), err) < 0 ||
       parse_devices(s, json_object_get(lx, "devices"), err) < 0 ||
       get_string(lx, "cgroupsPath", "linux.cgroupsPath", false, &s->cgroups_path, err) < 0 ||
@@ -809,6 +855,27 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
   return 0;
 }
 
+/* What an idmapped mount needs from the rest of the config. */
+static int check_idmapped_mounts(const struct keep_oci_spec *s, keep_error **err)
+{
+  for (size_t i = 0; i < s->n_mounts; i++) {
+    const struct keep_oci_mount *m = &s->mounts[i];
+    if (m->idmap == OCI_IDMAP_NONE)
+      continue;
+    /* Without mappings of its own a mount takes the container's; with no
+     * user namespace there are none (runtime-spec: an error). */
+    if (!m->n_uid_map && !s->ns[OCI_NS_USER])
+      return keep_fail(err, 0, CFG "mounts[%zu].options: `%s` without uidMappings and gidMappings needs a user "
+                       "namespace", i, m->idmap == OCI_IDMAP_RECURSIVE ? "ridmap" : "idmap");
+    /* The tree is prepared by keep in the host's mount namespace: a source
+     * path meant for a joined one would name something else. */
+    if (s->ns_path[OCI_NS_MOUNT])
+      return keep_fail(err, ENOTSUP, CFG "mounts[%zu]: an idmapped mount with a joined mount namespace (`%s`) "
+                       "is not supported", i, s->ns_path[OCI_NS_MOUNT]);
+  }
+  return 0;
+}
+
 static int parse_doc(struct keep_oci_spec *s, keep_error **err)
 {
   json_t *root = s->json;
@@ -848,7 +915,7 @@ static int parse_doc(struct keep_oci_spec *s, keep_error **err)
         return keep_fail(err, 0, CFG "annotations.%s: expected a string", k);
     s->annotations = ann;
   }
-  if (parse_linux(s, json_object_get(root, "linux"), err) < 0)
+  if (parse_linux(s, json_object_get(root, "linux"), err) < 0 || check_idmapped_mounts(s, err) < 0)
     return -1;
   if ((s->hostname || s->domainname) && !s->ns[OCI_NS_UTS])
     return keep_fail(err, 0, CFG "hostname: setting it needs a uts namespace");

@@ -29,6 +29,10 @@ struct keep_oci_mount {
   unsigned long propagation;  /* MS_PRIVATE, MS_SLAVE, ... (with MS_REC) or 0 */
   bool bind, recursive;
   char *data;           /* the remaining filesystem options, comma-separated */
+  enum keep_oci_idmap { OCI_IDMAP_NONE, OCI_IDMAP_TOP, OCI_IDMAP_RECURSIVE } idmap;  /* idmap, ridmap */
+  /* The mount's own uidMappings/gidMappings (none: the container's). */
+  struct keep_idmap uid_map[5], gid_map[5];
+  size_t n_uid_map, n_gid_map;
 };
 
 struct keep_oci_rlimit {

@@ -4,9 +4,12 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <pwd.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -187,4 +190,50 @@ int keep_userns_apply(const struct keep_userns_plan *p, pid_t pid, keep_error **
   if (write_file_at(procfd, "uid_map", um, err) < 0 || write_file_at(procfd, "gid_map", gm, err) < 0)
     return -1;
   return 0;
+}
+
+/* Map the fresh user namespace of `pid` and open it. */
+static int open_ns_of(pid_t pid, const struct keep_userns_plan *p, keep_error **err)
+{
+  if (keep_userns_apply(p, pid, err) < 0)
+    return keep_error_wrap(err, "write the maps of a user namespace for an idmapped mount");
+  cleanup_free char *path = xasprintf("/proc/%d/ns/user", (int) pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return keep_fail_errno(err, "open `%s`", path);
+  return fd;
+}
+
+int keep_userns_open(const struct keep_idmap *uid, size_t n_uid, const struct keep_idmap *gid, size_t n_gid,
+                     keep_error **err)
+{
+  struct keep_userns_plan p = {.n_uid = n_uid, .n_gid = n_gid};
+  if (n_uid > ARRAY_SIZE(p.uid) || n_gid > ARRAY_SIZE(p.gid))
+    return keep_fail(err, EINVAL, "more than %zu id mappings", ARRAY_SIZE(p.uid));
+  memcpy(p.uid, uid, n_uid * sizeof(*uid));
+  memcpy(p.gid, gid, n_gid * sizeof(*gid));
+  int hold[2];
+  if (pipe2(hold, O_CLOEXEC) < 0)
+    return keep_fail_errno(err, "pipe");
+  /* clone with CLONE_NEWUSER rather than fork+unshare: the namespace
+   * exists when the pid is known, nothing to wait for before the maps. */
+  pid_t pid = (pid_t) syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid == 0) {
+    /* Only wait for the pipe to close: the parent is done, or died. */
+    char b;
+    close(hold[1]);
+    while (read(hold[0], &b, 1) < 0 && errno == EINTR)
+      ;
+    _exit(0);
+  }
+  int e = errno;
+  close(hold[0]);
+  int fd = pid < 0 ? keep_fail(err, e, "clone(CLONE_NEWUSER) for an idmapped mount") : open_ns_of(pid, &p, err);
+  close(hold[1]);
+  if (pid > 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+  return fd;
 }

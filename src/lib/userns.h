@@ -34,6 +34,13 @@ void keep_userns_plan_free(struct keep_userns_plan *p);
 /* In the parent: write the maps of the child `pid`. */
 int keep_userns_apply(const struct keep_userns_plan *p, pid_t pid, keep_error **err);
 
+/* A user namespace carrying the given maps, as an fd of nsfs (for an
+ * idmapped mount): made by a short-lived child that is killed and reaped
+ * before this returns, the fd alone keeps the namespace alive.  Needs the
+ * privilege to write those maps (host root). */
+int keep_userns_open(const struct keep_idmap *uid, size_t n_uid, const struct keep_idmap *gid, size_t n_gid,
+                     keep_error **err);
+
 /* Pure: find `user` (or the decimal uid) in /etc/subuid-format text. */
 int keep_subid_find(const char *content, const char *user, uid_t uid, uint32_t *start,
                     uint32_t *count);

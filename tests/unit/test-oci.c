@@ -47,6 +47,32 @@ static void test_parse(void)
   keep_oci_spec_free(&s);
 }
 
+static void test_idmap_parse(void)
+{
+  /* The mount's own mappings (no user namespace needed), and ridmap. */
+  char *doc = xstrdup(minimal);
+  char *at = strstr(doc, "\"rslave\"]}");
+  char *text = xasprintf("%.*s\"ridmap\"], \"uidMappings\": [{\"containerID\": 500, \"hostID\": 7, \"size\": 2}],"
+                         " \"gidMappings\": [{\"containerID\": 1, \"hostID\": 8, \"size\": 3}]}%s",
+                         (int) (at - doc), doc, at + strlen("\"rslave\"]}"));
+  struct keep_oci_spec s;
+  keep_error *err = NULL;
+  tap_ok(keep_oci_spec_parse("/b", text, &s, &err) == 0, "a bind with ridmap and its own mappings parses %s",
+         err ? err->msg : "");
+  if (err == NULL) {
+    const struct keep_oci_mount *m = &s.mounts[1];
+    TAP_EQ_INT(m->idmap, OCI_IDMAP_RECURSIVE, "ridmap");
+    tap_ok(m->n_uid_map == 1 && m->uid_map[0].inside == 500 && m->uid_map[0].outside == 7 &&
+               m->uid_map[0].count == 2, "uidMappings: containerID, hostID, size");
+    tap_ok(m->n_gid_map == 1 && m->gid_map[0].inside == 1 && m->gid_map[0].outside == 8, "gidMappings");
+    TAP_EQ_INT(s.mounts[0].idmap, OCI_IDMAP_NONE, "other mounts are not idmapped");
+    keep_oci_spec_free(&s);
+  }
+  keep_error_free(&err);
+  free(text);
+  free(doc);
+}
+
 static void bad(const char *what, const char *from, const char *to, const char *want)
 {
   char *text = xstrdup(minimal);
@@ -74,7 +100,31 @@ static void test_errors(void)
   bad("hostname without uts", "{\"type\": \"uts\"},", "", "uts namespace");
   bad("mount destination", "\"/data\"", "\"data\"", "mounts[1].destination");
   bad("bind without source", "\"source\": \"vol\", ", "", "mounts[1].source");
-  bad("idmap mounts", "\"rslave\"", "\"idmap\"", "mounts[1].options[2]");
+  bad("idmap without mappings or a user namespace", "\"rslave\"", "\"idmap\"",
+      "mounts[1].options: `idmap` without uidMappings and gidMappings needs a user namespace");
+  bad("idmap and ridmap together", "\"rslave\"", "\"idmap\", \"ridmap\"", "mounts[1].options[3]");
+  bad("mappings in the option", "\"rslave\"", "\"idmap=uids=0-1-1\"", "mounts[1].options[2]");
+  bad("idmap on a proc mount", "\"source\": \"proc\"", "\"source\": \"proc\", \"options\": [\"idmap\"]",
+      "mounts[0].options: idmapped mounts are supported for bind mounts only");
+  bad("mount uidMappings without gidMappings", "\"source\": \"vol\",",
+      "\"source\": \"vol\", \"uidMappings\": [{\"containerID\": 0, \"hostID\": 9, \"size\": 1}],",
+      "mounts[1].gidMappings: required with uidMappings");
+  bad("mount mappings overlapping", "\"source\": \"vol\",",
+      "\"source\": \"vol\", \"gidMappings\": [{\"containerID\": 0, \"hostID\": 9, \"size\": 1}],"
+      " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 9, \"size\": 5}, {\"containerID\": 7, \"hostID\": 13, \"size\": 1}],",
+      "mounts[1].uidMappings[1]: overlaps mounts[1].uidMappings[0]");
+  bad("mount mapping past 2^32", "\"source\": \"vol\",",
+      "\"source\": \"vol\", \"gidMappings\": [{\"containerID\": 0, \"hostID\": 4294967295, \"size\": 2}],"
+      " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 9, \"size\": 1}],",
+      "mounts[1].gidMappings[0]: the range goes past 4294967295");
+  bad("mount mapping of size 0", "\"source\": \"vol\",",
+      "\"source\": \"vol\", \"gidMappings\": [{\"containerID\": 0, \"hostID\": 9, \"size\": 0}],"
+      " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 9, \"size\": 1}],",
+      "mounts[1].gidMappings[0].size: must be at least 1");
+  bad("linux.uidMappings overlapping on the host side", "\"namespaces\": [",
+      "\"gidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}], \"uidMappings\": [{\"containerID\": 0,"
+      " \"hostID\": 1, \"size\": 2}, {\"containerID\": 5, \"hostID\": 2, \"size\": 1}], \"namespaces\": [{\"type\": \"user\"}, ",
+      "linux.uidMappings[1]: overlaps linux.uidMappings[0]");
   bad("env not KEY=VALUE", "\"A=b\"", "\"Ab\"", "process.env[0]");
   bad("sysctl path", "net.ipv4.ip_forward", "../../etc", "linux.sysctl");
   bad("uidMappings without userns", "\"cgroupsPath\"", "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}], \"cgroupsPath\"", "linux.uidMappings");
@@ -96,6 +146,7 @@ int main(void)
 {
   test_parse();
   test_errors();
+  test_idmap_parse();
   test_ids_and_paths();
   return tap_done();
 }
