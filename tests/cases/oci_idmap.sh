@@ -13,7 +13,8 @@ orun() { RC=0; timeout 30 "$KEEP" --root "$R" run --bundle "$B" "$1" >"$T/out" 2
 # mnt DEST SOURCE OPTIONS [EXTRA-PYTHON-DICT-ITEMS]: append a mount.
 mnt() { cfg 'c["mounts"].append(dict({"destination": "'"$1"'", "type": "bind", "source": "'"$2"'", "options": '"$3"'}'"${4:+, **$4}"'))'; }
 args() { cfg 'c["process"]["args"] = ["sh", "-c", '"$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1")"']'; }
-trap 'umount -l "$T/tree/sub" 2>/dev/null; umount -R -l "$T/shr" 2>/dev/null' EXIT
+HOLDER=
+trap 'umount -l "$T/tree/sub" 2>/dev/null; umount -R -l "$T/shr" 2>/dev/null; [ -z "$HOLDER" ] || kill -9 -- -$HOLDER 2>/dev/null' EXIT
 # A container without a user namespace, on a root filesystem owned by root.
 "$SRCDIR/tools/mkrootfs.sh" "$T/plainroot" >/dev/null
 mkdir -p "$T/plainroot/vol"
@@ -86,6 +87,23 @@ args 'stat -c "f=%u:%g" /vol/f'
 orun i5
 expect_code "without a user namespace, a mount with its own mappings runs" 0
 expect "and shows stored 500 as 7:8" "^f=7:8$"
+
+# A user namespace joined by path: its mappings are the default.
+setsid unshare --user --fork sleep 300 </dev/null >/dev/null 2>&1 &
+HOLDER=$!
+for i in $(seq 50); do NSPID=$(pgrep -P $HOLDER -x sleep) && break; sleep 0.1; done
+if [ -n "${NSPID:-}" ] && echo "0 1000000000 65536" > /proc/$NSPID/uid_map && echo "0 1000000000 65536" > /proc/$NSPID/gid_map; then
+  fresh
+  cfg 'c["linux"]["namespaces"] = [dict(n, path="/proc/'"$NSPID"'/ns/user") if n["type"] == "user" else n for n in c["linux"]["namespaces"]]'
+  mnt /vol "$V" '["bind", "idmap"]'
+  args 'stat -c "g=%u:%g" /vol/g'
+  orun j1
+  expect_code "idmap in a joined user namespace runs" 0
+  expect "with that namespace's mappings" "^g=1000:1000$"
+else
+  fail "a process in a user namespace of its own, to join"
+fi
+kill -9 -- -$HOLDER 2>/dev/null; wait $HOLDER 2>/dev/null; HOLDER=
 
 # A source that a createRuntime hook makes (the trees are prepared after the hooks).
 fresh
