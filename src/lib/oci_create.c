@@ -257,6 +257,19 @@ static noreturn void oci_child(struct oci_child *c)
       child_fail(sock, err);
     }
   }
+  /* SCMP_ACT_NOTIFY: the listener must reach the agent during create, so
+   * the notify rules are loaded now, as a filter of their own; the rest of
+   * the profile still loads right before execve (seccomp_notify.c says
+   * why, and which calls of ours the profile may not notify). */
+  if (keep_seccomp_listener_path(c->seccomp)) {
+    int listener = keep_seccomp_install_listener(c->seccomp, &err);
+    if (listener < 0)
+      child_fail(sock, err);
+    int sent = keep_msg_send(sock, 'N', NULL, listener, &err);
+    close(listener);
+    if (sent < 0)
+      _exit(125);
+  }
   /* Created: from here the process outlives `keep create`. */
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (keep_msg_send(sock, 'R', NULL, -1, &err) < 0)
@@ -597,6 +610,13 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
       cleanup_free char *txt = json_dumps(j, JSON_COMPACT);
       json_decref(j);
       if (keep_msg_send(r->sock, 'c', txt, -1, err) < 0)
+        return -1;
+      continue;
+    }
+    if (tag == 'N') {
+      int sent = keep_oci_send_listener(r->seccomp, &r->st, fd, err);
+      close(fd);
+      if (sent < 0)
         return -1;
       continue;
     }

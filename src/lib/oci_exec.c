@@ -83,6 +83,13 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
     goto out;
   if (spec.seccomp && keep_seccomp_prepare_json(spec.seccomp, "config.json: linux.seccomp", &sc, err) < 0)
     goto out;
+  /* The new process would need a listener of its own sent to the agent;
+   * without one its notify rules would be missing, so refuse. */
+  if (keep_seccomp_listener_path(sc)) {
+    keep_fail(err, ENOTSUP, "config.json: linux.seccomp: container `%s` has SCMP_ACT_NOTIFY rules: "
+              "exec does not hand a listener to the seccomp agent, so it refuses to run a process without them", o->id);
+    goto out;
+  }
   if (st.cgroup_rel && keep_cgroup_open_at(st.cgroup_rel, &cg, err) < 0)
     goto out;
   if (o->process->terminal) {

@@ -74,27 +74,27 @@ int keep_oci_run_hooks(const struct keep_oci_spec *s, enum keep_oci_hook_kind ki
   return 0;
 }
 
-int keep_console_connect(const char *path, keep_error **err)
+int keep_unix_connect(const char *path, const char *what, keep_error **err)
 {
   struct sockaddr_un a = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof(a.sun_path))
-    return keep_fail(err, ENAMETOOLONG, "console socket `%s`: path too long", path);
+    return keep_fail(err, ENAMETOOLONG, "%s `%s`: path too long", what, path);
   strcpy(a.sun_path, path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return keep_fail_errno(err, "socket");
   if (connect(fd, (struct sockaddr *) &a, sizeof(a)) < 0) {
-    keep_fail_errno(err, "connect to console socket `%s`", path);
+    keep_fail_errno(err, "connect to %s `%s`", what, path);
     close(fd);
     return -1;
   }
   return fd;
 }
 
-int keep_console_send(int sock, int master, keep_error **err)
+int keep_unix_send_fd(int sock, const char *text, int fd, const char *what, keep_error **err)
 {
-  char name[] = "/dev/ptmx";
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
+  size_t len = strlen(text);
+  struct iovec iov = {.iov_base = (void *) text, .iov_len = len};
   union {
     char buf[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
@@ -105,8 +105,28 @@ int keep_console_send(int sock, int master, keep_error **err)
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof(int));
-  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-    return keep_fail_errno(err, "send the terminal to the console socket");
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  size_t done = n > 0 ? (size_t) n : 0;
+  /* A stream socket may take less: the rest follows without the fd. */
+  while (n >= 0 && done < len) {
+    n = send(sock, text + done, len - done, MSG_NOSIGNAL);
+    if (n > 0)
+      done += (size_t) n;
+    else if (n < 0 && errno == EINTR)
+      n = 0;
+  }
+  if (n < 0)
+    return keep_fail_errno(err, "send %s", what);
   return 0;
+}
+
+int keep_console_connect(const char *path, keep_error **err)
+{
+  return keep_unix_connect(path, "console socket", err);
+}
+
+int keep_console_send(int sock, int master, keep_error **err)
+{
+  return keep_unix_send_fd(sock, "/dev/ptmx", master, "the terminal to the console socket", err);
 }

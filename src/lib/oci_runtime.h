@@ -62,5 +62,13 @@ int keep_oci_run_hooks(const struct keep_oci_spec *s, enum keep_oci_hook_kind ki
  * podman's conmon expect. */
 int keep_console_send(int sock, int master, keep_error **err);
 int keep_console_connect(const char *path, keep_error **err);
+/* An AF_UNIX stream connection (`what` names the socket in errors), and
+ * `text` sent on it with `fd` as SCM_RIGHTS on the first sendmsg. */
+int keep_unix_connect(const char *path, const char *what, keep_error **err);
+int keep_unix_send_fd(int sock, const char *text, int fd, const char *what, keep_error **err);
+/* SCMP_ACT_NOTIFY (oci_seccomp_notify.c): send the listener `fd` of the
+ * container process st->pid, with its state, to linux.seccomp.listenerPath. */
+struct keep_seccomp;
+int keep_oci_send_listener(const struct keep_seccomp *sc, const struct keep_oci_state *st, int fd, keep_error **err);
 
 #endif

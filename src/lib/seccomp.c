@@ -19,7 +19,29 @@ struct keep_seccomp {
   struct sock_fprog prog;
   unsigned int flags;
   unsigned char *owned;   /* NULL when prog points at the built-in filter */
+  /* The profile's SCMP_ACT_NOTIFY rules (seccomp_notify.c), or len 0. */
+  struct sock_fprog listener;
+  unsigned int listener_flags;
+  unsigned char *listener_owned;
+  char *listener_path, *listener_metadata;
 };
+
+/* Compile `p` into `prog`, within the kernel's instruction limit. */
+static int compile_prog(const struct sc_profile *p, struct sock_fprog *prog, unsigned char **owned,
+                        keep_error **err)
+{
+  size_t len = 0;
+  if (sc_compile(p, owned, &len, err) < 0)
+    return -1;
+  if (len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    free(*owned);
+    *owned = NULL;
+    return keep_fail(err, E2BIG, "compiles to more than %d instructions", BPF_MAXINSNS);
+  }
+  prog->filter = (struct sock_filter *) (void *) *owned;
+  prog->len = (unsigned short) (len / sizeof(struct sock_filter));
+  return 0;
+}
 
 int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char *cache_dir,
                          struct keep_seccomp **out, keep_error **err)
@@ -42,21 +64,17 @@ int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char 
   } else {
     sc_default_profile(cap_add, &p);
   }
-  size_t len = 0;
-  int r = sc_compile(&p, &s->owned, &len, err);
+  int r = 0;
+  if (sc_profile_has_notify(&p))
+    r = keep_fail(err, ENOTSUP, "seccomp profile `%s`: SCMP_ACT_NOTIFY is supported in OCI mode only "
+                  "(linux.seccomp.listenerPath in config.json)", profile_path);
+  else if (compile_prog(&p, &s->prog, &s->owned, err) < 0)
+    r = keep_error_wrap(err, "seccomp profile `%s`", profile_path ? profile_path : "default");
   sc_profile_free(&p);
   if (r < 0) {
     free(s);
-    return profile_path ? keep_error_wrap(err, "seccomp profile `%s`", profile_path) : -1;
+    return -1;
   }
-  if (len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
-    free(s->owned);
-    free(s);
-    return keep_fail(err, E2BIG, "seccomp profile `%s` compiles to more than %d instructions",
-                     profile_path ? profile_path : "default", BPF_MAXINSNS);
-  }
-  s->prog.filter = (struct sock_filter *) (void *) s->owned;
-  s->prog.len = (unsigned short) (len / sizeof(struct sock_filter));
   *out = s;
   return 0;
 }
@@ -78,6 +96,29 @@ static json_t *default_profile_json(void)
   return j;
 }
 
+/* SCMP_ACT_NOTIFY rules: moved out of `p` into a filter of their own, with
+ * where its listener goes. */
+static int prepare_listener(json_t *obj, const char *label, struct sc_profile *p, struct keep_seccomp *s,
+                            keep_error **err)
+{
+  const char *path = json_string_value(json_object_get(obj, "listenerPath"));
+  const char *meta = json_string_value(json_object_get(obj, "listenerMetadata"));
+  if (path == NULL)
+    return keep_fail(err, 0, "seccomp profile `%s`: SCMP_ACT_NOTIFY needs listenerPath (the socket the listener "
+                     "is sent to)", label);
+  struct sc_profile lp = {0};
+  int r = sc_profile_split_notify(p, &lp, label, err);
+  if (r == 0 && (r = compile_prog(&lp, &s->listener, &s->listener_owned, err)) < 0)
+    keep_error_wrap(err, "seccomp profile `%s`: the SCMP_ACT_NOTIFY rules", label);
+  s->listener_flags = lp.flags;
+  sc_profile_free(&lp);
+  if (r < 0)
+    return -1;
+  s->listener_path = xstrdup(path);
+  s->listener_metadata = meta ? xstrdup(meta) : NULL;
+  return 0;
+}
+
 int keep_seccomp_prepare_json(json_t *obj, const char *label, struct keep_seccomp **out,
                               keep_error **err)
 {
@@ -92,21 +133,36 @@ int keep_seccomp_prepare_json(json_t *obj, const char *label, struct keep_seccom
   if (sc_parse_json_obj(obj, label, 0, &p, err) < 0)
     return -1;
   struct keep_seccomp *s = xcalloc(1, sizeof(*s));
-  size_t len = 0;
-  int r = sc_compile(&p, &s->owned, &len, err);
   s->flags = p.flags;
+  int r = sc_profile_has_notify(&p) ? prepare_listener(obj, label, &p, s, err) : 0;
+  if (r == 0 && compile_prog(&p, &s->prog, &s->owned, err) < 0)
+    r = keep_error_wrap(err, "seccomp profile `%s`", label);
   sc_profile_free(&p);
-  if (r < 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
-    free(s->owned);
-    free(s);
-    if (r == 0)
-      keep_fail(err, E2BIG, "seccomp profile `%s` compiles to more than %d instructions", label, BPF_MAXINSNS);
-    return keep_error_wrap(err, "seccomp profile `%s`", label);
+  if (r < 0) {
+    keep_seccomp_free(s);
+    return -1;
   }
-  s->prog.filter = (struct sock_filter *) (void *) s->owned;
-  s->prog.len = (unsigned short) (len / sizeof(struct sock_filter));
   *out = s;
   return 0;
+}
+
+const char *keep_seccomp_listener_path(const struct keep_seccomp *f)
+{
+  return f ? f->listener_path : NULL;
+}
+
+const char *keep_seccomp_listener_metadata(const struct keep_seccomp *f)
+{
+  return f ? f->listener_metadata : NULL;
+}
+
+int keep_seccomp_install_listener(const struct keep_seccomp *f, keep_error **err)
+{
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->listener_flags | SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                    &f->listener);
+  if (fd < 0)
+    return keep_fail_errno(err, "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER)");
+  return (int) fd;
 }
 
 int keep_seccomp_install(const struct keep_seccomp *f, keep_error **err)
@@ -121,6 +177,9 @@ void keep_seccomp_free(struct keep_seccomp *f)
   if (f == NULL)
     return;
   free(f->owned);
+  free(f->listener_owned);
+  free(f->listener_path);
+  free(f->listener_metadata);
   free(f);
 }
 

@@ -27,6 +27,14 @@ int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char 
 struct json_t;
 int keep_seccomp_prepare_json(struct json_t *obj, const char *label, struct keep_seccomp **out,
                               keep_error **err);
+/* SCMP_ACT_NOTIFY rules in an OCI profile (seccomp_notify.c): where the
+ * listener goes (NULL when the profile has none) and the opaque metadata
+ * sent with it (NULL when unset). */
+const char *keep_seccomp_listener_path(const struct keep_seccomp *f);
+const char *keep_seccomp_listener_metadata(const struct keep_seccomp *f);
+/* In the container's init during `create`: load the notify rules as a
+ * filter of their own; returns the listener fd. */
+int keep_seccomp_install_listener(const struct keep_seccomp *f, keep_error **err);
 /* In the container, last thing before execve (after no_new_privs). */
 int keep_seccomp_install(const struct keep_seccomp *f, keep_error **err);
 

@@ -33,6 +33,12 @@ void sc_profile_free(struct sc_profile *p);
 void sc_profile_add(struct sc_profile *p, const char *names, uint32_t action,
                     const struct sc_arg *args, unsigned n_args);
 
+/* SCMP_ACT_NOTIFY rules (seccomp_notify.c): move them from `p` into a
+ * listener profile of their own, refusing any on a call keep's init makes. */
+bool sc_profile_has_notify(const struct sc_profile *p);
+int sc_profile_split_notify(struct sc_profile *p, struct sc_profile *listener, const char *label,
+                            keep_error **err);
+
 /* The default profile for the given kept capabilities (seccomp_default_table.c). */
 void sc_default_profile(uint64_t cap_add, struct sc_profile *out);
 /* Capabilities that widen the default profile. */

@@ -37,8 +37,7 @@ static int parse_action(const char *path, const char *field, const char *s, json
   else if (strcmp(s, "SCMP_ACT_LOG") == 0)
     *out = SCMP_ACT_LOG;
   else if (strcmp(s, "SCMP_ACT_NOTIFY") == 0)
-    return keep_fail(err, 0, "seccomp profile `%s`: %s: SCMP_ACT_NOTIFY is not supported by keep run",
-                     path, field);
+    *out = SCMP_ACT_NOTIFY;
   else
     return keep_fail(err, 0, "seccomp profile `%s`: %s: unknown action `%s`", path, field, s);
   return 0;
@@ -163,8 +162,17 @@ int sc_parse_json_obj(json_t *root, const char *path, uint64_t cap_add, struct s
   if (parse_action(path, "defaultAction", json_string_value(da), json_object_get(root, "defaultErrnoRet"),
                    &p->default_action, err) < 0)
     return -1;
-  if (json_object_get(root, "listenerPath"))
-    return keep_fail(err, ENOTSUP, "seccomp profile `%s`: listenerPath: SCMP_ACT_NOTIFY is not supported", path);
+  /* keep's init would have to wait on a listener for every call of its
+   * own, before the listener could even be handed over. */
+  if (p->default_action == SCMP_ACT_NOTIFY)
+    return keep_fail(err, 0, "seccomp profile `%s`: defaultAction: SCMP_ACT_NOTIFY cannot be the default action", path);
+  json_t *lp = json_object_get(root, "listenerPath"), *lm = json_object_get(root, "listenerMetadata");
+  if (lp && !json_is_null(lp) && (!json_is_string(lp) || json_string_value(lp)[0] == '\0'))
+    return keep_fail(err, 0, "seccomp profile `%s`: listenerPath: expected a non-empty string", path);
+  if (lm && !json_is_null(lm) && !json_is_string(lm))
+    return keep_fail(err, 0, "seccomp profile `%s`: listenerMetadata: expected a string", path);
+  if (json_is_string(lm) && !json_is_string(lp))
+    return keep_fail(err, 0, "seccomp profile `%s`: listenerMetadata is set without listenerPath", path);
   json_t *flags = json_object_get(root, "flags");
   size_t i;
   json_t *r;
@@ -223,6 +231,8 @@ static const char *action_name(uint32_t a, int *errno_ret)
     return "SCMP_ACT_TRAP";
   if (a == SCMP_ACT_LOG)
     return "SCMP_ACT_LOG";
+  if (a == SCMP_ACT_NOTIFY)
+    return "SCMP_ACT_NOTIFY";
   return "SCMP_ACT_TRACE";
 }
 

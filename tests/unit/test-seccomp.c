@@ -1,6 +1,7 @@
 /* The seccomp filter: the built-in default, JSON profiles, real filters in
  * forked children. */
 #include <errno.h>
+#include <jansson.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,6 +86,23 @@ static void expect_profile_error(const char *json, const char *want, const char 
   unlink(p);
 }
 
+/* want == NULL: accepted, with a listener exactly when it has notify rules. */
+static void expect_oci_notify(const char *text, const char *want, const char *name)
+{
+  json_t *j = json_loads(text, 0, NULL);
+  struct keep_seccomp *f = NULL;
+  keep_error *err = NULL;
+  int r = keep_seccomp_prepare_json(j, "linux.seccomp", &f, &err);
+  bool notify = strstr(text, "\"SCMP_ACT_NOTIFY\"}") != NULL;
+  if (want)
+    tap_ok(r < 0 && err && strstr(err->msg, want), "%s: %s", name, err ? err->msg : "accepted");
+  else
+    tap_ok(r == 0 && (keep_seccomp_listener_path(f) != NULL) == notify, "%s: %s", name, err ? err->msg : "accepted");
+  keep_error_free(&err);
+  keep_seccomp_free(f);
+  json_decref(j);
+}
+
 int main(void)
 {
   cleanup_error keep_error *err = NULL;
@@ -127,6 +145,24 @@ int main(void)
                        "args[0].op: unknown operator", "bad operator names the field");
   expect_profile_error("{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", "SCMP_ACT_NOTIFY", "notify refused clearly");
   expect_profile_error("[1,2]", "expected a JSON object", "not an object");
+  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
+                       "SCMP_ACT_NOTIFY is supported in OCI mode only", "keep run refuses notify rules");
+
+  /* OCI profiles: notify rules need listenerPath, and may not name a call
+   * keep's init makes under the listener filter. */
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/a\", \"listenerMetadata\": \"m\", "
+                    "\"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}", NULL, "notify with listenerPath");
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
+                    "SCMP_ACT_NOTIFY needs listenerPath", "notify without listenerPath");
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerMetadata\": \"m\"}",
+                    "listenerMetadata is set without listenerPath", "listenerMetadata without listenerPath");
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/a\"}", NULL,
+                    "listenerPath without notify rules is ignored");
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/a\", \"syscalls\": "
+                    "[{\"names\": [\"mkdir\", \"setresuid\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
+                    "SCMP_ACT_NOTIFY on `setresuid` is refused", "notify on a call of keep's init");
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_NOTIFY\", \"listenerPath\": \"/a\"}",
+                    "cannot be the default action", "notify as the default action");
 
   /* includes.caps: a rule only for a capability we do not keep is skipped. */
   cleanup_free char *capped = write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
