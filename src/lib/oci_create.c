@@ -583,6 +583,7 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   r->st.pid = pid;
   if ((r->cg && keep_cgroup_enter(r->cg, pid, err) < 0) ||
+      keep_oci_set_oom_score_adj(pid, &s->process, err) < 0 ||
       (flags & CLONE_NEWUSER && keep_userns_apply(&r->userns, pid, err) < 0) ||
       keep_msg_send(r->sock, 'G', NULL, -1, err) < 0)
     return -1;

@@ -123,7 +123,7 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
     keep_error *e = NULL;
     close(report[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (cg && keep_cgroup_enter(cg, getpid(), &e) < 0)
+    if ((cg && keep_cgroup_enter(cg, getpid(), &e) < 0) || keep_oci_set_oom_score_adj(getpid(), o->process, &e) < 0)
       goto helper_fail;
     if (join && setns(pidfd, join) < 0) {
       keep_fail_errno(&e, "setns into the namespaces of container `%s`", o->id);

@@ -75,6 +75,28 @@ static int enter_cwd(const char *cwd, keep_error **err)
   return 0;
 }
 
+int keep_oci_set_oom_score_adj(pid_t pid, const struct keep_oci_process *p, keep_error **err)
+{
+  if (!p->has_oom_score_adj)
+    return 0;
+  char path[64], buf[16];
+  snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int) pid);
+  snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
+  /* Rootless, our own /proc files are ours only while we are dumpable. */
+  bool own = pid == getpid() && geteuid() != 0;
+  if (own)
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+  int r = write_file_at(AT_FDCWD, path, buf, err);
+  if (own)
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (r == 0)
+    return 0;
+  keep_error_wrap(err, "process.oomScoreAdj %d", p->oom_score_adj);
+  if ((*err)->errnum == EACCES)
+    return keep_error_hint(err, "lowering it needs CAP_SYS_RESOURCE");
+  return -1;
+}
+
 noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const struct keep_seccomp *sc,
                                     int tty_fd, bool setgroups_allowed, bool has_personality,
                                     unsigned long persona)
@@ -90,12 +112,6 @@ noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const stru
     for (int i = 0; i < 3 && err == NULL; i++)
       if (dup2(tty_fd, i) < 0)
         keep_fail_errno(&err, "dup2 the terminal");
-  }
-  if (err == NULL && p->has_oom_score_adj) {
-    char buf[16];
-    snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
-    if (write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, &err) < 0)
-      keep_error_wrap(&err, "process.oomScoreAdj");
   }
   if (err == NULL && (set_rlimits(p, &err) < 0 || enter_cwd(p->cwd, &err) < 0 ||
                       keep_caps_drop_bounding(p->caps_bounding, &err) < 0))

@@ -68,6 +68,26 @@ expect_not "kill of keep never succeeded" "^kill ok"
 expect_not "ptrace of keep never succeeded" "^ptrace ok"
 expect "and the container finished" "^attacks-done$"
 
+# process.oomScoreAdj in a user namespace: the container's /proc files belong
+# to host root (it is not dumpable), so keep sets it from outside.
+fresh
+cfg 'c["process"]["oomScoreAdj"] = 100
+c["process"]["args"] = ["cat", "/proc/self/oom_score_adj"]'
+orun o1
+expect_code "oomScoreAdj with a user namespace: the container starts" 0
+expect "oomScoreAdj: the container process has it" "^100$"
+cfg 'c["process"]["args"] = ["sleep", "30"]'
+k create --bundle "$B" o2 >"$T/out" 2>&1 </dev/null && k start o2
+python3 - "$B/config.json" "$T/proc.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))["process"]
+p["args"] = ["cat", "/proc/self/oom_score_adj"]; p["oomScoreAdj"] = 200
+json.dump(p, open(sys.argv[2], "w"))
+PY
+RC=0; k exec --process "$T/proc.json" o2 >"$T/out" 2>&1 </dev/null || RC=$?
+expect "oomScoreAdj: an exec'd process has its own" "^200$"
+k delete --force o2
+
 # keep gc leaves OCI containers alone: their manager owns them.
 fresh
 cfg 'c["process"]["args"] = ["sleep", "30"]'
