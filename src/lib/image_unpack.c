@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -78,7 +79,8 @@ static noreturn void unpack_child(int blob, int root, const struct keep_unpack_o
   struct keep_unpack_opts o = *host_o;
   o.uid_shift = o.gid_shift = 0;   /* ids are the namespace's own now */
   o.allow_devices = false;         /* mknod of a device needs the host's root */
-  if (read(go, &c, 1) != 1)
+  /* Tell the parent the namespace exists, then wait for its maps. */
+  if (write(go, "u", 1) != 1 || read(go, &c, 1) != 1)
     _exit(1);
   if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
     keep_fail_errno(&e, "become the mapped root");
@@ -104,7 +106,7 @@ static int unpack_as_mapped_root(int blob, int root, const struct keep_unpack_op
   if (keep_userns_plan(&plan, err) < 0)
     return -1;
   int go[2] = {-1, -1}, report[2] = {-1, -1}, r = -1;
-  if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 || pipe2(report, O_CLOEXEC) < 0) {
     keep_fail_errno(err, "pipe");
     goto out;
   }
@@ -123,18 +125,16 @@ static int unpack_as_mapped_root(int blob, int root, const struct keep_unpack_op
   close(go[0]);
   close(report[1]);
   go[0] = report[1] = -1;
-  /* The child unshares first; its maps are written once it has (retrying
-   * until /proc/<pid>/uid_map belongs to the new namespace). */
-  int tries = 0;
-  while (keep_userns_apply(&plan, pid, err) < 0 && ++tries < 200) {
-    keep_error_free(err);
-    struct timespec ts = {0, 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
-  if (tries >= 200 || write(go[1], "g", 1) != 1) {
+  /* The child unshares first and says so; only then do /proc/<pid>/uid_map
+   * and gid_map belong to its new namespace. */
+  char ready;
+  ssize_t got = read(go[1], &ready, 1);
+  if (got != 1 || keep_userns_apply(&plan, pid, err) < 0 || write(go[1], "g", 1) != 1) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    if (*err == NULL)
+    if (got == 0)
+      keep_fail(err, 0, "start the unpacker: it could not create a user namespace (unshare CLONE_NEWUSER)");
+    else if (*err == NULL)
       keep_fail_errno(err, "start the unpacker in its user namespace");
     goto out;
   }

@@ -142,6 +142,11 @@ struct unpacker {
   const char *entry;    /* the entry being written, cleaned */
   char *cached_dir;     /* the parent of the last entry, and its O_PATH fd */
   int cached_fd;
+  bool cached_setgid;   /* ... and whether new entries in it take its group */
+  bool root_setgid;
+  bool parent_setgid;   /* of the entry being written */
+  uid_t self_uid;       /* who creates the entries: what they are owned by */
+  gid_t self_gid;
 };
 
 static int resolve_dir(int dirfd, const char *path, keep_error **err)
@@ -161,9 +166,15 @@ static int resolve_dir(int dirfd, const char *path, keep_error **err)
   return keep_fail_errno(err, "open `%s` in the layer", path);
 }
 
-static int own(const struct unpacker *u, int dirfd, const char *name, uid_t uid, gid_t gid, keep_error **err)
+/* `created`: the entry was just made by this unpacker in the entry's parent,
+ * so it already belongs to the unpacker's ids unless the parent is set-gid.
+ * Skipping that no-op chown spares a metadata write on most entries. */
+static int own(const struct unpacker *u, int dirfd, const char *name, bool created, uid_t uid, gid_t gid,
+               keep_error **err)
 {
   if (!u->o->chown)
+    return 0;
+  if (created && !u->parent_setgid && u->o->uid_shift + uid == u->self_uid && u->o->gid_shift + gid == u->self_gid)
     return 0;
   if (fchownat(dirfd, name, u->o->uid_shift + uid, u->o->gid_shift + gid, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) < 0)
     return keep_fail_errno(err, "chown");
@@ -181,7 +192,7 @@ static int make_parents(struct unpacker *u, const char *dir, keep_error **err)
     if (slash)
       *slash = '\0';
     if (mkdirat(cur, c, 0755) == 0) {
-      if (own(u, cur, c, 0, 0, err) < 0)
+      if (own(u, cur, c, false, 0, 0, err) < 0)
         goto fail;
     } else if (errno != EEXIST) {
       keep_fail_errno(err, "create directory `%s`", dir);
@@ -211,12 +222,15 @@ static int parent_of(struct unpacker *u, const char *path, const char **base, ke
   const char *slash = strrchr(path, '/');
   if (slash == NULL) {
     *base = path;
+    u->parent_setgid = u->root_setgid;
     return u->rootfd;
   }
   *base = slash + 1;
   size_t n = (size_t) (slash - path);
-  if (u->cached_dir && strlen(u->cached_dir) == n && strncmp(u->cached_dir, path, n) == 0)
+  if (u->cached_dir && strlen(u->cached_dir) == n && strncmp(u->cached_dir, path, n) == 0) {
+    u->parent_setgid = u->cached_setgid;
     return u->cached_fd;
+  }
   cleanup_free char *dir = strndup(path, n);
   if (dir == NULL)
     die("out of memory");
@@ -231,11 +245,17 @@ static int parent_of(struct unpacker *u, const char *path, const char **base, ke
   }
   if (fd < 0)
     return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    close(fd);
+    return keep_fail_errno(err, "stat `%s` in the layer", dir);
+  }
   if (u->cached_fd >= 0)
     close(u->cached_fd);
   free(u->cached_dir);
   u->cached_dir = steal_pointer(&dir);
   u->cached_fd = fd;
+  u->cached_setgid = u->parent_setgid = (st.st_mode & S_ISGID) != 0;
   return fd;
 }
 
@@ -308,7 +328,7 @@ static int write_file(struct unpacker *u, struct archive *a, int dirfd, const ch
   /* Sparse files end in a hole the data blocks do not cover. */
   if (end != archive_entry_size(e) && ftruncate(fd, archive_entry_size(e)) < 0)
     return keep_fail_errno(err, "truncate");
-  if (own(u, fd, "", uid, gid, err) < 0)
+  if (own(u, fd, "", true, uid, gid, err) < 0)
     return -1;
   if ((mode & 07000) && fchmod(fd, mode) < 0)
     return keep_fail_errno(err, "chmod");
@@ -332,10 +352,19 @@ static int write_dir(struct unpacker *u, int dirfd, const char *base, bool exist
    * was just created or seen to be a directory (clear_slot). */
   if (!exists && mkdirat(dirfd, base, mode & 0777) < 0)
     return keep_fail_errno(err, "mkdir");
-  if (own(u, dirfd, base, uid, gid, err) < 0)
+  if (own(u, dirfd, base, !exists, uid, gid, err) < 0)
     return -1;
-  if ((exists || (mode & 07000)) && fchmodat(dirfd, base, mode, 0) < 0)
+  /* A directory made in a set-gid one inherits the bit: set the mode the
+   * layer says.  An existing directory may be the cached parent, whose
+   * set-gid state this can change: forget it. */
+  if ((exists || (mode & 07000) || u->parent_setgid) && fchmodat(dirfd, base, mode, 0) < 0)
     return keep_fail_errno(err, "chmod");
+  if (exists && u->cached_fd >= 0) {
+    close(u->cached_fd);
+    u->cached_fd = -1;
+    free(u->cached_dir);
+    u->cached_dir = NULL;
+  }
   return 0;
 }
 
@@ -426,7 +455,7 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive_ent
     /* The target is stored as text and never followed by keep. */
     if (target == NULL || symlinkat(target, dirfd, base) < 0)
       return keep_fail_errno(err, "symlink");
-    if (own(u, dirfd, base, uid, gid, err) < 0)
+    if (own(u, dirfd, base, true, uid, gid, err) < 0)
       return -1;
     struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
     utimensat(dirfd, base, ts, AT_SYMLINK_NOFOLLOW);
@@ -440,7 +469,7 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive_ent
   case AE_IFIFO:
     if (mknodat(dirfd, base, type | (archive_entry_perm(e) & 0777), archive_entry_rdev(e)) < 0)
       return keep_fail_errno(err, "mknod");
-    return own(u, dirfd, base, uid, gid, err);
+    return own(u, dirfd, base, true, uid, gid, err);
   default:
     return 0;  /* sockets and unknown kinds carry no content */
   }
@@ -491,6 +520,9 @@ static int finish_digests(struct stream *s, const struct keep_unpack_opts *o, ke
 int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, struct keep_unpack_stats *st,
                       keep_error **err)
 {
+  struct stat rst;
+  if (fstat(rootfd, &rst) < 0)
+    return keep_fail_errno(err, "stat the layer root");
   struct keep_unpack_stats ignored = {0};
   if (st == NULL)
     st = &ignored;
@@ -500,7 +532,8 @@ int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, 
   s->pipe[0] = s->pipe[1] = -1;
   s->blob_h = keep_hasher_new();
   s->tar_h = keep_hasher_new();
-  struct unpacker u = {.rootfd = rootfd, .o = o, .st = st, .cached_fd = -1};
+  struct unpacker u = {.rootfd = rootfd, .o = o, .st = st, .cached_fd = -1, .self_uid = geteuid(),
+                       .self_gid = getegid(), .root_setgid = (rst.st_mode & S_ISGID) != 0};
   /* Modes exactly as the layer says (restored on the way out). */
   mode_t saved_umask = umask(0);
   struct archive *tar = NULL;

@@ -99,6 +99,18 @@ krun keep.test/suid:1 sh -c 'ls -l /usr/local/bin/suid; /usr/local/bin/suid'
 expect "setuid bit kept in the layer" "^-rwsr-xr-x"
 expect "setuid does not raise privileges" "^1000$"
 
+# Owners and modes exactly as the layer says, set-gid directories included.
+$LAYER owners "$T/owners.tar"
+$MK "$ROOTFS" "$T/owners-img.tar" keep.test/owners:1 --format oci --layer-tar "$T/owners.tar"
+k load "$T/owners-img.tar"
+krun keep.test/owners:1 sh -c 'cd /srv && stat -c "%n %u:%g %a" . root-file sub sub/user-file lnk /plain'
+expect "a set-gid directory keeps its group and mode" "^\. 0:100 2775$"
+expect "a file under it keeps its own group" "^root-file 0:0 644$"
+expect "a directory under it does not inherit set-gid" "^sub 0:0 755$"
+expect "a user's file keeps its owner" "^sub/user-file 1000:1000 644$"
+expect "a symlink under it keeps its own group" "^lnk 0:0 777$"
+expect "a root file keeps root" "^/plain 0:0 644$"
+
 k verify
 expect "verify: every blob matches" "^ok keep.test/app:1"
 # Tamper with a stored config blob: use refuses it, verify names it.
@@ -139,7 +151,7 @@ else
   skip "rootless images" "no keeptest user (tests/run creates it)"
 fi
 
-k rmi keep.test/wh:1 keep.test/same:1 keep.test/suid:1 keep.test/stop:1 keep.test/fromdir:1
+k rmi keep.test/wh:1 keep.test/same:1 keep.test/suid:1 keep.test/stop:1 keep.test/fromdir:1 keep.test/owners:1
 k gc
 left=$(find "$KEEP_STORE/blobs" "$KEEP_STORE/tmp" "$KEEP_STORE/layers" -mindepth 2 -maxdepth 2 ! -name .empty ! -name .rw | wc -l)
 if [ "$left" -eq 0 ]; then ok "after rmi of everything the store holds no blob or layer"; else fail "left in the store: $left"; find "$KEEP_STORE" -maxdepth 3 | sed 's/^/#   /'; fi

@@ -4,7 +4,7 @@
     mklayer.py KIND OUT.tar [OUTSIDE]
 
 KIND: dotdot, absolute, symlink-write, symlink-write-rel, hardlink-out,
-hardlink-abs, huge, device, whiteout-base, whiteout-top, setuid, bigfile.
+hardlink-abs, huge, device, whiteout-base, whiteout-top, setuid, owners, bigfile.
 OUTSIDE is a host directory a hostile layer tries to write into.
 """
 import io, sys, tarfile
@@ -13,12 +13,13 @@ kind, out = sys.argv[1], sys.argv[2]
 outside = sys.argv[3] if len(sys.argv) > 3 else "/nonexistent"
 t = tarfile.open(out, "w", format=tarfile.GNU_FORMAT)
 
-def f(name, data=b"x\n", mode=0o644, uid=0):
-    ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = mode; ti.uid = ti.gid = uid
+def f(name, data=b"x\n", mode=0o644, uid=0, gid=None):
+    ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = mode
+    ti.uid = uid; ti.gid = uid if gid is None else gid
     t.addfile(ti, io.BytesIO(data))
 
-def d(name, mode=0o755):
-    ti = tarfile.TarInfo(name); ti.type = tarfile.DIRTYPE; ti.mode = mode
+def d(name, mode=0o755, uid=0, gid=0):
+    ti = tarfile.TarInfo(name); ti.type = tarfile.DIRTYPE; ti.mode = mode; ti.uid = uid; ti.gid = gid
     t.addfile(ti)
 
 def link(name, target, kind=tarfile.SYMTYPE):
@@ -59,6 +60,10 @@ elif kind == "setuid":
     f("usr/local/bin/suid", b"#!/bin/sh\nid -u\n", mode=0o4755)
 elif kind == "hardlink-ok":
     f("orig", b"same\n"); link("copy", "orig", tarfile.LNKTYPE)
+elif kind == "owners":
+    # Entries under a set-gid directory: each must keep its own group and mode.
+    d("srv", mode=0o2775, gid=100); f("srv/root-file"); d("srv/sub", mode=0o755)
+    f("srv/sub/user-file", uid=1000); link("srv/lnk", "root-file"); f("plain", uid=0, gid=0)
 elif kind == "uid-out-of-range":
     f("far", uid=70000)
 else:
