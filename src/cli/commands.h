@@ -15,6 +15,7 @@ int cmd_rmi(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
 /* After a load or pull: one line when the image keeps setuid/setgid files. */
 struct keep_store;
 void keep_note_setid(struct keep_store *s, const char *digest, const char *name);

@@ -12,7 +12,7 @@
 #include "keep_build_config.h"
 #include "util.h"
 
-static const char *const image_commands[] = {"pull", "load", "images", "rmi", "image", "verify", NULL};
+static const char *const image_commands[] = {"pull", "load", "images", "rmi", "image", "verify", "sign", NULL};
 
 bool keep_is_image_command(const char *cmd)
 {

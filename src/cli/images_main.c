@@ -10,7 +10,7 @@
 static const struct keep_command image_commands[] = {
   {"pull", cmd_pull, false},     {"load", cmd_load, false},     {"images", cmd_images, false},
   {"rmi", cmd_rmi, false},       {"image", cmd_image, false},   {"verify", cmd_verify, false},
-  {NULL, NULL, false},
+  {"sign", cmd_sign, false},     {NULL, NULL, false},
 };
 
 int main(int argc, char **argv)

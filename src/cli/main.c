@@ -58,6 +58,7 @@ static void usage(FILE *out)
           "  load      import a `docker save` archive or an OCI image layout\n"
           "  images    list images (`--format json` for scripts)\n"
           "  rmi       remove images; `image inspect` shows one; `verify` re-hashes the store\n"
+          "  sign      sign an image (GPG simple signing) for a signedBy trust policy\n"
           "  gc        remove what killed containers left behind, and unused blobs and layers\n"
           "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
           "\n"

@@ -36,6 +36,13 @@ static void take(yaml_document_t *d, yaml_node_t *entry, struct keep_lookaside *
     free(out->url);
     out->url = xstrdup(url);
   }
+  const char *staging = scalar(map_get(d, entry, "lookaside-staging"));
+  if (staging == NULL)
+    staging = scalar(map_get(d, entry, "sigstore-staging"));
+  if (staging) {
+    free(out->staging_url);
+    out->staging_url = xstrdup(staging);
+  }
   const char *att = scalar(map_get(d, entry, "use-sigstore-attachments"));
   if (att)
     out->sigstore_attachments = strcmp(att, "true") == 0;
@@ -125,6 +132,7 @@ int keep_lookaside_find(const char *dir, const char *name, struct keep_lookaside
   if (r == 0) {
     struct keep_lookaside *pick = best_len ? &best : &def;
     out->url = pick->url ? xstrdup(pick->url) : NULL;
+    out->staging_url = pick->staging_url ? xstrdup(pick->staging_url) : NULL;
     out->sigstore_attachments = best_len ? best.sigstore_attachments || def.sigstore_attachments
                                          : def.sigstore_attachments;
   }
@@ -136,5 +144,6 @@ int keep_lookaside_find(const char *dir, const char *name, struct keep_lookaside
 void keep_lookaside_free(struct keep_lookaside *l)
 {
   free(l->url);
-  l->url = NULL;
+  free(l->staging_url);
+  l->url = l->staging_url = NULL;
 }

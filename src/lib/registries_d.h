@@ -10,6 +10,7 @@
 
 struct keep_lookaside {
   char *url;                  /* lookaside base URL (file:// or http(s)://), or NULL */
+  char *staging_url;          /* where new signatures are written (lookaside-staging), or NULL */
   bool sigstore_attachments;  /* use-sigstore-attachments */
 };
 

@@ -140,6 +140,35 @@ expect_code "a signature by a key the policy does not name: refused" 125
 expect "says the key is unknown" "key the policy does not name"
 if [ "$(find "$KEEP_STORE/tmp" -mindepth 1 | wc -l)" -eq 0 ]; then ok "refused pulls leave no temporary files"; else fail "tmp litter"; fi
 
+# keep sign: a signature keep writes, which keep's signedBy policy and skopeo
+# both verify.
+k pull --policy "$T/accept.json" "$REG/busybox:latest"
+mkdir -p "$T/regd2" "$T/sigs2"
+printf 'default-docker:\n  lookaside: file://%s\n  lookaside-staging: file://%s\n' "$T/sigs2" "$T/sigs2" > "$T/regd2/default.yaml"
+k sign --sign-by "$FPR" --registries.d "$T/regd2" "$REG/busybox:latest"
+expect "keep sign: into the lookaside store" \
+  "^Signed $REG/busybox:latest \(sha256:[0-9a-f]{64}\): $T/sigs2/busybox@sha256=[0-9a-f]{64}/signature-1$"
+rm -rf "$KEEP_STORE"
+k pull --policy "$T/signed.json" --registries.d "$T/regd2" "$REG/busybox:latest"
+expect "keep sign: a signedBy policy accepts it" "^Pulled $REG/busybox:latest"
+skopeo inspect --raw --tls-verify=false "docker://$REG/busybox:latest" > "$T/bb-manifest.json"
+RC=0; skopeo standalone-verify "$T/bb-manifest.json" "$REG/busybox:latest" "$FPR" \
+  "$(ls "$T"/sigs2/busybox@sha256=*/signature-1)" >"$T/out" 2>&1 || RC=$?
+expect "keep sign: skopeo verifies it" "Signature verified"
+k sign --sign-by "$FPR" --registries.d "$T/regd2" "$REG/busybox:latest"
+expect "keep sign: a second signature is added beside the first" "/signature-2$"
+k sign --sign-by "$FPR" --output "$T/bb.sig" "$REG/busybox:latest"
+RC=0; skopeo standalone-verify "$T/bb-manifest.json" "$REG/busybox:latest" "$FPR" "$T/bb.sig" >"$T/out" 2>&1 || RC=$?
+expect "keep sign --output: skopeo verifies the file" "Signature verified"
+k sign --sign-by 0000000000000000000000000000000000000000 --output "$T/none.sig" "$REG/busybox:latest"
+expect_code "keep sign: an unknown key: refused" 125
+expect "keep sign: says the key is missing" "no secret key .0000000000000000000000000000000000000000."
+one_line_error "keep sign: an unknown key: one line"
+if [ ! -e "$T/none.sig" ] && ! ls "$T" | grep -q 'none.sig.tmp'; then ok "keep sign: a failed signing writes nothing"; else fail "keep sign left a file"; fi
+k sign --sign-by "$FPR" --output "$T/none.sig" "$REG/nosuch:1"
+expect_code "keep sign: an image not in the store: refused" 125
+one_line_error "keep sign: an image not in the store: one line"
+
 # Sigstore (cosign format): an attachment tagged sha256-<hex>.sig, signed
 # with an ECDSA key by openssl.
 openssl ecparam -name prime256v1 -genkey -noout -out "$T/cosign.key" 2>/dev/null
