@@ -30,6 +30,19 @@ void keep_image_free(struct keep_image *img);
 int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, const char *tag,
                       char *digest_out, keep_error **err);
 
+/* Unpack a layer while it downloads: an unpacker reads the blob from *feed
+ * (a pipe; the caller writes every byte of the blob to it, then closes it)
+ * into a directory beside `dir` (keep_image_layers_dir).  Then
+ * keep_layer_stream_finish: `complete` when the whole blob went through
+ * *feed and was stored, to check the unpacker's result and name the layer;
+ * else the unfinished layer is thrown away (it is unpacked from the stored
+ * blob later).  The unpacker checks both digests itself, as it does from a
+ * stored blob. */
+struct keep_layer_job;
+int keep_layer_stream_start(struct keep_store *s, int dir, const struct keep_descriptor *d, const char *diff_id,
+                            struct keep_layer_job **job, int *feed, keep_error **err);
+int keep_layer_stream_finish(struct keep_layer_job *job, bool complete, keep_error **err);
+
 /* The unpacked layers, bottom first, as absolute directory paths; layers
  * not unpacked yet are unpacked now (verifying the blob on the way).
  * Returns how many were unpacked (each synced to disk before it is named). */

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image.h"
 #include "image_manifest.h"
 #include "image_ref.h"
+#include "registry.h"
 #include "registries_d.h"
 #include "trust.h"
 #include "util.h"
@@ -118,15 +120,53 @@ static int sigstore_signature(void *arg, const char *digest, size_t index, char 
   return 1;
 }
 
+/* A layer not unpacked yet and not stored yet is unpacked as it arrives:
+ * the download and the unpacking overlap, each on its own core. */
+static int fetch_layer(struct keep_store *s, struct keep_registry *reg, const char *repo, int dir,
+                       const struct keep_descriptor *d, const char *diff_id, keep_error **err)
+{
+  struct stat st;
+  if (dir < 0 || diff_id == NULL || fstatat(dir, keep_digest_hex(diff_id), &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+      keep_blob_exists(s, d->digest))
+    return keep_registry_blob(reg, s, repo, d->digest, d->size, err);
+  struct keep_layer_job *job = NULL;
+  int feed = -1;
+  if (keep_layer_stream_start(s, dir, d, diff_id, &job, &feed, err) < 0)
+    return -1;
+  bool teed = false;
+  int r = keep_registry_blob_tee(reg, s, repo, d->digest, d->size, feed, &teed, err);
+  close(feed);
+  if (r < 0 || !teed) {
+    /* Thrown away (that cannot fail); a stored blob is unpacked later. */
+    keep_layer_stream_finish(job, false, NULL);
+    return r;
+  }
+  return keep_layer_stream_finish(job, true, err);
+}
+
 static int fetch_image(struct keep_store *s, struct keep_registry *reg, const char *repo, const char *text,
                        keep_error **err)
 {
   struct keep_manifest m;
   if (keep_manifest_parse(text, &m, err) < 0)
     return -1;
+  struct keep_image_config cfg = {0};
+  cleanup_free char *cfg_text = NULL;
+  cleanup_close int dir = -1;
   int r = keep_registry_blob(reg, s, repo, m.config.digest, m.config.size, err);
+  /* The config names each layer's uncompressed digest, the key of its
+   * directory.  A config that does not fit the manifest is refused by
+   * keep_image_commit: here it only means no streaming. */
+  cleanup_error keep_error *ignored = NULL;
+  bool stream = r == 0 && keep_blob_read(s, m.config.digest, &cfg_text, NULL, &ignored) == 0 &&
+                keep_image_config_parse(cfg_text, &cfg, &ignored) == 0 && strv_len(cfg.diff_ids) == m.n_layers;
+  if (stream)
+    dir = keep_image_layers_dir(s, err);
+  if (stream && dir < 0)
+    r = -1;
   for (size_t i = 0; r == 0 && i < m.n_layers; i++)
-    r = keep_registry_blob(reg, s, repo, m.layers[i].digest, m.layers[i].size, err);
+    r = fetch_layer(s, reg, repo, dir, &m.layers[i], stream ? cfg.diff_ids[i] : NULL, err);
+  keep_image_config_free(&cfg);
   keep_manifest_free(&m);
   return r;
 }

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -46,6 +48,8 @@ struct response {
   struct keep_blob_writer *w;
   uint64_t limit;      /* bytes the whole blob may have */
   bool checked, over_limit;
+  int tee;             /* a pipe that gets each blob byte too, or -1 */
+  bool tee_broken;     /* its reader went away */
   keep_error *werr;
   const char *label;
 };
@@ -126,6 +130,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
   }
   if (keep_blob_write(rs->w, data, len, &rs->werr) < 0)
     return 0;
+  /* SIGPIPE is blocked for the transfer: a reader that failed gives EPIPE,
+   * and the download itself goes on (the unpacker reports its own error). */
+  if (rs->tee >= 0 && write_all(rs->tee, data, len) < 0) {
+    rs->tee = -1;
+    rs->tee_broken = true;
+  }
   return len;
 }
 
@@ -502,6 +512,33 @@ int keep_registry_manifest(struct keep_registry *r, const char *repo, const char
 int keep_registry_blob(struct keep_registry *r, struct keep_store *s, const char *repo, const char *digest,
                        int64_t size, keep_error **err)
 {
+  bool ignored;
+  return keep_registry_blob_tee(r, s, repo, digest, size, -1, &ignored, err);
+}
+
+/* The transfer, with SIGPIPE held back: a tee reader that died must not
+ * kill keep.  A SIGPIPE raised meanwhile is taken off the queue. */
+static int request_teeing(struct keep_registry *r, const char *url, const char *repo, uint64_t resume_from,
+                          struct response *rs, keep_error **err)
+{
+  sigset_t pipe_sig, old;
+  sigemptyset(&pipe_sig);
+  sigaddset(&pipe_sig, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
+  int ret = request(r, url, NULL, repo, resume_from, rs, err);
+  if (rs->tee_broken) {
+    struct timespec now = {0, 0};
+    while (sigtimedwait(&pipe_sig, NULL, &now) == SIGPIPE)
+      ;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return ret;
+}
+
+int keep_registry_blob_tee(struct keep_registry *r, struct keep_store *s, const char *repo, const char *digest,
+                           int64_t size, int tee, bool *teed, keep_error **err)
+{
+  *teed = false;
   if (keep_blob_exists(s, digest)) {
     /* Stored before a crash that cut it short (blobs are synced before a tag
      * uses them, not one by one): its size gives it away; fetch it again. */
@@ -519,7 +556,8 @@ int keep_registry_blob(struct keep_registry *r, struct keep_store *s, const char
     return 0;
   }
   cleanup_free char *url = xasprintf("%s/v2/%s/blobs/%s", r->base, repo, digest);
-  struct response rs = {.w = &w, .limit = (uint64_t) size, .label = digest};
+  /* Only a download from the first byte can feed a reader the whole blob. */
+  struct response rs = {.w = &w, .limit = (uint64_t) size, .label = digest, .tee = w.size == 0 ? tee : -1};
   int ret = 0;
   if (w.size > (uint64_t) size) {
     /* A partial file longer than the blob: worthless. */
@@ -530,7 +568,10 @@ int keep_registry_blob(struct keep_registry *r, struct keep_store *s, const char
     w.size = 0;
   }
   if (ret == 0 && w.size < (uint64_t) size)
-    ret = request(r, url, NULL, repo, w.size, &rs, err);
+    ret = rs.tee >= 0 ? request_teeing(r, url, repo, w.size, &rs, err) : request(r, url, NULL, repo, w.size, &rs, err);
+  /* The reader had the blob from its first byte: all of it, or as much as
+   * it wanted before it stopped (it has its own verdict then). */
+  bool went_through = rs.tee >= 0 || rs.tee_broken;
   if (ret == 0 && rs.status == 404)
     ret = keep_fail(err, ENOENT, "registry %s has no blob %s (the manifest names it)", r->host, digest);
   else if (ret == 0 && rs.status >= 300)
@@ -551,7 +592,10 @@ int keep_registry_blob(struct keep_registry *r, struct keep_store *s, const char
     keep_blob_abort_keep(&w);
     return -1;
   }
-  return keep_blob_commit(s, &w, digest, NULL, err);
+  if (keep_blob_commit(s, &w, digest, NULL, err) < 0)
+    return -1;
+  *teed = went_through;
+  return 0;
 }
 
 int keep_registry_get_url(struct keep_registry *r, const char *url, char **text, size_t *len, long *status,

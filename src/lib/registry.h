@@ -35,6 +35,12 @@ int keep_registry_manifest(struct keep_registry *r, const char *repo, const char
  * than `size` bytes, verifying the digest before it is stored. */
 int keep_registry_blob(struct keep_registry *r, struct keep_store *s, const char *repo, const char *digest,
                        int64_t size, keep_error **err);
+/* The same, also copying every byte, as it arrives, to `tee` (a pipe to an
+ * unpacker).  *teed: the blob went through `tee` from its first byte, up to
+ * its end or until the reader stopped reading (not so when the blob was
+ * already stored or the download resumed a partial one). */
+int keep_registry_blob_tee(struct keep_registry *r, struct keep_store *s, const char *repo, const char *digest,
+                           int64_t size, int tee, bool *teed, keep_error **err);
 /* GET any small document (signature lookaside, sigstore tag): *text, NUL-terminated. */
 int keep_registry_get_url(struct keep_registry *r, const char *url, char **text, size_t *len, long *status,
                           keep_error **err);

@@ -244,6 +244,23 @@ rm -rf "$KEEP_STORE"
 k pull --policy "$T/accept.json" --cert-dir "$T/certs" --authfile "$T/auth.json" "$SREG/busybox:latest"
 expect "HTTPS + basic auth from a docker-style auth file" "^Pulled $SREG/busybox:latest"
 
+# Hostile layers pulled: unpacked as they download, refused all the same.
+OUT="$T/outside"; mkdir -p "$OUT"; echo untouched > "$OUT/marker"
+for kind in dotdot symlink-write hardlink-out; do
+  $LAYER "$kind" "$T/$kind.tar" "$OUT"
+  $MK "$ROOTFS" "$T/img-$kind.tar" "keep.test/$kind:1" --format oci --layer-tar "$T/$kind.tar"
+  push "oci-archive:$T/img-$kind.tar" "docker://$REG/$kind:1"
+  k pull --policy "$T/accept.json" "$REG/$kind:1"
+  expect_code "pulled $kind layer: refused" 125
+  one_line_error "pulled $kind layer: one-line error"
+  left=$(find "$KEEP_STORE/layers" -mindepth 2 -maxdepth 2 -name '.tmp-*')
+  if [ -z "$left" ]; then ok "pulled $kind layer: nothing half-unpacked left"; else fail "pulled $kind: left $left"; fi
+done
+if [ "$(ls -A "$OUT")" = marker ] && [ "$(cat "$OUT/marker")" = untouched ]; then ok "pulled hostile layers: nothing written outside"
+else fail "outside changed: $(ls -A "$OUT")"; fi
+"$KEEP" images > "$T/out" 2>&1
+expect_not "pulled hostile layers: no tag filed" "dotdot|symlink-write|hardlink-out"
+
 # A registry that lies.
 mkdir -p "$T/layout"; tar -xf "$T/img.tar" -C "$T/layout"
 fake() { # MODE: start tests/data/fakeregistry.py, set FREG
@@ -270,6 +287,8 @@ for mode in corrupt oversize missing lying-digest truncate; do
   expect_not "$mode: no image filed" "busybox"
   if [ -z "$(ls -A "$KEEP_STORE/blobs/sha256" | grep -vxF -f <(ls "$T/layout/blobs/sha256"))" ]; then
     ok "$mode: only verified blobs in the store"; else fail "$mode: an unverified blob was stored"; fi
+  left=$(find "$KEEP_STORE/layers" -mindepth 2 -maxdepth 2 ! -name .empty ! -name .rw 2>/dev/null)
+  if [ -z "$left" ]; then ok "$mode: no layer directory, whole or half-unpacked"; else fail "$mode: left $left"; fi
 done
 # The truncated download left a partial file; the next pull resumes it.
 fake good
