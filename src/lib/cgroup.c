@@ -19,7 +19,7 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
-static const char *const v1_controllers[] = {"memory", "cpu", "pids", "freezer", "devices"};
+static const char *const v1_controllers[] = {"memory", "cpu", "pids", "freezer", "devices", "cpuset"};
 
 int keep_cgroup_detect(enum keep_cgroup_version *out, keep_error **err)
 {
@@ -59,6 +59,13 @@ int cg_write(const struct keep_cgroup *cg, const char *dir, const char *file, co
   if (fd < 0 || write_all(fd, val, strlen(val)) < 0)
     return keep_fail_errno(err, "write `%s` to `%s/%s`", val, dir, file);
   return 0;
+}
+
+int cg_write_i64(const struct keep_cgroup *cg, const char *dir, const char *file, int64_t val, keep_error **err)
+{
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%lld", (long long) val);
+  return cg_write(cg, dir, file, buf, err);
 }
 
 int cg_kill_procs(const char *dir)

@@ -2,10 +2,11 @@
 #define KEEP_CGROUP_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cgroup.h"
 
-#define KEEP_CG_MAX 6
+#define KEEP_CG_MAX 8
 
 struct keep_cgroup {
   enum keep_cgroup_version version;
@@ -18,6 +19,8 @@ struct keep_cgroup {
 /* Write `val` to dir/file, after checking dir is on a cgroup filesystem. */
 int cg_write(const struct keep_cgroup *cg, const char *dir, const char *file, const char *val,
              keep_error **err);
+/* The same with a number. */
+int cg_write_i64(const struct keep_cgroup *cg, const char *dir, const char *file, int64_t val, keep_error **err);
 /* SIGKILL every process listed in dir/cgroup.procs; returns how many. */
 int cg_kill_procs(const char *dir);
 /* rmdir, retrying while the kernel still tears the cgroup down. */

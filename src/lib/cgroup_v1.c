@@ -1,6 +1,8 @@
 /* cgroup v1: one directory per controller, <rel> (keep/<id> by default)
  * under each mount. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,13 +19,48 @@ static bool is_v1_mount(const char *path)
   return statfs(path, &s) == 0 && s.f_type == CGROUP_SUPER_MAGIC;
 }
 
+/* A new v1 cpuset directory starts with no CPUs and no memory nodes, and no
+ * task can join it until it has some: each one keep makes on the way down
+ * gets its parent's. */
+static int cpuset_inherit(const struct keep_cgroup *cg, const char *dir, keep_error **err)
+{
+  static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+  for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+    cleanup_free char *path = xasprintf("%s/%s", dir, files[i]);
+    cleanup_free char *mine = NULL, *theirs = NULL;
+    cleanup_error keep_error *e = NULL;
+    if (read_file_at(AT_FDCWD, path, &mine, NULL, &e) < 0 || strspn(mine, " \n") != strlen(mine))
+      continue;  /* set already (or the base itself) */
+    cleanup_free char *parent = xstrdup(dir);
+    *strrchr(parent, '/') = '\0';
+    cleanup_free char *ppath = xasprintf("%s/%s", parent, files[i]);
+    if (read_file_at(AT_FDCWD, ppath, &theirs, NULL, err) < 0)
+      return -1;
+    theirs[strcspn(theirs, "\n")] = '\0';
+    if (cg_write(cg, dir, files[i], theirs, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int cpuset_on_parent(const char *dir, void *arg, keep_error **err)
+{
+  return cpuset_inherit(arg, dir, err);
+}
+
 static int add_dir(const char *root, const char *ctrl, const char *rel, struct keep_cgroup *cg,
                    keep_error **err)
 {
   cleanup_free char *mnt = xasprintf("%s/%s", root, ctrl);
   char *dir = NULL;
-  if (cg_mkdir_path(mnt, rel, NULL, NULL, &dir, err) < 0)
+  bool cpuset = strcmp(ctrl, "cpuset") == 0 && !cg->fake;
+  if (cg_mkdir_path(mnt, rel, cpuset ? cpuset_on_parent : NULL, cg, &dir, err) < 0)
     return -1;
+  if (cpuset && cpuset_inherit(cg, dir, err) < 0) {
+    cg_rmdir(dir, NULL);
+    free(dir);
+    return -1;
+  }
   cg->names[cg->n] = xstrdup(ctrl);
   cg->dirs[cg->n++] = dir;
   return 0;
@@ -37,21 +74,114 @@ static const char *dir_of(const struct keep_cgroup *cg, const char *ctrl)
   return NULL;
 }
 
+/* Write, then read back: the kernel keeps some deprecated files (kmem) that
+ * accept a value and ignore it.  A limit that did not take is an error. */
+static int write_checked(const struct keep_cgroup *cg, const char *dir, const char *file, int64_t v,
+                         keep_error **err)
+{
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%lld", (long long) v);
+  cleanup_free char *path = xasprintf("%s/%s", dir, file);
+  if (!cg->fake && access(path, F_OK) < 0)
+    return keep_fail(err, ENOTSUP, "`%s`: this kernel has no such limit", path);
+  if (cg_write(cg, dir, file, buf, err) < 0)
+    return -1;
+  cleanup_free char *back = NULL;
+  if (read_file_at(AT_FDCWD, path, &back, NULL, err) < 0)
+    return -1;
+  /* The kernel rounds byte limits down to whole pages. */
+  long long got = strtoll(back, NULL, 10), want = v, page = sysconf(_SC_PAGESIZE);
+  if (got != want && !(want > 0 && got == want / page * page))
+    return keep_fail(err, ENOTSUP, "`%s`: the kernel took %lld for %lld (it ignores this limit)", path, got,
+                     want);
+  return 0;
+}
+
+static int v1_memory_extras(const struct keep_cgroup *cg, const char *d, const struct keep_limits *l,
+                            keep_error **err)
+{
+  if ((l->memory_reservation > 0 &&
+       cg_write_i64(cg, d, "memory.soft_limit_in_bytes", l->memory_reservation, err) < 0) ||
+      (l->has_swappiness && cg_write_i64(cg, d, "memory.swappiness", l->memory_swappiness, err) < 0))
+    return -1;
+  if (l->disable_oom_killer && cg_write(cg, d, "memory.oom_control", "1", err) < 0)
+    return -1;
+  if (l->kernel_bytes != 0 && write_checked(cg, d, "memory.kmem.limit_in_bytes", l->kernel_bytes, err) < 0)
+    return -1;
+  if (l->kernel_tcp_bytes != 0 &&
+      write_checked(cg, d, "memory.kmem.tcp.limit_in_bytes", l->kernel_tcp_bytes, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The real-time budget of a cgroup may not exceed what its parent has left:
+ * the directories keep made above the container (never the hierarchy's
+ * root) are raised to the container's runtime first. */
+static int v1_rt_runtime(const struct keep_cgroup *cg, const char *mnt, const char *d, int64_t runtime,
+                         keep_error **err)
+{
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%lld", (long long) runtime);
+  cleanup_error keep_error *first = NULL;
+  if (cg_write(cg, d, "cpu.rt_runtime_us", buf, &first) == 0)
+    return 0;
+  cleanup_free char *parent = xstrdup(d);
+  *strrchr(parent, '/') = '\0';
+  if (first->errnum != EINVAL || strcmp(parent, mnt) == 0) {
+    *err = steal_pointer(&first);
+    return -1;
+  }
+  cleanup_free char *cur = NULL;
+  cleanup_free char *ppath = xasprintf("%s/cpu.rt_runtime_us", parent);
+  if (read_file_at(AT_FDCWD, ppath, &cur, NULL, err) < 0)
+    return -1;
+  if (strtoll(cur, NULL, 10) < runtime && v1_rt_runtime(cg, mnt, parent, runtime, err) < 0)
+    return -1;
+  return cg_write(cg, d, "cpu.rt_runtime_us", buf, err);
+}
+
+static int v1_cpu_extras(const struct keep_cgroup *cg, const char *root, const char *d,
+                         const struct keep_limits *l, keep_error **err)
+{
+  if (l->rt_period_us > 0 && cg_write_i64(cg, d, "cpu.rt_period_us", l->rt_period_us, err) < 0)
+    return -1;
+  if (l->rt_runtime_us != 0) {
+    cleanup_free char *rt = xasprintf("%s/cpu.rt_runtime_us", d);
+    if (!cg->fake && access(rt, F_OK) < 0)
+      return keep_fail(err, ENOTSUP, "`%s`: this kernel has no real-time group scheduling", rt);
+    cleanup_free char *mnt = xasprintf("%s/cpu", root);
+    if (v1_rt_runtime(cg, mnt, d, l->rt_runtime_us, err) < 0)
+      return -1;
+  }
+  if ((l->has_cpu_idle && cg_write_i64(cg, d, "cpu.idle", l->cpu_idle, err) < 0) ||
+      (l->cpu_burst_us > 0 && cg_write_i64(cg, d, "cpu.cfs_burst_us", l->cpu_burst_us, err) < 0))
+    return -1;
+  return 0;
+}
+
 int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
                  struct keep_cgroup *cg, keep_error **err)
 {
   cg->version = KEEP_CGROUP_V1;
+  bool mem_extras = l->memory_reservation > 0 || l->has_swappiness || l->disable_oom_killer ||
+                    l->kernel_bytes != 0 || l->kernel_tcp_bytes != 0;
+  bool cpu_extras = l->rt_runtime_us != 0 || l->rt_period_us > 0 || l->has_cpu_idle || l->cpu_burst_us > 0;
+  bool cpuset = l->cpuset_cpus || l->cpuset_mems;
   struct {
     const char *name;
     bool needed;
+    bool wanted;  /* joined only when asked for */
   } ctrls[] = {
-    {"memory", l->memory_bytes > 0},
-    {"cpu", l->cpu_quota_us > 0 || l->cpu_shares > 0},
-    {"pids", l->pids > 0},
-    {"freezer", false},   /* optional: makes killing race-free */
-    {"devices", l->device_rules != NULL},
+    {"memory", l->memory_bytes > 0 || mem_extras, true},
+    {"cpu", l->cpu_quota_us > 0 || l->cpu_shares > 0 || cpu_extras, true},
+    {"pids", l->pids > 0, true},
+    {"freezer", false, true},   /* optional: makes killing race-free */
+    {"devices", l->device_rules != NULL, true},
+    {"cpuset", cpuset, cpuset},
   };
   for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
+    if (!ctrls[i].wanted)
+      continue;
     cleanup_free char *mnt = xasprintf("%s/%s", root, ctrls[i].name);
     if (!cg->fake && !is_v1_mount(mnt)) {
       if (!ctrls[i].needed)
@@ -96,6 +226,13 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
     if (cg_write(cg, d, "pids.max", buf, err) < 0)
       goto fail;
   }
+  if ((d = dir_of(cg, "memory")) && v1_memory_extras(cg, d, l, err) < 0)
+    goto fail;
+  if ((d = dir_of(cg, "cpu")) && v1_cpu_extras(cg, root, d, l, err) < 0)
+    goto fail;
+  if ((d = dir_of(cg, "cpuset")) && ((l->cpuset_cpus && cg_write(cg, d, "cpuset.cpus", l->cpuset_cpus, err) < 0) ||
+                                     (l->cpuset_mems && cg_write(cg, d, "cpuset.mems", l->cpuset_mems, err) < 0)))
+    goto fail;
   return 0;
 fail:
   for (size_t i = cg->n; i-- > 0;)

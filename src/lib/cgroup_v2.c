@@ -54,18 +54,29 @@ int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
                  struct keep_cgroup *cg, keep_error **err)
 {
   cg->version = KEEP_CGROUP_V2;
+  /* Settings cgroup v2 does not have: refused, never dropped. */
+  const char *none = l->has_swappiness ? "memory swappiness (linux.resources.memory.swappiness)"
+                     : l->disable_oom_killer ? "disabling the OOM killer (linux.resources.memory.disableOOMKiller)"
+                     : l->kernel_bytes ? "a kernel memory limit (linux.resources.memory.kernel)"
+                     : l->kernel_tcp_bytes ? "a kernel TCP memory limit (linux.resources.memory.kernelTCP)"
+                     : l->rt_runtime_us || l->rt_period_us ? "a real-time budget (linux.resources.cpu.realtime*)"
+                                                           : NULL;
+  if (none)
+    return keep_fail(err, ENOTSUP, "cgroup v2 has no setting for %s", none);
   cleanup_free char *avail = NULL;
   cleanup_free char *avail_path = xasprintf("%s/cgroup.controllers", base);
   if (read_file_at(AT_FDCWD, avail_path, &avail, NULL, err) < 0)
     return -1;
-  const char *want[3];
+  const char *want[4];
   size_t nw = 0;
-  if (l->memory_bytes > 0)
+  if (l->memory_bytes > 0 || l->memory_reservation > 0)
     want[nw++] = "memory";
-  if (l->cpu_quota_us > 0 || l->cpu_shares > 0)
+  if (l->cpu_quota_us > 0 || l->cpu_shares > 0 || l->has_cpu_idle || l->cpu_burst_us > 0)
     want[nw++] = "cpu";
   if (l->pids > 0)
     want[nw++] = "pids";
+  if (l->cpuset_cpus || l->cpuset_mems)
+    want[nw++] = "cpuset";
   for (size_t i = 0; i < nw; i++)
     if (!has_word(avail, want[i])) {
       keep_fail(err, 0, "cgroup v2 controller `%s` is not available in `%s`", want[i], avail_path);
@@ -112,6 +123,13 @@ int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
     if (cg_write(cg, dir, "pids.max", buf, err) < 0)
       goto fail;
   }
+  if ((l->memory_reservation > 0 && cg_write_i64(cg, dir, "memory.low", l->memory_reservation, err) < 0) ||
+      (l->has_cpu_idle && cg_write_i64(cg, dir, "cpu.idle", l->cpu_idle, err) < 0) ||
+      (l->cpu_burst_us > 0 && cg_write_i64(cg, dir, "cpu.max.burst", l->cpu_burst_us, err) < 0))
+    goto fail;
+  if ((l->cpuset_cpus && cg_write(cg, dir, "cpuset.cpus", l->cpuset_cpus, err) < 0) ||
+      (l->cpuset_mems && cg_write(cg, dir, "cpuset.mems", l->cpuset_mems, err) < 0))
+    goto fail;
   return 0;
 fail:
   if (!cg->fake)

@@ -38,6 +38,17 @@ struct keep_limits {
   int64_t cpu_shares;     /* relative weight (v1 cpu.shares); 0: unset */
   char **device_rules;    /* OCI linux.resources.devices as "allow c 1:3 rwm" /
                              "deny a *:* rwm", in order; NULL: none given */
+  /* The rest only from an OCI config; zero / NULL / false: not asked. */
+  char *cpuset_cpus, *cpuset_mems;  /* "0-1,3" */
+  int64_t memory_reservation;       /* soft limit: v1 soft_limit_in_bytes, v2 memory.low */
+  bool has_swappiness;
+  int64_t memory_swappiness;        /* v1 only: 0..100 */
+  bool disable_oom_killer;          /* v1 only */
+  int64_t kernel_bytes, kernel_tcp_bytes;  /* v1 kmem limits, where the kernel still has them */
+  int64_t rt_runtime_us, rt_period_us;     /* v1 real-time budget */
+  bool has_cpu_idle;
+  int64_t cpu_idle;                 /* 0 or 1 */
+  int64_t cpu_burst_us;
 };
 
 struct keep_config {

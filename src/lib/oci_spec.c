@@ -605,10 +605,7 @@ static int refuse_unapplied(json_t *r, keep_error **err)
   static const struct {
     const char *group, *key;
   } unapplied[] = {
-      {"memory", "reservation"}, {"memory", "kernel"}, {"memory", "kernelTCP"},
-      {"memory", "disableOOMKiller"}, {"cpu", "cpus"}, {"cpu", "mems"}, {"cpu", "realtimeRuntime"},
-      {"cpu", "realtimePeriod"}, {"cpu", "idle"}, {"cpu", "burst"}, {"blockIO", NULL},
-      {"hugepageLimits", NULL}, {"network", NULL}, {"rdma", NULL}, {"unified", NULL},
+      {"blockIO", NULL}, {"hugepageLimits", NULL}, {"network", NULL}, {"rdma", NULL}, {"unified", NULL},
   };
   for (size_t i = 0; i < sizeof(unapplied) / sizeof(unapplied[0]); i++) {
     json_t *g = json_object_get(r, unapplied[i].group);
@@ -619,10 +616,88 @@ static int refuse_unapplied(json_t *r, keep_error **err)
       return keep_error_hint(err, "remove it to run without that limit; keep refuses rather than ignore it");
     }
   }
-  /* swappiness: only the kernel's default (absent, or -1/null as Docker writes it) */
-  json_t *sw = json_object_get(json_object_get(r, "memory"), "swappiness");
-  if (json_is_integer(sw) && json_integer_value(sw) >= 0 && json_integer_value(sw) != 60)
-    return keep_fail(err, ENOTSUP, CFG "linux.resources.memory.swappiness: not supported by keep");
+  return 0;
+}
+
+/* A cpuset list as the kernel reads it: "0-3,5", ranges ascending. */
+static bool cpu_list_valid(const char *s)
+{
+  if (*s == '\0')
+    return false;
+  for (const char *p = s;;) {
+    char *end;
+    if (*p < '0' || *p > '9')
+      return false;
+    unsigned long a = strtoul(p, &end, 10), b = a;
+    p = end;
+    if (*p == '-') {
+      if (p[1] < '0' || p[1] > '9')
+        return false;
+      b = strtoul(p + 1, &end, 10);
+      p = end;
+    }
+    if (b < a || b > 65535)
+      return false;
+    if (*p == '\0')
+      return true;
+    if (*p != ',')
+      return false;
+    p++;
+  }
+}
+
+static int get_cpu_list(json_t *cpu, const char *key, const char *field, char **out, keep_error **err)
+{
+  json_t *v = json_object_get(cpu, key);
+  if (v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0))
+    return 0;
+  if (!json_is_string(v) || !cpu_list_valid(json_string_value(v)))
+    return keep_fail(err, 0, CFG "%s: `%s` is not a list like \"0-3,5\"", field,
+                     json_is_string(v) ? json_string_value(v) : "(not a string)");
+  *out = xstrdup(json_string_value(v));
+  return 0;
+}
+
+/* Memory and CPU settings beyond the limits keep run also sets. */
+static int parse_resource_extras(struct keep_limits *l, json_t *mem, json_t *cpu, keep_error **err)
+{
+  if (mem) {
+    json_t *sw = json_object_get(mem, "swappiness");
+    /* Absent, null or -1 (as Docker writes it): the kernel's own. */
+    if (sw && !json_is_null(sw) && !(json_is_integer(sw) && json_integer_value(sw) == -1)) {
+      if (!json_is_integer(sw) || json_integer_value(sw) < 0 || json_integer_value(sw) > 100)
+        return keep_fail(err, 0, CFG "linux.resources.memory.swappiness: expected 0 to 100");
+      l->has_swappiness = true;
+      l->memory_swappiness = json_integer_value(sw);
+    }
+    json_t *oom = json_object_get(mem, "disableOOMKiller");
+    if (oom && !json_is_null(oom) && !json_is_boolean(oom))
+      return keep_fail(err, 0, CFG "linux.resources.memory.disableOOMKiller: expected true or false");
+    l->disable_oom_killer = json_is_true(oom);
+    if (get_i64(mem, "reservation", "linux.resources.memory.reservation", &l->memory_reservation, NULL, err) < 0 ||
+        get_i64(mem, "kernel", "linux.resources.memory.kernel", &l->kernel_bytes, NULL, err) < 0 ||
+        get_i64(mem, "kernelTCP", "linux.resources.memory.kernelTCP", &l->kernel_tcp_bytes, NULL, err) < 0)
+      return -1;
+    if (l->memory_reservation < 0)
+      l->memory_reservation = 0;  /* -1: none */
+  }
+  if (cpu) {
+    if (get_cpu_list(cpu, "cpus", "linux.resources.cpu.cpus", &l->cpuset_cpus, err) < 0 ||
+        get_cpu_list(cpu, "mems", "linux.resources.cpu.mems", &l->cpuset_mems, err) < 0 ||
+        get_i64(cpu, "realtimeRuntime", "linux.resources.cpu.realtimeRuntime", &l->rt_runtime_us, NULL, err) < 0 ||
+        get_i64(cpu, "realtimePeriod", "linux.resources.cpu.realtimePeriod", &l->rt_period_us, NULL, err) < 0 ||
+        get_i64(cpu, "idle", "linux.resources.cpu.idle", &l->cpu_idle, &l->has_cpu_idle, err) < 0 ||
+        get_i64(cpu, "burst", "linux.resources.cpu.burst", &l->cpu_burst_us, NULL, err) < 0)
+      return -1;
+    if (l->rt_period_us < 0)
+      return keep_fail(err, 0, CFG "linux.resources.cpu.realtimePeriod: must not be negative");
+    if (l->rt_period_us > 0 && l->rt_runtime_us > l->rt_period_us)
+      return keep_fail(err, 0, CFG "linux.resources.cpu.realtimeRuntime: above realtimePeriod");
+    if (l->has_cpu_idle && l->cpu_idle != 0 && l->cpu_idle != 1)
+      return keep_fail(err, 0, CFG "linux.resources.cpu.idle: expected 0 or 1");
+    if (l->cpu_burst_us < 0)
+      return keep_fail(err, 0, CFG "linux.resources.cpu.burst: must not be negative");
+  }
   return 0;
 }
 
@@ -664,6 +739,8 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
     l->cpu_shares = shares;
   }
   if (pids && get_i64(pids, "limit", "linux.resources.pids.limit", &l->pids, NULL, err) < 0)
+    return -1;
+  if (parse_resource_extras(l, mem, cpu, err) < 0)
     return -1;
   json_t *devs = json_object_get(r, "devices");
   if (devs && !json_is_null(devs)) {
@@ -995,6 +1072,8 @@ void keep_oci_spec_free(struct keep_oci_spec *s)
   free(s->cgroups_path);
   strv_free(s->sysctl);
   strv_free(s->limits.device_rules);
+  free(s->limits.cpuset_cpus);
+  free(s->limits.cpuset_mems);
   strv_free(s->masked_paths);
   strv_free(s->readonly_paths);
   free(s->mount_label);

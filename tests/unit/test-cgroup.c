@@ -72,6 +72,45 @@ static void test_v2_fake(void)
     free(cg.dirs[i]);
   }
 
+  /* cpuset, memory.low, cpu.idle and cpu.max.burst; cpuset enabled on the way. */
+  struct keep_limits x = {.pids = 5, .cpuset_cpus = "0-1", .cpuset_mems = "0", .memory_reservation = 4096,
+                          .has_cpu_idle = true, .cpu_idle = 1, .cpu_burst_us = 1000};
+  struct keep_cgroup cg3 = {.fake = true};
+  tap_ok(cg_v2_create(root, "keep/c3", &x, &cg3, &err) == 0, "v2 create with the OCI extras");
+  cleanup_free char *d3 = xasprintf("%s/keep/c3", root);
+  cleanup_free char *cpus = slurp(d3, "cpuset.cpus");
+  cleanup_free char *mems = slurp(d3, "cpuset.mems");
+  cleanup_free char *low = slurp(d3, "memory.low");
+  cleanup_free char *idle = slurp(d3, "cpu.idle");
+  cleanup_free char *burst = slurp(d3, "cpu.max.burst");
+  cleanup_free char *ksub3 = slurp(ksub, "cgroup.subtree_control");
+  TAP_EQ_STR(cpus, "0-1", "v2 cpuset.cpus");
+  TAP_EQ_STR(mems, "0", "v2 cpuset.mems");
+  TAP_EQ_STR(low, "4096", "v2 memory.low from the reservation");
+  TAP_EQ_STR(idle, "1", "v2 cpu.idle");
+  TAP_EQ_STR(burst, "1000", "v2 cpu.max.burst");
+  tap_ok(ksub3 && strstr(ksub3, "+cpuset\n"), "v2 cpuset enabled under keep/");
+  for (size_t i = 0; i < cg3.n; i++) {
+    free(cg3.names[i]);
+    free(cg3.dirs[i]);
+  }
+  /* What v2 has no file for: refused before anything is made. */
+  struct keep_limits v1only[] = {{.has_swappiness = true, .memory_swappiness = 10},
+                                 {.disable_oom_killer = true},
+                                 {.kernel_bytes = 1 << 20},
+                                 {.rt_runtime_us = 1000}};
+  const char *names[] = {"swappiness", "OOM killer", "kernel memory", "real-time"};
+  for (size_t i = 0; i < 4; i++) {
+    struct keep_cgroup c = {.fake = true};
+    keep_error *e = NULL;
+    bool refused = cg_v2_create(root, "keep/c4", &v1only[i], &c, &e) < 0;
+    tap_ok(refused && e && strstr(e->msg, "cgroup v2 has no"), "v2 refuses %s: %s", names[i],
+           e ? e->msg : "accepted");
+    keep_error_free(&e);
+    cleanup_free char *d4 = xasprintf("%s/keep/c4", root);
+    tap_ok(access(d4, F_OK) < 0, "v2 refusing %s makes no directory", names[i]);
+  }
+
   /* A base without the memory controller: an error naming it. */
   f = fopen(ctl, "w");
   fputs("cpu pids\n", f);

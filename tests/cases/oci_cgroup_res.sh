@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# OCI resources beyond memory/cpu/pids limits: cpuset, memory reservation,
+# swappiness, the OOM killer, kernel memory, the real-time budget, cpu.idle
+# and cpu.burst.  Each read back from the container's cgroup on the host (and
+# the cpuset from inside); each one the kernel cannot apply is refused by
+# name and leaves nothing behind.
+. "$SRCDIR/tests/lib.sh"
+oci_test_setup
+[ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/cpuset ] || skip_all "needs a cgroup v1 host (memory, cpu, cpuset)"
+fresh() { rm -f "$B/config.json"; k spec --bundle "$B"; }
+cg() { cat "/sys/fs/cgroup/$1/keep-oci/$2/$3"; }
+ncpu=$(nproc)
+last=$((ncpu - 1))
+
+fresh
+cfg "c['process']['args'] = ['sh', '-c', 'grep Cpus_allowed_list /proc/self/status; sleep 30']
+c['linux']['resources'] = {'cpu': {'cpus': '$last', 'mems': '0', 'idle': 1, 'burst': 1000,
+                                   'realtimeRuntime': 10000, 'realtimePeriod': 1000000},
+                           'memory': {'limit': 268435456, 'reservation': 134217728, 'swappiness': 10,
+                                      'disableOOMKiller': True, 'kernelTCP': 1048576}}"
+RC=0; k create --bundle "$B" r1 >"$T/out" 2>&1 </dev/null || RC=$?
+expect_code "create with every extra resource setting" 0
+check "cpuset.cpus written" test "$(cg cpuset r1 cpuset.cpus)" = "$last"
+check "cpuset.mems written" test "$(cg cpuset r1 cpuset.mems)" = 0
+check "soft limit (reservation) written" test "$(cg memory r1 memory.soft_limit_in_bytes)" = 134217728
+check "swappiness written" test "$(cg memory r1 memory.swappiness)" = 10
+check "OOM killer disabled" grep -qx "oom_kill_disable 1" "/sys/fs/cgroup/memory/keep-oci/r1/memory.oom_control"
+check "kernel TCP memory limit written" test "$(cg memory r1 memory.kmem.tcp.limit_in_bytes)" = 1048576
+check "real-time runtime written" test "$(cg cpu r1 cpu.rt_runtime_us)" = 10000
+check "real-time period written" test "$(cg cpu r1 cpu.rt_period_us)" = 1000000
+check "cpu.idle written" test "$(cg cpu r1 cpu.idle)" = 1
+check "cpu.cfs_burst_us written" test "$(cg cpu r1 cpu.cfs_burst_us)" = 1000
+k start r1
+for _ in $(seq 50); do [ -n "$(cg cpuset r1 tasks)" ] && break; sleep 0.1; done
+pid=$(k state r1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+check "the container runs in its cpuset" grep -qx "$pid" "/sys/fs/cgroup/cpuset/keep-oci/r1/tasks"
+check "the container's CPUs are the cpuset's" grep -q "^Cpus_allowed_list:[[:space:]]*$last$" "/proc/$pid/status"
+k delete --force r1
+check "delete removes the cpuset cgroup too" test ! -e /sys/fs/cgroup/cpuset/keep-oci/r1
+
+# Refused by name, nothing left: what the kernel will not take.
+refused() { # NAME PYTHON PATTERN
+  fresh; cfg "$2"
+  RC=0; k create --bundle "$B" bad1 >"$T/out" 2>&1 </dev/null || RC=$?
+  expect_code "$1: refused" 125
+  expect "$1: says what" "$3"
+  one_line_error "$1: one line"
+  left=$(ls -d /sys/fs/cgroup/*/keep-oci/bad1 "$R/bad1" 2>/dev/null || true)
+  if [ -z "$left" ]; then ok "$1: nothing left"; else fail "$1: left $left"; fi
+}
+refused "a CPU the host does not have" "c['linux']['resources'] = {'cpu': {'cpus': '$ncpu'}}" "cpuset.cpus"
+refused "a kernel memory limit the kernel ignores" \
+  "c['linux']['resources'] = {'memory': {'kernel': 104857600}}" "memory.kmem.limit_in_bytes.*ignores"
+refused "a real-time runtime above the host's" \
+  "c['linux']['resources'] = {'cpu': {'realtimeRuntime': 999999, 'realtimePeriod': 1000000}}" "cpu.rt_runtime_us"
+refused "cpu.idle other than 0 or 1" "c['linux']['resources'] = {'cpu': {'idle': 2}}" "linux.resources.cpu.idle"
+done_testing
