@@ -261,6 +261,25 @@ else fail "outside changed: $(ls -A "$OUT")"; fi
 "$KEEP" images > "$T/out" 2>&1
 expect_not "pulled hostile layers: no tag filed" "dotdot|symlink-write|hardlink-out"
 
+# Rootless: a user pulls into their own store; the layer is unpacked, as it
+# downloads, by the user, and a hostile one is refused the same way.
+if id keeptest >/dev/null 2>&1; then
+  mkdir -p "$T/upull"; chown keeptest "$T/upull"
+  upull() { RC=0; timeout 60 setpriv --reuid=keeptest --regid=keeptest --init-groups --reset-env \
+    env KEEP_STORE="$T/upull/store" HOME=/home/keeptest PATH=/usr/bin:/bin "$KEEP" pull --policy "$T/accept.json" "$@" \
+    >"$T/out" 2>&1 </dev/null || RC=$?; }
+  upull "$REG/busybox:latest"
+  expect "rootless: pull into the user's store" "^Pulled $REG/busybox:latest"
+  ldir=$(find "$T/upull/store/layers" -mindepth 2 -maxdepth 2 -type d | head -1)
+  check "rootless: the layer belongs to the user" test "$(stat -c %U "$ldir/bin")" = keeptest
+  upull "$REG/dotdot:1"
+  expect_code "rootless: a pulled hostile layer is refused" 125
+  left=$(find "$T/upull/store/layers" -mindepth 2 -maxdepth 2 -name '.tmp-*')
+  if [ -z "$left" ]; then ok "rootless: nothing half-unpacked left"; else fail "rootless: left $left"; fi
+else
+  skip "rootless pull" "no keeptest user (tests/run creates it)"
+fi
+
 # A registry that lies.
 mkdir -p "$T/layout"; tar -xf "$T/img.tar" -C "$T/layout"
 fake() { # MODE: start tests/data/fakeregistry.py, set FREG
