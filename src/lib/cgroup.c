@@ -111,33 +111,54 @@ bool cg_rel_valid(const char *rel)
   return rel[strlen(rel) - 1] != '/';
 }
 
+void cg_rmdir_made(const char *leaf, size_t made)
+{
+  cleanup_free char *dir = xstrdup(leaf);
+  for (size_t i = 0; i < made; i++) {
+    char *slash = strrchr(dir, '/');
+    if (cg_rmdir(dir, NULL) < 0 || slash == NULL)
+      return;
+    *slash = '\0';
+  }
+}
+
 int cg_mkdir_path(const char *base, const char *rel,
                   int (*on_parent)(const char *dir, void *arg, keep_error **err), void *arg,
-                  char **out, keep_error **err)
+                  char **out, size_t *made, keep_error **err)
 {
   if (!cg_rel_valid(rel))
     return keep_fail(err, EINVAL, "cgroup path `%s` is not a plain relative path", rel);
   cleanup_free char *dir = xstrdup(base);
+  size_t n_made = 0;
   for (const char *p = rel;;) {
     size_t n = strcspn(p, "/");
     bool last = p[n] == '\0';
     if (on_parent && on_parent(dir, arg, err) < 0)
-      return -1;
+      goto fail;
     char *next = xasprintf("%s/%.*s", dir, (int) n, p);
     free(dir);
     dir = next;
-    if (mkdir(dir, 0755) < 0 && (last || errno != EEXIST)) {
+    if (mkdir(dir, 0755) == 0) {
+      n_made++;
+    } else if (last || errno != EEXIST) {
       keep_fail_errno(err, "mkdir `%s`", dir);
       if (errno == EEXIST)
         keep_error_hint(err, "another container uses this cgroup");
-      return -1;
+      *strrchr(dir, '/') = '\0';  /* not made: its parent is the deepest that may be ours */
+      goto fail;
     }
     if (last)
       break;
     p += n + 1;
   }
+  if (made)
+    *made = n_made;
   *out = steal_pointer(&dir);
   return 0;
+fail:
+  /* Nothing left behind: what was made on the way goes again. */
+  cg_rmdir_made(dir, n_made);
+  return -1;
 }
 
 void cg_free(struct keep_cgroup *cg)

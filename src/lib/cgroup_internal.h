@@ -13,6 +13,7 @@ struct keep_cgroup {
   size_t n;
   char *names[KEEP_CG_MAX];   /* v1 controller name, or "" for v2 */
   char *dirs[KEEP_CG_MAX];    /* the container's cgroup directories */
+  size_t made[KEEP_CG_MAX];   /* how many of each path's directories keep made */
   bool fake;                  /* a test tree of plain files, not a cgroup fs */
 };
 
@@ -28,10 +29,14 @@ int cg_rmdir(const char *dir, keep_error **err);
 
 /* Create base/rel: the parents as needed (calling on_parent on each existing
  * or new parent directory, base included), the last component new (EEXIST
- * is an error: two containers never share a cgroup).  *out gets the path. */
+ * is an error: two containers never share a cgroup).  *out gets the path,
+ * *made how many directories of it were created (the last ones).  On failure
+ * the directories it made are removed again. */
 int cg_mkdir_path(const char *base, const char *rel,
                   int (*on_parent)(const char *dir, void *arg, keep_error **err), void *arg,
-                  char **out, keep_error **err);
+                  char **out, size_t *made, keep_error **err);
+/* Remove `leaf` and the parents above it, `made` directories in all. */
+void cg_rmdir_made(const char *leaf, size_t made);
 /* Is rel a safe relative cgroup path (no "..", no empty components)? */
 bool cg_rel_valid(const char *rel);
 

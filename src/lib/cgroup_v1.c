@@ -53,14 +53,16 @@ static int add_dir(const char *root, const char *ctrl, const char *rel, struct k
 {
   cleanup_free char *mnt = xasprintf("%s/%s", root, ctrl);
   char *dir = NULL;
+  size_t made = 0;
   bool cpuset = strcmp(ctrl, "cpuset") == 0 && !cg->fake;
-  if (cg_mkdir_path(mnt, rel, cpuset ? cpuset_on_parent : NULL, cg, &dir, err) < 0)
+  if (cg_mkdir_path(mnt, rel, cpuset ? cpuset_on_parent : NULL, cg, &dir, &made, err) < 0)
     return -1;
   if (cpuset && cpuset_inherit(cg, dir, err) < 0) {
-    cg_rmdir(dir, NULL);
+    cg_rmdir_made(dir, made);
     free(dir);
     return -1;
   }
+  cg->made[cg->n] = made;
   cg->names[cg->n] = xstrdup(ctrl);
   cg->dirs[cg->n++] = dir;
   return 0;
@@ -236,6 +238,7 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
   return 0;
 fail:
   for (size_t i = cg->n; i-- > 0;)
-    cg->fake ? (void) 0 : (void) cg_rmdir(cg->dirs[i], NULL);
+    if (!cg->fake)
+      cg_rmdir_made(cg->dirs[i], cg->made[i]);
   return -1;
 }

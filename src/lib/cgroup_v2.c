@@ -85,7 +85,8 @@ int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
 
   struct enable_arg ea = {cg, want, nw};
   char *dir = NULL;
-  if (cg_mkdir_path(base, rel, enable_on_parent, &ea, &dir, err) < 0)
+  size_t made = 0;
+  if (cg_mkdir_path(base, rel, enable_on_parent, &ea, &dir, &made, err) < 0)
     return -1;
   cg->names[0] = xstrdup("");
   cg->dirs[0] = dir;
@@ -133,6 +134,6 @@ int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
   return 0;
 fail:
   if (!cg->fake)
-    cg_rmdir(dir, NULL);
+    cg_rmdir_made(dir, made);
   return -1;
 }

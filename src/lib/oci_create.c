@@ -483,6 +483,16 @@ static int send_idmapped_trees(struct create_res *r, pid_t pid, keep_error **err
   return 0;
 }
 
+/* Does the config ask for any cgroup setting?  (Device rules aside: keep
+ * adds its own to every config, and a rootless container gets a fresh /dev.) */
+static bool limits_asked(const struct keep_limits *l)
+{
+  return l->memory_bytes > 0 || l->pids > 0 || l->cpu_quota_us > 0 || l->cpu_shares > 0 || l->cpuset_cpus ||
+         l->cpuset_mems || l->memory_reservation > 0 || l->has_swappiness || l->disable_oom_killer ||
+         l->kernel_bytes != 0 || l->kernel_tcp_bytes != 0 || l->rt_runtime_us != 0 || l->rt_period_us > 0 ||
+         l->has_cpu_idle || l->cpu_burst_us > 0;
+}
+
 static int do_create(const struct keep_oci_create_opts *o, bool attached, struct create_res *r,
                      keep_error **err)
 {
@@ -523,7 +533,7 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
   enum keep_cgroup_version cgv = KEEP_CGROUP_NONE;
   keep_cgroup_detect(&cgv, NULL);
   bool want_cg = !(rootless && cgv != KEEP_CGROUP_V2);
-  if (!want_cg && s->has_resources && (s->limits.memory_bytes > 0 || s->limits.pids > 0 || s->limits.cpu_quota_us > 0))
+  if (!want_cg && s->has_resources && limits_asked(&s->limits))
     return keep_fail(err, EPERM, "config.json: linux.resources: cgroup v1 cannot be delegated to an unprivileged user");
   if (want_cg) {
     /* Not under keep/: `keep gc` owns that tree and removes cgroups whose

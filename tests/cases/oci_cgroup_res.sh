@@ -54,4 +54,31 @@ refused "a kernel memory limit the kernel ignores" \
 refused "a real-time runtime above the host's" \
   "c['linux']['resources'] = {'cpu': {'realtimeRuntime': 999999, 'realtimePeriod': 1000000}}" "cpu.rt_runtime_us"
 refused "cpu.idle other than 0 or 1" "c['linux']['resources'] = {'cpu': {'idle': 2}}" "linux.resources.cpu.idle"
+
+# A cgroupsPath whose parents keep makes: a refusal removes them too.
+fresh
+cfg "c['linux']['cgroupsPath'] = '/kt-outer/kt-inner/c1'
+c['linux']['resources'] = {'cpu': {'cpus': '$ncpu'}}"
+RC=0; k create --bundle "$B" np1 >"$T/out" 2>&1 </dev/null || RC=$?
+expect_code "a nested cgroupsPath with a refused setting: refused" 125
+left=$(ls -d /sys/fs/cgroup/*/kt-outer 2>/dev/null || true)
+if [ -z "$left" ]; then ok "the parents keep made for it are gone too"; else fail "left $left"; fi
+
+# Rootless on cgroup v1 nothing can be delegated: every setting is refused,
+# never dropped.
+if id keeptest >/dev/null 2>&1; then
+  RB=$T/rl; mkdir -p "$RB"
+  "$SRCDIR/tools/mkrootfs.sh" "$RB/rootfs" >/dev/null
+  chown -R keeptest "$RB"
+  su keeptest -s /bin/sh -c "'$KEEP' spec --rootless --bundle '$RB'" >"$T/out" 2>&1
+  for r in "{'cpu': {'cpus': '0'}}" "{'memory': {'reservation': 1048576}}" "{'cpu': {'shares': 512}}"; do
+    B=$RB cfg "c['linux']['resources'] = $r"
+    RC=0; su keeptest -s /bin/sh -c "XDG_RUNTIME_DIR='$RB' '$KEEP' --root '$RB/state' run --bundle '$RB' rl" \
+      >"$T/out" 2>&1 </dev/null || RC=$?
+    expect_code "rootless on v1, $r: refused" 125
+    expect "rootless on v1, $r: says why" "cgroup v1 cannot be delegated"
+  done
+else
+  skip "rootless on cgroup v1" "no keeptest user"
+fi
 done_testing
