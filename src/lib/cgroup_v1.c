@@ -81,12 +81,10 @@ static const char *dir_of(const struct keep_cgroup *cg, const char *ctrl)
 static int write_checked(const struct keep_cgroup *cg, const char *dir, const char *file, int64_t v,
                          keep_error **err)
 {
-  char buf[32];
-  snprintf(buf, sizeof(buf), "%lld", (long long) v);
   cleanup_free char *path = xasprintf("%s/%s", dir, file);
   if (!cg->fake && access(path, F_OK) < 0)
     return keep_fail(err, ENOTSUP, "`%s`: this kernel has no such limit", path);
-  if (cg_write(cg, dir, file, buf, err) < 0)
+  if (cg_write_i64(cg, dir, file, v, err) < 0)
     return -1;
   cleanup_free char *back = NULL;
   if (read_file_at(AT_FDCWD, path, &back, NULL, err) < 0)
@@ -122,10 +120,8 @@ static int v1_memory_extras(const struct keep_cgroup *cg, const char *d, const s
 static int v1_rt_runtime(const struct keep_cgroup *cg, const char *mnt, const char *d, int64_t runtime,
                          keep_error **err)
 {
-  char buf[32];
-  snprintf(buf, sizeof(buf), "%lld", (long long) runtime);
   cleanup_error keep_error *first = NULL;
-  if (cg_write(cg, d, "cpu.rt_runtime_us", buf, &first) == 0)
+  if (cg_write_i64(cg, d, "cpu.rt_runtime_us", runtime, &first) == 0)
     return 0;
   cleanup_free char *parent = xstrdup(d);
   *strrchr(parent, '/') = '\0';
@@ -139,7 +135,7 @@ static int v1_rt_runtime(const struct keep_cgroup *cg, const char *mnt, const ch
     return -1;
   if (strtoll(cur, NULL, 10) < runtime && v1_rt_runtime(cg, mnt, parent, runtime, err) < 0)
     return -1;
-  return cg_write(cg, d, "cpu.rt_runtime_us", buf, err);
+  return cg_write_i64(cg, d, "cpu.rt_runtime_us", runtime, err);
 }
 
 static int v1_cpu_extras(const struct keep_cgroup *cg, const char *root, const char *d,
@@ -195,39 +191,26 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
       goto fail;
   }
 
-  char buf[64];
   const char *d;
   if (l->memory_bytes > 0 && (d = dir_of(cg, "memory"))) {
-    snprintf(buf, sizeof(buf), "%lld", (long long) l->memory_bytes);
-    if (cg_write(cg, d, "memory.limit_in_bytes", buf, err) < 0)
+    if (cg_write_i64(cg, d, "memory.limit_in_bytes", l->memory_bytes, err) < 0)
       goto fail;
     /* Memory+swap equal to memory: no swap on top.  Without swap
      * accounting the file is absent and there is nothing to limit. */
     cleanup_free char *memsw = xasprintf("%s/memory.memsw.limit_in_bytes", d);
-    if (l->memory_swap_bytes > 0)
-      snprintf(buf, sizeof(buf), "%lld", (long long) l->memory_swap_bytes);
+    int64_t memsw_bytes = l->memory_swap_bytes > 0 ? l->memory_swap_bytes : l->memory_bytes;
     if (l->memory_swap_bytes >= 0 && access(memsw, F_OK) == 0 &&
-        cg_write(cg, d, "memory.memsw.limit_in_bytes", buf, err) < 0)
+        cg_write_i64(cg, d, "memory.memsw.limit_in_bytes", memsw_bytes, err) < 0)
       goto fail;
   }
-  if (l->cpu_quota_us > 0 && (d = dir_of(cg, "cpu"))) {
-    snprintf(buf, sizeof(buf), "%lld", (long long) l->cpu_period_us);
-    if (cg_write(cg, d, "cpu.cfs_period_us", buf, err) < 0)
-      goto fail;
-    snprintf(buf, sizeof(buf), "%lld", (long long) l->cpu_quota_us);
-    if (cg_write(cg, d, "cpu.cfs_quota_us", buf, err) < 0)
-      goto fail;
-  }
-  if (l->cpu_shares > 0 && (d = dir_of(cg, "cpu"))) {
-    snprintf(buf, sizeof(buf), "%lld", (long long) l->cpu_shares);
-    if (cg_write(cg, d, "cpu.shares", buf, err) < 0)
-      goto fail;
-  }
-  if (l->pids > 0 && (d = dir_of(cg, "pids"))) {
-    snprintf(buf, sizeof(buf), "%lld", (long long) l->pids);
-    if (cg_write(cg, d, "pids.max", buf, err) < 0)
-      goto fail;
-  }
+  if (l->cpu_quota_us > 0 && (d = dir_of(cg, "cpu")) &&
+      (cg_write_i64(cg, d, "cpu.cfs_period_us", l->cpu_period_us, err) < 0 ||
+       cg_write_i64(cg, d, "cpu.cfs_quota_us", l->cpu_quota_us, err) < 0))
+    goto fail;
+  if (l->cpu_shares > 0 && (d = dir_of(cg, "cpu")) && cg_write_i64(cg, d, "cpu.shares", l->cpu_shares, err) < 0)
+    goto fail;
+  if (l->pids > 0 && (d = dir_of(cg, "pids")) && cg_write_i64(cg, d, "pids.max", l->pids, err) < 0)
+    goto fail;
   if ((d = dir_of(cg, "memory")) && v1_memory_extras(cg, d, l, err) < 0)
     goto fail;
   if ((d = dir_of(cg, "cpu")) && v1_cpu_extras(cg, root, d, l, err) < 0)

@@ -94,8 +94,7 @@ int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
 
   char buf[64];
   if (l->memory_bytes > 0) {
-    snprintf(buf, sizeof(buf), "%lld", (long long) l->memory_bytes);
-    if (cg_write(cg, dir, "memory.max", buf, err) < 0)
+    if (cg_write_i64(cg, dir, "memory.max", l->memory_bytes, err) < 0)
       goto fail;
     cleanup_free char *swap = xasprintf("%s/memory.swap.max", dir);
     /* OCI gives memory+swap; v2 wants the swap alone. */
@@ -114,16 +113,12 @@ int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
   }
   if (l->cpu_shares > 0) {
     /* The conversion crun and runc use: shares 2..262144 -> weight 1..10000. */
-    long long w = 1 + ((l->cpu_shares - 2) * 9999) / 262142;
-    snprintf(buf, sizeof(buf), "%lld", w < 1 ? 1 : w > 10000 ? 10000 : w);
-    if (cg_write(cg, dir, "cpu.weight", buf, err) < 0)
+    int64_t w = 1 + ((l->cpu_shares - 2) * 9999) / 262142;
+    if (cg_write_i64(cg, dir, "cpu.weight", w < 1 ? 1 : w > 10000 ? 10000 : w, err) < 0)
       goto fail;
   }
-  if (l->pids > 0) {
-    snprintf(buf, sizeof(buf), "%lld", (long long) l->pids);
-    if (cg_write(cg, dir, "pids.max", buf, err) < 0)
-      goto fail;
-  }
+  if (l->pids > 0 && cg_write_i64(cg, dir, "pids.max", l->pids, err) < 0)
+    goto fail;
   if ((l->memory_reservation > 0 && cg_write_i64(cg, dir, "memory.low", l->memory_reservation, err) < 0) ||
       (l->has_cpu_idle && cg_write_i64(cg, dir, "cpu.idle", l->cpu_idle, err) < 0) ||
       (l->cpu_burst_us > 0 && cg_write_i64(cg, dir, "cpu.max.burst", l->cpu_burst_us, err) < 0))

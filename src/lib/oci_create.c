@@ -340,10 +340,9 @@ static int join_namespaces(const struct keep_oci_spec *s, keep_error **err)
   for (int k = 0; k < OCI_NS_COUNT; k++) {
     if (!s->ns_path[k] || k == OCI_NS_MOUNT || k == OCI_NS_USER)
       continue;
-    cleanup_close int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC);
+    cleanup_close int fd = keep_oci_ns_open(s, k, err);
     if (fd < 0)
-      return keep_fail_errno(err, "config.json: linux.namespaces: %s namespace `%s`", keep_oci_ns_names[k],
-                             s->ns_path[k]);
+      return -1;
     if (setns(fd, types[k]) < 0)
       return keep_fail_errno(err, "config.json: linux.namespaces: join %s namespace `%s`",
                              keep_oci_ns_names[k], s->ns_path[k]);

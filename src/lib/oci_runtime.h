@@ -32,6 +32,9 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
  * them to `child` until it exits; returns its status as a shell would. */
 void keep_oci_block_forwarded(sigset_t *mask, sigset_t *old);
 int keep_oci_forward_and_wait(pid_t child, const sigset_t *mask);
+/* Open the namespace config.json names by path for kind k (-1 and no error
+ * when it names none). */
+int keep_oci_ns_open(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_error **err);
 /* Start the container's init (oci_spawn.c): a child of the caller in the
  * namespaces `flags` creates and the ones config.json names by path; it
  * closes `close_in_init`, then runs init(arg). */

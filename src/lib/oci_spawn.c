@@ -127,7 +127,7 @@ static pid_t pid_of_pidfd(int pidfd, keep_error **err)
   return (pid_t) pid;
 }
 
-static int open_ns(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_error **err)
+int keep_oci_ns_open(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_error **err)
 {
   if (!s->ns_path[k])
     return -1;
@@ -140,10 +140,10 @@ static int open_ns(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_error
 static pid_t spawn_joining(const struct keep_oci_spec *s, unsigned long flags, int close_in_init,
                            void (*init)(void *), void *arg, keep_error **err)
 {
-  cleanup_close int userfd = open_ns(s, OCI_NS_USER, err);
+  cleanup_close int userfd = keep_oci_ns_open(s, OCI_NS_USER, err);
   if (s->ns_path[OCI_NS_USER] && userfd < 0)
     return -1;
-  cleanup_close int mntfd = open_ns(s, OCI_NS_MOUNT, err);
+  cleanup_close int mntfd = keep_oci_ns_open(s, OCI_NS_MOUNT, err);
   if (s->ns_path[OCI_NS_MOUNT] && mntfd < 0)
     return -1;
   int sv[2];
