@@ -521,7 +521,6 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
   r->st.created = now_rfc3339();
   r->st.annotations = s->annotations ? json_incref(s->annotations) : NULL;
   cleanup_free char *cfg_text = json_dumps(s->json, JSON_COMPACT);
-  cleanup_free char *cfg_path = xasprintf("%s/config.json", r->st.dir);
   if (create_file_at(r->st.dirfd, "config.json", cfg_text, 0600, err) < 0)
     return -1;
   cleanup_free char *fifo_path = xasprintf("%s/exec.fifo", r->st.dir);
