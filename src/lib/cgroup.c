@@ -311,7 +311,7 @@ static int gc_dir(const char *keepdir, const char *state_base)
   int n = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+    if (!keep_state_id_valid(e->d_name) || e->d_type != DT_DIR)
       continue;
     if (keep_owner_alive(state_base, e->d_name))
       continue;

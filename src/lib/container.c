@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fault.h"
 #include "state.h"
 #include "terminal.h"
 #include "userns.h"
@@ -38,7 +39,7 @@ struct run_resources {
   struct keep_cgroup *cgroup;
   char *state_base;
   const char *id;
-  bool state_created;
+  int state_lock;                     /* held while the container exists (state.h) */
   struct keep_userns_plan userns;
   pid_t child;
   int sock;
@@ -65,9 +66,11 @@ static void release(struct run_resources *r)
       keep_error_print(e);
       keep_error_free(&e);
     }
+    keep_fault_point("run-cgroup-removed");
   }
-  if (r->state_created)
-    keep_state_remove(r->state_base, r->id);
+  /* The state goes last: while it is locked, gc leaves the cgroup alone. */
+  if (r->state_lock >= 0)
+    keep_state_remove(r->state_base, r->id, r->state_lock);
   free(r->state_base);
   for (size_t i = 0; i < r->n_volumes; i++)
     if (r->volume_fds[i] >= 0)
@@ -224,7 +227,7 @@ static int wait_container(struct run_resources *r, const sigset_t *mask, int *ex
 
 int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err)
 {
-  struct run_resources r = {.rootfs_fd = -1, .sock = -1, .master = -1, .id = cfg->id,
+  struct run_resources r = {.rootfs_fd = -1, .sock = -1, .master = -1, .state_lock = -1, .id = cfg->id,
                            .interactive = cfg->proc.interactive, .stop_signal = cfg->stop_signal};
   int ret = -1;
   sigset_t mask, old;
@@ -246,12 +249,16 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
     keep_cgroup_gc(cfg->rootless, NULL);
 
   r.state_base = xstrdup(cfg->state_dir);
-  if (keep_state_create(r.state_base, cfg->id, err) < 0)
+  /* State first, cgroup second: gc removes a cgroup only when no live keep
+   * holds the state of the same id. */
+  r.state_lock = keep_state_create(r.state_base, cfg->id, err);
+  if (r.state_lock < 0)
     goto out;
-  r.state_created = true;
+  keep_fault_point("run-state");
 
   if (cfg->cgroups && keep_cgroup_create(cfg->id, &cfg->limits, cfg->rootless, &r.cgroup, err) < 0)
     goto out;
+  keep_fault_point("run-cgroup");
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -263,6 +270,7 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   struct keep_child_ctx ctx = {
     .cfg = cfg,
     .sock = sv[1],
+    .state_lock = r.state_lock,
     .seccomp = r.seccomp,
     .deny_setgroups = r.userns.deny_setgroups,
     .new_netns = cfg->network == KEEP_NET_NONE,
@@ -303,11 +311,13 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   close(sv[1]);
   r.child = pid;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  keep_fault_point("run-cloned");
 
   if ((r.cgroup && keep_cgroup_enter(r.cgroup, pid, err) < 0) ||
       keep_userns_apply(&r.userns, pid, err) < 0 || keep_msg_send(r.sock, 'G', NULL, -1, err) < 0 ||
       await_ready(&r, err) < 0)
     goto out;
+  keep_fault_point("run-ready");
 
   if (r.master >= 0 && r.interactive && isatty(STDIN_FILENO)) {
     keep_tty_copy_size(STDIN_FILENO, r.master);
@@ -317,6 +327,7 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   }
   if (wait_container(&r, &mask, exit_code, err) < 0)
     goto out;
+  keep_fault_point("run-exited");
   ret = 0;
 out:
   release(&r);

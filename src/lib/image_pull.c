@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "image.h"
 #include "image_manifest.h"
 #include "image_ref.h"
@@ -164,8 +165,13 @@ static int fetch_image(struct keep_store *s, struct keep_registry *reg, const ch
     dir = keep_image_layers_dir(s, err);
   if (stream && dir < 0)
     r = -1;
-  for (size_t i = 0; r == 0 && i < m.n_layers; i++)
+  if (r == 0)
+    keep_fault_point("pull-config");
+  for (size_t i = 0; r == 0 && i < m.n_layers; i++) {
     r = fetch_layer(s, reg, repo, dir, &m.layers[i], stream ? cfg.diff_ids[i] : NULL, err);
+    if (r == 0)
+      keep_fault_point("pull-layer");
+  }
   keep_image_config_free(&cfg);
   keep_manifest_free(&m);
   return r;
@@ -218,6 +224,7 @@ int keep_image_pull(struct keep_store *s, const char *refstr, const struct keep_
     goto out;
   /* Filed under the tag, or under name@digest for a pinned pull. */
   key = ref.digest ? xasprintf("%s@%s", full, ref.digest) : keep_image_ref_tagged(&ref);
+  keep_fault_point("pull-commit");
   if (keep_image_commit(s, mtext, mlen, key, digest_out, err) < 0)
     goto out;
   *name = steal_pointer(&key);

@@ -200,6 +200,8 @@ noreturn void keep_container_child(struct keep_child_ctx *ctx)
   /* If keep dies, so does the container: nothing runs unsupervised. */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   keep_cmdline_rewrite("keep-init");
+  /* The lock says whether keep lives: only keep may hold it. */
+  close(ctx->state_lock);
 
   char tag = 0;
   if (keep_msg_recv(sock, &tag, NULL, 0, NULL, &err) < 0 || tag != 'G')

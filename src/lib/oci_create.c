@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fault.h"
 #include "oci_mounts.h"
 #include "oci_process.h"
 #include "oci_runtime.h"
@@ -270,9 +271,12 @@ static noreturn void oci_child(struct oci_child *c)
     if (sent < 0)
       _exit(125);
   }
-  /* Created: from here the process outlives `keep create`. */
+  /* Created: once create has recorded it, this process outlives create. */
+  if (keep_msg_send(sock, 'R', NULL, -1, &err) < 0 || keep_msg_recv(sock, &tag, NULL, 0, NULL, &err) < 0 ||
+      tag != 'D')
+    _exit(125);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  if (keep_msg_send(sock, 'R', NULL, -1, &err) < 0)
+  if (keep_msg_send(sock, 'd', NULL, -1, &err) < 0)
     _exit(125);
   close(sock);
 
@@ -520,12 +524,6 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
   r->st.oci_version = xstrdup(s->oci_version);
   r->st.created = now_rfc3339();
   r->st.annotations = s->annotations ? json_incref(s->annotations) : NULL;
-  cleanup_free char *cfg_text = json_dumps(s->json, JSON_COMPACT);
-  if (create_file_at(r->st.dirfd, "config.json", cfg_text, 0600, err) < 0)
-    return -1;
-  cleanup_free char *fifo_path = xasprintf("%s/exec.fifo", r->st.dir);
-  if (mkfifo(fifo_path, 0600) < 0)
-    return keep_fail_errno(err, "mkfifo `%s`", fifo_path);
 
   bool rootless = geteuid() != 0;
   enum keep_cgroup_version cgv = KEEP_CGROUP_NONE;
@@ -538,10 +536,24 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
      * `keep run` died; an OCI container's life is its manager's business. */
     r->st.cgroup_rel = s->cgroups_path ? xstrdup(s->cgroups_path + strspn(s->cgroups_path, "/"))
                                        : xasprintf("keep-oci/%s", o->id);
-    if (keep_cgroup_create_at(r->st.cgroup_rel, &s->limits, rootless, &r->cg, err) < 0)
-      return keep_error_wrap(err, "config.json: linux.cgroupsPath");
     r->st.cgroup_owned = true;
   }
+  /* Crash safety: everything `delete --force` must undo is recorded before
+   * it exists.  The cgroup path is saved before the cgroup is made, the
+   * init's pid as soon as it has one, so a create killed at any point
+   * leaves a state that delete can clean up, and the id can be used again. */
+  if (keep_oci_state_save(&r->st, err) < 0)
+    return -1;
+  keep_fault_point("create-state");
+  cleanup_free char *cfg_text = json_dumps(s->json, JSON_COMPACT);
+  if (create_file_at(r->st.dirfd, "config.json", cfg_text, 0600, err) < 0)
+    return -1;
+  cleanup_free char *fifo_path = xasprintf("%s/exec.fifo", r->st.dir);
+  if (mkfifo(fifo_path, 0600) < 0)
+    return keep_fail_errno(err, "mkfifo `%s`", fifo_path);
+  if (want_cg && keep_cgroup_create_at(r->st.cgroup_rel, &s->limits, rootless, &r->cg, err) < 0)
+    return keep_error_wrap(err, "config.json: linux.cgroupsPath");
+  keep_fault_point("create-cgroup");
 
   if (join_namespaces(s, err) < 0)
     return -1;
@@ -590,6 +602,10 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
   r->child = pid;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   r->st.pid = pid;
+  r->st.start_time = keep_proc_start_time(pid);
+  if (keep_oci_state_save(&r->st, err) < 0)
+    return -1;
+  keep_fault_point("create-spawned");
   if ((r->cg && keep_cgroup_enter(r->cg, pid, err) < 0) ||
       keep_oci_set_oom_score_adj(pid, &s->process, err) < 0 ||
       (flags & CLONE_NEWUSER && keep_userns_apply(&r->userns, pid, err) < 0) ||
@@ -639,10 +655,18 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
    * they exec) may open only the devices the config allows. */
   if (r->cg && keep_cgroup_apply_devices(r->cg, s->limits.device_rules, err) < 0)
     return -1;
-  r->st.start_time = keep_proc_start_time(pid);
   r->st.status = OCI_CREATED;
   if (keep_oci_state_save(&r->st, err) < 0 || write_pid_file(o->pid_file, pid, err) < 0)
     return -1;
+  keep_fault_point("create-saved");
+  /* Only now may the init outlive this process: it drops its parent-death
+   * signal when told, and says so, so that it neither dies with a create
+   * that succeeded nor survives one that was killed. */
+  char tag = 0;
+  if (keep_msg_send(r->sock, 'D', NULL, -1, err) < 0 || keep_msg_recv(r->sock, &tag, NULL, 0, NULL, err) < 0)
+    return -1;
+  if (tag != 'd')
+    return keep_fail(err, 0, "the container exited while it was being created");
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fault.h"
 #include "oci_runtime.h"
 #include "util.h"
 
@@ -93,6 +94,7 @@ int keep_oci_delete(const char *root, const char *id, bool force, keep_error **e
   if (st.status != OCI_STOPPED && st.status != OCI_CREATING) {
     signal_process(&st, SIGKILL, NULL);
     wait_gone(&st);
+    keep_fault_point("delete-killed");
   }
   if (st.cgroup_rel && st.cgroup_owned) {
     struct keep_cgroup *cg = NULL;
@@ -102,6 +104,7 @@ int keep_oci_delete(const char *root, const char *id, bool force, keep_error **e
         keep_cgroup_freeze(cg, false, NULL);
       if (keep_cgroup_destroy(cg, err) < 0)
         r = -1;
+      keep_fault_point("delete-cgroup");
     }
     keep_error_free(&e);
   }

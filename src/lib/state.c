@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "keep_build_config.h"
 #include "util.h"
 
@@ -46,47 +48,74 @@ int keep_state_base(char **out, keep_error **err)
   return 0;
 }
 
+/* The base's lock: shared while a state directory is being made, exclusive
+ * while gc looks (see state.h). */
+static int lock_base(const char *base, int how, keep_error **err)
+{
+  cleanup_free char *path = xasprintf("%s/.lock", base);
+  int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return keep_fail_errno(err, "open `%s`", path);
+  while (flock(fd, how) < 0) {
+    if (errno == EINTR)
+      continue;
+    keep_fail_errno(err, "lock `%s`", path);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool keep_state_id_valid(const char *name)
+{
+  size_t n = 0;
+  for (; name[n]; n++)
+    if (!((name[n] >= '0' && name[n] <= '9') || (name[n] >= 'a' && name[n] <= 'f')))
+      return false;
+  return n == 64;
+}
+
 int keep_state_create(const char *base, const char *id, keep_error **err)
 {
+  if (!keep_state_id_valid(id))
+    return keep_fail(err, EINVAL, "container id `%s` is not 64 hex digits", id);
+  cleanup_close int base_lock = lock_base(base, LOCK_SH, err);
+  if (base_lock < 0)
+    return -1;
   cleanup_free char *dir = xasprintf("%s/%s", base, id);
   if (mkdir(dir, 0700) < 0)
     return keep_fail_errno(err, "mkdir `%s`", dir);
+  keep_fault_point("state-dir");
   cleanup_free char *owner = xasprintf("%s/owner", dir);
-  cleanup_close int fd = open(owner, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 || dprintf(fd, "%d\n", (int) getpid()) < 0) {
+  cleanup_close int fd = open(owner, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || dprintf(fd, "%d\n", (int) getpid()) < 0) {
     keep_fail_errno(err, "write `%s`", owner);
-    keep_state_remove(base, id);
+    keep_state_remove(base, id, -1);
     return -1;
   }
-  return 0;
+  return steal_fd(&fd);
 }
 
-void keep_state_remove(const char *base, const char *id)
+void keep_state_remove(const char *base, const char *id, int lock_fd)
 {
   cleanup_free char *owner = xasprintf("%s/%s/owner", base, id);
   cleanup_free char *dir = xasprintf("%s/%s", base, id);
   unlink(owner);
   rmdir(dir);
+  if (lock_fd >= 0)
+    close(lock_fd);
 }
 
 bool keep_owner_alive(const char *base, const char *id)
 {
   cleanup_free char *owner = xasprintf("%s/%s/owner", base, id);
-  cleanup_free char *txt = NULL;
-  if (read_file_at(AT_FDCWD, owner, &txt, NULL, NULL) < 0)
+  cleanup_close int fd = open(owner, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
     return false;
-  txt[strcspn(txt, "\n")] = '\0';
-  int64_t pid;
-  if (parse_int64(txt, &pid) < 0 || pid <= 0)
-    return false;
-  if (kill((pid_t) pid, 0) < 0 && errno == ESRCH)
-    return false;
-  cleanup_free char *comm_path = xasprintf("/proc/%d/comm", (int) pid);
-  cleanup_free char *comm = NULL;
-  if (read_file_at(AT_FDCWD, comm_path, &comm, NULL, NULL) < 0)
-    return false;
-  /* keep names itself "keep" at start-up (also after the sealed re-exec). */
-  return str_has_prefix(comm, "keep");
+  /* Held: a live keep runs this container.  Taken: nobody holds it. */
+  if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+    return errno == EWOULDBLOCK;
+  return false;
 }
 
 int keep_state_gc(const char *base, keep_error **err)
@@ -97,13 +126,16 @@ int keep_state_gc(const char *base, keep_error **err)
       return 0;
     return keep_fail_errno(err, "opendir `%s`", base);
   }
+  cleanup_close int base_lock = lock_base(base, LOCK_EX, err);
+  if (base_lock < 0)
+    return -1;
   int n = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.')
+    if (!keep_state_id_valid(e->d_name))
       continue;
     if (!keep_owner_alive(base, e->d_name)) {
-      keep_state_remove(base, e->d_name);
+      keep_state_remove(base, e->d_name, -1);
       n++;
     }
   }

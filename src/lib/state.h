@@ -1,6 +1,16 @@
-/* Per-container runtime state: /run/keep/<id> (root) or
- * $XDG_RUNTIME_DIR/keep/<id>; its `owner` file holds the pid of the keep
- * process running it, so a later run or `keep gc` can tell leftovers. */
+/* Per-container runtime state of `keep run`: /run/keep/<id> (root) or
+ * $XDG_RUNTIME_DIR/keep/<id>, where <id> is 64 hex digits.
+ *
+ * Liveness is a lock, not a pid: the keep process running a container holds
+ * an exclusive flock on its `owner` file (which also names its pid, for
+ * people) for as long as the container exists.  The kernel drops the lock
+ * when that process dies, however it dies, so a lock that can be taken means
+ * a dead owner, and a pid that was reused can never pass for a live keep.
+ *
+ * The directory and its locked owner file appear together: creators hold a
+ * shared lock on <base>/.lock from the mkdir until the owner is locked, and
+ * gc scans under the exclusive lock, so gc never sees a state directory that
+ * is still being made (and takes for dead a keep that is only starting). */
 #ifndef KEEP_STATE_H
 #define KEEP_STATE_H
 
@@ -10,11 +20,17 @@
 
 /* The base directory for the caller, created 0700 and checked to be ours. */
 int keep_state_base(char **out, keep_error **err);
+/* Create <base>/<id> with its locked owner file; returns the lock's fd,
+ * which the caller keeps open (close-on-exec) until keep_state_remove(). */
 int keep_state_create(const char *base, const char *id, keep_error **err);
-void keep_state_remove(const char *base, const char *id);
+/* Remove <base>/<id>, then drop the lock `lock_fd` (may be -1). */
+void keep_state_remove(const char *base, const char *id, int lock_fd);
 /* Remove state of containers whose keep process is gone; returns count. */
 int keep_state_gc(const char *base, keep_error **err);
-/* Is the process `pid` a live keep? */
+/* Does a live keep process hold the state <base>/<id>? */
 bool keep_owner_alive(const char *base, const char *id);
+/* Is `name` a container id of `keep run` (64 lowercase hex digits)?  Other
+ * names under the base (`oci`, `.lock`) are never container state. */
+bool keep_state_id_valid(const char *name);
 
 #endif
