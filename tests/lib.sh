@@ -102,3 +102,23 @@ client_detached() {
   $c unpause k1 > "$T/out" 2>&1 && $c inspect -f '{{.State.Status}}' k1 > "$T/out" 2>&1
   expect "unpause: running" "^running$"
 }
+
+# local_registry_with_image: Debian's docker-registry on a free loopback
+# port (stopped on exit) holding $ROOTFS as REG/busybox:latest; sets REG and
+# $T/accept.json (a policy that accepts anything).  Needs image_test_setup.
+local_registry_with_image() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$T/reg"
+  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$T/reg/data" "$port" > "$T/reg/config.yml"
+  docker-registry serve "$T/reg/config.yml" >"$T/reg/log" 2>&1 &
+  _registry_pid=$!
+  trap 'kill $_registry_pid 2>/dev/null; wait $_registry_pid 2>/dev/null' EXIT
+  for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+  REG=127.0.0.1:$port
+  $MK "$ROOTFS" "$T/img.tar" keep.test/busybox:latest --format oci
+  skopeo copy -q --dest-tls-verify=false "oci-archive:$T/img.tar" "docker://$REG/busybox:latest" \
+    >"$T/push.log" 2>&1 || sed 's/^/# push: /' "$T/push.log"
+  echo '{"default":[{"type":"insecureAcceptAnything"}]}' > "$T/accept.json"
+}

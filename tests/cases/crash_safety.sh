@@ -90,32 +90,23 @@ fi
 # keep pull from a local registry, killed after the config, after a layer
 # and before the tag: gc reclaims what was half-fetched, verify stays clean,
 # and the pull then completes.
-if ! rootless && command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+if ! rootless; then
+  need_client docker-registry docker-registry
+  need_client skopeo skopeo
   image_test_setup
   k() { RC=0; "$KEEP" "$@" >"$T/out" 2>&1 </dev/null || RC=$?; }
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  mkdir -p "$T/reg"
-  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-    "$T/reg/data" "$port" > "$T/reg/config.yml"
-  docker-registry serve "$T/reg/config.yml" >"$T/reg/log" 2>&1 &
-  regpid=$!
-  trap 'kill $regpid 2>/dev/null; wait $regpid 2>/dev/null' EXIT
-  for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-  $MK "$ROOTFS" "$T/img.tar" keep.test/busybox:latest --format oci
-  skopeo copy -q --dest-tls-verify=false "oci-archive:$T/img.tar" "docker://127.0.0.1:$port/busybox:latest" \
-    >"$T/push.log" 2>&1 || sed 's/^/# push: /' "$T/push.log"
-  echo '{"default":[{"type":"insecureAcceptAnything"}]}' > "$T/accept.json"
+  local_registry_with_image
   for step in pull-config pull-layer pull-commit; do
-    RC=0; KEEP_FAULT_KILL_AT=$step "$KEEP" pull --policy "$T/accept.json" "127.0.0.1:$port/busybox:latest" \
+    RC=0; KEEP_FAULT_KILL_AT=$step "$KEEP" pull --policy "$T/accept.json" "$REG/busybox:latest" \
       >"$T/out" 2>&1 || RC=$?
     expect_code "pull killed at $step: killed (137)" 137
     k images; expect_not "pull killed at $step: no tag" "busybox"
     k gc; k verify; expect_code "pull killed at $step: gc, then verify is clean" 0
-    find "$KEEP_STORE" -name '*.tmp*' -o -name 'tmp-*' > "$T/out"
+    find "$KEEP_STORE/tmp" -mindepth 1 > "$T/out"
     if [ -s "$T/out" ]; then fail "pull killed at $step: temporary files left"; sed 's/^/#   /' "$T/out"; else ok "pull killed at $step: no temporary file left"; fi
   done
-  k pull --policy "$T/accept.json" "127.0.0.1:$port/busybox:latest"; expect_code "the pull then completes" 0
-  krun "127.0.0.1:$port/busybox:latest" /bin/true; expect_code "and its image runs" 0
+  k pull --policy "$T/accept.json" "$REG/busybox:latest"; expect_code "the pull then completes" 0
+  krun "$REG/busybox:latest" /bin/true; expect_code "and its image runs" 0
   k verify; expect_code "verify: clean" 0
 fi
 done_testing
