@@ -710,6 +710,7 @@ static int release_init(struct keep_oci_state *st, const struct keep_oci_spec *s
   cleanup_close int mark = openat(st->dirfd, "started", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (mark < 0)
     return keep_fail_errno(err, "mark `%s` started", st->id);
+  keep_fault_point("start-marked");
   if (write(fifo, "1", 1) != 1)
     return keep_fail_errno(err, "start `%s`", st->id);
   if (!s->process.present)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fault.h"
 #include "oci_process.h"
 #include "oci_runtime.h"
 #include "util.h"
@@ -179,6 +180,7 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
   }
   buf[n] = '\0';
   pid_t child = (pid_t) atoi(buf);
+  keep_fault_point("exec-spawned");
   if (o->pid_file) {
     cleanup_free char *tmp = xasprintf("%s.tmp", o->pid_file);
     if (create_file_at(AT_FDCWD, tmp, buf, 0644, err) < 0 || rename(tmp, o->pid_file) < 0) {

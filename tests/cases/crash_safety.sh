@@ -74,6 +74,22 @@ if ! rootless; then
     expect_code "create killed at $step: the id can be created again" 0
     k delete --force c1 >/dev/null 2>&1
   done
+  # start and exec, killed half-way: delete --force still removes all.
+  k create --bundle "$B" c3 >/dev/null 2>&1 </dev/null
+  RC=0; KEEP_FAULT_KILL_AT=start-marked "$KEEP" --root "$R" start c3 >"$T/out" 2>&1 || RC=$?
+  expect_code "start killed after marking the container started: killed (137)" 137
+  k create --bundle "$B" c4 >/dev/null 2>&1 </dev/null && k start c4
+  RC=0; KEEP_FAULT_KILL_AT=exec-spawned "$KEEP" --root "$R" exec c4 sleep 30 >"$T/out" 2>&1 </dev/null || RC=$?
+  expect_code "exec killed once its process is spawned: killed (137)" 137
+  before=$(leftovers)
+  RC=0; { k delete --force c3 && k delete --force c4; } >"$T/out" 2>&1 || RC=$?
+  expect_code "delete --force of both" 0
+  if [ ! -e "$R/c3" ] && [ ! -e "$R/c4" ] && ! ls -d /sys/fs/cgroup/*/keep-oci/c[34] /sys/fs/cgroup/keep-oci/c[34] >/dev/null 2>&1 \
+     && ! pgrep -f '^sleep 30$' >/dev/null; then
+    ok "start and exec killed: delete leaves no state, cgroup or process"
+  else
+    fail "start and exec killed: something is left"; ls -d "$R"/c[34] /sys/fs/cgroup/*/keep-oci/c[34] 2>&1 | sed 's/^/#   /'
+  fi
   for step in delete-killed delete-cgroup; do
     before=$(leftovers)
     k create --bundle "$B" c2 >/dev/null 2>&1 </dev/null && k start c2
