@@ -329,6 +329,8 @@ static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_
     if (s->mounts[i].idmap != OCI_IDMAP_NONE && geteuid() != 0)
       return keep_fail(err, EPERM, "config.json: mounts[%zu]: an idmapped mount needs keep to run as root "
                        "(it idmaps a filesystem of the host, and writes mappings of host ids)", i);
+  if (s->process.present && keep_oci_caps_grantable(&s->process, "config.json", err) < 0)
+    return -1;
   if (s->cgroups_path && strchr(s->cgroups_path, ':'))
     return keep_fail(err, ENOTSUP, "config.json: linux.cgroupsPath `%s` is systemd's form: keep drives cgroupfs only",
                      s->cgroups_path);

@@ -82,6 +82,8 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
   if (read_file_at(st.dirfd, "config.json", &text, NULL, err) < 0 ||
       keep_oci_spec_parse(st.bundle, text, &spec, err) < 0)
     goto out;
+  if (keep_oci_caps_grantable(o->process, "exec --process", err) < 0)
+    goto out;
   if (spec.seccomp && keep_seccomp_prepare_json(spec.seccomp, "config.json: linux.seccomp", &sc, err) < 0)
     goto out;
   /* The new process would need a listener of its own sent to the agent;

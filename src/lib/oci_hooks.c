@@ -68,9 +68,24 @@ int keep_oci_run_hooks(const struct keep_oci_spec *s, enum keep_oci_hook_kind ki
   json_t *j = keep_oci_state_json(st);
   cleanup_free char *text = json_dumps(j, JSON_COMPACT);
   json_decref(j);
-  for (size_t i = 0; i < s->n_hooks[kind]; i++)
-    if (run_one(&s->hooks[kind][i], text, err) < 0)
-      return -1;
+  /* runtime.md: a failing poststart or poststop hook is logged as a
+   * warning, and the remaining hooks and the lifecycle go on as if it had
+   * succeeded.  Any other failing hook fails the operation. */
+  bool warn_only = kind == OCI_HOOK_POSTSTART || kind == OCI_HOOK_POSTSTOP;
+  for (size_t i = 0; i < s->n_hooks[kind]; i++) {
+    if (!warn_only) {
+      if (run_one(&s->hooks[kind][i], text, err) < 0)
+        return -1;
+      continue;
+    }
+    keep_error *e = NULL;
+    if (run_one(&s->hooks[kind][i], text, &e) < 0) {
+      keep_error_wrap(&e, "warning: %s hook %zu (the remaining hooks still run)",
+                      kind == OCI_HOOK_POSTSTART ? "poststart" : "poststop", i);
+      keep_error_print(e);
+      keep_error_free(&e);
+    }
+  }
   return 0;
 }
 

@@ -48,6 +48,32 @@ static int set_caps(const struct keep_oci_process *p, keep_error **err)
   return 0;
 }
 
+int keep_oci_caps_grantable(const struct keep_oci_process *p, const char *where, keep_error **err)
+{
+  if (!p->has_caps)
+    return 0;
+  uint64_t bounding = 0;
+  for (int bit = 0; bit < 64; bit++)
+    if (prctl(PR_CAPBSET_READ, bit, 0, 0, 0) == 1)
+      bounding |= 1ULL << bit;
+  const struct { const char *name; uint64_t set; } sets[] = {
+    {"bounding", p->caps_bounding}, {"effective", p->caps_effective}, {"permitted", p->caps_permitted},
+    {"inheritable", p->caps_inheritable}, {"ambient", p->caps_ambient},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+    uint64_t missing = sets[i].set & ~bounding;
+    if (missing == 0)
+      continue;
+    /* No process keep starts can hold a capability keep's own bounding set
+     * lacks: say so now, not as a container that dies after `start`. */
+    cleanup_free char *name = keep_caps_name(__builtin_ctzll(missing));
+    keep_fail(err, EPERM, "%s: process.capabilities.%s: %s is not in keep's own bounding set, so no process "
+              "it starts can have it", where, sets[i].name, name ? name : "an unknown capability");
+    return keep_error_hint(err, "drop it from the config, or run keep where its bounding set has it");
+  }
+  return 0;
+}
+
 static int set_rlimits(const struct keep_oci_process *p, keep_error **err)
 {
   for (size_t i = 0; i < p->n_rlimits; i++) {

@@ -17,6 +17,10 @@
  * keep the value. */
 int keep_oci_set_oom_score_adj(pid_t pid, const struct keep_oci_process *p, keep_error **err);
 
+/* Refuse capabilities that no process started by keep can hold (outside
+ * keep's own bounding set), naming the set and the capability. */
+int keep_oci_caps_grantable(const struct keep_oci_process *p, const char *where, keep_error **err);
+
 noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const struct keep_seccomp *sc,
                                     int tty_fd, bool setgroups_allowed, bool has_personality,
                                     unsigned long persona);

@@ -17,7 +17,13 @@ rootless && cg_flag=(--cgroups=off)
 
 # gc in a loop while containers start and stop: each container sleeps long
 # enough to be seen by several gc passes, then exits 7.
-as_user sh -c 'while :; do "$0" gc >/dev/null 2>&1; done' "$KEEP" &
+# Started directly (not through a function) so that $! is the loop itself.
+gc_cmd=(sh -c 'while :; do "$0" gc >/dev/null 2>&1; done' "$KEEP")
+if rootless; then
+  setpriv --reuid="$KEEP_AS" --regid="$KEEP_AS" --init-groups --reset-env "${gc_cmd[@]}" &
+else
+  "${gc_cmd[@]}" &
+fi
 gc_loop=$!
 rounds=4 width=24
 for r in $(seq "$rounds"); do

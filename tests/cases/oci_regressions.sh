@@ -96,4 +96,37 @@ k create --bundle "$B" g1 >"$T/out" 2>&1 </dev/null && k start g1
 k state g1 >"$T/out" 2>&1
 expect "keep gc does not touch a running OCI container" '"status": "running"'
 k delete --force g1
+
+# Failing poststart and poststop hooks are warnings: the remaining hooks
+# still run and the lifecycle goes on (runtime.md).
+fresh
+cat > "$T/marker.sh" <<'SH'
+#!/bin/sh
+echo "$1" >> "$2"
+SH
+chmod +x "$T/marker.sh"
+cfg "c['process']['args'] = ['sleep', '30']
+c['hooks'] = {k: [{'path': '/bin/false'}, {'path': '$T/marker.sh', 'args': ['marker', k, '$T/ran']}] for k in ['poststart', 'poststop']}"
+k create --bundle "$B" h1 >/dev/null 2>&1 </dev/null
+RC=0; k start h1 >"$T/out" 2>&1 || RC=$?
+expect_code "a failing poststart hook: start still succeeds" 0
+expect "the failing poststart hook is a warning" "warning: poststart hook 0"
+k state h1 >"$T/out" 2>&1
+expect "the container runs" '"status": "running"'
+RC=0; k delete --force h1 >"$T/out" 2>&1 || RC=$?
+expect_code "a failing poststop hook: delete still succeeds" 0
+expect "the failing poststop hook is a warning" "warning: poststop hook 0"
+check "the hooks after the failing ones ran" test "$(tr '\n' ' ' < "$T/ran")" = "poststart poststop "
+check "delete removed the container" test ! -e "$R/h1"
+
+# A capability outside keep's own bounding set fails create, not the
+# container after start.
+fresh
+cfg 'c["process"]["args"] = ["true"]
+for k in ("bounding", "effective", "permitted"):
+    c["process"]["capabilities"][k] = ["CAP_SYS_TIME"]'
+RC=0; setpriv --bounding-set -sys_time "$KEEP" --root "$R" create --bundle "$B" cap1 >"$T/out" 2>&1 </dev/null || RC=$?
+expect_code "a capability keep cannot grant: create fails" 125
+expect "the error names the capability and the set" "process.capabilities.bounding: CAP_SYS_TIME is not in keep's own bounding set"
+check "nothing is left of it" test ! -e "$R/cap1"
 done_testing
