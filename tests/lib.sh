@@ -3,6 +3,7 @@
 #   Environment from tests/run: KEEP (binary), PROBE (static probe), T (fresh
 #   temp dir), KEEP_AS (empty = root, or a user name to run keep as).
 set -u
+. "$SRCDIR/tests/keep_cgroups.sh"
 _n=0 _fail=0
 ok()   { _n=$((_n + 1)); echo "ok $_n - $*"; }
 fail() { _n=$((_n + 1)); _fail=$((_fail + 1)); echo "not ok $_n - $*"; }

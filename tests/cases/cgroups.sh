@@ -25,22 +25,29 @@ expect "fork bomb stopped at the pids limit" "^forked 6[0-3] EAGAIN$"
 krun --memory 32m "$ROOTFS" keep-probe alloc 200
 if [ "$RC" -eq 137 ] || grep -q "alloc denied" "$T/out"; then ok "memory limit: 200 MB in a 32 MB container fails ($RC)"; else fail "memory limit not enforced (exit $RC)"; fi
 
-# The cgroup exists while the container runs and is gone after.
+# The cgroup exists while the container runs and is gone after.  Only the
+# cgroups that appear during the run count (v1 or v2 layout alike).
+before=$(keep_cgroup_dirs)
 timeout 30 "$KEEP" run "$ROOTFS" sleep 3 >/dev/null 2>&1 &
 bg=$!; sleep 1
-if ls -d /sys/fs/cgroup/pids/keep/*/ >/dev/null 2>&1 || ls -d /sys/fs/cgroup/keep/*/ >/dev/null 2>&1; then ok "cgroup exists while running"; else fail "no cgroup while running"; fi
+new=$(comm -13 <(echo "$before") <(keep_cgroup_dirs))
+if [ -n "$new" ]; then ok "cgroup exists while running"; else fail "no cgroup while running"; fi
 wait $bg
-if ! ls -d /sys/fs/cgroup/*/keep/*/ >/dev/null 2>&1; then ok "cgroup removed at exit"; else fail "cgroup left after exit"; fi
+left=$(comm -13 <(echo "$before") <(keep_cgroup_dirs))
+if [ -z "$left" ]; then ok "cgroup removed at exit"; else fail "cgroup left after exit: $left"; fi
 
-# keep killed with SIGKILL: its container dies with it, `keep gc` removes the cgroup.
+# keep killed with SIGKILL: its container dies with it, its cgroup stays
+# until `keep gc` removes it.
 timeout 30 "$KEEP" run "$ROOTFS" sleep 20 >/dev/null 2>&1 &
 bg=$!; sleep 1
 kid=$(pgrep -x keep -P $bg)
 kill -KILL "$kid"; wait $bg 2>/dev/null; sleep 0.3
-if ls -d /sys/fs/cgroup/pids/keep/*/ >/dev/null 2>&1; then ok "killed keep leaves a cgroup (as expected)"; else ok "killed keep left nothing"; fi
+new=$(comm -13 <(echo "$before") <(keep_cgroup_dirs))
+if [ -n "$new" ]; then ok "a killed keep leaves its cgroup for gc"; else fail "no cgroup left to collect: the gc check below would prove nothing"; fi
 "$KEEP" gc > "$T/out" 2>&1
-expect "keep gc removes it" "^removed [0-9]+ cgroup"
-if ! ls -d /sys/fs/cgroup/*/keep/*/ >/dev/null 2>&1 && [ -z "$(ls -A /run/keep)" ]; then ok "nothing left after gc"; else fail "left after gc: $(ls -d /sys/fs/cgroup/*/keep/*/ /run/keep/* 2>/dev/null)"; fi
+expect "keep gc says it removed the cgroup" "^removed [1-9][0-9]* cgroup"
+left=$(comm -13 <(echo "$before") <(keep_cgroup_dirs))
+if [ -z "$left" ] && [ -z "$(ls /run/keep | grep -E '^[0-9a-f]{64}$')" ]; then ok "nothing left after gc"; else fail "left after gc: $left $(ls /run/keep)"; fi
 if ! pgrep -f "sleep 20" >/dev/null; then ok "the container died with keep"; else fail "container survived keep"; pkill -KILL -f "sleep 20"; fi
 
 for bad in --memory=abc --memory=1k --pids-limit=-5 --pids-limit=0 --cpus=0 --cpus=abc --cpus=99999 --cgroups=maybe; do

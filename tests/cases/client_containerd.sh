@@ -71,7 +71,7 @@ fi
 
 "$KEEP" --root /run/containerd/runc/default list > "$T/out" 2>&1
 expect_not "no keep state left in containerd's runtime root" "^k[0-9]"
-check "no container cgroup left" test -z "$(ls -d /sys/fs/cgroup/pids/default/k* 2>/dev/null)"
+check "no container cgroup left" test -z "$(ls -d /sys/fs/cgroup/pids/default/k* /sys/fs/cgroup/default/k* 2>/dev/null)"
 stop_containerd
 trap - EXIT
 done_testing

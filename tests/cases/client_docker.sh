@@ -76,7 +76,7 @@ expect "keep run of the image Docker saved" "^from-docker-save$"
 
 d ps -aq > "$T/out" 2>&1
 check "no docker container left" test ! -s "$T/out"
-check "no container cgroup left" test -z "$(ls -d /sys/fs/cgroup/pids/docker/*/ 2>/dev/null)"
+check "no container cgroup left" test -z "$(ls -d /sys/fs/cgroup/pids/docker/*/ /sys/fs/cgroup/docker/*/ /sys/fs/cgroup/system.slice/docker-*.scope/ 2>/dev/null)"
 stop_dockerd
 trap - EXIT
 done_testing

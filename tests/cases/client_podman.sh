@@ -53,7 +53,7 @@ expect "run -t: the process has a terminal" "/dev/pts/0"
 p ps -a -q > "$T/out" 2>&1
 check "no podman container left" test ! -s "$T/out"
 # (libpod_parent/conmon is podman's own, kept across containers.)
-check "no container cgroup left" test -z "$(ls -d /sys/fs/cgroup/pids/libpod_parent/libpod-*/ 2>/dev/null)"
+check "no container cgroup left" test -z "$(ls -d /sys/fs/cgroup/pids/libpod_parent/libpod-*/ /sys/fs/cgroup/libpod_parent/libpod-*/ 2>/dev/null)"
 cleanup
 trap - EXIT
 done_testing

@@ -15,8 +15,7 @@ leftovers() {
   {
     ls -A /run/keep 2>/dev/null | grep -E '^[0-9a-f]{64}$' | sed 's|^|/run/keep/|'
     ls -A "/tmp/keep-$(id -u "${KEEP_AS:-root}")" 2>/dev/null | grep -E '^[0-9a-f]{64}$' | sed 's|^|state |'
-    ls -d /sys/fs/cgroup/*/keep/*/ /sys/fs/cgroup/keep/*/ /sys/fs/cgroup/*/keep-oci/*/ /sys/fs/cgroup/keep-oci/*/ \
-      /sys/fs/cgroup/user.slice/*/*/keep/*/ 2>/dev/null
+    keep_cgroup_dirs
     grep -F "$T" /proc/self/mountinfo | awk '{print "mount " $5}'
     pgrep -f '^keep-init' | sed 's/^/process keep-init /'
     # The sealed copy of keep: a memfd that only a live keep may hold.
@@ -84,11 +83,11 @@ if ! rootless; then
   before=$(leftovers)
   RC=0; { k delete --force c3 && k delete --force c4; } >"$T/out" 2>&1 || RC=$?
   expect_code "delete --force of both" 0
-  if [ ! -e "$R/c3" ] && [ ! -e "$R/c4" ] && ! ls -d /sys/fs/cgroup/*/keep-oci/c[34] /sys/fs/cgroup/keep-oci/c[34] >/dev/null 2>&1 \
+  if [ ! -e "$R/c3" ] && [ ! -e "$R/c4" ] && ! keep_cgroup_dirs | grep -q '/keep-oci/c[34]$' \
      && ! pgrep -f '^sleep 30$' >/dev/null; then
     ok "start and exec killed: delete leaves no state, cgroup or process"
   else
-    fail "start and exec killed: something is left"; ls -d "$R"/c[34] /sys/fs/cgroup/*/keep-oci/c[34] 2>&1 | sed 's/^/#   /'
+    fail "start and exec killed: something is left"; { ls -d "$R"/c[34]; keep_cgroup_dirs | grep '/keep-oci/c[34]$'; } 2>&1 | sed 's/^/#   /'
   fi
   for step in delete-killed delete-cgroup; do
     before=$(leftovers)

@@ -18,9 +18,10 @@ expect "no descriptor above 2 reaches the workload" "^fds 0$"
 # CVE-2019-5736: keep runs from a sealed memfd; the container cannot write it.
 krun "$ROOTFS" keep-probe open-write /proc/1/exe
 expect "/proc/1/exe (keep's init) cannot be opened for writing" "denied"
-krun "$ROOTFS" keep-probe ptrace 2>/dev/null
+krun "$ROOTFS" keep-probe ptrace-pid 1
+expect "init cannot be ptraced" "^ptrace denied"
 krun "$ROOTFS" keep-probe syscall ptrace
-expect "init cannot be ptraced" "denied"
+expect "ptrace is denied by the seccomp profile" "denied"
 krun "$ROOTFS" keep-probe kill 1 0
 expect "the workload cannot signal keep's init (Landlock scope)" "denied EPERM"
 
