@@ -33,6 +33,7 @@
 
 struct run_resources {
   int rootfs_fd;
+  int root_tree;                      /* the root as a detached mount (root only) */
   int *volume_fds;
   size_t n_volumes;
   struct keep_seccomp *seccomp;
@@ -78,6 +79,8 @@ static void release(struct run_resources *r)
   free(r->volume_fds);
   if (r->rootfs_fd >= 0)
     close(r->rootfs_fd);
+  if (r->root_tree >= 0)
+    close(r->root_tree);
   if (r->sock >= 0)
     close(r->sock);
   if (r->master >= 0)
@@ -227,7 +230,7 @@ static int wait_container(struct run_resources *r, const sigset_t *mask, int *ex
 
 int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err)
 {
-  struct run_resources r = {.rootfs_fd = -1, .sock = -1, .master = -1, .state_lock = -1, .id = cfg->id,
+  struct run_resources r = {.rootfs_fd = -1, .root_tree = -1, .sock = -1, .master = -1, .state_lock = -1, .id = cfg->id,
                            .interactive = cfg->proc.interactive, .stop_signal = cfg->stop_signal};
   int ret = -1;
   sigset_t mask, old;
@@ -242,6 +245,11 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
     goto out;
   if (r.userns.notice)
     fprintf(stderr, "%s: %s\n", keep_progname, r.userns.notice);
+  /* As root, the root filesystem is mounted here, by host root, before the
+   * container exists: the container's root need not be able to reach it
+   * (a root below /root, or a store below a 0700 directory). */
+  if (!cfg->rootless && !(cfg->layers && cfg->read_write) && (r.root_tree = keep_rootfs_tree(cfg, r.rootfs_fd, r.volume_fds, err)) < 0)
+    goto out;
 
   /* Leftovers of containers whose keep was killed go first. */
   keep_state_gc(cfg->state_dir, NULL);
@@ -274,7 +282,7 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
     .seccomp = r.seccomp,
     .deny_setgroups = r.userns.deny_setgroups,
     .new_netns = cfg->network == KEEP_NET_NONE,
-    .plan = {.cfg = cfg, .rootfs_fd = r.rootfs_fd, .volume_fds = r.volume_fds,
+    .plan = {.cfg = cfg, .rootfs_fd = r.rootfs_fd, .root_tree = r.root_tree, .volume_fds = r.volume_fds,
              .tty_gid = r.userns.tty_gid_mapped},
   };
   if (r.cgroup) {

@@ -512,6 +512,8 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
   r->rootfs_fd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (r->rootfs_fd < 0)
     return keep_fail_errno(err, "config.json: root.path `%s`", s->root_path);
+  if (!s->ns_path[OCI_NS_MOUNT] && keep_oci_make_mount_points(r->rootfs_fd, s, err) < 0)
+    return -1;
   if (plan_userns(r, err) < 0)
     return -1;
   if (o->console_socket && s->process.terminal) {

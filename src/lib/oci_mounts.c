@@ -334,6 +334,40 @@ static int make_device(int rootfd, const struct keep_oci_device *d, keep_error *
   return mount_attach(src, target, d->path, d->path, err);
 }
 
+/* Is `dst` below `dir` (a proper descendant, by whole components)? */
+static bool path_below(const char *dst, const char *dir)
+{
+  size_t n = strlen(dir);
+  while (n > 0 && dir[n - 1] == '/')
+    n--;
+  return strncmp(dst, dir, n) == 0 && dst[n] == '/' && dst[n + 1] != '\0';
+}
+
+int keep_oci_make_mount_points(int rootfd, const struct keep_oci_spec *s, keep_error **err)
+{
+  for (size_t i = 0; i < s->n_mounts; i++) {
+    const struct keep_oci_mount *m = &s->mounts[i];
+    /* Below an earlier mount (/dev/pts below /dev): the container makes it
+     * in that filesystem, not in the root. */
+    bool nested = false;
+    for (size_t j = 0; j < i && !nested; j++)
+      nested = path_below(m->destination, s->mounts[j].destination);
+    if (nested)
+      continue;
+    bool want_dir = true;
+    struct stat st;
+    if (m->bind) {
+      if (stat(m->source, &st) < 0)
+        continue;   /* the container's side names the missing source */
+      want_dir = S_ISDIR(st.st_mode);
+    }
+    cleanup_close int fd = open_destination(rootfd, m->destination, want_dir, err);
+    if (fd < 0)
+      return keep_error_wrap(err, "config.json: mounts[%zu]", i);
+  }
+  return 0;
+}
+
 int keep_oci_mounts_setup(int rootfd, const struct keep_oci_spec *s, const struct keep_oci_mount_ctx *c,
                           keep_error **err)
 {

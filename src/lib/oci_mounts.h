@@ -22,6 +22,12 @@ struct keep_oci_mount_ctx {
  * set, for init to attach.  Its mappings, or else container_userns's. */
 int keep_oci_idmapped_tree(const struct keep_oci_mount *m, int container_userns, keep_error **err);
 
+/* Create the mount points the root lacks, as runc and crun do, from the
+ * caller's side (host root when keep runs as root), so a root owned by host
+ * root works with a user namespace.  fd-relative, never through a symlink;
+ * mount points inside an earlier mount are left to the container. */
+int keep_oci_make_mount_points(int rootfd, const struct keep_oci_spec *s, keep_error **err);
+
 /* Every mount of the config in order, then the default /dev nodes and
  * linux.devices; rootfd is the new root (a mount, before pivot_root). */
 int keep_oci_mounts_setup(int rootfd, const struct keep_oci_spec *s, const struct keep_oci_mount_ctx *c,

@@ -301,6 +301,128 @@ int keep_pivot_root(int newroot, keep_error **err)
   return 0;
 }
 
+/* The mount points keep itself needs in every root. */
+static const char *const own_mount_points[] = {"proc", "sys", "dev", "tmp", "run"};
+
+static bool below_a_volume(const struct keep_config *cfg, const char *dst)
+{
+  for (size_t i = 0; i < cfg->n_mounts; i++) {
+    const char *v = cfg->mounts[i].dst;
+    size_t n = strlen(v);
+    while (n > 0 && v[n - 1] == '/')
+      n--;
+    if (strncmp(dst, v, n) == 0 && dst[n] == '/' && dst[n + 1])
+      return true;
+  }
+  return false;
+}
+
+/* mkdir -p `path` (absolute) in our own tmpfs, the last component a
+ * directory or an empty file. */
+static int make_in_layer(int layer, const char *path, bool dir, keep_error **err)
+{
+  cleanup_close int cur = dup(layer);
+  cleanup_free char *copy = xstrdup(path);
+  char *save = NULL, *next = NULL;
+  for (char *c = strtok_r(copy, "/", &save); c; c = next) {
+    next = strtok_r(NULL, "/", &save);
+    if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0)
+      return keep_fail(err, EINVAL, "mount point `%s`: `.` or `..` in the path", path);
+    if (next == NULL && !dir) {
+      int f = openat(cur, c, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (f < 0)
+        return keep_fail_errno(err, "create mount point `%s`", path);
+      close(f);
+      return 0;
+    }
+    if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST)
+      return keep_fail_errno(err, "create mount point `%s`", path);
+    int d = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0)
+      return keep_fail_errno(err, "open mount point `%s`", path);
+    close(cur);
+    cur = d;
+  }
+  return 0;
+}
+
+/* Docker's init layer, made only when needed.  A root may lack the
+ * directories keep mounts on (a FROM-scratch image holding one binary, an
+ * image with no /run) or a volume's target; keep never writes to the root,
+ * so the missing ones come from a small tmpfs of its own stacked beneath the
+ * root with overlayfs.  Returns that tmpfs (a detached mount), or -1 with
+ * nothing set in err when the root has every mount point. */
+static int init_layer(int root, const struct keep_config *cfg, const int *volume_fds, keep_error **err)
+{
+  cleanup_close int layer = -1;
+  for (size_t i = 0; i < ARRAY_SIZE(own_mount_points) + cfg->n_mounts; i++) {
+    bool own = i < ARRAY_SIZE(own_mount_points);
+    const struct keep_mount_req *m = own ? NULL : &cfg->mounts[i - ARRAY_SIZE(own_mount_points)];
+    const char *dst = own ? own_mount_points[i] : m->dst;
+    bool dir = true;
+    struct stat st;
+    if (own) {
+      /* Present, even as a symlink: the mount step decides (and refuses one). */
+      if (fstatat(root, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+        continue;
+    } else {
+      if (below_a_volume(cfg, dst))
+        continue;   /* inside another volume: nothing of the root's */
+      keep_error *e = NULL;
+      int fd = open_in_root(root, dst, 0, &e);
+      bool missing = fd < 0 && e && e->errnum == ENOENT;
+      keep_error_free(&e);
+      if (fd >= 0)
+        close(fd);
+      if (!missing)
+        continue;
+      int src = volume_fds[i - ARRAY_SIZE(own_mount_points)];
+      dir = m->kind == KEEP_MOUNT_TMPFS || (src >= 0 && fstat(src, &st) == 0 && S_ISDIR(st.st_mode));
+    }
+    if (layer < 0 && (layer = fs_new_mount("tmpfs", "mode=0755,size=64k", MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID, err)) < 0)
+      return keep_error_wrap(err, "the layer of missing mount points");
+    if (make_in_layer(layer, dst, dir, err) < 0)
+      return -1;
+  }
+  return steal_fd(&layer);
+}
+
+int keep_rootfs_tree(const struct keep_config *cfg, int hostroot, const int *volume_fds, keep_error **err)
+{
+  /* An image is its layers stacked; a directory is bound as it is. */
+  cleanup_close int root = cfg->layers ? keep_overlay_create(cfg->layers, cfg->read_write ? cfg->layers_scratch : NULL, err)
+                                       : bind_clone(hostroot, "", 0, err);
+  if (root < 0)
+    return keep_error_wrap(err, "root filesystem `%s`", cfg->rootfs);
+  /* Mount points the root lacks: stack keep's init layer beneath it.  A
+   * writable directory root is the host's own directory, left as it is. */
+  if (cfg->layers || !cfg->read_write) {
+    cleanup_close int layer = init_layer(root, cfg, volume_fds, err);
+    if (layer < 0 && *err)
+      return -1;
+    if (layer >= 0) {
+      cleanup_free char *layer_path = xasprintf("/proc/self/fd/%d", layer);
+      cleanup_free char *root_path = xasprintf("/proc/self/fd/%d", root);
+      cleanup_strv char **lowers = NULL;
+      strv_push(&lowers, layer_path);
+      if (cfg->layers)
+        for (char *const *l = cfg->layers; *l; l++)
+          strv_push(&lowers, *l);
+      else
+        strv_push(&lowers, root_path);
+      int stacked = keep_overlay_create(lowers, cfg->read_write ? cfg->layers_scratch : NULL, err);
+      if (stacked < 0)
+        return keep_error_wrap(err, "root filesystem `%s` with keep's layer of mount points", cfg->rootfs);
+      close(root);
+      root = stacked;
+    }
+  }
+  unsigned int attrs = MOUNT_ATTR_NODEV | (cfg->read_write ? 0 : MOUNT_ATTR_RDONLY);
+  if (mount_set_attrs(root, attrs, 0, 0, cfg->rootfs, err) < 0)
+    return -1;
+  return steal_fd(&root);
+}
+
 int keep_rootfs_setup(const struct keep_rootfs_plan *p, keep_error **err)
 {
   const struct keep_config *cfg = p->cfg;
@@ -309,22 +431,22 @@ int keep_rootfs_setup(const struct keep_rootfs_plan *p, keep_error **err)
   if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &priv, sizeof(priv)) < 0)
     return keep_fail_errno(err, "make mounts private");
 
-  cleanup_close int hostroot = reopen_same(p->rootfs_fd, cfg->rootfs, err);
-  if (hostroot < 0)
-    return keep_error_wrap(err, "root filesystem");
-  /* An image is its layers stacked; a directory is bound as it is.  Either
-   * way the mount is attached over the host directory in this private
-   * namespace so pivot_root accepts it. */
-  cleanup_close int newroot = cfg->layers ? keep_overlay_create(cfg->layers, cfg->read_write ? cfg->layers_scratch : NULL, err)
-                                          : bind_clone(hostroot, "", 0, err);
-  if (newroot < 0)
-    return keep_error_wrap(err, "root filesystem `%s`", cfg->rootfs);
-  unsigned int attrs = MOUNT_ATTR_NODEV | (cfg->read_write ? 0 : MOUNT_ATTR_RDONLY);
-  if (mount_set_attrs(newroot, attrs, 0, 0, cfg->rootfs, err) < 0)
-    return -1;
-  /* Attach it over its own directory (in our private namespace) so it is a
-   * mount point pivot_root accepts; the fd then refers to the new mount. */
-  if (mount_attach(newroot, hostroot, "the root filesystem", cfg->rootfs, err) < 0)
+  cleanup_close int newroot = p->root_tree;
+  if (newroot < 0) {
+    /* Rootless, or a writable image: the container's side makes it. */
+    cleanup_close int hostroot = reopen_same(p->rootfs_fd, cfg->rootfs, err);
+    if (hostroot < 0)
+      return keep_error_wrap(err, "root filesystem");
+    newroot = keep_rootfs_tree(cfg, hostroot, p->volume_fds, err);
+    if (newroot < 0)
+      return -1;
+  }
+  /* Attached over "/" of this private namespace, so it is a mount point
+   * pivot_root accepts; the fd then refers to the attached mount. */
+  cleanup_close int slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (slash < 0)
+    return keep_fail_errno(err, "open `/`");
+  if (mount_attach(newroot, slash, "the root filesystem", cfg->rootfs, err) < 0)
     return -1;
 
   if (setup_proc(newroot, err) < 0 || setup_sys(newroot, p, err) < 0 ||

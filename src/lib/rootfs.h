@@ -12,6 +12,7 @@
 struct keep_rootfs_plan {
   const struct keep_config *cfg;
   int rootfs_fd;            /* O_PATH|O_DIRECTORY of the host root, opened by the parent */
+  int root_tree;            /* the root, made by the parent (keep_rootfs_tree), or -1 */
   const int *volume_fds;    /* O_PATH of each bind source (cfg->mounts order), -1 for tmpfs */
   size_t n_cgroup_dirs;     /* the container's own cgroup, shown read-only */
   const char *const *cgroup_names;
@@ -41,6 +42,15 @@ int keep_pivot_root(int newroot, keep_error **err);
 /* The layers of an image (bottom first) stacked with overlayfs, read-only,
  * or writable with a private tmpfs mounted on `scratch`; a detached mount. */
 int keep_overlay_create(char *const *layers, const char *scratch, keep_error **err);
+
+/* The container's root as a detached mount, read-only unless --read-write:
+ * the directory `hostroot` (a bind) or the image's layers (an overlay), with
+ * keep's layer of missing mount points beneath when the root lacks any.
+ * Made by keep as host root before the container exists (so a root or store
+ * below a directory the container's root cannot search still works), or by
+ * the container's side when keep runs rootless or the image's root is
+ * writable (its tmpfs must be mounted inside the container's namespace). */
+int keep_rootfs_tree(const struct keep_config *cfg, int hostroot, const int *volume_fds, keep_error **err);
 
 /* Paths the workload may write to (for Landlock): /tmp, /run, /dev, volumes
  * with :rw, --tmpfs targets.  NULL-terminated; caller frees with strv_free. */
