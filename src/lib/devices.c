@@ -12,18 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "defaults.h"
 #include "syscalls.h"
 #include "util.h"
-
-static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
-
-static const struct {
-  const char *name, *target;
-} dev_links[] = {
-  {"fd", "/proc/self/fd"},         {"stdin", "/proc/self/fd/0"},
-  {"stdout", "/proc/self/fd/1"},   {"stderr", "/proc/self/fd/2"},
-  {"ptmx", "pts/ptmx"},
-};
 
 static int bind_node(int devfd, const char *name, keep_error **err)
 {
@@ -70,12 +61,12 @@ int keep_dev_setup(int newroot, bool tty_gid, keep_error **err)
   if (mount_attach(dev, target, "tmpfs", "/dev", err) < 0)
     return -1;
 
-  for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
-    if (bind_node(dev, dev_nodes[i], err) < 0)
+  for (size_t i = 0; i < keep_n_dev_nodes; i++)
+    if (bind_node(dev, keep_dev_nodes[i], err) < 0)
       return -1;
-  for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
-    if (symlinkat(dev_links[i].target, dev, dev_links[i].name) < 0)
-      return keep_fail_errno(err, "symlink `/dev/%s`", dev_links[i].name);
+  for (size_t i = 0; i < keep_n_dev_links; i++)
+    if (symlinkat(keep_dev_links[i].target, dev, keep_dev_links[i].name) < 0)
+      return keep_fail_errno(err, "symlink `/dev/%s`", keep_dev_links[i].name);
 
   /* A private devpts instance: the container never sees the host's ptys. */
   const char *pts_opts = tty_gid ? "newinstance,ptmxmode=0666,mode=0620,gid=5"

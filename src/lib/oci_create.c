@@ -41,6 +41,7 @@ struct oci_child {
   struct keep_seccomp *seccomp;
   int sock;
   int rootfs_fd;
+  int root_tree;   /* the root cloned by create as host root, or -1 */
   int fifo;             /* exec.fifo, read end: `start` writes to it */
   int close_fds[2];     /* the parent's: the state lock must never outlive create */
   bool deny_setgroups;
@@ -78,8 +79,24 @@ static int setup_root(struct oci_child *c, int *newroot_out, keep_error **err)
   struct mount_attr priv = {.propagation = MS_PRIVATE};
   if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &priv, sizeof(priv)) < 0)
     return keep_fail_errno(err, "make mounts private");
-  /* The parent's fd belongs to the host's mount namespace and cannot be
-   * cloned from here: re-open the path and insist on the same inode. */
+  /* As root, create cloned the root (host root can reach it below any
+   * directory): attach that over "/" of this private namespace, where
+   * pivot_root takes it.  The root's own device nodes mean nothing in a
+   * container: /dev is its own. */
+  if (c->root_tree >= 0) {
+    cleanup_close int newroot = c->root_tree;
+    cleanup_close int slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (slash < 0)
+      return keep_fail_errno(err, "open `/`");
+    if (mount_set_attrs(newroot, MOUNT_ATTR_NODEV, 0, 0, s->root_path, err) < 0 ||
+        mount_attach(newroot, slash, "the root filesystem", s->root_path, err) < 0)
+      return -1;
+    *newroot_out = steal_fd(&newroot);
+    return 0;
+  }
+  /* Rootless, or a joined mount namespace: the parent's fd belongs to the
+   * host's mount namespace and cannot be cloned from here: re-open the path
+   * and insist on the same inode. */
   cleanup_close int here = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   struct stat a, b;
   if (here < 0 || fstat(here, &a) < 0 || fstat(c->rootfs_fd, &b) < 0)
@@ -89,20 +106,22 @@ static int setup_root(struct oci_child *c, int *newroot_out, keep_error **err)
   cleanup_close int newroot = bind_clone(here, "", 1, err);
   if (newroot < 0)
     return keep_error_wrap(err, "root.path `%s`", s->root_path);
-  if (mount_attach(newroot, here, "the root filesystem", s->root_path, err) < 0)
+  if (mount_set_attrs(newroot, MOUNT_ATTR_NODEV, 0, 0, s->root_path, err) < 0 ||
+      mount_attach(newroot, here, "the root filesystem", s->root_path, err) < 0)
     return -1;
   *newroot_out = steal_fd(&newroot);
   return 0;
 }
 
-static int do_pivot(int newroot, bool no_pivot, keep_error **err)
+static int do_pivot(int newroot, bool no_pivot, bool over_slash, keep_error **err)
 {
   if (!no_pivot)
     return keep_pivot_root(newroot, err);
-  /* --no-pivot (for ramfs roots): move the root over / and chroot. */
+  /* --no-pivot (for ramfs roots): move the root over / (unless it is
+   * there already) and chroot. */
   if (fchdir(newroot) < 0)
     return keep_fail_errno(err, "fchdir to the new root");
-  if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+  if ((!over_slash && mount(".", "/", NULL, MS_MOVE, NULL) < 0) || chroot(".") < 0)
     return keep_fail_errno(err, "move the root to `/` (--no-pivot)");
   if (chdir("/") < 0)
     return keep_fail_errno(err, "chdir `/`");
@@ -236,7 +255,7 @@ static noreturn void oci_child(struct oci_child *c)
       }
   }
   /* sysctls before masking: /proc/sys is among the read-only paths. */
-  if (do_pivot(newroot, c->o->no_pivot, &err) < 0 || keep_oci_sysctl(s, &err) < 0)
+  if (do_pivot(newroot, c->o->no_pivot, c->root_tree >= 0, &err) < 0 || keep_oci_sysctl(s, &err) < 0)
     child_fail(sock, err);
   cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0 || keep_oci_mask_paths(rootfd, s, &err) < 0) {
@@ -400,7 +419,7 @@ struct create_res {
   struct keep_seccomp *seccomp;
   struct keep_cgroup *cg;
   struct keep_userns_plan userns;
-  int rootfs_fd, sock, console, master;
+  int rootfs_fd, root_tree, sock, console, master;
   pid_t child;
   bool done;
 };
@@ -424,6 +443,8 @@ static void create_release(struct create_res *r)
   keep_userns_plan_free(&r->userns);
   if (r->rootfs_fd >= 0)
     close(r->rootfs_fd);
+  if (r->root_tree >= 0)
+    close(r->root_tree);
   if (r->sock >= 0)
     close(r->sock);
   if (r->console >= 0)
@@ -514,6 +535,13 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
     return keep_fail_errno(err, "config.json: root.path `%s`", s->root_path);
   if (!s->ns_path[OCI_NS_MOUNT] && keep_oci_make_mount_points(r->rootfs_fd, s, err) < 0)
     return -1;
+  /* As root, the root is cloned here, by host root: a bundle below a
+   * directory the container's root cannot search still works. */
+  if (geteuid() == 0 && !s->ns_path[OCI_NS_MOUNT]) {
+    r->root_tree = (int) open_tree(r->rootfs_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    if (r->root_tree < 0)
+      return keep_fail_errno(err, "config.json: root.path `%s`: clone it", s->root_path);
+  }
   if (plan_userns(r, err) < 0)
     return -1;
   if (o->console_socket && s->process.terminal) {
@@ -571,6 +599,7 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
   if (fifo < 0)
     return keep_fail_errno(err, "open `%s`", fifo_path);
   struct oci_child c = {.s = s, .o = o, .seccomp = r->seccomp, .sock = sv[1], .rootfs_fd = r->rootfs_fd,
+                        .root_tree = r->root_tree,
                         .fifo = fifo, .deny_setgroups = r->userns.deny_setgroups,
                         .close_fds = {r->st.dirfd, r->console}};
   if (r->cg) {
@@ -676,7 +705,7 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
 
 int keep_oci_create(const struct keep_oci_create_opts *o, keep_error **err)
 {
-  struct create_res r = {.rootfs_fd = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
+  struct create_res r = {.rootfs_fd = -1, .root_tree = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
   int ret = do_create(o, false, &r, err);
   if (ret == 0) {
     r.done = true;
@@ -781,7 +810,7 @@ static void relay(int master, pid_t child, int *status)
 
 int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_error **err)
 {
-  struct create_res r = {.rootfs_fd = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
+  struct create_res r = {.rootfs_fd = -1, .root_tree = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
   sigset_t mask, old;
   keep_oci_block_forwarded(&mask, &old);
   int ret = do_create(o, !o->detach, &r, err);

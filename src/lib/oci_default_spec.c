@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include "cgroup.h"
+#include "defaults.h"
 #include "oci_spec.h"
 #include "seccomp_filter.h"
 #include "userns.h"
@@ -45,17 +48,17 @@ json_t *keep_oci_default_spec(bool rootless, keep_error **err)
                          "type", "ipc", "type", "uts", "type", "mount", "type", "cgroup", "type", "user");
   json_t *mounts = json_pack(
       "[{s:s,s:s,s:s,s:[s,s,s]},"
-      "{s:s,s:s,s:s,s:[s,s,s,s,s]},"
+      "{s:s,s:s,s:s,s:[s,s,s,s,s,s]},"
       "{s:s,s:s,s:s,s:[s,s,s,s,s,s]},"
       "{s:s,s:s,s:s,s:[s,s,s,s,s]},"
       "{s:s,s:s,s:s,s:[s,s,s]},"
       "{s:s,s:s,s:s,s:[s,s,s,s]},"
       "{s:s,s:s,s:s,s:[s,s,s,s]},"
-      "{s:s,s:s,s:s,s:[s,s,s,s]},"
-      "{s:s,s:s,s:s,s:[s,s,s,s,s]}]",
+      "{s:s,s:s,s:s,s:[s,s,s]},"
+      "{s:s,s:s,s:s,s:[s,s,s]}]",
       "destination", "/proc", "type", "proc", "source", "proc", "options", "nosuid", "noexec", "nodev",
-      "destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "noexec", "strictatime",
-      "mode=755", "size=65536k",
+      "destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "noexec", "ro",
+      "mode=755", "size=64k", "nr_inodes=64",
       "destination", "/dev/pts", "type", "devpts", "source", "devpts", "options", "nosuid", "noexec",
       "newinstance", "ptmxmode=0666", "mode=0620", rootless ? "nodev" : "gid=5",
       "destination", "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid", "noexec", "nodev",
@@ -65,20 +68,33 @@ json_t *keep_oci_default_spec(bool rootless, keep_error **err)
       "destination", "/sys", "type", "sysfs", "source", "sysfs", "options", "nosuid", "noexec", "nodev", "ro",
       "destination", "/sys/fs/cgroup", "type", "cgroup", "source", "cgroup", "options", "nosuid", "noexec",
       "nodev", "ro",
+      /* /tmp and /run as keep run makes them: unbounded but for the
+       * container's memory limit, which their pages count against. */
       "destination", "/tmp", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "nodev", "mode=1777",
-      "size=65536k",
-      "destination", "/run", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "nodev", "mode=755",
-      "size=65536k");
-  json_t *masked = json_pack("[s,s,s,s,s,s,s,s,s,s,s]", "/proc/acpi", "/proc/asound", "/proc/kcore",
-                             "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                             "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap");
-  json_t *ro = json_pack("[s,s,s,s,s,s]", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                         "/proc/sysrq-trigger", "/sys/kernel/security");
+      "destination", "/run", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "nodev", "mode=755");
+  /* The tables keep run applies (defaults.h): the spec describes it. */
+  json_t *masked = json_array(), *ro = json_array(), *rlimits = json_array();
+  for (size_t i = 0; i < keep_n_masked_paths; i++)
+    json_array_append_new(masked, json_string(keep_masked_paths[i]));
+  for (size_t i = 0; i < keep_n_readonly_paths; i++)
+    json_array_append_new(ro, json_string(keep_readonly_paths[i]));
+  for (size_t i = 0; i < keep_n_default_rlimits; i++) {
+    const struct keep_default_rlimit *d = &keep_default_rlimits[i];
+    /* As keep run does: never above the caller's own hard limit. */
+    struct rlimit cur;
+    uint64_t hard = d->hard, soft = d->soft;
+    if (getrlimit(d->resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY && hard > cur.rlim_max)
+      hard = cur.rlim_max;
+    if (soft > hard)
+      soft = hard;
+    json_array_append_new(rlimits, json_pack("{s:s, s:I, s:I}", "type", d->name, "soft", (json_int_t) soft,
+                                             "hard", (json_int_t) hard));
+  }
   json_t *spec = json_pack(
       "{s:s, s:{s:s, s:b}, s:s,"
       " s:{s:b, s:{s:i, s:i}, s:[s], s:[s,s], s:s,"
       "    s:{s:[], s:[], s:[], s:[], s:[]},"
-      "    s:[{s:s, s:i, s:i}, {s:s, s:i, s:i}], s:b},"
+      "    s:o, s:b},"
       " s:o,"
       " s:{s:o, s:[{s:i, s:i, s:i}], s:[{s:i, s:i, s:i}],"
       "    s:{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I}},"
@@ -87,8 +103,7 @@ json_t *keep_oci_default_spec(bool rootless, keep_error **err)
       "process", "terminal", 0, "user", "uid", 0, "gid", 0, "args", "sh", "env",
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "cwd", "/",
       "capabilities", "bounding", "effective", "inheritable", "permitted", "ambient",
-      "rlimits", "type", "RLIMIT_NOFILE", "soft", 1024, "hard", 1024, "type", "RLIMIT_CORE", "soft", 0,
-      "hard", 0, "noNewPrivileges", 1,
+      "rlimits", rlimits, "noNewPrivileges", 1,
       "mounts", mounts,
       "linux", "namespaces", ns, "uidMappings", "containerID", 0, "hostID", (int) uid_out, "size",
       (int) count, "gidMappings", "containerID", 0, "hostID", (int) gid_out, "size", (int) count,

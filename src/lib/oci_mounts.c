@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "rootfs.h"
+#include "defaults.h"
 #include "syscalls.h"
 #include "userns.h"
 #include "util.h"
@@ -254,8 +255,6 @@ static int mount_fs(int rootfd, const struct keep_oci_mount *m, const struct kee
   return mount_attach(fs, target, m->type, m->destination, err);
 }
 
-static const char *const default_devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
-
 /* The devices every OCI container gets (runtime-spec config-linux.md), as
  * binds of the host's nodes: mknod is not possible in a user namespace. */
 static int default_dev(int rootfd, keep_error **err)
@@ -263,8 +262,8 @@ static int default_dev(int rootfd, keep_error **err)
   cleanup_close int dev = open_in_root_nofollow(rootfd, "/dev", O_DIRECTORY, err);
   if (dev < 0)
     return -1;
-  for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
-    const char *n = default_devices[i];
+  for (size_t i = 0; i < keep_n_dev_nodes; i++) {
+    const char *n = keep_dev_nodes[i];
     cleanup_free char *host = xasprintf("/dev/%s", n);
     cleanup_close int f = openat(dev, n, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (f < 0)
@@ -273,20 +272,19 @@ static int default_dev(int rootfd, keep_error **err)
     cleanup_close int src = bind_clone(AT_FDCWD, host, 0, err);
     if (target < 0 || src < 0)
       return target < 0 ? keep_fail_errno(err, "open `/dev/%s`", n) : -1;
+    /* A device node never needs exec or setuid. */
+    if (mount_set_attrs(src, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0, host, err) < 0)
+      return -1;
     if (mount_attach(src, target, host, host, err) < 0)
       return -1;
   }
-  static const char *const links[][2] = {
-    {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
-  };
   cleanup_free char *where = xasprintf("/proc/self/fd/%d", dev);
   cleanup_close int devdir = open(where, O_DIRECTORY | O_CLOEXEC);
   if (devdir < 0)
     return keep_fail_errno(err, "open `/dev`");
-  for (size_t i = 0; i < ARRAY_SIZE(links); i++)
-    if (symlinkat(links[i][1], devdir, links[i][0]) < 0 && errno != EEXIST)
-      return keep_fail_errno(err, "symlink `/dev/%s`", links[i][0]);
+  for (size_t i = 0; i < keep_n_dev_links; i++)
+    if (symlinkat(keep_dev_links[i].target, devdir, keep_dev_links[i].name) < 0 && errno != EEXIST)
+      return keep_fail_errno(err, "symlink `/dev/%s`", keep_dev_links[i].name);
   return 0;
 }
 
@@ -371,23 +369,39 @@ int keep_oci_make_mount_points(int rootfd, const struct keep_oci_spec *s, keep_e
 int keep_oci_mounts_setup(int rootfd, const struct keep_oci_spec *s, const struct keep_oci_mount_ctx *c,
                           keep_error **err)
 {
-  bool dev_tmpfs = false;
+  bool dev_tmpfs = false, dev_ro = false;
   for (size_t i = 0; i < s->n_mounts; i++) {
     const struct keep_oci_mount *m = &s->mounts[i];
     int tree = c->trees ? c->trees[i] : -1;
     if (c->trees)
       c->trees[i] = -1;
+    bool is_dev = strcmp(m->destination, "/dev") == 0 && !m->bind;
+    /* A read-only /dev (keep's own spec asks for one) is filled first and
+     * made read-only last, so nothing can be created in it from inside. */
+    struct keep_oci_mount writable_dev;
+    if (is_dev && (m->flags & MS_RDONLY)) {
+      writable_dev = *m;
+      writable_dev.flags &= ~(unsigned long) MS_RDONLY;
+      m = &writable_dev;
+    }
     int r = m->bind ? mount_bind(rootfd, m, tree, err) : mount_fs(rootfd, m, c, err);
     if (r < 0)
       return keep_error_wrap(err, "config.json: mounts[%zu]", i);
-    if (strcmp(m->destination, "/dev") == 0)
+    if (strcmp(m->destination, "/dev") == 0) {
       dev_tmpfs = !m->bind;
+      dev_ro = is_dev && (s->mounts[i].flags & MS_RDONLY);
+    }
   }
   if (dev_tmpfs && default_dev(rootfd, err) < 0)
     return -1;
   for (size_t i = 0; i < s->n_devices; i++)
     if (make_device(rootfd, &s->devices[i], err) < 0)
       return keep_error_wrap(err, "config.json: linux.devices[%zu]", i);
+  if (dev_ro) {
+    cleanup_close int dev = open_in_root_nofollow(rootfd, "/dev", O_DIRECTORY, err);
+    if (dev < 0 || mount_set_attrs(dev, MOUNT_ATTR_RDONLY, 0, 0, "/dev", err) < 0)
+      return -1;
+  }
   return 0;
 }
 

@@ -1,14 +1,12 @@
-/* Per-process limits: no core dumps (they can carry secrets out of a
- * container's memory) and a modest number of open files.  Only ever lowered:
- * raising a hard limit needs CAP_SYS_RESOURCE, which keep never asks for. */
+/* Per-process limits from the defaults table (defaults.h).  Only ever
+ * lowered: raising a hard limit needs CAP_SYS_RESOURCE, which keep never
+ * asks for. */
 #include <errno.h>
 #include <sys/resource.h>
 
+#include "defaults.h"
 #include "process_setup.h"
 #include "util.h"
-
-#define NOFILE_SOFT 1024
-#define NOFILE_HARD 65536
 
 static int lower(int res, const char *name, rlim_t soft, rlim_t hard, keep_error **err)
 {
@@ -28,8 +26,10 @@ static int lower(int res, const char *name, rlim_t soft, rlim_t hard, keep_error
 
 int keep_rlimits_apply(keep_error **err)
 {
-  if (lower(RLIMIT_CORE, "RLIMIT_CORE", 0, 0, err) < 0 ||
-      lower(RLIMIT_NOFILE, "RLIMIT_NOFILE", NOFILE_SOFT, NOFILE_HARD, err) < 0)
-    return -1;
+  for (size_t i = 0; i < keep_n_default_rlimits; i++) {
+    const struct keep_default_rlimit *l = &keep_default_rlimits[i];
+    if (lower(l->resource, l->name, l->soft, l->hard, err) < 0)
+      return -1;
+  }
   return 0;
 }

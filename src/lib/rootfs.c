@@ -18,21 +18,27 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "defaults.h"
 #include "syscalls.h"
 #include "util.h"
 
 #define ATTR_SAFE (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
 
-/* Docker's lists, and a little more: kernel state a container has no business
- * reading (kcore, keys, timer and scheduler internals) is hidden, and the
- * knobs under /proc/sys and friends are read-only. */
-static const char *const proc_masked[] = {
-  "asound", "acpi", "interrupts", "kcore", "keys", "latency_stats", "timer_list",
-  "timer_stats", "sched_debug", "scsi",
-};
-static const char *const proc_readonly[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
-static const char *const sys_masked[] = {"firmware", "devices/virtual/powercap", "kernel/security",
-                                         "kernel/debug"};
+/* Mask (or make read-only) the entries of a defaults table below `base`
+ * ("/proc" or "/sys"), on the filesystem `fd` mounted there. */
+static int apply_table(int fd, const char *base, const char *const *paths, size_t n, bool mask,
+                       keep_error **err)
+{
+  size_t bl = strlen(base);
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(paths[i], base, bl) != 0 || paths[i][bl] != '/')
+      continue;
+    const char *rel = paths[i] + bl + 1;
+    if ((mask ? keep_mask_path(fd, base, rel, err) : keep_make_readonly(fd, base, rel, err)) < 0)
+      return -1;
+  }
+  return 0;
+}
 
 /* Hide what `path` (below dirfd) names: an empty read-only tmpfs over a
  * directory, the host's /dev/null over a file.  Missing entries are fine. */
@@ -106,13 +112,9 @@ static int setup_proc(int newroot, keep_error **err)
     return -1;
   if (check_magic(proc, PROC_SUPER_MAGIC, "/proc", err) < 0)
     return -1;
-  for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++)
-    if (keep_mask_path(proc, "/proc", proc_masked[i], err) < 0)
-      return -1;
-  for (size_t i = 0; i < ARRAY_SIZE(proc_readonly); i++)
-    if (keep_make_readonly(proc, "/proc", proc_readonly[i], err) < 0)
-      return -1;
-  return 0;
+  if (apply_table(proc, "/proc", keep_masked_paths, keep_n_masked_paths, true, err) < 0)
+    return -1;
+  return apply_table(proc, "/proc", keep_readonly_paths, keep_n_readonly_paths, false, err);
 }
 
 static int setup_cgroup_view(int sysfd, const struct keep_rootfs_plan *p, keep_error **err)
@@ -178,9 +180,9 @@ static int setup_sys(int newroot, const struct keep_rootfs_plan *p, keep_error *
     return -1;
   if (check_magic(sys, SYSFS_MAGIC, "/sys", err) < 0)
     return -1;
-  for (size_t i = 0; i < ARRAY_SIZE(sys_masked); i++)
-    if (keep_mask_path(sys, "/sys", sys_masked[i], err) < 0)
-      return -1;
+  if (apply_table(sys, "/sys", keep_masked_paths, keep_n_masked_paths, true, err) < 0 ||
+      apply_table(sys, "/sys", keep_readonly_paths, keep_n_readonly_paths, false, err) < 0)
+    return -1;
   return setup_cgroup_view(sys, p, err);
 }
 

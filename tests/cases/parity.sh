@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# What `keep spec` describes is what `keep run` does: one script, run inside
+# a `keep run` container with every default and inside a container of
+# `keep spec`'s config.json, must print the same thing: masked and read-only
+# paths, /dev, capabilities, seccomp, no_new_privs, rlimits, mounts and their
+# options, the uid and gid maps, what is writable.
+. "$SRCDIR/tests/lib.sh"
+mkroot
+cat > "$T/probe.sh" <<'SH'
+for p in /proc/acpi /proc/asound /proc/interrupts /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list \
+         /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap \
+         /sys/kernel/security /sys/kernel/debug /proc/sys/kernel/ostype /proc/sysrq-trigger /proc/bus /proc/fs /proc/irq; do
+  printf '%s %s\n' "$p" "$(cat $p 2>&1 | head -c 40 | wc -c) $(ls $p 2>/dev/null | wc -l) $( (echo x > $p) 2>&1 | sed 's/.*: //')"
+done
+ls -l /dev | awk '{print $1, $NF}'
+grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status
+echo "ulimit $(ulimit -c) $(ulimit -n) $(ulimit -Hn)"
+cat /proc/self/uid_map /proc/self/gid_map
+awk '$5 == "/" {print $5, $6; next} {print $5, $6, $(NF-2), $(NF)}' /proc/self/mountinfo | sort
+echo "uid $(id -u) gid $(id -g)"
+for d in / /tmp /run /dev /dev/shm /proc/sys /sys; do (touch $d/.w && echo "$d writable") 2>&1 | sed 's/.*: //'; done
+SH
+cp "$T/probe.sh" "$ROOTFS/probe.sh"
+krun "$ROOTFS" sh /probe.sh
+expect_code "the probe runs under keep run" 0
+cp "$T/out" "$T/run.out"
+
+mkdir -p "$T/b"
+"$SRCDIR/tools/mkrootfs.sh" "$T/b/rootfs" --probe "$PROBE" --chown 1000000000 >/dev/null
+cp "$T/probe.sh" "$T/b/rootfs/probe.sh"
+(cd "$T/b" && "$KEEP" spec)
+python3 - "$T/b/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["process"]["args"] = ["sh", "/probe.sh"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+RC=0; timeout 30 "$KEEP" --root "$T/state" run --bundle "$T/b" parity >"$T/out" 2>&1 </dev/null || RC=$?
+expect_code "the probe runs in keep spec's container" 0
+cp "$T/out" "$T/spec.out"
+if diff "$T/run.out" "$T/spec.out" > "$T/diff"; then
+  ok "keep run and keep spec's container are the same from inside ($(wc -l < "$T/run.out") lines compared)"
+else
+  fail "keep run and keep spec differ (< keep run, > keep spec)"; sed 's/^/#   /' "$T/diff"
+fi
+grep -q '^/proc/interrupts 0 ' "$T/spec.out" && ok "keep spec masks /proc/interrupts too" || fail "keep spec leaves /proc/interrupts readable"
+done_testing
