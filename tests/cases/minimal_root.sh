@@ -70,6 +70,12 @@ PY
   RC=0; timeout 30 "$KEEP" --root "$T/state" run --bundle "$T/bundle" mb1 >"$T/out" 2>&1 </dev/null || RC=$?
   expect_code "keep spec + run --bundle on the bare root owned by host root" 0
   expect "it runs" "^bundle-ok$"
+  # The same bundle below a 0700 directory.
+  private=$(mktemp -d); cp -a "$T/bundle" "$private/bundle"
+  RC=0; timeout 30 "$KEEP" --root "$T/state" run --bundle "$private/bundle" mb0 >"$T/out" 2>&1 </dev/null || RC=$?
+  expect_code "run --bundle of a bundle below a 0700 directory (user namespace, host root's files)" 0
+  expect "it runs" "^bundle-ok$"
+  rm -rf "$private"
   # A mount point that is a symlink to the host is never created through.
   rm -rf "$T/bundle/rootfs/tmp"; ln -s /nonexistent-keep-test "$T/bundle/rootfs/tmp"
   RC=0; timeout 30 "$KEEP" --root "$T/state" run --bundle "$T/bundle" mb2 >"$T/out" 2>&1 </dev/null || RC=$?
