@@ -91,6 +91,11 @@ static int setup_root(struct oci_child *c, int *newroot_out, keep_error **err)
     if (mount_set_attrs(newroot, MOUNT_ATTR_NODEV, 0, 0, s->root_path, err) < 0 ||
         mount_attach(newroot, slash, "the root filesystem", s->root_path, err) < 0)
       return -1;
+    /* The clone kept its source's propagation (shared, under a manager such
+     * as dockerd): pivot_root refuses a shared root, and nothing mounted in
+     * the container may reach the host. */
+    if (mount_setattr(newroot, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv, sizeof(priv)) < 0)
+      return keep_fail_errno(err, "make the root filesystem private");
     *newroot_out = steal_fd(&newroot);
     return 0;
   }

@@ -450,6 +450,10 @@ int keep_rootfs_setup(const struct keep_rootfs_plan *p, keep_error **err)
     return keep_fail_errno(err, "open `/`");
   if (mount_attach(newroot, slash, "the root filesystem", cfg->rootfs, err) < 0)
     return -1;
+  /* A clone keeps its source's propagation: pivot_root refuses a shared
+   * root, and nothing mounted in the container may reach the host. */
+  if (mount_setattr(newroot, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv, sizeof(priv)) < 0)
+    return keep_fail_errno(err, "make the root filesystem private");
 
   if (setup_proc(newroot, err) < 0 || setup_sys(newroot, p, err) < 0 ||
       keep_dev_setup(newroot, p->tty_gid, err) < 0 ||

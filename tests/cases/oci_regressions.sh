@@ -129,4 +129,19 @@ RC=0; setpriv --bounding-set -sys_time "$KEEP" --root "$R" create --bundle "$B" 
 expect_code "a capability keep cannot grant: create fails" 125
 expect "the error names the capability and the set" "process.capabilities.bounding: CAP_SYS_TIME is not in keep's own bounding set"
 check "nothing is left of it" test ! -e "$R/cap1"
+
+# A root on a shared mount (as under dockerd): the clone keep makes of it
+# must be private, or pivot_root refuses it.  keep run and run --bundle.
+mkdir -p "$T/shared"
+mount -t tmpfs tmpfs "$T/shared" && mount --make-shared "$T/shared"
+mkdir -p "$T/shared/b" && cp -a "$B/rootfs" "$T/shared/b/rootfs"
+fresh
+cfg 'c["process"]["args"] = ["echo", "shared-ok"]'
+cp "$B/config.json" "$T/shared/b/config.json"
+RC=0; timeout 30 "$KEEP" --root "$R" run --bundle "$T/shared/b" sh1 >"$T/out" 2>&1 </dev/null || RC=$?
+expect "run --bundle of a root on a shared mount" "^shared-ok$"
+"$SRCDIR/tools/mkrootfs.sh" "$T/shared/plain" >/dev/null
+RC=0; timeout 30 "$KEEP" run "$T/shared/plain" echo shared-ok >"$T/out" 2>&1 </dev/null || RC=$?
+expect "keep run of a root on a shared mount" "^shared-ok$"
+umount -l "$T/shared"
 done_testing
