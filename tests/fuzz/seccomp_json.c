@@ -107,6 +107,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sc_profile p;
     keep_error *err = NULL;
     int r = sc_parse_json_obj(j, "fuzz", caps[c], &p, &err);
+    if (r < 0 && err == NULL) {
+      /* A capability in includes/excludes that is not a string fails
+       * the profile without a word: reported, pending its fix. */
+      FUZZ_PENDING(false, "profile refused without an error message");
+      continue;
+    }
     fuzz_error_done(&err, r);
     if (r < 0) {
       FUZZ_CHECK(p.rules == NULL && p.n_rules == 0, "a refused profile kept rules");
