@@ -101,8 +101,10 @@ static void creds(const char *path, json_t *j, const char *host)
       return;
     }
     FUZZ_CHECK(got != NULL, "%s: `%s` decodes, keep found no credentials", host, a);
-    FUZZ_CHECK(strlen(got) <= wl && memcmp(got, want, strlen(got)) == 0 && (strlen(got) == wl || want[strlen(got)] == 0),
-               "%s: `%s` gave `%s`", host, a, got);
+    /* A C string: the decoded bytes up to their first NUL. */
+    size_t gl = strlen(got);
+    FUZZ_CHECK(gl <= wl && memcmp(got, want, gl) == 0 && (gl == wl || want[gl] == 0), "%s: `%s` gave `%s`", host, a,
+               got);
     free(want);
     return;
   }

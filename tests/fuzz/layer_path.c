@@ -66,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cleanup_free char *again = NULL;
     ret = keep_layer_path_clean(clean, &again, &err);
     fuzz_error_done(&err, ret);
-    FUZZ_CHECK(ret == 0 && strcmp(again, clean) == 0, "cleaning `%s` again gave `%s`", clean, again ? again : "(refused)");
+    FUZZ_CHECK(ret == 0 && strcmp(again, clean) == 0, "cleaning `%s` again gave `%s`", clean,
+               again ? again : "(refused)");
   }
   return 0;
 }

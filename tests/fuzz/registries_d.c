@@ -75,7 +75,8 @@ static void check(const uint8_t *data, size_t size, const char *name)
   yaml_parser_initialize(&parser);
   yaml_parser_set_input_string(&parser, data, size);
   bool loaded = yaml_parser_load(&parser, &doc);
-  FUZZ_CHECK(loaded || (!l.url && !l.staging_url && !l.sigstore_attachments), "a lookaside from a file that does not load");
+  FUZZ_CHECK(loaded || (!l.url && !l.staging_url && !l.sigstore_attachments),
+             "a lookaside from a file that does not load");
   if (loaded) {
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     yaml_node_t *def = get(&doc, root, "default-docker");
