@@ -37,7 +37,7 @@ noreturn void fuzz_broken(const char *file, int line, const char *cond, const ch
 
 /* The input as a NUL-terminated string (stops at an embedded NUL). */
 char *fuzz_strndup(const uint8_t *data, size_t size);
-/* A sealed-free memfd holding the input, rewound; and "/proc/self/fd/N". */
+/* A memfd holding the input, rewound; and its path, "/proc/self/fd/N". */
 int fuzz_memfd(const void *data, size_t size);
 char *fuzz_fd_path(int fd);
 
