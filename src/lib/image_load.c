@@ -97,6 +97,8 @@ static int import_fd(struct keep_store *s, int fd, struct archive *a, const char
 
 static char *link_target(const char *entry, const char *target)
 {
+  if (target == NULL)
+    return NULL;  /* an empty link name (libarchive gives NULL) */
   cleanup_free char *joined = NULL;
   const char *slash = strrchr(entry, '/');
   if (target[0] != '/' && slash)

@@ -1,5 +1,6 @@
 #include "image_ref.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "digest.h"
@@ -165,15 +166,13 @@ bool keep_registry_is_loopback(const char *registry)
     return registry[5] == '\0' || registry[5] == ':';
   if (host_len == 9 && strncmp(registry, "localhost", 9) == 0)
     return true;
-  /* 127.0.0.0/8, written as a dotted quad: "127.evil.example" is a name. */
-  if (strncmp(registry, "127.", 4) != 0)
+  /* 127.0.0.0/8, written as a dotted quad: "127.evil.example" is a name,
+   * and so is "127.0.0." or "127.0.0.300" (the resolver would ask DNS). */
+  char host[INET_ADDRSTRLEN];
+  struct in_addr a;
+  if (host_len >= sizeof(host))
     return false;
-  int dots = 0;
-  for (size_t i = 0; i < host_len; i++) {
-    if (registry[i] == '.')
-      dots++;
-    else if (registry[i] < '0' || registry[i] > '9')
-      return false;
-  }
-  return dots == 3;
+  memcpy(host, registry, host_len);
+  host[host_len] = '\0';
+  return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }

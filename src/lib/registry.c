@@ -225,7 +225,7 @@ static int do_request(struct keep_registry *r, const char *url, const char *acce
 }
 
 /* WWW-Authenticate: Bearer realm="…",service="…",scope="…" */
-static char *auth_param(const char *h, const char *key)
+char *keep_www_auth_param(const char *h, const char *key)
 {
   size_t kl = strlen(key);
   for (const char *p = h; (p = strcasestr(p, key)) != NULL; p += kl) {
@@ -245,9 +245,9 @@ static char *auth_param(const char *h, const char *key)
 
 static int fetch_token(struct keep_registry *r, const char *challenge, const char *repo, keep_error **err)
 {
-  cleanup_free char *realm = auth_param(challenge, "realm");
-  cleanup_free char *service = auth_param(challenge, "service");
-  cleanup_free char *scope = auth_param(challenge, "scope");
+  cleanup_free char *realm = keep_www_auth_param(challenge, "realm");
+  cleanup_free char *service = keep_www_auth_param(challenge, "service");
+  cleanup_free char *scope = keep_www_auth_param(challenge, "scope");
   if (realm == NULL)
     return keep_fail(err, 0, "registry %s: a Bearer challenge without a realm", r->host);
   if (r->secure && !str_has_prefix(realm, "https://"))
@@ -315,7 +315,7 @@ static int request(struct keep_registry *r, const char *url, const char *accept,
   return 0;
 }
 
-static char *creds_from_file(const char *path, const char *host)
+char *keep_auth_file_creds(const char *path, const char *host)
 {
   cleanup_free char *text = NULL;
   cleanup_error keep_error *e = NULL;
@@ -346,24 +346,24 @@ static char *creds_from_file(const char *path, const char *host)
 static char *find_creds(const char *host, const char *auth_file)
 {
   if (auth_file)
-    return creds_from_file(auth_file, host);
+    return keep_auth_file_creds(auth_file, host);
   const char *env;
   char *c = NULL;
-  if ((env = getenv("REGISTRY_AUTH_FILE")) && (c = creds_from_file(env, host)))
+  if ((env = getenv("REGISTRY_AUTH_FILE")) && (c = keep_auth_file_creds(env, host)))
     return c;
   if ((env = getenv("XDG_RUNTIME_DIR"))) {
     cleanup_free char *p = xasprintf("%s/containers/auth.json", env);
-    if ((c = creds_from_file(p, host)))
+    if ((c = keep_auth_file_creds(p, host)))
       return c;
   }
   if ((env = getenv("DOCKER_CONFIG"))) {
     cleanup_free char *p = xasprintf("%s/config.json", env);
-    if ((c = creds_from_file(p, host)))
+    if ((c = keep_auth_file_creds(p, host)))
       return c;
   }
   if ((env = getenv("HOME"))) {
     cleanup_free char *p = xasprintf("%s/.docker/config.json", env);
-    if ((c = creds_from_file(p, host)))
+    if ((c = keep_auth_file_creds(p, host)))
       return c;
   }
   return NULL;

@@ -47,4 +47,11 @@ int keep_registry_get_url(struct keep_registry *r, const char *url, char **text,
 /* "https://host" or "http://host" as decided for this registry. */
 const char *keep_registry_base(const struct keep_registry *r);
 
+/* Exposed for tests: one parameter ("realm", "service", "scope") of a
+ * WWW-Authenticate challenge, or NULL (pure); and the "user:password" the
+ * auth file at `path` (docker config.json, containers auth.json) holds for
+ * `host`, or NULL. */
+char *keep_www_auth_param(const char *challenge, const char *key);
+char *keep_auth_file_creds(const char *path, const char *host);
+
 #endif

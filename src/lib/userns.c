@@ -28,14 +28,14 @@ int keep_subid_find(const char *content, const char *user, uid_t uid, uint32_t *
     if (len < sizeof(buf)) {
       memcpy(buf, line, len);
       buf[len] = '\0';
-      char *save = NULL;
-      char *name = strtok_r(buf, ":", &save);
-      char *s = strtok_r(NULL, ":", &save);
-      char *c = strtok_r(NULL, ":", &save);
+      char *save = buf;  /* strsep: an empty field stays a field */
+      char *name = strsep(&save, ":");
+      char *s = strsep(&save, ":");
+      char *c = strsep(&save, ":");
       int64_t sv, cv;
       if (name && s && c && ((user && strcmp(name, user) == 0) || strcmp(name, uidstr) == 0) &&
           parse_int64(s, &sv) == 0 && parse_int64(c, &cv) == 0 && sv > 0 && cv > 0 &&
-          sv <= UINT32_MAX && cv <= UINT32_MAX) {
+          sv <= UINT32_MAX && cv <= UINT32_MAX && sv + cv <= UINT32_MAX) {
         *start = (uint32_t) sv;
         *count = (uint32_t) cv;
         return 0;
