@@ -227,20 +227,46 @@ static int do_request(struct keep_registry *r, const char *url, const char *acce
 /* WWW-Authenticate: Bearer realm="…",service="…",scope="…" */
 char *keep_www_auth_param(const char *h, const char *key)
 {
+  /* RFC 7235: a scheme, then `name=value` pairs separated by commas, where a
+   * value is a token or a quoted string.  Walked pair by pair, so a name is
+   * never read from inside another parameter's quoted value. */
   size_t kl = strlen(key);
-  for (const char *p = h; (p = strcasestr(p, key)) != NULL; p += kl) {
-    if (p != h && p[-1] != ' ' && p[-1] != ',')
-      continue;
-    if (p[kl] != '=')
-      continue;
-    const char *v = p + kl + 1;
-    if (*v == '"') {
-      const char *end = strchr(v + 1, '"');
-      return end ? strndup(v + 1, (size_t) (end - v - 1)) : NULL;
+  const char *p = h + strspn(h, " \t");
+  p += strcspn(p, " \t");   /* the scheme */
+  for (;;) {
+    p += strspn(p, " \t,");
+    if (*p == '\0')
+      return NULL;
+    const char *name = p;
+    size_t nl = strcspn(p, "= \t,");
+    p += nl;
+    p += strspn(p, " \t");
+    if (*p != '=')
+      continue;   /* a bare token (token68): not a parameter */
+    p++;
+    p += strspn(p, " \t");
+    cleanup_free char *value = NULL;
+    if (*p == '"') {
+      value = xcalloc(1, strlen(p));
+      size_t n = 0;
+      /* A quoted-pair is kept as it is written (registries send none): it
+       * only keeps an escaped quote from ending the value. */
+      for (p++; *p && *p != '"'; p++) {
+        if (*p == '\\' && p[1])
+          value[n++] = *p++;
+        value[n++] = *p;
+      }
+      if (*p != '"')
+        return NULL;   /* an unterminated quoted string: nothing trustworthy */
+      p++;
+    } else {
+      size_t vl = strcspn(p, ", \t");
+      value = strndup(p, vl);
+      p += vl;
     }
-    return strndup(v, strcspn(v, ", "));
+    if (nl == kl && strncasecmp(name, key, kl) == 0)
+      return steal_pointer(&value);
   }
-  return NULL;
 }
 
 static int fetch_token(struct keep_registry *r, const char *challenge, const char *repo, keep_error **err)
