@@ -26,6 +26,7 @@
 
 #include "cgroup.h"
 #include "state.h"
+#include "syscalls.h"
 #include "terminal.h"
 #include "userns.h"
 #include "util.h"
@@ -97,11 +98,13 @@ static int open_inputs(const struct keep_config *cfg, struct run_resources *r, k
     r->volume_fds[i] = -1;
     if (cfg->mounts[i].kind != KEEP_MOUNT_BIND)
       continue;
-    /* Opened once here; the container side binds this very object, so the
-     * source cannot be swapped between check and use. */
-    r->volume_fds[i] = open(cfg->mounts[i].src, O_PATH | O_CLOEXEC);
+    /* Opened once here, never through a symlink in any component: a
+     * directory on the way that another container writes (a shared :rw
+     * volume) could otherwise be swapped for a symlink to `/` while this one
+     * starts.  The container side binds this very object. */
+    r->volume_fds[i] = open_host_nofollow_checked(cfg->mounts[i].src, "volume source", err);
     if (r->volume_fds[i] < 0)
-      return keep_fail_errno(err, "volume source `%s`", cfg->mounts[i].src);
+      return -1;
   }
   if (cfg->proc.argv == NULL || cfg->proc.argv[0] == NULL)
     return keep_fail(err, 0, "no command given");
