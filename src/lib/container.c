@@ -116,6 +116,13 @@ static int prepare_seccomp(const struct keep_config *cfg, struct run_resources *
   if (cfg->seccomp == KEEP_SECCOMP_UNCONFINED)
     return 0;
   const char *file = cfg->seccomp == KEEP_SECCOMP_FILE ? cfg->seccomp_file : NULL;
+  if (file) {
+    /* A profile is a regular file: a FIFO would hold keep in open(). */
+    int fd = open_regular_at(AT_FDCWD, file, err);
+    if (fd < 0)
+      return keep_error_wrap(err, "seccomp profile");
+    close(fd);
+  }
   return keep_seccomp_prepare(file, cfg->cap_add, cfg->cache_dir, &r->seccomp, err);
 }
 
@@ -235,13 +242,22 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   int fwd[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE, SIGALRM};
   for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
     sigaddset(&mask, fwd[i]);
-  sigprocmask(SIG_BLOCK, &mask, &old);
+  sigprocmask(SIG_BLOCK, NULL, &old);
 
+  /* Inputs are opened and checked while SIGINT and SIGTERM still end keep:
+   * an open or a read that blocks (a FIFO, a stalled network filesystem)
+   * stays interruptible, and nothing exists yet that a signal could leave
+   * behind. */
   if (open_inputs(cfg, &r, err) < 0 || prepare_seccomp(cfg, &r, err) < 0 ||
       keep_userns_plan(&r.userns, err) < 0)
     goto out;
   if (r.userns.notice)
     fprintf(stderr, "%s: %s\n", keep_progname, r.userns.notice);
+
+  /* From here on keep creates things (state, cgroup, the child): signals
+   * wait in the mask until wait_container() forwards them to the container,
+   * and SIGCHLD is blocked before the child can exist. */
+  sigprocmask(SIG_BLOCK, &mask, NULL);
 
   /* Leftovers of containers whose keep was killed go first. */
   keep_state_gc(cfg->state_dir, NULL);

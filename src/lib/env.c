@@ -2,8 +2,10 @@
  * caller (tokens, SSH agent sockets, proxies) reaches the container unless
  * named with -e or --env-file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "process_setup.h"
 #include "util.h"
@@ -40,9 +42,15 @@ int keep_env_add_arg(const char *arg, char ***env, keep_error **err)
 
 int keep_env_file_parse(const char *path, char ***env, keep_error **err)
 {
-  cleanup_file FILE *f = fopen(path, "re");
-  if (f == NULL)
-    return keep_fail_errno(err, "env file `%s`", path);
+  /* A regular file only: a FIFO or a device would hold keep in open() or read(). */
+  int fd = open_regular_at(AT_FDCWD, path, err);
+  if (fd < 0)
+    return keep_error_wrap(err, "--env-file");
+  cleanup_file FILE *f = fdopen(fd, "re");
+  if (f == NULL) {
+    close(fd);
+    return keep_fail_errno(err, "env file `%s`", keep_q(path));
+  }
   cleanup_free char *line = NULL;
   size_t cap = 0;
   ssize_t n;

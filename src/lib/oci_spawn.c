@@ -11,6 +11,7 @@
  * numbers may belong to a joined pid namespace, the pidfd's fdinfo is read in
  * create's own. */
 #include <errno.h>
+#include <linux/magic.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,6 +20,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,9 +134,19 @@ int keep_oci_ns_open(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_err
 {
   if (!s->ns_path[k])
     return -1;
-  int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO at that path must not hold keep in open(). */
+  int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
-    keep_fail_errno(err, "config.json: linux.namespaces: %s namespace `%s`", keep_oci_ns_names[k], s->ns_path[k]);
+    return keep_fail_errno(err, "config.json: linux.namespaces: %s namespace `%s`", keep_oci_ns_names[k],
+                           keep_q(s->ns_path[k]));
+  struct statfs sf;
+  if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC) {
+    struct stat st;
+    const char *kind = fstat(fd, &st) == 0 ? keep_file_kind(st.st_mode) : "unknown";
+    close(fd);
+    return keep_fail(err, 0, "config.json: linux.namespaces: %s namespace `%s` is not a namespace file (%s)",
+                     keep_oci_ns_names[k], keep_q(s->ns_path[k]), kind);
+  }
   return fd;
 }
 
