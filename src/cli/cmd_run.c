@@ -125,6 +125,8 @@ static int add_volume(struct keep_config *c, const char *spec, keep_error **err)
     writable = true;
   else if (mode && strcmp(mode, "ro") != 0)
     return bad(err, "invalid --volume `%s`: unknown mode `%s` (ro or rw)", spec, mode);
+  if (c->n_mounts >= KEEP_MAX_MOUNTS)
+    return bad(err, "--volume `%s`: more than %d volumes and tmpfs mounts", spec, KEEP_MAX_MOUNTS);
   c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
   c->mounts[c->n_mounts++] = (struct keep_mount_req){
     .kind = KEEP_MOUNT_BIND, .src = xstrdup(src), .dst = xstrdup(dst), .writable = writable};
@@ -135,6 +137,8 @@ static int add_tmpfs(struct keep_config *c, const char *dst, keep_error **err)
 {
   if (dst[0] != '/')
     return bad(err, "invalid --tmpfs `%s`: DST must be an absolute path%s", dst, "");
+  if (c->n_mounts >= KEEP_MAX_MOUNTS)
+    return bad(err, "--tmpfs `%s`: more than %d volumes and tmpfs mounts", dst, KEEP_MAX_MOUNTS);
   c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
   c->mounts[c->n_mounts++] = (struct keep_mount_req){
     .kind = KEEP_MOUNT_TMPFS, .dst = xstrdup(dst), .writable = true};
@@ -194,7 +198,8 @@ static int parse_cpus(const char *s, struct keep_limits *l, keep_error **err)
 static const char *run_entrypoint;  /* --entrypoint, NULL when not given */
 static const char *run_storage_driver;  /* --storage-driver, NULL: overlay where possible */
 
-static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *help, keep_error **err)
+static int parse_run_args(int argc, char **argv, struct keep_config *c, struct strv_builder *env, bool *help,
+                          keep_error **err)
 {
   int opt;
   optind = 1;
@@ -203,11 +208,11 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *he
     int64_t n = 0;
     switch (opt) {
     case 'e':
-      if (keep_env_add_arg(optarg, &c->proc.env, err) < 0)
+      if (keep_env_add_arg(optarg, env, err) < 0)
         return -1;
       break;
     case OPT_ENV_FILE:
-      if (keep_env_file_parse(optarg, &c->proc.env, err) < 0)
+      if (keep_env_file_parse(optarg, env, err) < 0)
         return -1;
       break;
     case 'u':
@@ -360,7 +365,10 @@ int cmd_run(int argc, char **argv)
   bool help = false;
   int code = EXIT_KEEP_FAILED;
   struct keep_image_hold hold = {0};
-  if (parse_run_args(argc, argv, &cfg, &help, &err) < 0)
+  cleanup_strvb struct strv_builder env = {0};
+  int parsed = parse_run_args(argc, argv, &cfg, &env, &help, &err);
+  cfg.proc.env = strvb_finish(&env);
+  if (parsed < 0)
     goto out;
   if (help) {
     run_usage(stdout);

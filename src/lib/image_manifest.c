@@ -1,9 +1,11 @@
 #include "image_manifest.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "config.h"
 #include "digest.h"
 #include "util.h"
 
@@ -133,6 +135,11 @@ int keep_manifest_parse(const char *text, struct keep_manifest *m, keep_error **
     keep_fail(err, 0, "manifest.layers: missing");
     goto out;
   }
+  if (json_array_size(layers) > KEEP_MAX_LAYERS) {
+    keep_fail(err, 0, "manifest.layers: %zu layers, more than keep accepts (%d)", json_array_size(layers),
+              KEEP_MAX_LAYERS);
+    goto out;
+  }
   m->n_layers = json_array_size(layers);
   m->layers = xcalloc(m->n_layers, sizeof(*m->layers));
   for (size_t i = 0; i < m->n_layers; i++) {
@@ -220,19 +227,22 @@ out:
   return r;
 }
 
-static int string_array(json_t *o, const char *key, char ***out, keep_error **err)
+/* o.key, an array of at most max strings; `where` names o ("config", "rootfs"). */
+static int string_array(json_t *o, const char *where, const char *key, size_t max, char ***out, keep_error **err)
 {
   json_t *a = json_object_get(o, key);
   if (a == NULL || json_is_null(a))
     return 0;
   if (!json_is_array(a))
-    return keep_fail(err, 0, "config.%s: not an array of strings", key);
+    return keep_fail(err, 0, "%s.%s: not an array of strings", where, key);
+  if (json_array_size(a) > max)
+    return keep_fail(err, 0, "%s.%s: %zu entries, more than keep accepts (%zu)", where, key, json_array_size(a), max);
   *out = xcalloc(json_array_size(a) + 1, sizeof(char *));
   size_t i;
   json_t *v;
   json_array_foreach(a, i, v) {
     if (!json_is_string(v))
-      return keep_fail(err, 0, "config.%s[%zu]: not a string", key, i);
+      return keep_fail(err, 0, "%s.%s[%zu]: not a string", where, key, i);
     (*out)[i] = xstrdup(json_string_value(v));
   }
   return 0;
@@ -263,17 +273,26 @@ int keep_image_config_parse(const char *text, struct keep_image_config *c, keep_
     c->user = dup_opt(cfg, "User");
     c->workdir = dup_opt(cfg, "WorkingDir");
     c->stop_signal = dup_opt(cfg, "StopSignal");
-    if (string_array(cfg, "Env", &c->env, err) < 0 || string_array(cfg, "Entrypoint", &c->entrypoint, err) < 0 ||
-        string_array(cfg, "Cmd", &c->cmd, err) < 0)
+    if (string_array(cfg, "config", "Env", KEEP_MAX_ENV, &c->env, err) < 0 ||
+        string_array(cfg, "config", "Entrypoint", KEEP_MAX_ARGS, &c->entrypoint, err) < 0 ||
+        string_array(cfg, "config", "Cmd", KEEP_MAX_ARGS, &c->cmd, err) < 0)
       goto out;
     json_t *ports = json_object_get(cfg, "ExposedPorts");
     const char *k;
     json_t *v;
-    if (json_is_object(ports))
-      json_object_foreach(ports, k, v) strv_push(&c->exposed_ports, k);
+    if (json_is_object(ports)) {
+      if (json_object_size(ports) > KEEP_MAX_PORTS) {
+        keep_fail(err, 0, "config.ExposedPorts: %zu entries, more than keep accepts (%d)",
+                  json_object_size(ports), KEEP_MAX_PORTS);
+        goto out;
+      }
+      cleanup_strvb struct strv_builder b = {0};
+      json_object_foreach(ports, k, v) strvb_add(&b, k);
+      c->exposed_ports = strvb_finish(&b);
+    }
   }
   json_t *rootfs = json_object_get(j, "rootfs");
-  if (string_array(rootfs, "diff_ids", &c->diff_ids, err) < 0)
+  if (string_array(rootfs, "rootfs", "diff_ids", KEEP_MAX_LAYERS, &c->diff_ids, err) < 0)
     goto out;
   for (size_t i = 0; c->diff_ids && c->diff_ids[i]; i++) {
     char what[48];

@@ -41,34 +41,37 @@ static int hold_layers(char *const *dirs, struct keep_image_hold *h, keep_error 
 static int apply_config(struct keep_config *c, const struct keep_image_config *ic, const char *entrypoint,
                         keep_error **err)
 {
-  char **argv = NULL;
-  if (entrypoint == NULL) {
-    for (size_t i = 0; ic->entrypoint && ic->entrypoint[i]; i++)
-      strv_push(&argv, ic->entrypoint[i]);
-  } else if (*entrypoint) {
-    strv_push(&argv, entrypoint);
-  }
+  cleanup_strvb struct strv_builder argv = {0};
+  if (entrypoint == NULL)
+    strvb_add_all(&argv, ic->entrypoint);
+  else if (*entrypoint)
+    strvb_add(&argv, entrypoint);
   /* Docker's rule: arguments given replace Cmd, never the Entrypoint; a
    * new --entrypoint drops the image's Cmd too. */
   char *const *args = c->proc.argv ? c->proc.argv : entrypoint ? NULL : ic->cmd;
-  for (size_t i = 0; args && args[i]; i++)
-    strv_push(&argv, args[i]);
+  strvb_add_all(&argv, args);
+  if (argv.n > KEEP_MAX_ARGS)
+    return keep_fail(err, 0, "the command (image Entrypoint and Cmd, or the arguments given) has more than %d "
+                     "arguments", KEEP_MAX_ARGS);
   strv_free(c->proc.argv);
-  c->proc.argv = argv;
+  c->proc.argv = strvb_finish(&argv);
 
   /* The image's variables first, so -e and --env-file override them. */
-  char **env = strv_dup(ic->env);
-  for (size_t i = 0; c->proc.env && c->proc.env[i]; i++)
-    strv_push(&env, c->proc.env[i]);
+  cleanup_strvb struct strv_builder env = {0};
+  strvb_add_all(&env, ic->env);
+  strvb_add_all(&env, c->proc.env);
+  if (env.n > KEEP_MAX_ENV)
+    return keep_fail(err, 0, "the image's Env and -e/--env-file together have more than %d variables",
+                     KEEP_MAX_ENV);
   strv_free(c->proc.env);
-  c->proc.env = env;
+  c->proc.env = strvb_finish(&env);
 
   if (c->proc.cwd == NULL && ic->workdir)
     c->proc.cwd = xstrdup(ic->workdir);
   if (c->proc.user == NULL && ic->user)
     c->proc.user = xstrdup(ic->user);
   if (ic->stop_signal && keep_signal_parse(ic->stop_signal, &c->stop_signal) < 0)
-    return keep_fail(err, 0, "image config.config.StopSignal: unknown signal `%s`", ic->stop_signal);
+    return keep_fail(err, 0, "image config.config.StopSignal: unknown signal `%s`", keep_q(ic->stop_signal));
   return 0;
 }
 

@@ -45,13 +45,24 @@ static int get_string(json_t *obj, const char *key, const char *field, bool requ
   return 0;
 }
 
-static int get_strv(json_t *obj, const char *key, const char *field, char ***out, keep_error **err)
+/* A list longer than keep accepts: refused by name, before any of it is read. */
+static int too_many(json_t *v, size_t max, const char *field, keep_error **err)
+{
+  size_t n = json_is_object(v) ? json_object_size(v) : json_array_size(v);
+  if (n <= max)
+    return 0;
+  return keep_fail(err, 0, CFG "%s: %zu entries, more than keep accepts (%zu)", field, n, max);
+}
+
+static int get_strv(json_t *obj, const char *key, const char *field, size_t max, char ***out, keep_error **err)
 {
   json_t *v = json_object_get(obj, key);
   if (v == NULL || json_is_null(v))
     return 0;
   if (!json_is_array(v))
     return keep_fail(err, 0, CFG "%s: expected an array of strings", field);
+  if (too_many(v, max, field, err) < 0)
+    return -1;
   size_t i;
   json_t *e;
   char **list = xcalloc(json_array_size(v) + 1, sizeof(char *));
@@ -252,6 +263,8 @@ static int parse_mounts(struct keep_oci_spec *s, json_t *mounts, keep_error **er
     return 0;
   if (!json_is_array(mounts))
     return keep_fail(err, 0, CFG "mounts: expected an array");
+  if (too_many(mounts, KEEP_MAX_MOUNTS, "mounts", err) < 0)
+    return -1;
   s->mounts = xcalloc(json_array_size(mounts) + 1, sizeof(*s->mounts));
   size_t i;
   json_t *j;
@@ -420,6 +433,10 @@ int keep_oci_process_parse(json_t *obj, const char *where, struct keep_oci_proce
   if (ag) {
     if (!json_is_array(ag))
       return keep_fail(err, 0, CFG "%s.user.additionalGids: expected an array", where);
+    snprintf(f, sizeof(f), "%s.user.additionalGids", where);
+    /* NGROUPS_MAX: the kernel takes no more supplementary groups. */
+    if (too_many(ag, 65536, f, err) < 0)
+      return -1;
     p->additional_gids = xcalloc(json_array_size(ag) + 1, sizeof(gid_t));
     size_t i;
     json_t *g;
@@ -430,12 +447,12 @@ int keep_oci_process_parse(json_t *obj, const char *where, struct keep_oci_proce
     }
   }
   snprintf(f, sizeof(f), "%s.args", where);
-  if (get_strv(obj, "args", f, &p->args, err) < 0)
+  if (get_strv(obj, "args", f, KEEP_MAX_ARGS, &p->args, err) < 0)
     return -1;
   if (p->args == NULL || p->args[0] == NULL)
     return keep_fail(err, 0, CFG "%s: required, with at least one element", f);
   snprintf(f, sizeof(f), "%s.env", where);
-  if (get_strv(obj, "env", f, &p->env, err) < 0)
+  if (get_strv(obj, "env", f, KEEP_MAX_ENV, &p->env, err) < 0)
     return -1;
   for (size_t i = 0; p->env && p->env[i]; i++)
     if (strchr(p->env[i], '=') == NULL || p->env[i][0] == '=')
@@ -501,6 +518,10 @@ static int parse_hooks(struct keep_oci_spec *s, json_t *hooks, keep_error **err)
       return keep_fail(err, 0, CFG "hooks.%s: unknown hook kind", key);
     if (!json_is_array(list))
       return keep_fail(err, 0, CFG "hooks.%s: expected an array", key);
+    char hf[64];
+    snprintf(hf, sizeof(hf), "hooks.%s", key);
+    if (too_many(list, KEEP_MAX_ITEMS, hf, err) < 0)
+      return -1;
     s->hooks[kind] = xcalloc(json_array_size(list) + 1, sizeof(struct keep_oci_hook));
     size_t i;
     json_t *h;
@@ -513,10 +534,10 @@ static int parse_hooks(struct keep_oci_spec *s, json_t *hooks, keep_error **err)
       if (hk->path[0] != '/')
         return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", f, hk->path);
       snprintf(f, sizeof(f), "hooks.%s[%zu].args", key, i);
-      if (get_strv(h, "args", f, &hk->args, err) < 0)
+      if (get_strv(h, "args", f, KEEP_MAX_ARGS, &hk->args, err) < 0)
         return -1;
       snprintf(f, sizeof(f), "hooks.%s[%zu].env", key, i);
-      if (get_strv(h, "env", f, &hk->env, err) < 0)
+      if (get_strv(h, "env", f, KEEP_MAX_ENV, &hk->env, err) < 0)
         return -1;
       json_t *t = json_object_get(h, "timeout");
       if (t) {
@@ -746,6 +767,9 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
   if (devs && !json_is_null(devs)) {
     if (!json_is_array(devs))
       return keep_fail(err, 0, CFG "linux.resources.devices: expected an array");
+    if (too_many(devs, KEEP_MAX_ITEMS, "linux.resources.devices", err) < 0)
+      return -1;
+    cleanup_strvb struct strv_builder rules = {0};
     size_t i;
     json_t *d;
     json_array_foreach(devs, i, d) {
@@ -770,8 +794,9 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
         snprintf(mins, sizeof(mins), "%lld", (long long) json_integer_value(min));
       cleanup_free char *rule = xasprintf("%s %s %s:%s %s", json_is_true(allow) ? "allow" : "deny", type, majs,
                                           mins, *access ? access : "rwm");
-      strv_push(&l->device_rules, rule);
+      strvb_add(&rules, rule);
     }
+    l->device_rules = strvb_finish(&rules);
   }
   return 0;
 }
@@ -782,6 +807,8 @@ static int parse_devices(struct keep_oci_spec *s, json_t *v, keep_error **err)
     return 0;
   if (!json_is_array(v))
     return keep_fail(err, 0, CFG "linux.devices: expected an array");
+  if (too_many(v, KEEP_MAX_ITEMS, "linux.devices", err) < 0)
+    return -1;
   s->devices = xcalloc(json_array_size(v) + 1, sizeof(*s->devices));
   size_t i;
   json_t *d;
@@ -832,16 +859,20 @@ static void add_default_device_rules(struct keep_oci_spec *s)
       "allow c 1:3 rwm",  "allow c 1:5 rwm", "allow c 1:7 rwm", "allow c 1:8 rwm", "allow c 1:9 rwm",
       "allow c 5:0 rwm",  "allow c 5:1 rwm", "allow c 5:2 rwm", "allow c 136:* rwm",
   };
+  cleanup_strvb struct strv_builder rules = {0};
+  strvb_add_all(&rules, s->limits.device_rules);
+  strv_free(s->limits.device_rules);
   for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-    strv_push(&s->limits.device_rules, defaults[i]);
+    strvb_add(&rules, defaults[i]);
   for (size_t i = 0; i < s->n_devices; i++) {
     const struct keep_oci_device *d = &s->devices[i];
     if (d->type == 'p')
       continue;  /* a FIFO is not a device the cgroup filters */
     cleanup_free char *rule = xasprintf("allow %c %lld:%lld rwm", d->type == 'b' ? 'b' : 'c',
                                         (long long) d->major, (long long) d->minor);
-    strv_push(&s->limits.device_rules, rule);
+    strvb_add(&rules, rule);
   }
+  s->limits.device_rules = strvb_finish(&rules);
 }
 
 static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
@@ -856,8 +887,8 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
       parse_resources(s, json_object_get(lx, "resources"), err) < 0 ||
       parse_devices(s, json_object_get(lx, "devices"), err) < 0 ||
       get_string(lx, "cgroupsPath", "linux.cgroupsPath", false, &s->cgroups_path, err) < 0 ||
-      get_strv(lx, "maskedPaths", "linux.maskedPaths", &s->masked_paths, err) < 0 ||
-      get_strv(lx, "readonlyPaths", "linux.readonlyPaths", &s->readonly_paths, err) < 0 ||
+      get_strv(lx, "maskedPaths", "linux.maskedPaths", KEEP_MAX_ITEMS, &s->masked_paths, err) < 0 ||
+      get_strv(lx, "readonlyPaths", "linux.readonlyPaths", KEEP_MAX_ITEMS, &s->readonly_paths, err) < 0 ||
       get_string(lx, "mountLabel", "linux.mountLabel", false, &s->mount_label, err) < 0)
     return -1;
   add_default_device_rules(s);
@@ -870,16 +901,19 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
   if (sysctl && !json_is_null(sysctl)) {
     if (!json_is_object(sysctl))
       return keep_fail(err, 0, CFG "linux.sysctl: expected an object");
+    if (too_many(sysctl, KEEP_MAX_ITEMS, "linux.sysctl", err) < 0)
+      return -1;
     const char *k;
     json_t *v;
+    cleanup_strvb struct strv_builder kvs = {0};
     json_object_foreach(sysctl, k, v) {
-      if (!json_is_string(v))
-        return keep_fail(err, 0, CFG "linux.sysctl.%s: expected a string", k);
-      if (strstr(k, "..") || k[0] == '/' || k[0] == '.')
-        return keep_fail(err, 0, CFG "linux.sysctl.%s: not a sysctl name", k);
+      if (!json_is_string(v) || strstr(k, "..") || k[0] == '/' || k[0] == '.')
+        return keep_fail(err, 0, CFG "linux.sysctl.%s: %s", keep_q(k),
+                         json_is_string(v) ? "not a sysctl name" : "expected a string");
       cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
-      strv_push(&s->sysctl, kv);
+      strvb_add(&kvs, kv);
     }
+    s->sysctl = strvb_finish(&kvs);
   }
   json_t *sc = json_object_get(lx, "seccomp");
   if (sc && !json_is_null(sc)) {
@@ -985,6 +1019,8 @@ static int parse_doc(struct keep_oci_spec *s, keep_error **err)
   if (ann && !json_is_null(ann)) {
     if (!json_is_object(ann))
       return keep_fail(err, 0, CFG "annotations: expected an object");
+    if (too_many(ann, KEEP_MAX_ITEMS, "annotations", err) < 0)
+      return -1;
     const char *k;
     json_t *v;
     json_object_foreach(ann, k, v)

@@ -120,6 +120,47 @@ char **strv_dup(char *const *v)
   return d;
 }
 
+static void strvb_reserve(struct strv_builder *b, size_t more)
+{
+  if (b->n + more + 1 <= b->cap)
+    return;
+  size_t cap = b->cap ? b->cap : 16;
+  while (cap < b->n + more + 1)
+    cap *= 2;
+  b->v = xrealloc(b->v, cap * sizeof(char *));
+  b->cap = cap;
+}
+
+void strvb_add(struct strv_builder *b, const char *s)
+{
+  strvb_reserve(b, 1);
+  b->v[b->n++] = xstrdup(s);
+  b->v[b->n] = NULL;
+}
+
+void strvb_add_all(struct strv_builder *b, char *const *v)
+{
+  size_t n = strv_len(v);
+  strvb_reserve(b, n);
+  for (size_t i = 0; i < n; i++)
+    b->v[b->n++] = xstrdup(v[i]);
+  b->v[b->n] = NULL;
+}
+
+char **strvb_finish(struct strv_builder *b)
+{
+  char **v = b->n ? b->v : NULL;
+  if (v == NULL)
+    free(b->v);
+  *b = (struct strv_builder){0};
+  return v;
+}
+
+void strvb_free(struct strv_builder *b)
+{
+  strv_free(strvb_finish(b));
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
   const char *p = buf;

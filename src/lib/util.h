@@ -43,6 +43,18 @@ size_t strv_len(char *const *v);
 void strv_push(char ***v, const char *s);      /* appends a copy */
 void strv_free(char **v);
 char **strv_dup(char *const *v);
+/* strv_push measures the vector each time: for short lists only.  Lists an
+ * image, a config or a command line can make long are built here, in
+ * amortised constant time per string. */
+struct strv_builder {
+  char **v;
+  size_t n, cap;
+};
+void strvb_add(struct strv_builder *b, const char *s);          /* appends a copy */
+void strvb_add_all(struct strv_builder *b, char *const *v);     /* appends copies of a NULL-terminated vector */
+char **strvb_finish(struct strv_builder *b);                     /* the vector (NULL when empty); b is reset */
+void strvb_free(struct strv_builder *b);
+#define cleanup_strvb __attribute__((cleanup(strvb_free)))
 
 /* Retry on EINTR, loop on short writes. */
 int write_all(int fd, const void *buf, size_t len);
