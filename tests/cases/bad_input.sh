@@ -31,6 +31,17 @@ for c in "${cases[@]}"; do
   expect "$name: names the problem" "$want"
 done
 
+# A control character in an image reference: one line, shown escaped.
+for ref in "$(printf 'busy\nbox:1')" "$(printf 'busybox:1\033[2J')"; do
+  krun "$ref" true
+  expect_code "control character in an image reference: 125" 125
+  one_line_error "control character in an image reference: one line"
+  expect "control character in an image reference: shown escaped" 'image reference .busy(\\n)?box:1(\\x1b\[2J)?.: it contains a control character'
+done
+kas "$KEEP" pull "$(printf 'busy\nbox:1')"
+expect_code "keep pull: control character in a reference: 125" 125
+one_line_error "keep pull: control character in a reference: one line"
+
 # A file keep reads must be a regular file: a FIFO (no writer, so an open
 # would wait forever, and keep would not even die of SIGTERM once it blocks
 # its signals) is refused at once, in one line naming it.
