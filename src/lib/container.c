@@ -89,8 +89,8 @@ static int open_inputs(const struct keep_config *cfg, struct run_resources *r, k
   r->rootfs_fd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (r->rootfs_fd < 0) {
     if (errno == ENOTDIR)
-      return keep_fail(err, 0, "root filesystem `%s` is not a directory", cfg->rootfs);
-    return keep_fail_errno(err, "root filesystem `%s`", cfg->rootfs);
+      return keep_fail(err, 0, "root filesystem `%s` is not a directory", keep_q(cfg->rootfs));
+    return keep_fail_errno(err, "root filesystem `%s`", keep_q(cfg->rootfs));
   }
   r->n_volumes = cfg->n_mounts;
   r->volume_fds = xcalloc(cfg->n_mounts ? cfg->n_mounts : 1, sizeof(int));

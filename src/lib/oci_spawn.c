@@ -72,7 +72,7 @@ static int check_joined_maps(const struct keep_oci_spec *s, keep_error **err)
       return -1;
     if (!maps_match(text, maps[i], n[i]))
       return keep_fail(err, 0, "config.json: linux.%s: do not match the user namespace `%s` being joined",
-                       fields[i], s->ns_path[OCI_NS_USER]);
+                       fields[i], keep_q(s->ns_path[OCI_NS_USER]));
   }
   return 0;
 }
@@ -86,7 +86,7 @@ static noreturn void joiner(int sock, int userfd, int mntfd, const struct keep_o
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (userfd >= 0) {
     if (setns(userfd, CLONE_NEWUSER) < 0) {
-      keep_fail_errno(&err, "config.json: linux.namespaces: join user namespace `%s`", s->ns_path[OCI_NS_USER]);
+      keep_fail_errno(&err, "config.json: linux.namespaces: join user namespace `%s`", keep_q(s->ns_path[OCI_NS_USER]));
       goto fail;
     }
     if (check_joined_maps(s, &err) < 0)

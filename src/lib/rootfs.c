@@ -205,7 +205,7 @@ static int reopen_same(int checked_fd, const char *path, const char *nofollow_wh
 {
   int fd = nofollow_what ? open_host_nofollow_checked(path, nofollow_what, err) : open(path, O_PATH | O_CLOEXEC);
   if (fd < 0)
-    return nofollow_what ? -1 : keep_fail_errno(err, "open `%s`", path);
+    return nofollow_what ? -1 : keep_fail_errno(err, "open `%s`", keep_q(path));
   struct stat a, b;
   if (fstat(checked_fd, &a) < 0 || fstat(fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
     close(fd);
@@ -226,7 +226,7 @@ static int mount_volume(int newroot, const struct keep_mount_req *m, int checked
   cleanup_close int target = open_in_root(newroot, m->dst, 0, err);
   if (target < 0) {
     if (*err && (*err)->errnum == ENOENT)
-      keep_error_hint(err, "keep never modifies the root filesystem: create `%s` in it first", m->dst);
+      keep_error_hint(err, "keep never modifies the root filesystem: create `%s` in it first", keep_q(m->dst));
     return -1;
   }
   cleanup_close int srcfd = reopen_same(checked_fd, m->src, "volume source", err);
@@ -234,9 +234,9 @@ static int mount_volume(int newroot, const struct keep_mount_req *m, int checked
     return -1;
   struct stat sst, tst;
   if (fstat(srcfd, &sst) < 0 || fstat(target, &tst) < 0)
-    return keep_fail_errno(err, "stat volume `%s`", m->src);
+    return keep_fail_errno(err, "stat volume `%s`", keep_q(m->src));
   if (S_ISDIR(sst.st_mode) != S_ISDIR(tst.st_mode))
-    return keep_fail(err, 0, "volume `%s:%s`: cannot mount a %s on a %s", m->src, m->dst,
+    return keep_fail(err, 0, "volume `%s:%s`: cannot mount a %s on a %s", keep_q(m->src), keep_q(m->dst),
                      S_ISDIR(sst.st_mode) ? "directory" : "file",
                      S_ISDIR(tst.st_mode) ? "directory" : "file");
   cleanup_close int src = bind_clone(srcfd, "", 1, err);

@@ -53,12 +53,12 @@ static int open_resolved(int rootfd, const char *path, int extra_flags, uint64_t
     if ((errno == ELOOP || errno == ENOTDIR) && (resolve & RESOLVE_NO_SYMLINKS) &&
         is_symlink_in_root(rootfd, path))
       return keep_fail(err, 0, "`/%s` in the root filesystem is or passes through a symlink; refusing to mount on it",
-                       path);
+                       keep_q(path));
     if (errno == ENOSYS) {
-      keep_fail(err, ENOSYS, "openat2 `/%s`", path);
+      keep_fail(err, ENOSYS, "openat2 `/%s`", keep_q(path));
       return keep_error_hint(err, "keep needs Linux 5.6 or newer for confined path resolution");
     }
-    return keep_fail_errno(err, "open `/%s` in the root filesystem", path);
+    return keep_fail_errno(err, "open `/%s` in the root filesystem", keep_q(path));
   }
   return (int) fd;
 }
