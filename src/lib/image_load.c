@@ -78,9 +78,9 @@ static int import_fd(struct keep_store *s, int fd, struct archive *a, const char
       break;
     if (n < 0) {
       if (a)
-        keep_fail(err, 0, "`%s`: %s", name, archive_error_string(a));
+        keep_fail(err, 0, "`%s`: %s", keep_q(name), archive_error_string(a));
       else
-        keep_fail_errno(err, "read `%s`", name);
+        keep_fail_errno(err, "read `%s`", keep_q(name));
       keep_blob_abort(s, &w);
       return -1;
     }
@@ -120,7 +120,7 @@ static int read_archive(struct source *src, const char *path, keep_error **err)
   bool stdin_ = strcmp(path, "-") == 0;
   int rc = stdin_ ? archive_read_open_fd(a, 0, 1 << 16) : archive_read_open_filename(a, path, 1 << 16);
   if (rc != ARCHIVE_OK) {
-    keep_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "open `%s`: %s", path, archive_error_string(a));
+    keep_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "open `%s`: %s", keep_q(path), archive_error_string(a));
     goto out;
   }
   for (;;) {
@@ -129,7 +129,7 @@ static int read_archive(struct source *src, const char *path, keep_error **err)
     if (rc == ARCHIVE_EOF)
       break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-      keep_fail(err, 0, "read `%s`: %s", path, archive_error_string(a));
+      keep_fail(err, 0, "read `%s`: %s", keep_q(path), archive_error_string(a));
       goto out;
     }
     char *name = NULL;
@@ -177,20 +177,20 @@ static int source_blob(struct source *src, const char *name, const char *expect,
     cleanup_close int fd = (int) sys_openat2(src->dirfd, clean, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0,
                                              RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
     if (fd < 0)
-      return keep_fail_errno(err, "open `%s` in the image layout", name);
+      return keep_fail_errno(err, "open `%s` in the image layout", keep_q(name));
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-      return keep_fail(err, 0, "`%s` in the image layout is not a regular file", name);
+      return keep_fail(err, 0, "`%s` in the image layout is not a regular file", keep_q(name));
     if (import_fd(src->s, fd, NULL, clean, digest, err) < 0)
       return -1;
   } else {
     struct entry *e = find(src, name);
     if (e == NULL || e->digest == NULL)
-      return keep_fail(err, ENOENT, "`%s` is missing from the archive", name);
+      return keep_fail(err, ENOENT, "`%s` is missing from the archive", keep_q(name));
     memcpy(digest, e->digest, KEEP_DIGEST_LEN + 1);
   }
   if (expect && strcmp(expect, digest) != 0)
-    return keep_fail(err, 0, "`%s`: content does not match its digest %s (got %s)", name, expect, digest);
+    return keep_fail(err, 0, "`%s`: content does not match its digest %s (got %s)", keep_q(name), expect, digest);
   return 0;
 }
 
@@ -200,13 +200,12 @@ static int read_json(struct source *src, const char *name, json_t **out, keep_er
   if (source_blob(src, name, NULL, digest, err) < 0)
     return -1;
   cleanup_free char *text = NULL;
-  if (keep_blob_read(src->s, digest, &text, NULL, err) < 0)
+  size_t len = 0;
+  if (keep_blob_read(src->s, digest, &text, &len, err) < 0)
     return -1;
-  json_error_t je;
-  *out = json_loads(text, 0, &je);
-  if (*out == NULL)
-    return keep_fail(err, 0, "`%s`: invalid JSON (line %d: %s)", name, je.line, je.text);
-  return 0;
+  cleanup_free char *what = xasprintf("`%s`", keep_q(name));
+  *out = keep_json_parse(text, len, 0, what, err);
+  return *out ? 0 : -1;
 }
 
 static void add_loaded(struct keep_loaded **out, size_t *n, const char *digest, const char *tag)
@@ -225,7 +224,7 @@ static char *normalize_tag(const char *name, keep_error **err)
   char *t = keep_image_ref_tagged(&ref);
   keep_image_ref_free(&ref);
   if (t == NULL)
-    keep_fail(err, 0, "`%s` has no tag to file the image under", name);
+    keep_fail(err, 0, "`%s` has no tag to file the image under", keep_q(name));
   return t;
 }
 
@@ -247,18 +246,18 @@ static int load_oci_manifest(struct source *src, const char *digest, const char 
   if (keep_blob_read(src->s, got, &text, &len, err) < 0)
     return -1;
   enum keep_manifest_kind kind;
-  if (keep_manifest_kind(text, &kind, err) < 0)
+  if (keep_manifest_kind(text, len, &kind, err) < 0)
     return -1;
   if (kind == KEEP_MANIFEST_INDEX) {
     struct keep_descriptor d;
-    if (keep_index_select(text, platform, &d, err) < 0)
+    if (keep_index_select(text, len, platform, &d, err) < 0)
       return -1;
     int r = load_oci_manifest(src, d.digest, platform, tag, out, n_out, err);
     keep_descriptor_free(&d);
     return r;
   }
   struct keep_manifest m;
-  if (keep_manifest_parse(text, &m, err) < 0)
+  if (keep_manifest_parse(text, len, &m, err) < 0)
     return -1;
   int r = 0;
   for (size_t i = 0; r == 0 && i <= m.n_layers; i++) {
@@ -445,7 +444,7 @@ int keep_image_load(struct keep_store *s, const char *path, const char *tag_over
   if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
     src.dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (src.dirfd < 0) {
-      keep_fail_errno(err, "open `%s`", path);
+      keep_fail_errno(err, "open `%s`", keep_q(path));
       goto out;
     }
     r = load_oci(&src, tag_override, platform, out, n_out, err);
@@ -460,7 +459,7 @@ int keep_image_load(struct keep_store *s, const char *path, const char *tag_over
     r = load_docker(&src, tag_override, out, n_out, err);
   else
     r = keep_fail(err, 0, "`%s` is neither a `docker save` archive nor an OCI image layout "
-                          "(no manifest.json, no index.json)", path);
+                          "(no manifest.json, no index.json)", keep_q(path));
 out:
   source_free(&src);
   if (r < 0) {

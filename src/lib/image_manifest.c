@@ -9,14 +9,11 @@
 #include "digest.h"
 #include "util.h"
 
-static json_t *load(const char *text, const char *what, keep_error **err)
+static json_t *load(const char *text, size_t len, const char *what, keep_error **err)
 {
-  json_error_t je;
-  json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-  if (j == NULL) {
-    keep_fail(err, 0, "%s: invalid JSON (line %d: %s)", what, je.line, je.text);
+  json_t *j = keep_json_parse(text, len, JSON_REJECT_DUPLICATES, what, err);
+  if (j == NULL)
     return NULL;
-  }
   if (!json_is_object(j)) {
     json_decref(j);
     keep_fail(err, 0, "%s: not a JSON object", what);
@@ -71,9 +68,9 @@ static int check_schema(json_t *j, const char *what, keep_error **err)
   return 0;
 }
 
-int keep_manifest_kind(const char *text, enum keep_manifest_kind *kind, keep_error **err)
+int keep_manifest_kind(const char *text, size_t len, enum keep_manifest_kind *kind, keep_error **err)
 {
-  json_t *j = load(text, "manifest", err);
+  json_t *j = load(text, len, "manifest", err);
   if (j == NULL)
     return -1;
   const char *mt = opt_string(j, "mediaType");
@@ -83,7 +80,7 @@ int keep_manifest_kind(const char *text, enum keep_manifest_kind *kind, keep_err
   else if (mt && (strcmp(mt, KEEP_MT_OCI_MANIFEST) == 0 || strcmp(mt, KEEP_MT_DOCKER_MANIFEST) == 0))
     *kind = KEEP_MANIFEST_IMAGE;
   else if (mt)
-    r = keep_fail(err, 0, "manifest.mediaType: unsupported `%s`", mt);
+    r = keep_fail(err, 0, "manifest.mediaType: unsupported `%s`", keep_q(mt));
   else if (json_is_array(json_object_get(j, "manifests")))
     *kind = KEEP_MANIFEST_INDEX;
   else if (json_is_array(json_object_get(j, "layers")))
@@ -113,14 +110,14 @@ int keep_layer_media_type(const char *mt, enum keep_layer_compression *c, keep_e
       return 0;
     }
   if (strstr(mt, "nondistributable") || strstr(mt, "foreign"))
-    return keep_fail(err, 0, "layer media type `%s`: foreign layers are not supported", mt);
-  return keep_fail(err, 0, "layer media type `%s` is not a layer keep can unpack", mt);
+    return keep_fail(err, 0, "layer media type `%s`: foreign layers are not supported", keep_q(mt));
+  return keep_fail(err, 0, "layer media type `%s` is not a layer keep can unpack", keep_q(mt));
 }
 
-int keep_manifest_parse(const char *text, struct keep_manifest *m, keep_error **err)
+int keep_manifest_parse(const char *text, size_t len, struct keep_manifest *m, keep_error **err)
 {
   memset(m, 0, sizeof(*m));
-  json_t *j = load(text, "manifest", err);
+  json_t *j = load(text, len, "manifest", err);
   if (j == NULL)
     return -1;
   int r = -1;
@@ -184,18 +181,19 @@ char *keep_platform_default(void)
   return xasprintf("linux/%s", arch);
 }
 
-int keep_index_select(const char *text, const char *platform, struct keep_descriptor *out, keep_error **err)
+int keep_index_select(const char *text, size_t len, const char *platform, struct keep_descriptor *out,
+                      keep_error **err)
 {
   memset(out, 0, sizeof(*out));
   cleanup_free char *want = xstrdup(platform);
   char *arch = strchr(want, '/');
   if (arch == NULL)
-    return keep_fail(err, 0, "invalid platform `%s`: expected os/arch[/variant]", platform);
+    return keep_fail(err, 0, "invalid platform `%s`: expected os/arch[/variant]", keep_q(platform));
   *arch++ = '\0';
   char *variant = strchr(arch, '/');
   if (variant)
     *variant++ = '\0';
-  json_t *j = load(text, "index", err);
+  json_t *j = load(text, len, "index", err);
   if (j == NULL)
     return -1;
   int r = -1;
@@ -220,7 +218,7 @@ int keep_index_select(const char *text, const char *platform, struct keep_descri
     r = parse_descriptor(m, what, out, err);
     goto out;
   }
-  keep_fail(err, 0, "the image index has no manifest for platform %s", platform);
+  keep_fail(err, 0, "the image index has no manifest for platform %s", keep_q(platform));
   keep_error_hint(err, "pick one of the image's platforms with --platform");
 out:
   json_decref(j);
@@ -254,10 +252,10 @@ static char *dup_opt(json_t *o, const char *key)
   return s && *s ? xstrdup(s) : NULL;
 }
 
-int keep_image_config_parse(const char *text, struct keep_image_config *c, keep_error **err)
+int keep_image_config_parse(const char *text, size_t len, struct keep_image_config *c, keep_error **err)
 {
   memset(c, 0, sizeof(*c));
-  json_t *j = load(text, "image config", err);
+  json_t *j = load(text, len, "image config", err);
   if (j == NULL)
     return -1;
   int r = -1;
@@ -301,7 +299,7 @@ int keep_image_config_parse(const char *text, struct keep_image_config *c, keep_
       goto out;
   }
   if (c->workdir && c->workdir[0] != '/') {
-    keep_fail(err, 0, "image config.config.WorkingDir `%s`: not an absolute path", c->workdir);
+    keep_fail(err, 0, "image config.config.WorkingDir `%s`: not an absolute path", keep_q(c->workdir));
     goto out;
   }
   r = 0;

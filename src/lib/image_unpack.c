@@ -24,7 +24,7 @@ int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, co
                       char *digest_out, keep_error **err)
 {
   struct keep_manifest m;
-  if (keep_manifest_parse(manifest, &m, err) < 0)
+  if (keep_manifest_parse(manifest, len, &m, err) < 0)
     return -1;
   int r = -1;
   if (!keep_blob_exists(s, m.config.digest)) {
