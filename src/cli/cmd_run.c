@@ -18,6 +18,7 @@
 #include "landlock.h"
 #include "process_setup.h"
 #include "state.h"
+#include "userns.h"
 #include "util.h"
 
 static void run_usage(FILE *out)
@@ -106,7 +107,7 @@ static const struct option run_options[] = {
 };
 
 /* Every bad value gets one line naming the flag and the value. */
-#define bad(err, fmt, a, b) keep_fail((err), 0, fmt, (a), (b))
+#define bad(err, fmt, a, b) keep_fail((err), 0, fmt, keep_q(a), (b))
 
 static int add_volume(struct keep_config *c, const char *spec, keep_error **err)
 {
@@ -124,7 +125,7 @@ static int add_volume(struct keep_config *c, const char *spec, keep_error **err)
   if (mode && strcmp(mode, "rw") == 0)
     writable = true;
   else if (mode && strcmp(mode, "ro") != 0)
-    return bad(err, "invalid --volume `%s`: unknown mode `%s` (ro or rw)", spec, mode);
+    return bad(err, "invalid --volume `%s`: unknown mode `%s` (ro or rw)", spec, keep_q(mode));
   if (c->n_mounts >= KEEP_MAX_MOUNTS)
     return bad(err, "--volume `%s`: more than %d volumes and tmpfs mounts", spec, KEEP_MAX_MOUNTS);
   c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
@@ -195,6 +196,28 @@ static int parse_cpus(const char *s, struct keep_limits *l, keep_error **err)
   return 0;
 }
 
+/* --user UID[:GID] or name[:group]: names are looked up in the container;
+ * numbers are checked here, before anything exists. */
+static int check_user(const char *spec, keep_error **err)
+{
+  cleanup_free char *copy = xstrdup(spec);
+  char *grp = strchr(copy, ':');
+  if (grp)
+    *grp++ = '\0';
+  if (*copy == '\0' || (grp && *grp == '\0'))
+    return bad(err, "invalid --user `%s`: expected UID[:GID] or NAME[:GROUP]%s", spec, "");
+  const char *parts[2] = {copy, grp};
+  for (int i = 0; i < 2; i++) {
+    int64_t id;
+    if (parts[i] && parts[i][strspn(parts[i], "0123456789")] == '\0' &&
+        (parse_int64(parts[i], &id) < 0 || id >= KEEP_SUBID_COUNT)) {
+      cleanup_free char *max = xasprintf("%u", KEEP_SUBID_COUNT - 1);
+      return bad(err, "invalid --user `%s`: ids go from 0 to %s, the container's id range", spec, max);
+    }
+  }
+  return 0;
+}
+
 static const char *run_entrypoint;  /* --entrypoint, NULL when not given */
 static const char *run_storage_driver;  /* --storage-driver, NULL: overlay where possible */
 
@@ -216,6 +239,8 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
         return -1;
       break;
     case 'u':
+      if (check_user(optarg, err) < 0)
+        return -1;
       free(c->proc.user);
       c->proc.user = xstrdup(optarg);
       break;
@@ -258,8 +283,9 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
         return -1;
       break;
     case OPT_PIDS:
-      if (parse_int64(optarg, &n) < 0 || n <= 0)
-        return bad(err, "invalid --pids-limit `%s`: expected a number above 0%s", optarg, "");
+      /* PID_MAX_LIMIT: the kernel's pids.max takes nothing larger. */
+      if (parse_int64(optarg, &n) < 0 || n <= 0 || n > 4194304)
+        return bad(err, "invalid --pids-limit `%s`: expected a number from 1 to 4194304%s", optarg, "");
       c->limits.pids = n;
       break;
     case OPT_CGROUPS:
@@ -308,10 +334,12 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       return 0;
     case '?':
     default:
-      if (optopt)
-        return keep_fail(err, 0, "unknown option `-%c` (see `keep run --help`)", optopt);
+      if (optopt) {
+        char o = (char) optopt;
+        return keep_fail(err, 0, "unknown option `-%s` (see `keep run --help`)", keep_qn(&o, 1));
+      }
       return keep_fail(err, 0, "unknown or incomplete option `%s` (see `keep run --help`)",
-                       argv[optind - 1]);
+                       keep_q(argv[optind - 1]));
     }
   }
   if (optind >= argc)
