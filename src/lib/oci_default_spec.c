@@ -52,7 +52,7 @@ json_t *keep_oci_default_spec(bool rootless, keep_error **err)
       "{s:s,s:s,s:s,s:[s,s,s,s]},"
       "{s:s,s:s,s:s,s:[s,s,s,s]},"
       "{s:s,s:s,s:s,s:[s,s,s,s]},"
-      "{s:s,s:s,s:s,s:[s,s,s,s,s]}]",
+      "{s:s,s:s,s:s,s:[s,s,s,s]}]",
       "destination", "/proc", "type", "proc", "source", "proc", "options", "nosuid", "noexec", "nodev",
       "destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "noexec", "strictatime",
       "mode=755", "size=65536k",
