@@ -10,6 +10,7 @@
 
 #include "image.h"
 #include "image_run.h"
+#include "rootfs.h"
 #include "util.h"
 
 void keep_image_hold_release(struct keep_image_hold *h)
@@ -105,7 +106,22 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
     goto out;
   }
   bool vfs = driver ? strcmp(driver, "vfs") == 0 : !overlay_usable();
+  /* Asked for overlay: refused up front, naming vfs.  Not asked: overlay
+   * where it can be mounted, and it cannot stack more than its maximum. */
+  bool too_deep = keep_overlay_check_layers(img.manifest.n_layers, NULL) < 0;
+  if (!vfs && too_deep && driver) {
+    keep_overlay_check_layers(img.manifest.n_layers, err);
+    keep_error_wrap(err, "image `%s`", keep_q(ref));
+    goto out;
+  }
+  bool auto_vfs = !vfs && too_deep;
+  vfs = vfs || too_deep;
   if (vfs) {
+    if (c->read_write && auto_vfs) {
+      keep_fail(err, ENOTSUP, "--read-write: image `%s` has %zu layers, more than overlayfs stacks (%d), and a "
+                "writable image root needs overlayfs", ref, img.manifest.n_layers, KEEP_OVERLAY_MAX_LAYERS);
+      goto out;
+    }
     if (c->read_write) {
       keep_fail(err, ENOTSUP, "--read-write with the vfs storage driver: a writable image root needs overlayfs");
       goto out;
@@ -116,7 +132,10 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
     strv_free(dirs);
     dirs = xcalloc(2, sizeof(char *));
     dirs[0] = flat;
-    if (driver == NULL)
+    if (auto_vfs)
+      *notice = xasprintf("image `%s` has %zu layers, more than overlayfs stacks (%d): it runs from a merged copy of "
+                          "its layers (--storage-driver vfs)", ref, img.manifest.n_layers, KEEP_OVERLAY_MAX_LAYERS);
+    else if (driver == NULL)
       *notice = xasprintf("overlayfs cannot be mounted here: image `%s` runs from a merged copy of its layers "
                           "(--storage-driver vfs)", ref);
   } else if (img.manifest.n_layers == 1) {

@@ -11,6 +11,7 @@
 #include "image_manifest.h"
 #include "image_ref.h"
 #include "layer_unpack.h"
+#include "rootfs.h"
 #include "tap.h"
 #include "trust.h"
 #include "util.h"
@@ -291,6 +292,28 @@ static void test_fixtures(void)
   cosign_case(dir, "dir-img-cosign-valid", "unknown-cosign-key.signature", "does not verify");
 }
 
+/* overlayfs stacks at most 500 lower layers: an image with more is refused
+ * before any mount, with the way out named (the kernel said only "Invalid
+ * argument" from fsconfig). */
+static void test_overlay_layers(void)
+{
+  cleanup_error keep_error *err = NULL;
+  tap_ok(keep_overlay_check_layers(2, &err) == 0 && keep_overlay_check_layers(KEEP_OVERLAY_MAX_LAYERS, &err) == 0,
+         "overlay: up to %d layers stack", KEEP_OVERLAY_MAX_LAYERS);
+  tap_ok(keep_overlay_check_layers(600, &err) < 0 && err && strstr(err->msg, "600 layers: overlayfs stacks at most 500") &&
+             err->hint && strstr(err->hint, "--storage-driver vfs"),
+         "overlay: 600 layers refused, naming --storage-driver vfs");
+  keep_error_free(&err);
+  char *layers[] = {"/nonexistent/a", "/nonexistent/b", NULL};
+  char **many = xcalloc(KEEP_OVERLAY_MAX_LAYERS + 2, sizeof(char *));
+  for (size_t i = 0; i <= KEEP_OVERLAY_MAX_LAYERS; i++)
+    many[i] = layers[i % 2];
+  tap_ok(keep_overlay_create(many, NULL, &err) < 0 && err && strstr(err->msg, "501 layers") && err->hint &&
+             strstr(err->hint, "--storage-driver vfs"),
+         "overlay: keep_overlay_create refuses 501 layers before touching overlayfs");
+  free(many);
+}
+
 int main(void)
 {
   test_refs();
@@ -298,5 +321,6 @@ int main(void)
   test_manifests();
   test_payloads();
   test_fixtures();
+  test_overlay_layers();
   return tap_done();
 }
