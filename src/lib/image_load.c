@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "image.h"
 #include "image_manifest.h"
 #include "image_ref.h"
@@ -288,6 +289,11 @@ static int load_oci(struct source *src, const char *tag_override, const char *pl
     keep_fail(err, 0, "index.json: no manifests");
     goto out;
   }
+  if (json_array_size(ms) > KEEP_MAX_ITEMS) {
+    keep_fail(err, 0, "index.json: manifests: %zu entries, more than keep accepts (%d)", json_array_size(ms),
+              KEEP_MAX_ITEMS);
+    goto out;
+  }
   if (tag_override && json_array_size(ms) > 1) {
     keep_fail(err, 0, "--tag names one image, the archive holds %zu", json_array_size(ms));
     goto out;
@@ -355,6 +361,13 @@ static int load_docker_item(struct source *src, json_t *item, size_t idx, const 
   json_t *layers = json_object_get(item, "Layers");
   if (config == NULL || !json_is_array(layers))
     return keep_fail(err, 0, "manifest.json[%zu]: Config or Layers missing", idx);
+  if (json_array_size(layers) > KEEP_MAX_LAYERS)
+    return keep_fail(err, 0, "manifest.json[%zu].Layers: %zu layers, more than keep accepts (%d)", idx,
+                     json_array_size(layers), KEEP_MAX_LAYERS);
+  json_t *repo_tags = json_object_get(item, "RepoTags");
+  if (json_array_size(repo_tags) > KEEP_MAX_ITEMS)
+    return keep_fail(err, 0, "manifest.json[%zu].RepoTags: %zu tags, more than keep accepts (%d)", idx,
+                     json_array_size(repo_tags), KEEP_MAX_ITEMS);
   char cd[KEEP_DIGEST_LEN + 1];
   if (source_blob(src, config, NULL, cd, err) < 0)
     return -1;
@@ -415,6 +428,10 @@ static int load_docker(struct source *src, const char *tag_override, struct keep
   int r = -1;
   if (!json_is_array(list) || json_array_size(list) == 0) {
     keep_fail(err, 0, "manifest.json: expected a list of images");
+    goto out;
+  }
+  if (json_array_size(list) > KEEP_MAX_ITEMS) {
+    keep_fail(err, 0, "manifest.json: %zu images, more than keep accepts (%d)", json_array_size(list), KEEP_MAX_ITEMS);
     goto out;
   }
   if (tag_override && json_array_size(list) > 1) {

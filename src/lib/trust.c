@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "digest.h"
 #include "store.h"
 #include "util.h"
@@ -98,6 +99,9 @@ static int parse_keys(json_t *o, const char *what, struct requirement *r, keep_e
     strv_push(&r->key_paths, kp);
   size_t i;
   json_t *v;
+  if (json_array_size(kps) > KEEP_MAX_ITEMS)
+    return keep_fail(err, 0, "%s.keyPaths: %zu entries, more than keep accepts (%d)", what, json_array_size(kps),
+                     KEEP_MAX_ITEMS);
   if (json_is_array(kps))
     json_array_foreach(kps, i, v) if (json_is_string(v)) strv_push(&r->key_paths, json_string_value(v));
   if (r->key_paths == NULL)
@@ -178,6 +182,11 @@ int keep_policy_load(const char *path, struct keep_policy **out, keep_error **er
   json_t *docker = json_object_get(json_object_get(j, "transports"), "docker");
   const char *name;
   json_t *v;
+  if (json_object_size(docker) > KEEP_MAX_ITEMS) {
+    keep_fail(err, 0, "trust policy `%s`: transports.docker: %zu scopes, more than keep accepts (%d)", keep_q(p->path),
+              json_object_size(docker), KEEP_MAX_ITEMS);
+    goto out;
+  }
   if (json_is_object(docker)) {
     p->scopes = xcalloc(json_object_size(docker), sizeof(*p->scopes));
     json_object_foreach(docker, name, v) {
