@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "caps.h"
 #include "util.h"
@@ -875,9 +876,14 @@ static int parse_devices(struct keep_oci_spec *s, json_t *v, keep_error **err)
     if (get_i64(d, "minor", f, 0, 1048575, &dv->minor, NULL, err) < 0)
       return -1;
     uint32_t mode = 0666, uid = 0, gid = 0;
+    /* Permission bits, with the file type bits some managers add (podman
+     * writes 8630, S_IFCHR|0666): anything else is not a mode. */
     snprintf(f, sizeof(f), "linux.devices[%zu].fileMode", i);
-    if (get_u32(d, "fileMode", f, false, 07777, &mode, err) < 0)
+    if (get_u32(d, "fileMode", f, false, UINT32_MAX, &mode, err) < 0)
       return -1;
+    if (mode & ~(07777u | S_IFMT))
+      return keep_fail(err, 0, CFG "%s: %u is not a file mode (permission bits, and file type bits)", f, mode);
+    mode &= 07777;
     snprintf(f, sizeof(f), "linux.devices[%zu].uid", i);
     if (get_u32(d, "uid", f, false, ID_MAX, &uid, err) < 0)
       return -1;

@@ -115,8 +115,8 @@ static void test_errors(void)
   bad("device major", "\"cgroupsPath\"", "\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 5000, \"minor\": 1}], \"cgroupsPath\"",
       "linux.devices[0].major: expected an integer from 0 to 4095");
   bad("device file mode", "\"cgroupsPath\"",
-      "\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, \"minor\": 1, \"fileMode\": 65535}], \"cgroupsPath\"",
-      "linux.devices[0].fileMode: expected an integer from 0 to 4095");
+      "\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, \"minor\": 1, \"fileMode\": 16777216}], \"cgroupsPath\"",
+      "linux.devices[0].fileMode: 16777216 is not a file mode");
   bad("hook timeout", "\"hostname\": \"h\",",
       "\"hostname\": \"h\", \"hooks\": {\"prestart\": [{\"path\": \"/bin/true\", \"timeout\": 9999999999}]},",
       "hooks.prestart[0].timeout: expected an integer from 1 to 2147483647");
@@ -162,6 +162,30 @@ static void test_errors(void)
   bad("malformed", "\"root\"", "root", "line 1");
 }
 
+/* Values other managers write that are in range: podman's device fileMode
+ * carries the file type bits; Docker's -1 means "no limit". */
+static void test_ranges_accepted(void)
+{
+  const char *from = "\"cgroupsPath\"";
+  const char *to = "\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229,"
+                   " \"fileMode\": 8630, \"uid\": 0, \"gid\": 0}], \"cgroupsPath\"";
+  const char *at = strstr(minimal, from);
+  char *doc = xasprintf("%.*s%s%s", (int) (at - minimal), minimal, to, at + strlen(from));
+  char *doc2 = NULL;
+  const char *mem = "\"limit\": 1048576";
+  at = strstr(doc, mem);
+  doc2 = xasprintf("%.*s\"limit\": -1, \"swap\": -1%s", (int) (at - doc), doc, at + strlen(mem));
+  struct keep_oci_spec s;
+  keep_error *err = NULL;
+  tap_ok(keep_oci_spec_parse("/b", doc2, &s, &err) == 0 && s.n_devices == 1 && s.devices[0].mode == 0666,
+         "fileMode 8630 (S_IFCHR|0666) and memory -1 accepted %s", err ? err->msg : "");
+  if (err == NULL)
+    keep_oci_spec_free(&s);
+  keep_error_free(&err);
+  free(doc);
+  free(doc2);
+}
+
 static void test_ids_and_paths(void)
 {
   tap_ok(keep_oci_id_valid("abc-1_2.3"), "plain id");
@@ -176,6 +200,7 @@ int main(void)
 {
   test_parse();
   test_errors();
+  test_ranges_accepted();
   test_idmap_parse();
   test_ids_and_paths();
   return tap_done();
