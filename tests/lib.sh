@@ -31,15 +31,21 @@ rootless() { [ -n "${KEEP_AS:-}" ]; }
 
 # krun ARGS...: `keep run ARGS` with output in $T/out and status in $RC.
 # Rootless on a cgroup v1 host needs --cgroups=off (v1 cannot be delegated).
+# KRUN_TIMEOUT: seconds before keep is sent SIGTERM (default 30).
 krun() {
   local extra=()
   if rootless && [ "${KEEP_NO_AUTO_CGROUPS:-}" != 1 ]; then extra=(--cgroups=off); fi
+  kas "$KEEP" run "${extra[@]}" "$@"
+}
+# kas COMMAND...: COMMAND (keep with any arguments) as the test's user, with
+# output in $T/out and status in $RC.
+kas() {
   RC=0
   if rootless; then
-    timeout 30 setpriv --reuid="$KEEP_AS" --regid="$KEEP_AS" --init-groups --reset-env \
-      "$KEEP" run "${extra[@]}" "$@" >"$T/out" 2>&1 </dev/null || RC=$?
+    timeout -k 5 "${KRUN_TIMEOUT:-30}" setpriv --reuid="$KEEP_AS" --regid="$KEEP_AS" --init-groups --reset-env \
+      "$@" >"$T/out" 2>&1 </dev/null || RC=$?
   else
-    timeout 30 "$KEEP" run "${extra[@]}" "$@" >"$T/out" 2>&1 </dev/null || RC=$?
+    timeout -k 5 "${KRUN_TIMEOUT:-30}" "$@" >"$T/out" 2>&1 </dev/null || RC=$?
   fi
 }
 

@@ -20,7 +20,7 @@ if [ "${1:-}" = --check ]; then
 fi
 [ ${#missing[@]} -gt 0 ] || exit 0
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing packages: ${missing[*]}; run as root: sudo $0" >&2
+  echo "install-deps: missing packages: ${missing[*]}; run it as root (sudo $0 or su -c $0)" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive

@@ -4,11 +4,14 @@ the `docker save` form in one tar (or either alone).
 
     tools/mkimage.py ROOTFS OUT.tar NAME:TAG [--user U] [--cmd 'a b'] [--env K=V]...
                      [--entrypoint 'a b'] [--workdir DIR] [--layer-tar FILE]...
-                     [--format both|oci|docker] [--index ARCH] [--zstd]
+                     [--format both|oci|docker] [--index ARCH] [--zstd] [--env-count N]
+                     [--empty-layers N]
 
 ROOTFS may be "-" for no base layer.  --layer-tar adds a prepared tar (any
 content, hostile ones included) as a layer on top.  --index wraps the
-manifest in an image index for platform linux/ARCH.  Used by the tests to
+manifest in an image index for platform linux/ARCH.  --env-count adds N
+variables VAR<i>=value<i>; --empty-layers adds N layers holding one tiny file
+each (images with more entries or layers than keep accepts).  Used by the tests to
 give keep, containerd, Docker and Podman images they build themselves.
 """
 import argparse, gzip, hashlib, io, json, os, shlex, subprocess, tarfile
@@ -24,7 +27,10 @@ ap.add_argument("--format", default="both", choices=["both", "oci", "docker"])
 ap.add_argument("--index", default=None)
 ap.add_argument("--zstd", action="store_true")
 ap.add_argument("--stop-signal", default=None)
+ap.add_argument("--env-count", type=int, default=0)
+ap.add_argument("--empty-layers", type=int, default=0)
 a = ap.parse_args()
+a.env += ["VAR%d=value%d" % (i, i) for i in range(a.env_count)]
 
 def owner_reset(ti):
     # Owners as the image means them (0 = root), not as this host stores them.
@@ -41,6 +47,12 @@ if a.rootfs != "-":
     raws.append(raw.getvalue())
 for f in a.layer_tar:
     raws.append(open(f, "rb").read())
+for i in range(a.empty_layers):
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+        ti = tarfile.TarInfo("layer-%d" % i); ti.size = 0; ti.mode = 0o644
+        t.addfile(ti, io.BytesIO(b""))
+    raws.append(raw.getvalue())
 
 def compress(data):
     if a.zstd:

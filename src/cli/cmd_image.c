@@ -278,14 +278,15 @@ static int inspect(int argc, char **argv)
   int code = 0;
   for (int i = 1; i < argc && code == 0; i++) {
     cleanup_free char *digest = NULL, *mtext = NULL, *ctext = NULL;
+    size_t mlen = 0, clen = 0;
     struct keep_image img;
     json_t *refs = NULL;
     if (keep_image_resolve(&s, argv[i], &digest, &err) < 0 || keep_image_open(&s, digest, &img, &err) < 0) {
       code = fail(err);
       break;
     }
-    if (keep_blob_read(&s, digest, &mtext, NULL, &err) < 0 ||
-        keep_blob_read(&s, img.manifest.config.digest, &ctext, NULL, &err) < 0 ||
+    if (keep_blob_read(&s, digest, &mtext, &mlen, &err) < 0 ||
+        keep_blob_read(&s, img.manifest.config.digest, &ctext, &clen, &err) < 0 ||
         keep_refs_load(&s, &refs, &err) < 0) {
       keep_image_free(&img);
       code = fail(err);
@@ -305,8 +306,8 @@ static int inspect(int argc, char **argv)
         json_array_append_new(sj, json_sprintf("/%s", setid[k]));
     keep_error_free(&err);
     json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o}", "Id", img.manifest.config.digest, "Digest", digest,
-                          "RepoTags", tags, "Manifest", json_loads(mtext, 0, NULL), "Config",
-                          json_loads(ctext, 0, NULL), "SetuidCount", (json_int_t) nsetid, "SetuidFiles", sj);
+                          "RepoTags", tags, "Manifest", keep_json_parse(mtext, mlen, 0, "manifest", NULL), "Config",
+                          keep_json_parse(ctext, clen, 0, "config", NULL), "SetuidCount", (json_int_t) nsetid, "SetuidFiles", sj);
     json_array_append_new(out, o);
     keep_image_free(&img);
   }

@@ -345,10 +345,10 @@ int cmd_oci_features(int argc, char **argv)
 {
   (void) argc;
   (void) argv;
-  json_error_t je;
-  json_t *j = json_loads(features_json, 0, &je);
+  cleanup_error keep_error *err = NULL;
+  json_t *j = keep_json_parse(features_json, strlen(features_json), 0, "features", &err);
   if (j == NULL) {
-    fprintf(stderr, "keep features: %s\n", je.text);
+    keep_error_print(err);
     return EXIT_KEEP_FAILED;
   }
   json_dumpf(j, stdout, JSON_INDENT(2));

@@ -25,9 +25,10 @@ static int config_process(const char *root, const char *id, struct keep_oci_proc
   int r = -1;
   if (keep_oci_state_open(root, id, &st, err) == 0) {
     cleanup_free char *text = NULL;
+    size_t len = 0;
     struct keep_oci_spec s;
-    if (read_file_at(st.dirfd, "config.json", &text, NULL, err) == 0 &&
-        keep_oci_spec_parse(st.bundle, text, &s, err) == 0) {
+    if (read_file_at(st.dirfd, "config.json", &text, &len, err) == 0 &&
+        keep_oci_spec_parse_len(st.bundle, text, len, &s, err) == 0) {
       *p = s.process;
       memset(&s.process, 0, sizeof(s.process));
       keep_oci_spec_free(&s);
@@ -36,6 +37,25 @@ static int config_process(const char *root, const char *id, struct keep_oci_proc
   }
   keep_oci_state_free(&st);
   return r;
+}
+
+/* UID[:GID], each 0 to 4294967294 ((uid_t) -1 is "unchanged", never an id). */
+static int parse_user(const char *s, uid_t *uid, gid_t *gid)
+{
+  cleanup_free char *copy = xstrdup(s);
+  char *g = strchr(copy, ':');
+  if (g)
+    *g++ = '\0';
+  const char *parts[2] = {copy, g};
+  int64_t v[2] = {0, 0};
+  for (int i = 0; i < 2; i++)
+    if (parts[i] && (parts[i][strspn(parts[i], "0123456789")] != '\0' || parse_int64(parts[i], &v[i]) < 0 ||
+                     v[i] > 4294967294LL))
+      return -1;
+  *uid = (uid_t) v[0];
+  if (g)
+    *gid = (gid_t) v[1];  /* else left as it was: the config's */
+  return 0;
 }
 
 int cmd_oci_exec(int argc, char **argv)
@@ -83,22 +103,23 @@ int cmd_oci_exec(int argc, char **argv)
   keep_error *err = NULL;
   struct keep_oci_process p = {0};
   if (process_file) {
-    cleanup_free char *text = NULL;
-    if (read_file_at(AT_FDCWD, process_file, &text, NULL, &err) < 0)
-      return fail(err);
-    json_error_t je;
-    json_t *j = json_loads(text, 0, &je);
-    if (j == NULL) {
-      fprintf(stderr, "keep exec: `%s`: line %d: %s\n", process_file, je.line, je.text);
-      return EXIT_KEEP_FAILED;
-    }
+    json_t *j = keep_json_load_file_at(AT_FDCWD, process_file, 0, &err);
+    if (j == NULL)
+      return fail(keep_error_wrap(&err, "--process") ? err : err);
     int r = keep_oci_process_parse(j, "process", &p, &err);
     json_decref(j);
     if (r < 0)
-      return fail(keep_error_wrap(&err, "--process `%s`", process_file) ? err : err);
+      return fail(keep_error_wrap(&err, "--process `%s`", keep_q(process_file)) ? err : err);
   } else {
     if (optind >= argc) {
       fprintf(stderr, "keep exec: expected a command (or --process FILE)\n");
+      return EXIT_KEEP_FAILED;
+    }
+    uid_t uid = 0;
+    gid_t gid = (gid_t) -1;
+    if (user && parse_user(user, &uid, &gid) < 0) {
+      fprintf(stderr, "keep exec: invalid --user `%s`: expected UID[:GID], numbers from 0 to 4294967294\n",
+              keep_q(user));
       return EXIT_KEEP_FAILED;
     }
     if (config_process(o.root, o.id, &p, &err) < 0)
@@ -113,9 +134,9 @@ int cmd_oci_exec(int argc, char **argv)
     for (size_t i = 0; env && env[i]; i++)
       strv_push(&p.env, env[i]);
     if (user) {
-      char *end;
-      p.uid = (uid_t) strtoul(user, &end, 10);
-      p.gid = *end == ':' ? (gid_t) strtoul(end + 1, NULL, 10) : p.gid;
+      p.uid = uid;
+      if (gid != (gid_t) -1)
+        p.gid = gid;
     }
   }
   o.process = &p;

@@ -18,6 +18,7 @@
 #include "landlock.h"
 #include "process_setup.h"
 #include "state.h"
+#include "userns.h"
 #include "util.h"
 
 static void run_usage(FILE *out)
@@ -39,12 +40,14 @@ static void run_usage(FILE *out)
           "  -w, --workdir DIR         working directory inside the container (default /)\n"
           "      --entrypoint CMD      run CMD instead of the image's Entrypoint (\"\" for none)\n"
           "      --storage-driver overlay|vfs  stack the image's layers (overlay, the default where\n"
-          "                            it mounts) or run a merged tree of them (vfs; read-only)\n"
+          "                            it mounts and the image has at most 500 layers) or run a\n"
+          "                            merged tree of them (vfs; read-only)\n"
           "  -i, --interactive         keep stdin open (otherwise stdin is /dev/null)\n"
           "  -t, --tty                 allocate a terminal from the container's own devpts\n"
           "      --hostname NAME       hostname (default: the first 12 characters of the id)\n"
           "Filesystem:\n"
-          "  -v, --volume SRC:DST[:ro|:rw]  bind SRC at DST, read-only unless :rw\n"
+          "  -v, --volume SRC:DST[:ro|:rw]  bind SRC at DST, read-only unless :rw; SRC is never\n"
+          "                            followed through a symlink (in any component): give its real path\n"
           "      --tmpfs DST           a fresh tmpfs at DST (nosuid, nodev)\n"
           "      --read-write          WEAKER: the root filesystem is writable\n"
           "Limits (defaults: memory 1/4 of RAM, half the CPUs, 2048 pids):\n"
@@ -105,7 +108,7 @@ static const struct option run_options[] = {
 };
 
 /* Every bad value gets one line naming the flag and the value. */
-#define bad(err, fmt, a, b) keep_fail((err), 0, fmt, (a), (b))
+#define bad(err, fmt, a, b) keep_fail((err), 0, fmt, keep_q(a), (b))
 
 static int add_volume(struct keep_config *c, const char *spec, keep_error **err)
 {
@@ -123,7 +126,9 @@ static int add_volume(struct keep_config *c, const char *spec, keep_error **err)
   if (mode && strcmp(mode, "rw") == 0)
     writable = true;
   else if (mode && strcmp(mode, "ro") != 0)
-    return bad(err, "invalid --volume `%s`: unknown mode `%s` (ro or rw)", spec, mode);
+    return bad(err, "invalid --volume `%s`: unknown mode `%s` (ro or rw)", spec, keep_q(mode));
+  if (c->n_mounts >= KEEP_MAX_MOUNTS)
+    return bad(err, "--volume `%s`: more than %d volumes and tmpfs mounts", spec, KEEP_MAX_MOUNTS);
   c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
   c->mounts[c->n_mounts++] = (struct keep_mount_req){
     .kind = KEEP_MOUNT_BIND, .src = xstrdup(src), .dst = xstrdup(dst), .writable = writable};
@@ -134,6 +139,8 @@ static int add_tmpfs(struct keep_config *c, const char *dst, keep_error **err)
 {
   if (dst[0] != '/')
     return bad(err, "invalid --tmpfs `%s`: DST must be an absolute path%s", dst, "");
+  if (c->n_mounts >= KEEP_MAX_MOUNTS)
+    return bad(err, "--tmpfs `%s`: more than %d volumes and tmpfs mounts", dst, KEEP_MAX_MOUNTS);
   c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
   c->mounts[c->n_mounts++] = (struct keep_mount_req){
     .kind = KEEP_MOUNT_TMPFS, .dst = xstrdup(dst), .writable = true};
@@ -190,10 +197,33 @@ static int parse_cpus(const char *s, struct keep_limits *l, keep_error **err)
   return 0;
 }
 
+/* --user UID[:GID] or name[:group]: names are looked up in the container;
+ * numbers are checked here, before anything exists. */
+static int check_user(const char *spec, keep_error **err)
+{
+  cleanup_free char *copy = xstrdup(spec);
+  char *grp = strchr(copy, ':');
+  if (grp)
+    *grp++ = '\0';
+  if (*copy == '\0' || (grp && *grp == '\0'))
+    return bad(err, "invalid --user `%s`: expected UID[:GID] or NAME[:GROUP]%s", spec, "");
+  const char *parts[2] = {copy, grp};
+  for (int i = 0; i < 2; i++) {
+    int64_t id;
+    if (parts[i] && parts[i][strspn(parts[i], "0123456789")] == '\0' &&
+        (parse_int64(parts[i], &id) < 0 || id >= KEEP_SUBID_COUNT)) {
+      cleanup_free char *max = xasprintf("%u", KEEP_SUBID_COUNT - 1);
+      return bad(err, "invalid --user `%s`: ids go from 0 to %s, the container's id range", spec, max);
+    }
+  }
+  return 0;
+}
+
 static const char *run_entrypoint;  /* --entrypoint, NULL when not given */
 static const char *run_storage_driver;  /* --storage-driver, NULL: overlay where possible */
 
-static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *help, keep_error **err)
+static int parse_run_args(int argc, char **argv, struct keep_config *c, struct strv_builder *env, bool *help,
+                          keep_error **err)
 {
   int opt;
   optind = 1;
@@ -202,14 +232,16 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *he
     int64_t n = 0;
     switch (opt) {
     case 'e':
-      if (keep_env_add_arg(optarg, &c->proc.env, err) < 0)
+      if (keep_env_add_arg(optarg, env, err) < 0)
         return -1;
       break;
     case OPT_ENV_FILE:
-      if (keep_env_file_parse(optarg, &c->proc.env, err) < 0)
+      if (keep_env_file_parse(optarg, env, err) < 0)
         return -1;
       break;
     case 'u':
+      if (check_user(optarg, err) < 0)
+        return -1;
       free(c->proc.user);
       c->proc.user = xstrdup(optarg);
       break;
@@ -252,8 +284,9 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *he
         return -1;
       break;
     case OPT_PIDS:
-      if (parse_int64(optarg, &n) < 0 || n <= 0)
-        return bad(err, "invalid --pids-limit `%s`: expected a number above 0%s", optarg, "");
+      /* PID_MAX_LIMIT: the kernel's pids.max takes nothing larger. */
+      if (parse_int64(optarg, &n) < 0 || n <= 0 || n > 4194304)
+        return bad(err, "invalid --pids-limit `%s`: expected a number from 1 to 4194304%s", optarg, "");
       c->limits.pids = n;
       break;
     case OPT_CGROUPS:
@@ -302,10 +335,12 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, bool *he
       return 0;
     case '?':
     default:
-      if (optopt)
-        return keep_fail(err, 0, "unknown option `-%c` (see `keep run --help`)", optopt);
+      if (optopt) {
+        char o = (char) optopt;
+        return keep_fail(err, 0, "unknown option `-%s` (see `keep run --help`)", keep_qn(&o, 1));
+      }
       return keep_fail(err, 0, "unknown or incomplete option `%s` (see `keep run --help`)",
-                       argv[optind - 1]);
+                       keep_q(argv[optind - 1]));
     }
   }
   if (optind >= argc)
@@ -359,7 +394,10 @@ int cmd_run(int argc, char **argv)
   bool help = false;
   int code = EXIT_KEEP_FAILED;
   struct keep_image_hold hold = {0};
-  if (parse_run_args(argc, argv, &cfg, &help, &err) < 0)
+  cleanup_strvb struct strv_builder env = {0};
+  int parsed = parse_run_args(argc, argv, &cfg, &env, &help, &err);
+  cfg.proc.env = strvb_finish(&env);
+  if (parsed < 0)
     goto out;
   if (help) {
     run_usage(stdout);

@@ -8,6 +8,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Upper bounds on the lists an image, a config.json or a command line can
+ * carry, refused by name above them: far beyond any real image or bundle,
+ * low enough that no list makes keep spend seconds or gigabytes on it. */
+#define KEEP_MAX_ENV 32768       /* Env, process.env, -e and --env-file entries */
+#define KEEP_MAX_ARGS 32768      /* Entrypoint + Cmd, process.args, hook args */
+#define KEEP_MAX_MOUNTS 1024     /* -v and --tmpfs, config.json mounts */
+#define KEEP_MAX_LAYERS 1024     /* manifest layers, rootfs.diff_ids */
+#define KEEP_MAX_ITEMS 4096      /* any other list: devices, hooks, sysctls, paths, annotations */
+#define KEEP_MAX_PORTS 196608    /* ExposedPorts: every port of tcp, udp and sctp */
+
 enum keep_mount_kind { KEEP_MOUNT_BIND, KEEP_MOUNT_TMPFS };
 
 struct keep_mount_req {

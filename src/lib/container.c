@@ -27,6 +27,7 @@
 #include "cgroup.h"
 #include "fault.h"
 #include "state.h"
+#include "syscalls.h"
 #include "terminal.h"
 #include "userns.h"
 #include "util.h"
@@ -94,8 +95,8 @@ static int open_inputs(const struct keep_config *cfg, struct run_resources *r, k
   r->rootfs_fd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (r->rootfs_fd < 0) {
     if (errno == ENOTDIR)
-      return keep_fail(err, 0, "root filesystem `%s` is not a directory", cfg->rootfs);
-    return keep_fail_errno(err, "root filesystem `%s`", cfg->rootfs);
+      return keep_fail(err, 0, "root filesystem `%s` is not a directory", keep_q(cfg->rootfs));
+    return keep_fail_errno(err, "root filesystem `%s`", keep_q(cfg->rootfs));
   }
   r->n_volumes = cfg->n_mounts;
   r->volume_fds = xcalloc(cfg->n_mounts ? cfg->n_mounts : 1, sizeof(int));
@@ -103,11 +104,13 @@ static int open_inputs(const struct keep_config *cfg, struct run_resources *r, k
     r->volume_fds[i] = -1;
     if (cfg->mounts[i].kind != KEEP_MOUNT_BIND)
       continue;
-    /* Opened once here; the container side binds this very object, so the
-     * source cannot be swapped between check and use. */
-    r->volume_fds[i] = open(cfg->mounts[i].src, O_PATH | O_CLOEXEC);
+    /* Opened once here, never through a symlink in any component: a
+     * directory on the way that another container writes (a shared :rw
+     * volume) could otherwise be swapped for a symlink to `/` while this one
+     * starts.  The container side binds this very object. */
+    r->volume_fds[i] = open_host_nofollow_checked(cfg->mounts[i].src, "volume source", err);
     if (r->volume_fds[i] < 0)
-      return keep_fail_errno(err, "volume source `%s`", cfg->mounts[i].src);
+      return -1;
   }
   if (cfg->proc.argv == NULL || cfg->proc.argv[0] == NULL)
     return keep_fail(err, 0, "no command given");
@@ -119,6 +122,13 @@ static int prepare_seccomp(const struct keep_config *cfg, struct run_resources *
   if (cfg->seccomp == KEEP_SECCOMP_UNCONFINED)
     return 0;
   const char *file = cfg->seccomp == KEEP_SECCOMP_FILE ? cfg->seccomp_file : NULL;
+  if (file) {
+    /* A profile is a regular file: a FIFO would hold keep in open(). */
+    int fd = open_regular_at(AT_FDCWD, file, err);
+    if (fd < 0)
+      return keep_error_wrap(err, "seccomp profile");
+    close(fd);
+  }
   return keep_seccomp_prepare(file, cfg->cap_add, cfg->cache_dir, &r->seccomp, err);
 }
 
@@ -238,8 +248,12 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   int fwd[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE, SIGALRM};
   for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
     sigaddset(&mask, fwd[i]);
-  sigprocmask(SIG_BLOCK, &mask, &old);
+  sigprocmask(SIG_BLOCK, NULL, &old);
 
+  /* Inputs are opened and checked while SIGINT and SIGTERM still end keep:
+   * an open or a read that blocks (a FIFO, a stalled network filesystem)
+   * stays interruptible, and nothing exists yet that a signal could leave
+   * behind. */
   if (open_inputs(cfg, &r, err) < 0 || prepare_seccomp(cfg, &r, err) < 0 ||
       keep_userns_plan(&r.userns, err) < 0)
     goto out;
@@ -250,6 +264,11 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
    * (a root below /root, or a store below a 0700 directory). */
   if (!cfg->rootless && !(cfg->layers && cfg->read_write) && (r.root_tree = keep_rootfs_tree(cfg, r.rootfs_fd, r.volume_fds, err)) < 0)
     goto out;
+
+  /* From here on keep creates things (state, cgroup, the child): signals
+   * wait in the mask until wait_container() forwards them to the container,
+   * and SIGCHLD is blocked before the child can exist. */
+  sigprocmask(SIG_BLOCK, &mask, NULL);
 
   /* Leftovers of containers whose keep was killed go first. */
   keep_state_gc(cfg->state_dir, NULL);

@@ -106,8 +106,8 @@ int keep_digest_check(const char *d, const char *what, keep_error **err)
   if (keep_digest_valid(d))
     return 0;
   if (d && strchr(d, ':') && strncmp(d, "sha256:", 7) != 0)
-    return keep_fail(err, 0, "%s: unsupported digest algorithm in `%.80s` (keep verifies sha256)", what, d);
-  return keep_fail(err, 0, "%s: `%.80s` is not a sha256 digest", what, d ? d : "(missing)");
+    return keep_fail(err, 0, "%s: unsupported digest algorithm in `%s` (keep verifies sha256)", what, keep_q(d));
+  return keep_fail(err, 0, "%s: `%s` is not a sha256 digest", what, d ? keep_q(d) : "(missing)");
 }
 
 const char *keep_digest_hex(const char *d)

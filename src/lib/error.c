@@ -65,6 +65,40 @@ int keep_error_wrap(keep_error **err, const char *fmt, ...)
   return -1;
 }
 
+/* The last line of defence of the one-line rule, behind the bounded quoting
+ * at the call sites: control characters escaped, at most ERROR_LINE_MAX
+ * bytes (a config can make a path ten megabytes long). */
+#define ERROR_LINE_MAX 4096
+
+static char *one_line(const char *s)
+{
+  size_t n = strlen(s), cut = n;
+  if (n > ERROR_LINE_MAX) {
+    cut = ERROR_LINE_MAX;
+    /* Never in the middle of a UTF-8 sequence. */
+    while (cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
+      cut--;
+  }
+  char *out = malloc(cut * 4 + 4);
+  if (out == NULL)
+    die("out of memory");
+  size_t o = 0;
+  for (size_t i = 0; i < cut; i++) {
+    unsigned char c = (unsigned char) s[i];
+    if (c >= 0x20 && c != 0x7f) {
+      out[o++] = (char) c;
+      continue;
+    }
+    o += (size_t) sprintf(out + o, c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : "\\x%02x", c);
+  }
+  if (cut < n) {
+    memcpy(out + o, "\xe2\x80\xa6", 3);
+    o += 3;
+  }
+  out[o] = '\0';
+  return out;
+}
+
 char *keep_error_format(const keep_error *e)
 {
   char *s = NULL;
@@ -73,7 +107,9 @@ char *keep_error_format(const keep_error *e)
                    e->hint ? " (" : "", e->hint ? e->hint : "", e->hint ? ")" : "");
   if (r < 0)
     die("out of memory");
-  return s;
+  char *line = one_line(s);
+  free(s);
+  return line;
 }
 
 static int log_fd = -1;

@@ -103,12 +103,13 @@ int keep_image_open(struct keep_store *s, const char *digest, struct keep_image 
 {
   memset(img, 0, sizeof(*img));
   cleanup_free char *mtext = NULL, *ctext = NULL;
-  if (keep_blob_read(s, digest, &mtext, NULL, err) < 0)
+  size_t mlen = 0, clen = 0;
+  if (keep_blob_read(s, digest, &mtext, &mlen, err) < 0)
     return keep_error_wrap(err, "image %.19s", digest);
-  if (keep_manifest_parse(mtext, &img->manifest, err) < 0)
+  if (keep_manifest_parse(mtext, mlen, &img->manifest, err) < 0)
     return keep_error_wrap(err, "image %.19s", digest);
-  if (keep_blob_read(s, img->manifest.config.digest, &ctext, NULL, err) < 0 ||
-      keep_image_config_parse(ctext, &img->config, err) < 0) {
+  if (keep_blob_read(s, img->manifest.config.digest, &ctext, &clen, err) < 0 ||
+      keep_image_config_parse(ctext, clen, &img->config, err) < 0) {
     keep_manifest_free(&img->manifest);
     return keep_error_wrap(err, "image %.19s: config", digest);
   }
@@ -185,11 +186,10 @@ int keep_image_setid_files(struct keep_store *s, const struct keep_image *img, c
     return -1;
   for (size_t i = 0; i < img->manifest.n_layers; i++) {
     cleanup_free char *name = xasprintf("%s.json", keep_digest_hex(img->config.diff_ids[i]));
-    cleanup_free char *text = NULL;
     cleanup_error keep_error *e = NULL;
-    if (read_file_at(dir, name, &text, NULL, &e) < 0)
+    json_t *j = keep_json_load_file_at(dir, name, 0, &e);
+    if (j == NULL)
       continue;  /* unpacked by an older keep: nothing recorded */
-    json_t *j = json_loads(text, 0, NULL);
     *count += (uint64_t) json_integer_value(json_object_get(j, "setid_count"));
     size_t k;
     json_t *v;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "image.h"
 #include "image_manifest.h"
 #include "image_ref.h"
@@ -78,9 +79,9 @@ static int import_fd(struct keep_store *s, int fd, struct archive *a, const char
       break;
     if (n < 0) {
       if (a)
-        keep_fail(err, 0, "`%s`: %s", name, archive_error_string(a));
+        keep_fail(err, 0, "`%s`: %s", keep_q(name), archive_error_string(a));
       else
-        keep_fail_errno(err, "read `%s`", name);
+        keep_fail_errno(err, "read `%s`", keep_q(name));
       keep_blob_abort(s, &w);
       return -1;
     }
@@ -122,7 +123,7 @@ static int read_archive(struct source *src, const char *path, keep_error **err)
   bool stdin_ = strcmp(path, "-") == 0;
   int rc = stdin_ ? archive_read_open_fd(a, 0, 1 << 16) : archive_read_open_filename(a, path, 1 << 16);
   if (rc != ARCHIVE_OK) {
-    keep_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "open `%s`: %s", path, archive_error_string(a));
+    keep_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "open `%s`: %s", keep_q(path), archive_error_string(a));
     goto out;
   }
   for (;;) {
@@ -131,7 +132,7 @@ static int read_archive(struct source *src, const char *path, keep_error **err)
     if (rc == ARCHIVE_EOF)
       break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-      keep_fail(err, 0, "read `%s`: %s", path, archive_error_string(a));
+      keep_fail(err, 0, "read `%s`: %s", keep_q(path), archive_error_string(a));
       goto out;
     }
     char *name = NULL;
@@ -179,20 +180,20 @@ static int source_blob(struct source *src, const char *name, const char *expect,
     cleanup_close int fd = (int) sys_openat2(src->dirfd, clean, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0,
                                              RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
     if (fd < 0)
-      return keep_fail_errno(err, "open `%s` in the image layout", name);
+      return keep_fail_errno(err, "open `%s` in the image layout", keep_q(name));
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-      return keep_fail(err, 0, "`%s` in the image layout is not a regular file", name);
+      return keep_fail(err, 0, "`%s` in the image layout is not a regular file", keep_q(name));
     if (import_fd(src->s, fd, NULL, clean, digest, err) < 0)
       return -1;
   } else {
     struct entry *e = find(src, name);
     if (e == NULL || e->digest == NULL)
-      return keep_fail(err, ENOENT, "`%s` is missing from the archive", name);
+      return keep_fail(err, ENOENT, "`%s` is missing from the archive", keep_q(name));
     memcpy(digest, e->digest, KEEP_DIGEST_LEN + 1);
   }
   if (expect && strcmp(expect, digest) != 0)
-    return keep_fail(err, 0, "`%s`: content does not match its digest %s (got %s)", name, expect, digest);
+    return keep_fail(err, 0, "`%s`: content does not match its digest %s (got %s)", keep_q(name), expect, digest);
   return 0;
 }
 
@@ -202,13 +203,12 @@ static int read_json(struct source *src, const char *name, json_t **out, keep_er
   if (source_blob(src, name, NULL, digest, err) < 0)
     return -1;
   cleanup_free char *text = NULL;
-  if (keep_blob_read(src->s, digest, &text, NULL, err) < 0)
+  size_t len = 0;
+  if (keep_blob_read(src->s, digest, &text, &len, err) < 0)
     return -1;
-  json_error_t je;
-  *out = json_loads(text, 0, &je);
-  if (*out == NULL)
-    return keep_fail(err, 0, "`%s`: invalid JSON (line %d: %s)", name, je.line, je.text);
-  return 0;
+  cleanup_free char *what = xasprintf("`%s`", keep_q(name));
+  *out = keep_json_parse(text, len, 0, what, err);
+  return *out ? 0 : -1;
 }
 
 static void add_loaded(struct keep_loaded **out, size_t *n, const char *digest, const char *tag)
@@ -227,7 +227,7 @@ static char *normalize_tag(const char *name, keep_error **err)
   char *t = keep_image_ref_tagged(&ref);
   keep_image_ref_free(&ref);
   if (t == NULL)
-    keep_fail(err, 0, "`%s` has no tag to file the image under", name);
+    keep_fail(err, 0, "`%s` has no tag to file the image under", keep_q(name));
   return t;
 }
 
@@ -249,18 +249,18 @@ static int load_oci_manifest(struct source *src, const char *digest, const char 
   if (keep_blob_read(src->s, got, &text, &len, err) < 0)
     return -1;
   enum keep_manifest_kind kind;
-  if (keep_manifest_kind(text, &kind, err) < 0)
+  if (keep_manifest_kind(text, len, &kind, err) < 0)
     return -1;
   if (kind == KEEP_MANIFEST_INDEX) {
     struct keep_descriptor d;
-    if (keep_index_select(text, platform, &d, err) < 0)
+    if (keep_index_select(text, len, platform, &d, err) < 0)
       return -1;
     int r = load_oci_manifest(src, d.digest, platform, tag, out, n_out, err);
     keep_descriptor_free(&d);
     return r;
   }
   struct keep_manifest m;
-  if (keep_manifest_parse(text, &m, err) < 0)
+  if (keep_manifest_parse(text, len, &m, err) < 0)
     return -1;
   int r = 0;
   for (size_t i = 0; r == 0 && i <= m.n_layers; i++) {
@@ -289,6 +289,11 @@ static int load_oci(struct source *src, const char *tag_override, const char *pl
   json_t *ms = json_object_get(index, "manifests");
   if (!json_is_array(ms) || json_array_size(ms) == 0) {
     keep_fail(err, 0, "index.json: no manifests");
+    goto out;
+  }
+  if (json_array_size(ms) > KEEP_MAX_ITEMS) {
+    keep_fail(err, 0, "index.json: manifests: %zu entries, more than keep accepts (%d)", json_array_size(ms),
+              KEEP_MAX_ITEMS);
     goto out;
   }
   if (tag_override && json_array_size(ms) > 1) {
@@ -358,6 +363,13 @@ static int load_docker_item(struct source *src, json_t *item, size_t idx, const 
   json_t *layers = json_object_get(item, "Layers");
   if (config == NULL || !json_is_array(layers))
     return keep_fail(err, 0, "manifest.json[%zu]: Config or Layers missing", idx);
+  if (json_array_size(layers) > KEEP_MAX_LAYERS)
+    return keep_fail(err, 0, "manifest.json[%zu].Layers: %zu layers, more than keep accepts (%d)", idx,
+                     json_array_size(layers), KEEP_MAX_LAYERS);
+  json_t *repo_tags = json_object_get(item, "RepoTags");
+  if (json_array_size(repo_tags) > KEEP_MAX_ITEMS)
+    return keep_fail(err, 0, "manifest.json[%zu].RepoTags: %zu tags, more than keep accepts (%d)", idx,
+                     json_array_size(repo_tags), KEEP_MAX_ITEMS);
   char cd[KEEP_DIGEST_LEN + 1];
   if (source_blob(src, config, NULL, cd, err) < 0)
     return -1;
@@ -420,6 +432,10 @@ static int load_docker(struct source *src, const char *tag_override, struct keep
     keep_fail(err, 0, "manifest.json: expected a list of images");
     goto out;
   }
+  if (json_array_size(list) > KEEP_MAX_ITEMS) {
+    keep_fail(err, 0, "manifest.json: %zu images, more than keep accepts (%d)", json_array_size(list), KEEP_MAX_ITEMS);
+    goto out;
+  }
   if (tag_override && json_array_size(list) > 1) {
     keep_fail(err, 0, "--tag names one image, the archive holds %zu", json_array_size(list));
     goto out;
@@ -447,7 +463,7 @@ int keep_image_load(struct keep_store *s, const char *path, const char *tag_over
   if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
     src.dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (src.dirfd < 0) {
-      keep_fail_errno(err, "open `%s`", path);
+      keep_fail_errno(err, "open `%s`", keep_q(path));
       goto out;
     }
     r = load_oci(&src, tag_override, platform, out, n_out, err);
@@ -462,7 +478,7 @@ int keep_image_load(struct keep_store *s, const char *path, const char *tag_over
     r = load_docker(&src, tag_override, out, n_out, err);
   else
     r = keep_fail(err, 0, "`%s` is neither a `docker save` archive nor an OCI image layout "
-                          "(no manifest.json, no index.json)", path);
+                          "(no manifest.json, no index.json)", keep_q(path));
 out:
   source_free(&src);
   if (r < 0) {

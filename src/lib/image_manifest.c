@@ -1,20 +1,19 @@
 #include "image_manifest.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "config.h"
 #include "digest.h"
 #include "util.h"
 
-static json_t *load(const char *text, const char *what, keep_error **err)
+static json_t *load(const char *text, size_t len, const char *what, keep_error **err)
 {
-  json_error_t je;
-  json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-  if (j == NULL) {
-    keep_fail(err, 0, "%s: invalid JSON (line %d: %s)", what, je.line, je.text);
+  json_t *j = keep_json_parse(text, len, JSON_REJECT_DUPLICATES, what, err);
+  if (j == NULL)
     return NULL;
-  }
   if (!json_is_object(j)) {
     json_decref(j);
     keep_fail(err, 0, "%s: not a JSON object", what);
@@ -69,9 +68,9 @@ static int check_schema(json_t *j, const char *what, keep_error **err)
   return 0;
 }
 
-int keep_manifest_kind(const char *text, enum keep_manifest_kind *kind, keep_error **err)
+int keep_manifest_kind(const char *text, size_t len, enum keep_manifest_kind *kind, keep_error **err)
 {
-  json_t *j = load(text, "manifest", err);
+  json_t *j = load(text, len, "manifest", err);
   if (j == NULL)
     return -1;
   const char *mt = opt_string(j, "mediaType");
@@ -81,7 +80,7 @@ int keep_manifest_kind(const char *text, enum keep_manifest_kind *kind, keep_err
   else if (mt && (strcmp(mt, KEEP_MT_OCI_MANIFEST) == 0 || strcmp(mt, KEEP_MT_DOCKER_MANIFEST) == 0))
     *kind = KEEP_MANIFEST_IMAGE;
   else if (mt)
-    r = keep_fail(err, 0, "manifest.mediaType: unsupported `%s`", mt);
+    r = keep_fail(err, 0, "manifest.mediaType: unsupported `%s`", keep_q(mt));
   else if (json_is_array(json_object_get(j, "manifests")))
     *kind = KEEP_MANIFEST_INDEX;
   else if (json_is_array(json_object_get(j, "layers")))
@@ -111,14 +110,14 @@ int keep_layer_media_type(const char *mt, enum keep_layer_compression *c, keep_e
       return 0;
     }
   if (strstr(mt, "nondistributable") || strstr(mt, "foreign"))
-    return keep_fail(err, 0, "layer media type `%s`: foreign layers are not supported", mt);
-  return keep_fail(err, 0, "layer media type `%s` is not a layer keep can unpack", mt);
+    return keep_fail(err, 0, "layer media type `%s`: foreign layers are not supported", keep_q(mt));
+  return keep_fail(err, 0, "layer media type `%s` is not a layer keep can unpack", keep_q(mt));
 }
 
-int keep_manifest_parse(const char *text, struct keep_manifest *m, keep_error **err)
+int keep_manifest_parse(const char *text, size_t len, struct keep_manifest *m, keep_error **err)
 {
   memset(m, 0, sizeof(*m));
-  json_t *j = load(text, "manifest", err);
+  json_t *j = load(text, len, "manifest", err);
   if (j == NULL)
     return -1;
   int r = -1;
@@ -131,6 +130,11 @@ int keep_manifest_parse(const char *text, struct keep_manifest *m, keep_error **
   json_t *layers = json_object_get(j, "layers");
   if (!json_is_array(layers)) {
     keep_fail(err, 0, "manifest.layers: missing");
+    goto out;
+  }
+  if (json_array_size(layers) > KEEP_MAX_LAYERS) {
+    keep_fail(err, 0, "manifest.layers: %zu layers, more than keep accepts (%d)", json_array_size(layers),
+              KEEP_MAX_LAYERS);
     goto out;
   }
   m->n_layers = json_array_size(layers);
@@ -177,18 +181,19 @@ char *keep_platform_default(void)
   return xasprintf("linux/%s", arch);
 }
 
-int keep_index_select(const char *text, const char *platform, struct keep_descriptor *out, keep_error **err)
+int keep_index_select(const char *text, size_t len, const char *platform, struct keep_descriptor *out,
+                      keep_error **err)
 {
   memset(out, 0, sizeof(*out));
   cleanup_free char *want = xstrdup(platform);
   char *arch = strchr(want, '/');
   if (arch == NULL)
-    return keep_fail(err, 0, "invalid platform `%s`: expected os/arch[/variant]", platform);
+    return keep_fail(err, 0, "invalid platform `%s`: expected os/arch[/variant]", keep_q(platform));
   *arch++ = '\0';
   char *variant = strchr(arch, '/');
   if (variant)
     *variant++ = '\0';
-  json_t *j = load(text, "index", err);
+  json_t *j = load(text, len, "index", err);
   if (j == NULL)
     return -1;
   int r = -1;
@@ -213,26 +218,29 @@ int keep_index_select(const char *text, const char *platform, struct keep_descri
     r = parse_descriptor(m, what, out, err);
     goto out;
   }
-  keep_fail(err, 0, "the image index has no manifest for platform %s", platform);
+  keep_fail(err, 0, "the image index has no manifest for platform %s", keep_q(platform));
   keep_error_hint(err, "pick one of the image's platforms with --platform");
 out:
   json_decref(j);
   return r;
 }
 
-static int string_array(json_t *o, const char *key, char ***out, keep_error **err)
+/* o.key, an array of at most max strings; `where` names o ("config", "rootfs"). */
+static int string_array(json_t *o, const char *where, const char *key, size_t max, char ***out, keep_error **err)
 {
   json_t *a = json_object_get(o, key);
   if (a == NULL || json_is_null(a))
     return 0;
   if (!json_is_array(a))
-    return keep_fail(err, 0, "config.%s: not an array of strings", key);
+    return keep_fail(err, 0, "%s.%s: not an array of strings", where, key);
+  if (json_array_size(a) > max)
+    return keep_fail(err, 0, "%s.%s: %zu entries, more than keep accepts (%zu)", where, key, json_array_size(a), max);
   *out = xcalloc(json_array_size(a) + 1, sizeof(char *));
   size_t i;
   json_t *v;
   json_array_foreach(a, i, v) {
     if (!json_is_string(v))
-      return keep_fail(err, 0, "config.%s[%zu]: not a string", key, i);
+      return keep_fail(err, 0, "%s.%s[%zu]: not a string", where, key, i);
     (*out)[i] = xstrdup(json_string_value(v));
   }
   return 0;
@@ -244,10 +252,10 @@ static char *dup_opt(json_t *o, const char *key)
   return s && *s ? xstrdup(s) : NULL;
 }
 
-int keep_image_config_parse(const char *text, struct keep_image_config *c, keep_error **err)
+int keep_image_config_parse(const char *text, size_t len, struct keep_image_config *c, keep_error **err)
 {
   memset(c, 0, sizeof(*c));
-  json_t *j = load(text, "image config", err);
+  json_t *j = load(text, len, "image config", err);
   if (j == NULL)
     return -1;
   int r = -1;
@@ -263,17 +271,26 @@ int keep_image_config_parse(const char *text, struct keep_image_config *c, keep_
     c->user = dup_opt(cfg, "User");
     c->workdir = dup_opt(cfg, "WorkingDir");
     c->stop_signal = dup_opt(cfg, "StopSignal");
-    if (string_array(cfg, "Env", &c->env, err) < 0 || string_array(cfg, "Entrypoint", &c->entrypoint, err) < 0 ||
-        string_array(cfg, "Cmd", &c->cmd, err) < 0)
+    if (string_array(cfg, "config", "Env", KEEP_MAX_ENV, &c->env, err) < 0 ||
+        string_array(cfg, "config", "Entrypoint", KEEP_MAX_ARGS, &c->entrypoint, err) < 0 ||
+        string_array(cfg, "config", "Cmd", KEEP_MAX_ARGS, &c->cmd, err) < 0)
       goto out;
     json_t *ports = json_object_get(cfg, "ExposedPorts");
     const char *k;
     json_t *v;
-    if (json_is_object(ports))
-      json_object_foreach(ports, k, v) strv_push(&c->exposed_ports, k);
+    if (json_is_object(ports)) {
+      if (json_object_size(ports) > KEEP_MAX_PORTS) {
+        keep_fail(err, 0, "config.ExposedPorts: %zu entries, more than keep accepts (%d)",
+                  json_object_size(ports), KEEP_MAX_PORTS);
+        goto out;
+      }
+      cleanup_strvb struct strv_builder b = {0};
+      json_object_foreach(ports, k, v) strvb_add(&b, k);
+      c->exposed_ports = strvb_finish(&b);
+    }
   }
   json_t *rootfs = json_object_get(j, "rootfs");
-  if (string_array(rootfs, "diff_ids", &c->diff_ids, err) < 0)
+  if (string_array(rootfs, "rootfs", "diff_ids", KEEP_MAX_LAYERS, &c->diff_ids, err) < 0)
     goto out;
   for (size_t i = 0; c->diff_ids && c->diff_ids[i]; i++) {
     char what[48];
@@ -282,7 +299,7 @@ int keep_image_config_parse(const char *text, struct keep_image_config *c, keep_
       goto out;
   }
   if (c->workdir && c->workdir[0] != '/') {
-    keep_fail(err, 0, "image config.config.WorkingDir `%s`: not an absolute path", c->workdir);
+    keep_fail(err, 0, "image config.config.WorkingDir `%s`: not an absolute path", keep_q(c->workdir));
     goto out;
   }
   r = 0;

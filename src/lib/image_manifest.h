@@ -32,15 +32,17 @@ struct keep_manifest {
 
 enum keep_manifest_kind { KEEP_MANIFEST_IMAGE, KEEP_MANIFEST_INDEX };
 
-/* Which kind a document is: by mediaType, else by its shape. */
-int keep_manifest_kind(const char *text, enum keep_manifest_kind *kind, keep_error **err);
-int keep_manifest_parse(const char *text, struct keep_manifest *m, keep_error **err);
+/* Documents are len bytes of JSON (a NUL inside is refused, never read as
+ * the end).  Which kind a document is: by mediaType, else by its shape. */
+int keep_manifest_kind(const char *text, size_t len, enum keep_manifest_kind *kind, keep_error **err);
+int keep_manifest_parse(const char *text, size_t len, struct keep_manifest *m, keep_error **err);
 void keep_manifest_free(struct keep_manifest *m);
 
 /* "linux/amd64" for this machine. */
 char *keep_platform_default(void);
 /* Pick the manifest for `platform` ("os/arch[/variant]") from an index. */
-int keep_index_select(const char *text, const char *platform, struct keep_descriptor *out, keep_error **err);
+int keep_index_select(const char *text, size_t len, const char *platform, struct keep_descriptor *out,
+                      keep_error **err);
 void keep_descriptor_free(struct keep_descriptor *d);
 
 struct keep_image_config {
@@ -55,7 +57,7 @@ struct keep_image_config {
   char **diff_ids;
 };
 
-int keep_image_config_parse(const char *text, struct keep_image_config *c, keep_error **err);
+int keep_image_config_parse(const char *text, size_t len, struct keep_image_config *c, keep_error **err);
 void keep_image_config_free(struct keep_image_config *c);
 
 /* Compression of a layer, from its media type. */

@@ -89,7 +89,7 @@ static int sigstore_signature(void *arg, const char *digest, size_t index, char 
       *err = steal_pointer(&e);
       return -1;
     }
-    json_t *j = json_loads(text, 0, NULL);
+    json_t *j = keep_json_parse(text, tlen, 0, "sigstore signature manifest", NULL);
     c->layers = json_incref(json_object_get(j, "layers"));
     json_decref(j);
   }
@@ -146,21 +146,22 @@ static int fetch_layer(struct keep_store *s, struct keep_registry *reg, const ch
 }
 
 static int fetch_image(struct keep_store *s, struct keep_registry *reg, const char *repo, const char *text,
-                       keep_error **err)
+                       size_t len, keep_error **err)
 {
   struct keep_manifest m;
-  if (keep_manifest_parse(text, &m, err) < 0)
+  if (keep_manifest_parse(text, len, &m, err) < 0)
     return -1;
   struct keep_image_config cfg = {0};
   cleanup_free char *cfg_text = NULL;
+  size_t cfg_len = 0;
   cleanup_close int dir = -1;
   int r = keep_registry_blob(reg, s, repo, m.config.digest, m.config.size, err);
   /* The config names each layer's uncompressed digest, the key of its
    * directory.  A config that does not fit the manifest is refused by
    * keep_image_commit: here it only means no streaming. */
   cleanup_error keep_error *ignored = NULL;
-  bool stream = r == 0 && keep_blob_read(s, m.config.digest, &cfg_text, NULL, &ignored) == 0 &&
-                keep_image_config_parse(cfg_text, &cfg, &ignored) == 0 && strv_len(cfg.diff_ids) == m.n_layers;
+  bool stream = r == 0 && keep_blob_read(s, m.config.digest, &cfg_text, &cfg_len, &ignored) == 0 &&
+                keep_image_config_parse(cfg_text, cfg_len, &cfg, &ignored) == 0 && strv_len(cfg.diff_ids) == m.n_layers;
   if (stream)
     dir = keep_image_layers_dir(s, err);
   if (stream && dir < 0)
@@ -205,13 +206,13 @@ int keep_image_pull(struct keep_store *s, const char *refstr, const struct keep_
   if (keep_policy_check(policy, &ref, top, &src, err) < 0)
     goto out;
   enum keep_manifest_kind kind;
-  if (keep_manifest_kind(text, &kind, err) < 0)
+  if (keep_manifest_kind(text, len, &kind, err) < 0)
     goto out;
   const char *mtext = text;
   size_t mlen = len;
   if (kind == KEEP_MANIFEST_INDEX) {
     struct keep_descriptor d;
-    if (keep_index_select(text, o->platform, &d, err) < 0)
+    if (keep_index_select(text, len, o->platform, &d, err) < 0)
       goto out;
     char pd[KEEP_DIGEST_LEN + 1];
     int g = keep_registry_manifest(reg, ref.repository, d.digest, &ptext, &mlen, pd, err);
@@ -220,7 +221,7 @@ int keep_image_pull(struct keep_store *s, const char *refstr, const struct keep_
       goto out;
     mtext = ptext;
   }
-  if (fetch_image(s, reg, ref.repository, mtext, err) < 0)
+  if (fetch_image(s, reg, ref.repository, mtext, mlen, err) < 0)
     goto out;
   /* Filed under the tag, or under name@digest for a pinned pull. */
   key = ref.digest ? xasprintf("%s@%s", full, ref.digest) : keep_image_ref_tagged(&ref);

@@ -80,6 +80,14 @@ int keep_image_ref_parse(const char *s, struct keep_image_ref *out, keep_error *
   memset(out, 0, sizeof(*out));
   if (s == NULL || *s == '\0')
     return keep_fail(err, 0, "empty image reference");
+  /* A newline or an escape sequence would turn the one-line error below
+   * into several lines, or into commands for the terminal: refused first,
+   * shown escaped. */
+  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      return keep_fail(err, 0, "invalid image reference `%s`: it contains a control character", keep_q(s));
+  if (strlen(s) > KEEP_IMAGE_REF_MAX)
+    return keep_fail(err, 0, "invalid image reference `%s`: longer than %d characters", keep_q(s), KEEP_IMAGE_REF_MAX);
   cleanup_free char *buf = xstrdup(s);
   char *at = strchr(buf, '@');
   if (at) {
@@ -108,7 +116,7 @@ int keep_image_ref_parse(const char *s, struct keep_image_ref *out, keep_error *
   if (colon) {
     *colon = '\0';
     if (!tag_valid(colon + 1)) {
-      keep_fail(err, 0, "invalid tag `%s` in image reference `%s`", colon + 1, s);
+      keep_fail(err, 0, "invalid tag `%s` in image reference `%s`", keep_q(colon + 1), keep_q(s));
       goto bad;
     }
     out->tag = xstrdup(colon + 1);
@@ -116,7 +124,7 @@ int keep_image_ref_parse(const char *s, struct keep_image_ref *out, keep_error *
     out->tag = xstrdup("latest");
   }
   if (!registry_valid(out->registry)) {
-    keep_fail(err, 0, "invalid registry `%s` in image reference `%s`", out->registry, s);
+    keep_fail(err, 0, "invalid registry `%s` in image reference `%s`", keep_q(out->registry), keep_q(s));
     goto bad;
   }
   if (strcmp(out->registry, "docker.io") == 0 && strchr(name, '/') == NULL)
@@ -124,7 +132,7 @@ int keep_image_ref_parse(const char *s, struct keep_image_ref *out, keep_error *
   else
     out->repository = xstrdup(name);
   if (!repository_valid(out->repository)) {
-    keep_fail(err, 0, "invalid repository `%s` in image reference `%s`", name, s);
+    keep_fail(err, 0, "invalid repository `%s` in image reference `%s`", keep_q(name), keep_q(s));
     keep_error_hint(err, "names are lowercase letters, digits and . _ - separated by /");
     goto bad;
   }

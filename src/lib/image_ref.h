@@ -17,6 +17,10 @@ struct keep_image_ref {
   char *digest;      /* "sha256:<hex>" or NULL */
 };
 
+/* Registry 255 + repository 255 + tag 128 + a digest, with separators. */
+#define KEEP_IMAGE_REF_MAX 1024
+
+/* A control character anywhere is refused first (the error shows it escaped). */
 int keep_image_ref_parse(const char *s, struct keep_image_ref *out, keep_error **err);
 void keep_image_ref_free(struct keep_image_ref *r);
 /* "registry/repository" */

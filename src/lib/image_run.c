@@ -10,6 +10,7 @@
 
 #include "image.h"
 #include "image_run.h"
+#include "rootfs.h"
 #include "util.h"
 
 void keep_image_hold_release(struct keep_image_hold *h)
@@ -41,34 +42,37 @@ static int hold_layers(char *const *dirs, struct keep_image_hold *h, keep_error 
 static int apply_config(struct keep_config *c, const struct keep_image_config *ic, const char *entrypoint,
                         keep_error **err)
 {
-  char **argv = NULL;
-  if (entrypoint == NULL) {
-    for (size_t i = 0; ic->entrypoint && ic->entrypoint[i]; i++)
-      strv_push(&argv, ic->entrypoint[i]);
-  } else if (*entrypoint) {
-    strv_push(&argv, entrypoint);
-  }
+  cleanup_strvb struct strv_builder argv = {0};
+  if (entrypoint == NULL)
+    strvb_add_all(&argv, ic->entrypoint);
+  else if (*entrypoint)
+    strvb_add(&argv, entrypoint);
   /* Docker's rule: arguments given replace Cmd, never the Entrypoint; a
    * new --entrypoint drops the image's Cmd too. */
   char *const *args = c->proc.argv ? c->proc.argv : entrypoint ? NULL : ic->cmd;
-  for (size_t i = 0; args && args[i]; i++)
-    strv_push(&argv, args[i]);
+  strvb_add_all(&argv, args);
+  if (argv.n > KEEP_MAX_ARGS)
+    return keep_fail(err, 0, "the command (image Entrypoint and Cmd, or the arguments given) has more than %d "
+                     "arguments", KEEP_MAX_ARGS);
   strv_free(c->proc.argv);
-  c->proc.argv = argv;
+  c->proc.argv = strvb_finish(&argv);
 
   /* The image's variables first, so -e and --env-file override them. */
-  char **env = strv_dup(ic->env);
-  for (size_t i = 0; c->proc.env && c->proc.env[i]; i++)
-    strv_push(&env, c->proc.env[i]);
+  cleanup_strvb struct strv_builder env = {0};
+  strvb_add_all(&env, ic->env);
+  strvb_add_all(&env, c->proc.env);
+  if (env.n > KEEP_MAX_ENV)
+    return keep_fail(err, 0, "the image's Env and -e/--env-file together have more than %d variables",
+                     KEEP_MAX_ENV);
   strv_free(c->proc.env);
-  c->proc.env = env;
+  c->proc.env = strvb_finish(&env);
 
   if (c->proc.cwd == NULL && ic->workdir)
     c->proc.cwd = xstrdup(ic->workdir);
   if (c->proc.user == NULL && ic->user)
     c->proc.user = xstrdup(ic->user);
   if (ic->stop_signal && keep_signal_parse(ic->stop_signal, &c->stop_signal) < 0)
-    return keep_fail(err, 0, "image config.config.StopSignal: unknown signal `%s`", ic->stop_signal);
+    return keep_fail(err, 0, "image config.config.StopSignal: unknown signal `%s`", keep_q(ic->stop_signal));
   return 0;
 }
 
@@ -102,7 +106,22 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
     goto out;
   }
   bool vfs = driver ? strcmp(driver, "vfs") == 0 : !overlay_usable();
+  /* Asked for overlay: refused up front, naming vfs.  Not asked: overlay
+   * where it can be mounted, and it cannot stack more than its maximum. */
+  bool too_deep = keep_overlay_check_layers(img.manifest.n_layers, NULL) < 0;
+  if (!vfs && too_deep && driver) {
+    keep_overlay_check_layers(img.manifest.n_layers, err);
+    keep_error_wrap(err, "image `%s`", keep_q(ref));
+    goto out;
+  }
+  bool auto_vfs = !vfs && too_deep;
+  vfs = vfs || too_deep;
   if (vfs) {
+    if (c->read_write && auto_vfs) {
+      keep_fail(err, ENOTSUP, "--read-write: image `%s` has %zu layers, more than overlayfs stacks (%d), and a "
+                "writable image root needs overlayfs", ref, img.manifest.n_layers, KEEP_OVERLAY_MAX_LAYERS);
+      goto out;
+    }
     if (c->read_write) {
       keep_fail(err, ENOTSUP, "--read-write with the vfs storage driver: a writable image root needs overlayfs");
       goto out;
@@ -113,7 +132,10 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
     strv_free(dirs);
     dirs = xcalloc(2, sizeof(char *));
     dirs[0] = flat;
-    if (driver == NULL)
+    if (auto_vfs)
+      *notice = xasprintf("image `%s` has %zu layers, more than overlayfs stacks (%d): it runs from a merged copy of "
+                          "its layers (--storage-driver vfs)", ref, img.manifest.n_layers, KEEP_OVERLAY_MAX_LAYERS);
+    else if (driver == NULL)
       *notice = xasprintf("overlayfs cannot be mounted here: image `%s` runs from a merged copy of its layers "
                           "(--storage-driver vfs)", ref);
   } else if (img.manifest.n_layers == 1) {

@@ -24,7 +24,7 @@ int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, co
                       char *digest_out, keep_error **err)
 {
   struct keep_manifest m;
-  if (keep_manifest_parse(manifest, &m, err) < 0)
+  if (keep_manifest_parse(manifest, len, &m, err) < 0)
     return -1;
   int r = -1;
   if (!keep_blob_exists(s, m.config.digest)) {
@@ -171,15 +171,15 @@ out:
 static int unpacker_wait(struct unpacker_proc *up, struct keep_unpack_stats *st, keep_error **err)
 {
   cleanup_free char *text = NULL;
+  size_t len = 0;
   cleanup_error keep_error *re = NULL;
-  cleanup_free char *path = xasprintf("/proc/self/fd/%d", up->report);
-  read_file_at(AT_FDCWD, path, &text, NULL, &re);
+  read_fd_all(up->report, "the unpacker's report", &text, &len, &re);
   close(up->report);
   up->report = -1;
   int status = 0;
   waitpid(up->pid, &status, 0);
   up->pid = -1;
-  json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+  json_t *j = text ? keep_json_parse(text, len, 0, "the unpacker's report", &re) : NULL;
   const char *msg = json_string_value(json_object_get(j, "error"));
   int r = -1;
   if (j == NULL) {

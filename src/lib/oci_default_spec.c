@@ -24,7 +24,7 @@ static json_t *default_seccomp(keep_error **err)
   }
   int r = keep_seccomp_print_default(f, err);
   fclose(f);
-  json_t *j = r < 0 ? NULL : json_loads(buf, 0, NULL);
+  json_t *j = r < 0 ? NULL : keep_json_parse(buf, len, 0, "the default seccomp profile", NULL);
   free(buf);
   if (r == 0 && j == NULL)
     keep_fail(err, 0, "the default seccomp profile does not parse");

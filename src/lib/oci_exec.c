@@ -74,13 +74,14 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
   struct keep_cgroup *cg = NULL;
   int console = -1, pidfd = -1, report[2] = {-1, -1};
   cleanup_free char *text = NULL;  /* before the first goto: the exit path frees it */
+  size_t text_len = 0;
   if (st.status != OCI_RUNNING && st.status != OCI_CREATED) {
     keep_fail(err, 0, "container `%s` is %s: exec needs a running container", o->id,
               keep_oci_status_name(st.status));
     goto out;
   }
-  if (read_file_at(st.dirfd, "config.json", &text, NULL, err) < 0 ||
-      keep_oci_spec_parse(st.bundle, text, &spec, err) < 0)
+  if (read_file_at(st.dirfd, "config.json", &text, &text_len, err) < 0 ||
+      keep_oci_spec_parse_len(st.bundle, text, text_len, &spec, err) < 0)
     goto out;
   if (keep_oci_caps_grantable(o->process, "exec --process", err) < 0)
     goto out;

@@ -17,12 +17,12 @@ static int run_one(const struct keep_oci_hook *h, const char *state, keep_error 
 {
   int in[2];
   if (pipe2(in, O_CLOEXEC) < 0)
-    return keep_fail_errno(err, "pipe for hook `%s`", h->path);
+    return keep_fail_errno(err, "pipe for hook `%s`", keep_q(h->path));
   pid_t pid = fork();
   if (pid < 0) {
     close(in[0]);
     close(in[1]);
-    return keep_fail_errno(err, "fork hook `%s`", h->path);
+    return keep_fail_errno(err, "fork hook `%s`", keep_q(h->path));
   }
   if (pid == 0) {
     dup2(in[0], 0);
@@ -42,11 +42,11 @@ static int run_one(const struct keep_oci_hook *h, const char *state, keep_error 
     if (r == pid)
       break;
     if (r < 0 && errno != EINTR)
-      return keep_fail_errno(err, "wait for hook `%s`", h->path);
+      return keep_fail_errno(err, "wait for hook `%s`", keep_q(h->path));
     if (deadline && time(NULL) >= deadline) {
       kill(pid, SIGKILL);
       waitpid(pid, NULL, 0);
-      return keep_fail(err, ETIMEDOUT, "hook `%s` ran longer than its timeout of %d s", h->path, h->timeout);
+      return keep_fail(err, ETIMEDOUT, "hook `%s` ran longer than its timeout of %d s", keep_q(h->path), h->timeout);
     }
     if (deadline) {
       struct timespec ts = {0, 10 * 1000 * 1000};
@@ -93,13 +93,13 @@ int keep_unix_connect(const char *path, const char *what, keep_error **err)
 {
   struct sockaddr_un a = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof(a.sun_path))
-    return keep_fail(err, ENAMETOOLONG, "%s `%s`: path too long", what, path);
+    return keep_fail(err, ENAMETOOLONG, "%s `%s`: path too long", what, keep_q(path));
   strcpy(a.sun_path, path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return keep_fail_errno(err, "socket");
   if (connect(fd, (struct sockaddr *) &a, sizeof(a)) < 0) {
-    keep_fail_errno(err, "connect to %s `%s`", what, path);
+    keep_fail_errno(err, "connect to %s `%s`", what, keep_q(path));
     close(fd);
     return -1;
   }

@@ -88,8 +88,9 @@ int keep_oci_delete(const char *root, const char *id, bool force, keep_error **e
   }
   struct keep_oci_spec s = {0};
   bool have_spec = false;
-  if (read_file_at(st.dirfd, "config.json", &text, NULL, NULL) == 0 &&
-      keep_oci_spec_parse(st.bundle ? st.bundle : "/", text, &s, NULL) == 0)
+  size_t text_len = 0;
+  if (read_file_at(st.dirfd, "config.json", &text, &text_len, NULL) == 0 &&
+      keep_oci_spec_parse_len(st.bundle ? st.bundle : "/", text, text_len, &s, NULL) == 0)
     have_spec = true;
   if (st.status != OCI_STOPPED && st.status != OCI_CREATING) {
     signal_process(&st, SIGKILL, NULL);

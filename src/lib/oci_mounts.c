@@ -55,12 +55,12 @@ static int mkdirs_in_root(int rootfd, const char *path, keep_error **err)
     if (strcmp(c, ".") == 0)
       continue;
     if (strcmp(c, "..") == 0)
-      return keep_fail(err, EINVAL, "`%s`: `..` in a mount destination", path);
+      return keep_fail(err, EINVAL, "`%s`: `..` in a mount destination", keep_q(path));
     if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST)
-      return keep_fail_errno(err, "mkdir `%s` (at `%s`)", path, c);
+      return keep_fail_errno(err, "mkdir `%s` (at `%s`)", keep_q(path), keep_q(c));
     int next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0)
-      return keep_fail_errno(err, "open `%s` (at `%s`): a symlink or not a directory", path, c);
+      return keep_fail_errno(err, "open `%s` (at `%s`): a symlink or not a directory", keep_q(path), keep_q(c));
     close(cur);
     cur = next;
   }
@@ -93,14 +93,14 @@ static int open_destination(int rootfd, const char *dst, bool want_dir, keep_err
   cleanup_free char *where = xasprintf("/proc/self/fd/%d", pfd);
   cleanup_close int dirfd = open(where, O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
-    return keep_fail_errno(err, "open the parent of `%s`", dst);
+    return keep_fail_errno(err, "open the parent of `%s`", keep_q(dst));
   int f = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (f < 0)
-    return keep_fail_errno(err, "create mount destination `%s`", dst);
+    return keep_fail_errno(err, "create mount destination `%s`", keep_q(dst));
   close(f);
   fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    return keep_fail_errno(err, "open mount destination `%s`", dst);
+    return keep_fail_errno(err, "open mount destination `%s`", keep_q(dst));
   return fd;
 }
 
@@ -110,7 +110,7 @@ static int set_propagation(int mfd, unsigned long prop, const char *dst, keep_er
     return 0;
   struct mount_attr a = {.propagation = prop & ~(unsigned long) MS_REC};
   if (mount_setattr(mfd, "", AT_EMPTY_PATH | ((prop & MS_REC) ? AT_RECURSIVE : 0), &a, sizeof(a)) < 0)
-    return keep_fail_errno(err, "set the propagation of `%s`", dst);
+    return keep_fail_errno(err, "set the propagation of `%s`", keep_q(dst));
   return 0;
 }
 
@@ -133,7 +133,7 @@ static int idmap_tree(int tree, const struct keep_oci_mount *m, int userns_fd, k
    * propagates to the host, nor the other way. */
   struct mount_attr priv = {.propagation = MS_PRIVATE};
   if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv, sizeof(priv)) < 0)
-    return keep_fail_errno(err, "make the tree of `%s` private", m->source);
+    return keep_fail_errno(err, "make the tree of `%s` private", keep_q(m->source));
   struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns_fd};
   unsigned int flags = AT_EMPTY_PATH | (m->idmap == OCI_IDMAP_RECURSIVE ? AT_RECURSIVE : 0);
   if (mount_setattr(tree, "", flags, &a, sizeof(a)) == 0)
@@ -143,7 +143,7 @@ static int idmap_tree(int tree, const struct keep_oci_mount *m, int userns_fd, k
                     : e == EPERM  ? " (needs root on the host, and a source not idmapped already)"
                     : e == ENOSYS ? " (the kernel has no idmapped mounts: 5.12 or later)"
                                   : "";
-  return keep_fail(err, e, "idmap `%s` on `%s`: mount_setattr(MOUNT_ATTR_IDMAP)%s", m->source, m->destination,
+  return keep_fail(err, e, "idmap `%s` on `%s`: mount_setattr(MOUNT_ATTR_IDMAP)%s", keep_q(m->source), keep_q(m->destination),
                    why);
 }
 
@@ -153,7 +153,7 @@ static int bind_tree(const struct keep_oci_mount *m, int userns_fd, keep_error *
 {
   cleanup_close int src = open(m->source, O_PATH | O_CLOEXEC);
   if (src < 0)
-    return keep_fail_errno(err, "bind mount source `%s`", m->source);
+    return keep_fail_errno(err, "bind mount source `%s`", keep_q(m->source));
   cleanup_close int clone = bind_clone(src, "", m->recursive, err);
   if (clone < 0)
     return keep_error_wrap(err, "bind `%s`", m->source);
@@ -186,12 +186,12 @@ static int mount_bind(int rootfd, const struct keep_oci_mount *m, int tree_in, k
   cleanup_close int tree = tree_in;
   /* Never a plain bind where an idmapped one was asked for. */
   if (tree < 0 && m->idmap != OCI_IDMAP_NONE)
-    return keep_fail(err, EINVAL, "the idmapped tree of `%s` was not prepared", m->destination);
+    return keep_fail(err, EINVAL, "the idmapped tree of `%s` was not prepared", keep_q(m->destination));
   if (tree < 0 && (tree = bind_tree(m, -1, err)) < 0)
     return -1;
   struct stat st;
   if (fstat(tree, &st) < 0)
-    return keep_fail_errno(err, "stat `%s`", m->source);
+    return keep_fail_errno(err, "stat `%s`", keep_q(m->source));
   cleanup_close int target = open_destination(rootfd, m->destination, S_ISDIR(st.st_mode), err);
   if (target < 0)
     return -1;
@@ -209,7 +209,7 @@ static int mount_cgroup_v1(int target, const struct keep_oci_mount *m, const str
     return -1;
   for (size_t i = 0; i < c->n_cgroup_dirs; i++) {
     if (mkdirat(tmp, c->cgroup_names[i], 0755) < 0)
-      return keep_fail_errno(err, "mkdir `%s/%s`", m->destination, c->cgroup_names[i]);
+      return keep_fail_errno(err, "mkdir `%s/%s`", keep_q(m->destination), c->cgroup_names[i]);
     cleanup_close int sub = openat(tmp, c->cgroup_names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     cleanup_close int b = sub < 0 ? -1 : bind_clone(AT_FDCWD, c->cgroup_dirs[i], 0, err);
     if (b < 0)
@@ -302,30 +302,30 @@ static int make_device(int rootfd, const struct keep_oci_device *d, keep_error *
   cleanup_free char *where = xasprintf("/proc/self/fd/%d", pfd);
   cleanup_close int dir = open(where, O_DIRECTORY | O_CLOEXEC);
   if (dir < 0)
-    return keep_fail_errno(err, "open the parent of `%s`", d->path);
+    return keep_fail_errno(err, "open the parent of `%s`", keep_q(d->path));
   mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
   dev_t num = makedev((unsigned) d->major, (unsigned) d->minor);
   if (mknodat(dir, name, type | d->mode, num) == 0) {
     if (fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
-      return keep_fail_errno(err, "chown device `%s`", d->path);
+      return keep_fail_errno(err, "chown device `%s`", keep_q(d->path));
     /* fileMode exactly, not as the umask left it (the node was just made
      * in a root nothing else runs in yet). */
     if (fchmodat(dir, name, d->mode & 07777, 0) < 0)
-      return keep_fail_errno(err, "chmod device `%s`", d->path);
+      return keep_fail_errno(err, "chmod device `%s`", keep_q(d->path));
     return 0;
   }
   if (errno == EEXIST)
     unlinkat(dir, name, 0);
   else if (errno != EPERM)
-    return keep_fail_errno(err, "mknod `%s`", d->path);
+    return keep_fail_errno(err, "mknod `%s`", keep_q(d->path));
   struct stat hs;
   if (stat(d->path, &hs) < 0 || (hs.st_mode & S_IFMT) != type || hs.st_rdev != num)
     return keep_fail(err, EPERM, "device `%s`: cannot mknod here and the host has no such node to bind",
-                     d->path);
+                     keep_q(d->path));
   cleanup_close int f = openat(dir, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
   cleanup_close int target = f < 0 ? -1 : openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (target < 0)
-    return keep_fail_errno(err, "create `%s`", d->path);
+    return keep_fail_errno(err, "create `%s`", keep_q(d->path));
   cleanup_close int src = bind_clone(AT_FDCWD, d->path, 0, err);
   if (src < 0)
     return -1;
@@ -441,7 +441,7 @@ int keep_oci_sysctl(const struct keep_oci_spec *s, keep_error **err)
     int e = errno;
     close((int) fd);
     if (w < 0)
-      return keep_fail(err, e, "config.json: linux.sysctl: write `%s`", s->sysctl[i]);
+      return keep_fail(err, e, "config.json: linux.sysctl: write `%s`", keep_q(s->sysctl[i]));
   }
   return 0;
 }

@@ -92,12 +92,12 @@ static int set_rlimits(const struct keep_oci_process *p, keep_error **err)
 static int enter_cwd(const char *cwd, keep_error **err)
 {
   if (chdir(cwd) < 0)
-    return keep_fail_errno(err, "process.cwd `%s`", cwd);
+    return keep_fail_errno(err, "process.cwd `%s`", keep_q(cwd));
   /* CVE-2024-21626: a cwd reached through a leaked fd resolves outside the
    * root and shows as "(unreachable)"; refuse to run there. */
   char buf[4096];
   if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
-    return keep_fail(err, EXDEV, "process.cwd `%s` is outside the container", cwd);
+    return keep_fail(err, EXDEV, "process.cwd `%s` is outside the container", keep_q(cwd));
   return 0;
 }
 
@@ -182,7 +182,7 @@ noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const stru
   environ = p->env ? p->env : (char *[]){NULL};
   execvp(p->args[0], p->args);
   int e = errno;
-  keep_fail(&err, e, "exec `%s`", p->args[0]);
+  keep_fail(&err, e, "exec `%s`", keep_q(p->args[0]));
   keep_error_print(err);
   _exit((e == ENOENT || e == ENOTDIR) ? 127 : 126);
 fail:

@@ -11,6 +11,7 @@
  * numbers may belong to a joined pid namespace, the pidfd's fdinfo is read in
  * create's own. */
 #include <errno.h>
+#include <linux/magic.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,6 +20,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,7 +72,7 @@ static int check_joined_maps(const struct keep_oci_spec *s, keep_error **err)
       return -1;
     if (!maps_match(text, maps[i], n[i]))
       return keep_fail(err, 0, "config.json: linux.%s: do not match the user namespace `%s` being joined",
-                       fields[i], s->ns_path[OCI_NS_USER]);
+                       fields[i], keep_q(s->ns_path[OCI_NS_USER]));
   }
   return 0;
 }
@@ -83,7 +86,7 @@ static noreturn void joiner(int sock, int userfd, int mntfd, const struct keep_o
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (userfd >= 0) {
     if (setns(userfd, CLONE_NEWUSER) < 0) {
-      keep_fail_errno(&err, "config.json: linux.namespaces: join user namespace `%s`", s->ns_path[OCI_NS_USER]);
+      keep_fail_errno(&err, "config.json: linux.namespaces: join user namespace `%s`", keep_q(s->ns_path[OCI_NS_USER]));
       goto fail;
     }
     if (check_joined_maps(s, &err) < 0)
@@ -131,9 +134,19 @@ int keep_oci_ns_open(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_err
 {
   if (!s->ns_path[k])
     return -1;
-  int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO at that path must not hold keep in open(). */
+  int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
-    keep_fail_errno(err, "config.json: linux.namespaces: %s namespace `%s`", keep_oci_ns_names[k], s->ns_path[k]);
+    return keep_fail_errno(err, "config.json: linux.namespaces: %s namespace `%s`", keep_oci_ns_names[k],
+                           keep_q(s->ns_path[k]));
+  struct statfs sf;
+  if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC) {
+    struct stat st;
+    const char *kind = fstat(fd, &st) == 0 ? keep_file_kind(st.st_mode) : "unknown";
+    close(fd);
+    return keep_fail(err, 0, "config.json: linux.namespaces: %s namespace `%s` is not a namespace file (%s)",
+                     keep_oci_ns_names[k], keep_q(s->ns_path[k]), kind);
+  }
   return fd;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "caps.h"
 #include "util.h"
@@ -17,6 +18,8 @@ const char *const keep_oci_ns_names[OCI_NS_COUNT] = {
 };
 
 #define CFG "config.json: "
+/* A uid or gid: (uid_t) -1 means "unchanged" to the kernel, never an id. */
+#define ID_MAX 4294967294u
 
 static int expect_type(json_t *v, json_type t, const char *field, keep_error **err)
 {
@@ -45,13 +48,24 @@ static int get_string(json_t *obj, const char *key, const char *field, bool requ
   return 0;
 }
 
-static int get_strv(json_t *obj, const char *key, const char *field, char ***out, keep_error **err)
+/* A list longer than keep accepts: refused by name, before any of it is read. */
+static int too_many(json_t *v, size_t max, const char *field, keep_error **err)
+{
+  size_t n = json_is_object(v) ? json_object_size(v) : json_array_size(v);
+  if (n <= max)
+    return 0;
+  return keep_fail(err, 0, CFG "%s: %zu entries, more than keep accepts (%zu)", field, n, max);
+}
+
+static int get_strv(json_t *obj, const char *key, const char *field, size_t max, char ***out, keep_error **err)
 {
   json_t *v = json_object_get(obj, key);
   if (v == NULL || json_is_null(v))
     return 0;
   if (!json_is_array(v))
     return keep_fail(err, 0, CFG "%s: expected an array of strings", field);
+  if (too_many(v, max, field, err) < 0)
+    return -1;
   size_t i;
   json_t *e;
   char **list = xcalloc(json_array_size(v) + 1, sizeof(char *));
@@ -67,7 +81,15 @@ static int get_strv(json_t *obj, const char *key, const char *field, char ***out
   return 0;
 }
 
-static int get_u32(json_t *obj, const char *key, const char *field, bool required, uint32_t *out,
+/* Every number a config gives is checked against the range its use allows,
+ * and refused naming the field: a wrong type or a value that would wrap
+ * (a negative rlimit read as unsigned, a uid of -1, a umask of 0o7777). */
+static int range_error(const char *field, int64_t min, int64_t max, keep_error **err)
+{
+  return keep_fail(err, 0, CFG "%s: expected an integer from %lld to %lld", field, (long long) min, (long long) max);
+}
+
+static int get_u32(json_t *obj, const char *key, const char *field, bool required, uint32_t max, uint32_t *out,
                    keep_error **err)
 {
   json_t *v = json_object_get(obj, key);
@@ -76,9 +98,24 @@ static int get_u32(json_t *obj, const char *key, const char *field, bool require
       return keep_fail(err, 0, CFG "%s: required", field);
     return 0;
   }
-  if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
-    return keep_fail(err, 0, CFG "%s: expected an integer from 0 to 4294967295", field);
+  if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (json_int_t) max)
+    return range_error(field, 0, max, err);
   *out = (uint32_t) json_integer_value(v);
+  return 0;
+}
+
+/* An integer from min to max; absent or null leaves *out (and *set) alone. */
+static int get_i64(json_t *obj, const char *key, const char *field, int64_t min, int64_t max, int64_t *out,
+                   bool *set, keep_error **err)
+{
+  json_t *v = json_object_get(obj, key);
+  if (v == NULL || json_is_null(v))
+    return 0;
+  if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+    return range_error(field, min, max, err);
+  *out = json_integer_value(v);
+  if (set)
+    *set = true;
   return 0;
 }
 
@@ -108,13 +145,13 @@ static int parse_idmaps(json_t *v, const char *field, struct keep_idmap *out, si
     char f[96];
     uint32_t c = 0, h = 0, sz = 0;
     snprintf(f, sizeof(f), "%s[%zu].containerID", field, i);
-    if (get_u32(m, "containerID", f, true, &c, err) < 0)
+    if (get_u32(m, "containerID", f, true, UINT32_MAX, &c, err) < 0)
       return -1;
     snprintf(f, sizeof(f), "%s[%zu].hostID", field, i);
-    if (get_u32(m, "hostID", f, true, &h, err) < 0)
+    if (get_u32(m, "hostID", f, true, UINT32_MAX, &h, err) < 0)
       return -1;
     snprintf(f, sizeof(f), "%s[%zu].size", field, i);
-    if (get_u32(m, "size", f, true, &sz, err) < 0)
+    if (get_u32(m, "size", f, true, UINT32_MAX, &sz, err) < 0)
       return -1;
     if (sz == 0)
       return keep_fail(err, 0, CFG "%s: must be at least 1", f);
@@ -213,7 +250,7 @@ int keep_oci_mount_options(json_t *opts, const char *where, struct keep_oci_moun
      * runtime's extension: never pass them on as filesystem data. */
     if (str_has_prefix(s, "idmap=") || str_has_prefix(s, "ridmap="))
       return keep_fail(err, ENOTSUP, CFG "%s.options[%zu]: `%s`: mappings in the option are not supported "
-                       "(give the mount uidMappings and gidMappings)", where, i, s);
+                       "(give the mount uidMappings and gidMappings)", where, i, keep_q(s));
     /* Anything else is for the filesystem (size=, mode=, newinstance...). */
     char *d = m->data ? xasprintf("%s,%s", m->data, s) : xstrdup(s);
     free(m->data);
@@ -252,6 +289,8 @@ static int parse_mounts(struct keep_oci_spec *s, json_t *mounts, keep_error **er
     return 0;
   if (!json_is_array(mounts))
     return keep_fail(err, 0, CFG "mounts: expected an array");
+  if (too_many(mounts, KEEP_MAX_MOUNTS, "mounts", err) < 0)
+    return -1;
   s->mounts = xcalloc(json_array_size(mounts) + 1, sizeof(*s->mounts));
   size_t i;
   json_t *j;
@@ -266,7 +305,7 @@ static int parse_mounts(struct keep_oci_spec *s, json_t *mounts, keep_error **er
     if (get_string(j, "destination", field, true, &m->destination, err) < 0)
       return -1;
     if (m->destination[0] != '/')
-      return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", field, m->destination);
+      return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", field, keep_q(m->destination));
     snprintf(field, sizeof(field), "%s.type", where);
     if (get_string(j, "type", field, false, &m->type, err) < 0)
       return -1;
@@ -316,11 +355,11 @@ static int parse_caps(json_t *caps, const char *key, uint64_t *out, keep_error *
     const char *name = json_string_value(c);
     /* The spec names capabilities CAP_*; "ALL" is a docker-ism, not valid here. */
     if (!str_has_prefix(name, "CAP_"))
-      return keep_fail(err, 0, CFG "process.capabilities.%s[%zu]: unknown capability `%s`", key, i, name);
+      return keep_fail(err, 0, CFG "process.capabilities.%s[%zu]: unknown capability `%s`", key, i, keep_q(name));
     keep_error *e = NULL;
     if (keep_caps_parse(name, out, &e) < 0) {
       keep_error_free(&e);
-      return keep_fail(err, 0, CFG "process.capabilities.%s[%zu]: unknown capability `%s`", key, i, name);
+      return keep_fail(err, 0, CFG "process.capabilities.%s[%zu]: unknown capability `%s`", key, i, keep_q(name));
     }
   }
   return 0;
@@ -360,18 +399,28 @@ static int parse_rlimits(struct keep_oci_process *p, json_t *v, const char *wher
       if (strcmp(type, rlimit_names[k].name) == 0)
         res = rlimit_names[k].resource;
     if (res < 0)
-      return keep_fail(err, 0, CFG "%s: unknown rlimit `%s`", field, type);
+      return keep_fail(err, 0, CFG "%s: unknown rlimit `%s`", field, keep_q(type));
     for (size_t k = 0; k < p->n_rlimits; k++)
       if (p->rlimits[k].resource == res)
-        return keep_fail(err, 0, CFG "%s: `%s` given twice", field, type);
-    json_t *soft = json_object_get(r, "soft"), *hard = json_object_get(r, "hard");
-    if (!json_is_integer(soft) || !json_is_integer(hard))
-      return keep_fail(err, 0, CFG "%s.rlimits[%zu]: `soft` and `hard` must be integers", where, i);
+        return keep_fail(err, 0, CFG "%s: `%s` given twice", field, keep_q(type));
+    /* JSON numbers stop at 2^63-1 here: RLIM_INFINITY cannot be written,
+     * and a negative value must not wrap into an unsigned limit. */
+    int64_t soft = -1, hard = -1;
+    snprintf(field, sizeof(field), "%s.rlimits[%zu].soft", where, i);
+    if (get_i64(r, "soft", field, 0, INT64_MAX, &soft, NULL, err) < 0)
+      return -1;
+    if (soft < 0)
+      return keep_fail(err, 0, CFG "%s: required", field);
+    snprintf(field, sizeof(field), "%s.rlimits[%zu].hard", where, i);
+    if (get_i64(r, "hard", field, 0, INT64_MAX, &hard, NULL, err) < 0)
+      return -1;
+    if (hard < 0)
+      return keep_fail(err, 0, CFG "%s: required", field);
     p->rlimits[p->n_rlimits].resource = res;
-    p->rlimits[p->n_rlimits].soft = (uint64_t) json_integer_value(soft);
-    p->rlimits[p->n_rlimits].hard = (uint64_t) json_integer_value(hard);
-    if (p->rlimits[p->n_rlimits].soft > p->rlimits[p->n_rlimits].hard)
-      return keep_fail(err, 0, CFG "%s.rlimits[%zu]: soft is above hard", where, i);
+    p->rlimits[p->n_rlimits].soft = (uint64_t) soft;
+    p->rlimits[p->n_rlimits].hard = (uint64_t) hard;
+    if (soft > hard)
+      return keep_fail(err, 0, CFG "%s.rlimits[%zu].soft: above hard", where, i);
     p->n_rlimits++;
   }
   return 0;
@@ -391,8 +440,11 @@ int keep_oci_process_parse(json_t *obj, const char *where, struct keep_oci_proce
   json_t *cs = json_object_get(obj, "consoleSize");
   if (cs) {
     uint32_t h = 0, w = 0;
-    if (get_u32(cs, "height", "process.consoleSize.height", true, &h, err) < 0 ||
-        get_u32(cs, "width", "process.consoleSize.width", true, &w, err) < 0)
+    snprintf(f, sizeof(f), "%s.consoleSize.height", where);
+    if (get_u32(cs, "height", f, true, UINT16_MAX, &h, err) < 0)
+      return -1;
+    snprintf(f, sizeof(f), "%s.consoleSize.width", where);
+    if (get_u32(cs, "width", f, true, UINT16_MAX, &w, err) < 0)
       return -1;
     p->console_height = h;
     p->console_width = w;
@@ -403,48 +455,54 @@ int keep_oci_process_parse(json_t *obj, const char *where, struct keep_oci_proce
     return keep_fail(err, 0, CFG "%s: required (an object with uid and gid)", f);
   uint32_t uid = 0, gid = 0, um = 0;
   snprintf(f, sizeof(f), "%s.user.uid", where);
-  if (get_u32(user, "uid", f, true, &uid, err) < 0)
+  if (get_u32(user, "uid", f, true, ID_MAX, &uid, err) < 0)
     return -1;
   snprintf(f, sizeof(f), "%s.user.gid", where);
-  if (get_u32(user, "gid", f, true, &gid, err) < 0)
+  if (get_u32(user, "gid", f, true, ID_MAX, &gid, err) < 0)
     return -1;
   p->uid = uid;
   p->gid = gid;
   if (json_object_get(user, "umask")) {
     snprintf(f, sizeof(f), "%s.user.umask", where);
-    if (get_u32(user, "umask", f, false, &um, err) < 0)
+    if (get_u32(user, "umask", f, false, 0777, &um, err) < 0)
       return -1;
-    p->umask = (int) (um & 0777);
+    p->umask = (int) um;
   }
   json_t *ag = json_object_get(user, "additionalGids");
   if (ag) {
     if (!json_is_array(ag))
       return keep_fail(err, 0, CFG "%s.user.additionalGids: expected an array", where);
+    snprintf(f, sizeof(f), "%s.user.additionalGids", where);
+    /* NGROUPS_MAX: the kernel takes no more supplementary groups. */
+    if (too_many(ag, 65536, f, err) < 0)
+      return -1;
     p->additional_gids = xcalloc(json_array_size(ag) + 1, sizeof(gid_t));
     size_t i;
     json_t *g;
     json_array_foreach(ag, i, g) {
-      if (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > UINT32_MAX)
-        return keep_fail(err, 0, CFG "%s.user.additionalGids[%zu]: expected a gid", where, i);
+      if (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > ID_MAX) {
+        snprintf(f, sizeof(f), "%s.user.additionalGids[%zu]", where, i);
+        return range_error(f, 0, ID_MAX, err);
+      }
       p->additional_gids[p->n_additional_gids++] = (gid_t) json_integer_value(g);
     }
   }
   snprintf(f, sizeof(f), "%s.args", where);
-  if (get_strv(obj, "args", f, &p->args, err) < 0)
+  if (get_strv(obj, "args", f, KEEP_MAX_ARGS, &p->args, err) < 0)
     return -1;
   if (p->args == NULL || p->args[0] == NULL)
     return keep_fail(err, 0, CFG "%s: required, with at least one element", f);
   snprintf(f, sizeof(f), "%s.env", where);
-  if (get_strv(obj, "env", f, &p->env, err) < 0)
+  if (get_strv(obj, "env", f, KEEP_MAX_ENV, &p->env, err) < 0)
     return -1;
   for (size_t i = 0; p->env && p->env[i]; i++)
     if (strchr(p->env[i], '=') == NULL || p->env[i][0] == '=')
-      return keep_fail(err, 0, CFG "%s[%zu]: `%s` is not KEY=VALUE", f, i, p->env[i]);
+      return keep_fail(err, 0, CFG "%s[%zu]: `%s` is not KEY=VALUE", f, i, keep_q(p->env[i]));
   snprintf(f, sizeof(f), "%s.cwd", where);
   if (get_string(obj, "cwd", f, true, &p->cwd, err) < 0)
     return -1;
   if (p->cwd[0] != '/')
-    return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", f, p->cwd);
+    return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", f, keep_q(p->cwd));
   json_t *caps = json_object_get(obj, "capabilities");
   if (caps && !json_is_null(caps)) {
     if (!json_is_object(caps))
@@ -498,9 +556,13 @@ static int parse_hooks(struct keep_oci_spec *s, json_t *hooks, keep_error **err)
       if (strcmp(key, hook_keys[k]) == 0)
         kind = k;
     if (kind < 0)
-      return keep_fail(err, 0, CFG "hooks.%s: unknown hook kind", key);
+      return keep_fail(err, 0, CFG "hooks.%s: unknown hook kind", keep_q(key));
     if (!json_is_array(list))
       return keep_fail(err, 0, CFG "hooks.%s: expected an array", key);
+    char hf[64];
+    snprintf(hf, sizeof(hf), "hooks.%s", key);
+    if (too_many(list, KEEP_MAX_ITEMS, hf, err) < 0)
+      return -1;
     s->hooks[kind] = xcalloc(json_array_size(list) + 1, sizeof(struct keep_oci_hook));
     size_t i;
     json_t *h;
@@ -511,17 +573,19 @@ static int parse_hooks(struct keep_oci_spec *s, json_t *hooks, keep_error **err)
       if (get_string(h, "path", f, true, &hk->path, err) < 0)
         return -1;
       if (hk->path[0] != '/')
-        return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", f, hk->path);
+        return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", f, keep_q(hk->path));
       snprintf(f, sizeof(f), "hooks.%s[%zu].args", key, i);
-      if (get_strv(h, "args", f, &hk->args, err) < 0)
+      if (get_strv(h, "args", f, KEEP_MAX_ARGS, &hk->args, err) < 0)
         return -1;
       snprintf(f, sizeof(f), "hooks.%s[%zu].env", key, i);
-      if (get_strv(h, "env", f, &hk->env, err) < 0)
+      if (get_strv(h, "env", f, KEEP_MAX_ENV, &hk->env, err) < 0)
         return -1;
       json_t *t = json_object_get(h, "timeout");
       if (t) {
-        if (!json_is_integer(t) || json_integer_value(t) <= 0)
-          return keep_fail(err, 0, CFG "hooks.%s[%zu].timeout: expected a positive integer", key, i);
+        if (!json_is_integer(t) || json_integer_value(t) <= 0 || json_integer_value(t) > INT_MAX) {
+          snprintf(f, sizeof(f), "hooks.%s[%zu].timeout", key, i);
+          return range_error(f, 1, INT_MAX, err);
+        }
         hk->timeout = (int) json_integer_value(t);
       }
     }
@@ -550,30 +614,16 @@ static int parse_namespaces(struct keep_oci_spec *s, json_t *v, keep_error **err
       if (strcmp(type, keep_oci_ns_names[j]) == 0)
         k = j;
     if (k < 0)
-      return keep_fail(err, 0, CFG "%s: unknown namespace type `%s`", f, type);
+      return keep_fail(err, 0, CFG "%s: unknown namespace type `%s`", f, keep_q(type));
     if (s->ns[k])
-      return keep_fail(err, 0, CFG "%s: `%s` given twice", f, type);
+      return keep_fail(err, 0, CFG "%s: `%s` given twice", f, keep_q(type));
     s->ns[k] = true;
     snprintf(f, sizeof(f), "linux.namespaces[%zu].path", i);
     if (get_string(n, "path", f, false, &s->ns_path[k], err) < 0)
       return -1;
     if (s->ns_path[k] && s->ns_path[k][0] != '/')
-      return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", f, s->ns_path[k]);
+      return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", f, keep_q(s->ns_path[k]));
   }
-  return 0;
-}
-
-static int get_i64(json_t *obj, const char *key, const char *field, int64_t *out, bool *set,
-                   keep_error **err)
-{
-  json_t *v = json_object_get(obj, key);
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_integer(v))
-    return keep_fail(err, 0, CFG "%s: expected an integer", field);
-  *out = json_integer_value(v);
-  if (set)
-    *set = true;
   return 0;
 }
 
@@ -653,7 +703,7 @@ static int get_cpu_list(json_t *cpu, const char *key, const char *field, char **
     return 0;
   if (!json_is_string(v) || !cpu_list_valid(json_string_value(v)))
     return keep_fail(err, 0, CFG "%s: `%s` is not a list like \"0-3,5\"", field,
-                     json_is_string(v) ? json_string_value(v) : "(not a string)");
+                     json_is_string(v) ? keep_q(json_string_value(v)) : "(not a string)");
   *out = xstrdup(json_string_value(v));
   return 0;
 }
@@ -674,9 +724,11 @@ static int parse_resource_extras(struct keep_limits *l, json_t *mem, json_t *cpu
     if (oom && !json_is_null(oom) && !json_is_boolean(oom))
       return keep_fail(err, 0, CFG "linux.resources.memory.disableOOMKiller: expected true or false");
     l->disable_oom_killer = json_is_true(oom);
-    if (get_i64(mem, "reservation", "linux.resources.memory.reservation", &l->memory_reservation, NULL, err) < 0 ||
-        get_i64(mem, "kernel", "linux.resources.memory.kernel", &l->kernel_bytes, NULL, err) < 0 ||
-        get_i64(mem, "kernelTCP", "linux.resources.memory.kernelTCP", &l->kernel_tcp_bytes, NULL, err) < 0)
+    if (get_i64(mem, "reservation", "linux.resources.memory.reservation", -1, INT64_MAX, &l->memory_reservation, NULL,
+                err) < 0 ||
+        get_i64(mem, "kernel", "linux.resources.memory.kernel", -1, INT64_MAX, &l->kernel_bytes, NULL, err) < 0 ||
+        get_i64(mem, "kernelTCP", "linux.resources.memory.kernelTCP", -1, INT64_MAX, &l->kernel_tcp_bytes, NULL,
+                err) < 0)
       return -1;
     if (l->memory_reservation < 0)
       l->memory_reservation = 0;  /* -1: none */
@@ -684,10 +736,12 @@ static int parse_resource_extras(struct keep_limits *l, json_t *mem, json_t *cpu
   if (cpu) {
     if (get_cpu_list(cpu, "cpus", "linux.resources.cpu.cpus", &l->cpuset_cpus, err) < 0 ||
         get_cpu_list(cpu, "mems", "linux.resources.cpu.mems", &l->cpuset_mems, err) < 0 ||
-        get_i64(cpu, "realtimeRuntime", "linux.resources.cpu.realtimeRuntime", &l->rt_runtime_us, NULL, err) < 0 ||
-        get_i64(cpu, "realtimePeriod", "linux.resources.cpu.realtimePeriod", &l->rt_period_us, NULL, err) < 0 ||
-        get_i64(cpu, "idle", "linux.resources.cpu.idle", &l->cpu_idle, &l->has_cpu_idle, err) < 0 ||
-        get_i64(cpu, "burst", "linux.resources.cpu.burst", &l->cpu_burst_us, NULL, err) < 0)
+        get_i64(cpu, "realtimeRuntime", "linux.resources.cpu.realtimeRuntime", -1, INT64_MAX, &l->rt_runtime_us,
+                NULL, err) < 0 ||
+        get_i64(cpu, "realtimePeriod", "linux.resources.cpu.realtimePeriod", 0, INT64_MAX, &l->rt_period_us, NULL,
+                err) < 0 ||
+        get_i64(cpu, "idle", "linux.resources.cpu.idle", 0, 1, &l->cpu_idle, &l->has_cpu_idle, err) < 0 ||
+        get_i64(cpu, "burst", "linux.resources.cpu.burst", 0, INT64_MAX, &l->cpu_burst_us, NULL, err) < 0)
       return -1;
     if (l->rt_period_us < 0)
       return keep_fail(err, 0, CFG "linux.resources.cpu.realtimePeriod: must not be negative");
@@ -718,27 +772,32 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
     return -1;
   struct keep_limits *l = &s->limits;
   if (mem) {
-    if (get_i64(mem, "limit", "linux.resources.memory.limit", &l->memory_bytes, NULL, err) < 0 ||
-        get_i64(mem, "swap", "linux.resources.memory.swap", &l->memory_swap_bytes, NULL, err) < 0)
+    if (get_i64(mem, "limit", "linux.resources.memory.limit", -1, INT64_MAX, &l->memory_bytes, NULL, err) < 0 ||
+        get_i64(mem, "swap", "linux.resources.memory.swap", -1, INT64_MAX, &l->memory_swap_bytes, NULL, err) < 0)
       return -1;
     if (l->memory_bytes > 0 && l->memory_swap_bytes > 0 && l->memory_swap_bytes < l->memory_bytes)
       return keep_fail(err, 0, CFG "linux.resources.memory.swap: below memory.limit");
   }
   if (cpu) {
     int64_t quota = 0, period = 0, shares = 0;
-    if (get_i64(cpu, "quota", "linux.resources.cpu.quota", &quota, NULL, err) < 0 ||
-        get_i64(cpu, "period", "linux.resources.cpu.period", &period, NULL, err) < 0 ||
-        get_i64(cpu, "shares", "linux.resources.cpu.shares", &shares, NULL, err) < 0)
+    /* The kernel's ranges: a period of 1 ms to 1 s, a quota of at least
+     * 1 ms (-1: none), shares up to 262144 (0: not set). */
+    if (get_i64(cpu, "quota", "linux.resources.cpu.quota", -1, INT64_MAX, &quota, NULL, err) < 0 ||
+        get_i64(cpu, "period", "linux.resources.cpu.period", 0, 1000000, &period, NULL, err) < 0 ||
+        get_i64(cpu, "shares", "linux.resources.cpu.shares", 0, 262144, &shares, NULL, err) < 0)
       return -1;
+    if (quota > 0 && quota < 1000)
+      return range_error("linux.resources.cpu.quota", 1000, INT64_MAX, err);
+    if (period > 0 && period < 1000)
+      return range_error("linux.resources.cpu.period", 1000, 1000000, err);
     if (quota > 0) {
       l->cpu_quota_us = quota;
       l->cpu_period_us = period > 0 ? period : 100000;
     }
-    if (shares < 0)
-      return keep_fail(err, 0, CFG "linux.resources.cpu.shares: must not be negative");
     l->cpu_shares = shares;
   }
-  if (pids && get_i64(pids, "limit", "linux.resources.pids.limit", &l->pids, NULL, err) < 0)
+  /* PID_MAX_LIMIT: pids.max takes nothing larger (-1 and 0: no limit). */
+  if (pids && get_i64(pids, "limit", "linux.resources.pids.limit", -1, 4194304, &l->pids, NULL, err) < 0)
     return -1;
   if (parse_resource_extras(l, mem, cpu, err) < 0)
     return -1;
@@ -746,6 +805,9 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
   if (devs && !json_is_null(devs)) {
     if (!json_is_array(devs))
       return keep_fail(err, 0, CFG "linux.resources.devices: expected an array");
+    if (too_many(devs, KEEP_MAX_ITEMS, "linux.resources.devices", err) < 0)
+      return -1;
+    cleanup_strvb struct strv_builder rules = {0};
     size_t i;
     json_t *d;
     json_array_foreach(devs, i, d) {
@@ -758,11 +820,11 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
       if (type == NULL)
         type = "a";
       if (strlen(type) != 1 || strchr("abc", type[0]) == NULL)
-        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].type: `%s` is not a, b or c", i, type);
+        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].type: `%s` is not a, b or c", i, keep_q(type));
       if (access == NULL)
         access = "rwm";
       if (access[strspn(access, "rwm")] != '\0')
-        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].access: `%s` is not made of r, w, m", i, access);
+        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].access: `%s` is not made of r, w, m", i, keep_q(access));
       char majs[24] = "*", mins[24] = "*";
       if (json_is_integer(maj) && json_integer_value(maj) >= 0)
         snprintf(majs, sizeof(majs), "%lld", (long long) json_integer_value(maj));
@@ -770,8 +832,9 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
         snprintf(mins, sizeof(mins), "%lld", (long long) json_integer_value(min));
       cleanup_free char *rule = xasprintf("%s %s %s:%s %s", json_is_true(allow) ? "allow" : "deny", type, majs,
                                           mins, *access ? access : "rwm");
-      strv_push(&l->device_rules, rule);
+      strvb_add(&rules, rule);
     }
+    l->device_rules = strvb_finish(&rules);
   }
   return 0;
 }
@@ -782,6 +845,8 @@ static int parse_devices(struct keep_oci_spec *s, json_t *v, keep_error **err)
     return 0;
   if (!json_is_array(v))
     return keep_fail(err, 0, CFG "linux.devices: expected an array");
+  if (too_many(v, KEEP_MAX_ITEMS, "linux.devices", err) < 0)
+    return -1;
   s->devices = xcalloc(json_array_size(v) + 1, sizeof(*s->devices));
   size_t i;
   json_t *d;
@@ -793,28 +858,39 @@ static int parse_devices(struct keep_oci_spec *s, json_t *v, keep_error **err)
     if (get_string(d, "path", f, true, &dv->path, err) < 0)
       return -1;
     if (dv->path[0] != '/')
-      return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", f, dv->path);
+      return keep_fail(err, 0, CFG "%s: `%s` is not an absolute path", f, keep_q(dv->path));
     snprintf(f, sizeof(f), "linux.devices[%zu].type", i);
     if (get_string(d, "type", f, true, &type, err) < 0)
       return -1;
     if (strlen(type) != 1 || strchr("cbup", type[0]) == NULL)
-      return keep_fail(err, 0, CFG "%s: `%s` is not one of c, b, u, p", f, type);
+      return keep_fail(err, 0, CFG "%s: `%s` is not one of c, b, u, p", f, keep_q(type));
     dv->type = type[0];
     bool has = false;
     snprintf(f, sizeof(f), "linux.devices[%zu].major", i);
-    if (get_i64(d, "major", f, &dv->major, &has, err) < 0)
+    /* The kernel's device numbers: a 12-bit major, a 20-bit minor. */
+    if (get_i64(d, "major", f, 0, 4095, &dv->major, &has, err) < 0)
       return -1;
     if (!has && dv->type != 'p')
       return keep_fail(err, 0, CFG "%s: required for type `%c`", f, dv->type);
     snprintf(f, sizeof(f), "linux.devices[%zu].minor", i);
-    if (get_i64(d, "minor", f, &dv->minor, NULL, err) < 0)
+    if (get_i64(d, "minor", f, 0, 1048575, &dv->minor, NULL, err) < 0)
       return -1;
     uint32_t mode = 0666, uid = 0, gid = 0;
-    if (get_u32(d, "fileMode", "linux.devices[].fileMode", false, &mode, err) < 0 ||
-        get_u32(d, "uid", "linux.devices[].uid", false, &uid, err) < 0 ||
-        get_u32(d, "gid", "linux.devices[].gid", false, &gid, err) < 0)
+    /* Permission bits, with the file type bits some managers add (podman
+     * writes 8630, S_IFCHR|0666): anything else is not a mode. */
+    snprintf(f, sizeof(f), "linux.devices[%zu].fileMode", i);
+    if (get_u32(d, "fileMode", f, false, UINT32_MAX, &mode, err) < 0)
       return -1;
-    dv->mode = mode & 07777;
+    if (mode & ~(07777u | S_IFMT))
+      return keep_fail(err, 0, CFG "%s: %u is not a file mode (permission bits, and file type bits)", f, mode);
+    mode &= 07777;
+    snprintf(f, sizeof(f), "linux.devices[%zu].uid", i);
+    if (get_u32(d, "uid", f, false, ID_MAX, &uid, err) < 0)
+      return -1;
+    snprintf(f, sizeof(f), "linux.devices[%zu].gid", i);
+    if (get_u32(d, "gid", f, false, ID_MAX, &gid, err) < 0)
+      return -1;
+    dv->mode = mode;
     dv->uid = uid;
     dv->gid = gid;
   }
@@ -832,16 +908,20 @@ static void add_default_device_rules(struct keep_oci_spec *s)
       "allow c 1:3 rwm",  "allow c 1:5 rwm", "allow c 1:7 rwm", "allow c 1:8 rwm", "allow c 1:9 rwm",
       "allow c 5:0 rwm",  "allow c 5:1 rwm", "allow c 5:2 rwm", "allow c 136:* rwm",
   };
+  cleanup_strvb struct strv_builder rules = {0};
+  strvb_add_all(&rules, s->limits.device_rules);
+  strv_free(s->limits.device_rules);
   for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-    strv_push(&s->limits.device_rules, defaults[i]);
+    strvb_add(&rules, defaults[i]);
   for (size_t i = 0; i < s->n_devices; i++) {
     const struct keep_oci_device *d = &s->devices[i];
     if (d->type == 'p')
       continue;  /* a FIFO is not a device the cgroup filters */
     cleanup_free char *rule = xasprintf("allow %c %lld:%lld rwm", d->type == 'b' ? 'b' : 'c',
                                         (long long) d->major, (long long) d->minor);
-    strv_push(&s->limits.device_rules, rule);
+    strvb_add(&rules, rule);
   }
+  s->limits.device_rules = strvb_finish(&rules);
 }
 
 static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
@@ -856,8 +936,8 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
       parse_resources(s, json_object_get(lx, "resources"), err) < 0 ||
       parse_devices(s, json_object_get(lx, "devices"), err) < 0 ||
       get_string(lx, "cgroupsPath", "linux.cgroupsPath", false, &s->cgroups_path, err) < 0 ||
-      get_strv(lx, "maskedPaths", "linux.maskedPaths", &s->masked_paths, err) < 0 ||
-      get_strv(lx, "readonlyPaths", "linux.readonlyPaths", &s->readonly_paths, err) < 0 ||
+      get_strv(lx, "maskedPaths", "linux.maskedPaths", KEEP_MAX_ITEMS, &s->masked_paths, err) < 0 ||
+      get_strv(lx, "readonlyPaths", "linux.readonlyPaths", KEEP_MAX_ITEMS, &s->readonly_paths, err) < 0 ||
       get_string(lx, "mountLabel", "linux.mountLabel", false, &s->mount_label, err) < 0)
     return -1;
   add_default_device_rules(s);
@@ -870,16 +950,19 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
   if (sysctl && !json_is_null(sysctl)) {
     if (!json_is_object(sysctl))
       return keep_fail(err, 0, CFG "linux.sysctl: expected an object");
+    if (too_many(sysctl, KEEP_MAX_ITEMS, "linux.sysctl", err) < 0)
+      return -1;
     const char *k;
     json_t *v;
+    cleanup_strvb struct strv_builder kvs = {0};
     json_object_foreach(sysctl, k, v) {
-      if (!json_is_string(v))
-        return keep_fail(err, 0, CFG "linux.sysctl.%s: expected a string", k);
-      if (strstr(k, "..") || k[0] == '/' || k[0] == '.')
-        return keep_fail(err, 0, CFG "linux.sysctl.%s: not a sysctl name", k);
+      if (!json_is_string(v) || strstr(k, "..") || k[0] == '/' || k[0] == '.')
+        return keep_fail(err, 0, CFG "linux.sysctl.%s: %s", keep_q(k),
+                         json_is_string(v) ? "not a sysctl name" : "expected a string");
       cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
-      strv_push(&s->sysctl, kv);
+      strvb_add(&kvs, kv);
     }
+    s->sysctl = strvb_finish(&kvs);
   }
   json_t *sc = json_object_get(lx, "seccomp");
   if (sc && !json_is_null(sc)) {
@@ -898,7 +981,7 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
         found = true;
       }
     if (!found)
-      return keep_fail(err, 0, CFG "linux.rootfsPropagation: unknown value `%s`", prop);
+      return keep_fail(err, 0, CFG "linux.rootfsPropagation: unknown value `%s`", keep_q(prop));
   }
   json_t *pers = json_object_get(lx, "personality");
   if (pers && !json_is_null(pers)) {
@@ -910,7 +993,7 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
     else if (strcmp(domain, "LINUX32") == 0)
       s->personality = PER_LINUX32;
     else
-      return keep_fail(err, 0, CFG "linux.personality.domain: unknown domain `%s`", domain);
+      return keep_fail(err, 0, CFG "linux.personality.domain: unknown domain `%s`", keep_q(domain));
     if (json_array_size(json_object_get(pers, "flags")) > 0)
       return keep_fail(err, ENOTSUP, CFG "linux.personality.flags: not supported");
     s->has_personality = true;
@@ -920,9 +1003,11 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
     if (!s->ns[OCI_NS_TIME])
       return keep_fail(err, 0, CFG "linux.timeOffsets: given without a time namespace");
     json_t *b = json_object_get(to, "boottime"), *m = json_object_get(to, "monotonic");
-    if (b && get_i64(b, "secs", "linux.timeOffsets.boottime.secs", &s->time_offset_boottime_s, NULL, err) < 0)
+    if (b && get_i64(b, "secs", "linux.timeOffsets.boottime.secs", INT64_MIN, INT64_MAX, &s->time_offset_boottime_s,
+                     NULL, err) < 0)
       return -1;
-    if (m && get_i64(m, "secs", "linux.timeOffsets.monotonic.secs", &s->time_offset_monotonic_s, NULL, err) < 0)
+    if (m && get_i64(m, "secs", "linux.timeOffsets.monotonic.secs", INT64_MIN, INT64_MAX,
+                     &s->time_offset_monotonic_s, NULL, err) < 0)
       return -1;
     s->has_time_offsets = true;
   }
@@ -948,7 +1033,7 @@ static int check_idmapped_mounts(const struct keep_oci_spec *s, keep_error **err
      * path meant for a joined one would name something else. */
     if (s->ns_path[OCI_NS_MOUNT])
       return keep_fail(err, ENOTSUP, CFG "mounts[%zu]: an idmapped mount with a joined mount namespace (`%s`) "
-                       "is not supported", i, s->ns_path[OCI_NS_MOUNT]);
+                       "is not supported", i, keep_q(s->ns_path[OCI_NS_MOUNT]));
   }
   return 0;
 }
@@ -961,7 +1046,7 @@ static int parse_doc(struct keep_oci_spec *s, keep_error **err)
   if (get_string(root, "ociVersion", "ociVersion", true, &s->oci_version, err) < 0)
     return -1;
   if (!str_has_prefix(s->oci_version, "1."))
-    return keep_fail(err, 0, CFG "ociVersion: `%s` is not a 1.x version", s->oci_version);
+    return keep_fail(err, 0, CFG "ociVersion: `%s` is not a 1.x version", keep_q(s->oci_version));
   json_t *r = json_object_get(root, "root");
   if (!json_is_object(r))
     return keep_fail(err, 0, CFG "root: required (an object with path)");
@@ -985,51 +1070,58 @@ static int parse_doc(struct keep_oci_spec *s, keep_error **err)
   if (ann && !json_is_null(ann)) {
     if (!json_is_object(ann))
       return keep_fail(err, 0, CFG "annotations: expected an object");
+    if (too_many(ann, KEEP_MAX_ITEMS, "annotations", err) < 0)
+      return -1;
     const char *k;
     json_t *v;
     json_object_foreach(ann, k, v)
       if (!json_is_string(v))
-        return keep_fail(err, 0, CFG "annotations.%s: expected a string", k);
+        return keep_fail(err, 0, CFG "annotations.%s: expected a string", keep_q(k));
     s->annotations = ann;
   }
   if (parse_linux(s, json_object_get(root, "linux"), err) < 0 || check_idmapped_mounts(s, err) < 0)
     return -1;
+  /* The kernel's limit (HOST_NAME_MAX): refused here, not when sethostname fails in the container. */
+  if (s->hostname && strlen(s->hostname) > 64)
+    return keep_fail(err, 0, CFG "hostname: longer than 64 bytes (%zu)", strlen(s->hostname));
+  if (s->domainname && strlen(s->domainname) > 64)
+    return keep_fail(err, 0, CFG "domainname: longer than 64 bytes (%zu)", strlen(s->domainname));
   if ((s->hostname || s->domainname) && !s->ns[OCI_NS_UTS])
     return keep_fail(err, 0, CFG "hostname: setting it needs a uts namespace");
   return 0;
 }
 
-int keep_oci_spec_parse(const char *bundle, const char *text, struct keep_oci_spec *out,
-                        keep_error **err)
+int keep_oci_spec_parse_len(const char *bundle, const char *text, size_t len, struct keep_oci_spec *out,
+                            keep_error **err)
 {
   memset(out, 0, sizeof(*out));
   out->process.umask = -1;
   out->limits.cpu_period_us = 100000;
   out->bundle = xstrdup(bundle);
-  json_error_t je;
-  out->json = json_loads(text, 0, &je);
-  if (out->json == NULL) {
-    keep_fail(err, 0, CFG "line %d, column %d: %s", je.line, je.column, je.text);
-    keep_oci_spec_free(out);
-    return -1;
-  }
-  if (parse_doc(out, err) < 0) {
+  out->json = keep_json_parse(text, len, 0, "config.json", err);
+  if (out->json == NULL || parse_doc(out, err) < 0) {
     keep_oci_spec_free(out);
     return -1;
   }
   return 0;
+}
+
+int keep_oci_spec_parse(const char *bundle, const char *text, struct keep_oci_spec *out, keep_error **err)
+{
+  return keep_oci_spec_parse_len(bundle, text, strlen(text), out, err);
 }
 
 int keep_oci_spec_load(const char *bundle, struct keep_oci_spec *out, keep_error **err)
 {
   cleanup_free char *abs = realpath(bundle, NULL);
   if (abs == NULL)
-    return keep_fail_errno(err, "bundle `%s`", bundle);
+    return keep_fail_errno(err, "bundle `%s`", keep_q(bundle));
   cleanup_free char *path = xasprintf("%s/config.json", abs);
   cleanup_free char *text = NULL;
-  if (read_file_at(AT_FDCWD, path, &text, NULL, err) < 0)
+  size_t len = 0;
+  if (read_file_at(AT_FDCWD, path, &text, &len, err) < 0)
     return keep_error_hint(err, "a bundle is a directory with config.json (`keep spec` writes one)");
-  return keep_oci_spec_parse(abs, text, out, err);
+  return keep_oci_spec_parse_len(abs, text, len, out, err);
 }
 
 void keep_oci_process_free(struct keep_oci_process *p)

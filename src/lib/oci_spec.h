@@ -120,6 +120,10 @@ struct keep_oci_spec {
 /* Read and check `bundle`/config.json. */
 int keep_oci_spec_load(const char *bundle, struct keep_oci_spec *out, keep_error **err);
 /* Same from a JSON text (unit tests); bundle may be a fake path. */
+/* config.json text of len bytes (a NUL inside is refused: read files with
+ * their length).  keep_oci_spec_parse takes a NUL-terminated string. */
+int keep_oci_spec_parse_len(const char *bundle, const char *text, size_t len, struct keep_oci_spec *out,
+                            keep_error **err);
 int keep_oci_spec_parse(const char *bundle, const char *text, struct keep_oci_spec *out,
                         keep_error **err);
 /* A process object alone (`exec --process FILE`). */

@@ -55,11 +55,31 @@ static int scratch_upper(int fsfd, const char *scratch, keep_error **err)
   return 0;
 }
 
+#define VFS_HINT "--storage-driver vfs runs it from a merged copy of its layers"
+
+/* After an EINVAL from overlayfs: what the operator can do about it. */
+static int hint_vfs(keep_error **err, const char *why)
+{
+  if (err && *err && (*err)->errnum == EINVAL)
+    keep_error_hint(err, "%s" VFS_HINT, why);
+  return -1;
+}
+
+int keep_overlay_check_layers(size_t n, keep_error **err)
+{
+  if (n <= KEEP_OVERLAY_MAX_LAYERS)
+    return 0;
+  keep_fail(err, 0, "%zu layers: overlayfs stacks at most %d", n, KEEP_OVERLAY_MAX_LAYERS);
+  return keep_error_hint(err, VFS_HINT);
+}
+
 int keep_overlay_create(char *const *layers, const char *scratch, keep_error **err)
 {
   size_t n = strv_len(layers);
   if (n == 0 || (n < 2 && scratch == NULL))
     return keep_fail(err, EINVAL, "overlay: a read-only image root needs two layers (got %zu)", n);
+  if (keep_overlay_check_layers(n, err) < 0)
+    return -1;
   cleanup_close int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
   if (fsfd < 0) {
     keep_fail_errno(err, "fsopen `overlay`");
@@ -70,10 +90,12 @@ int keep_overlay_create(char *const *layers, const char *scratch, keep_error **e
   for (size_t i = n; i-- > 0;) {
     if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", layers[i], 0) == 0)
       continue;
-    if (errno != EINVAL || i != n - 1)
-      return keep_fail_errno(err, "fsconfig overlay lowerdir+ `%s`", layers[i]);
+    if (errno != EINVAL || i != n - 1) {
+      keep_fail_errno(err, "fsconfig overlay lowerdir+ `%s` (layer %zu of %zu)", layers[i], n - i, n);
+      return hint_vfs(err, "this kernel's overlayfs refuses so many layers: ");
+    }
     if (lowerdir_string(fsfd, layers, n, err) < 0)
-      return -1;
+      return hint_vfs(err, "this kernel's overlayfs takes the layers as one option, too long for this many: ");
     break;
   }
   /* Opaque directories are marked with user.overlay.opaque (see
@@ -82,8 +104,10 @@ int keep_overlay_create(char *const *layers, const char *scratch, keep_error **e
     return keep_fail_errno(err, "fsconfig overlay userxattr");
   if (scratch && scratch_upper(fsfd, scratch, err) < 0)
     return -1;
-  if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    return keep_fail_errno(err, "create the overlay root filesystem (%zu layers)", n);
+  if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+    keep_fail_errno(err, "create the overlay root filesystem (%zu layers)", n);
+    return hint_vfs(err, "");
+  }
   int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
   if (mfd < 0)
     return keep_fail_errno(err, "fsmount overlay");

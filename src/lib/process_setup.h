@@ -7,19 +7,22 @@
 
 #include "config.h"
 #include "error.h"
+#include "util.h"
 
 /* Default rlimits: core 0, nofile 1024 soft / min(hard, 65536) hard.
  * Only lowers limits (root in this sandbox cannot raise a hard limit). */
 int keep_rlimits_apply(keep_error **err);
 
 /* Parse a docker-style --env-file: KEY=VALUE lines, '#' comments, a bare KEY
- * takes the caller's value (skipped when unset).  Appends to *env. */
-int keep_env_file_parse(const char *path, char ***env, keep_error **err);
+ * takes the caller's value (skipped when unset).  Appends to *env; at most
+ * KEEP_MAX_ENV entries in all. */
+int keep_env_file_parse(const char *path, struct strv_builder *env, keep_error **err);
 /* -e KEY=VALUE or -e KEY (caller's value; skipped when unset). */
-int keep_env_add_arg(const char *arg, char ***env, keep_error **err);
+int keep_env_add_arg(const char *arg, struct strv_builder *env, keep_error **err);
 
 /* Build the workload's environment from nothing: PATH, HOME, HOSTNAME,
- * TERM (with tty), then `asked` (later entries win). */
+ * TERM (with tty), then `asked` (later entries win, in the place the name
+ * first had).  Linear in the number of entries. */
 char **keep_env_build(char *const *asked, const char *home, const char *hostname, bool tty);
 
 struct keep_user {

@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "util.h"
@@ -57,17 +59,23 @@ static bool scope_matches(const char *scope, const char *name)
 static int read_file(const char *path, const char *name, struct keep_lookaside *def, struct keep_lookaside *best,
                      size_t *best_len, keep_error **err)
 {
-  FILE *f = fopen(path, "re");
-  if (f == NULL)
-    return keep_fail_errno(err, "open `%s`", path);
+  /* A regular file only: a FIFO in registries.d would hold keep in open(). */
+  int fd = open_regular_at(AT_FDCWD, path, err);
+  if (fd < 0)
+    return -1;
+  FILE *f = fdopen(fd, "re");
+  if (f == NULL) {
+    close(fd);
+    return keep_fail_errno(err, "open `%s`", keep_q(path));
+  }
   yaml_parser_t parser;
   yaml_document_t doc;
   yaml_parser_initialize(&parser);
   yaml_parser_set_input_file(&parser, f);
   int r = 0;
   if (!yaml_parser_load(&parser, &doc)) {
-    r = keep_fail(err, 0, "`%s`: YAML error at line %zu: %s", path, parser.problem_mark.line + 1,
-                  parser.problem ? parser.problem : "?");
+    r = keep_fail(err, 0, "`%s`: YAML error at line %zu: %s", keep_q(path), parser.problem_mark.line + 1,
+                  parser.problem ? keep_q(parser.problem) : "?");
     yaml_parser_delete(&parser);
     fclose(f);
     return r;

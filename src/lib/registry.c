@@ -293,7 +293,7 @@ static int fetch_token(struct keep_registry *r, const char *challenge, const cha
   if (ret == 0 && rs.status != 200)
     ret = keep_fail(err, EACCES, "registry %s: the token service answered HTTP %ld", r->host, rs.status);
   if (ret == 0) {
-    json_t *j = rs.buf ? json_loads(rs.buf, 0, NULL) : NULL;
+    json_t *j = rs.buf ? keep_json_parse(rs.buf, rs.len, 0, "token response", NULL) : NULL;
     const char *t = json_string_value(json_object_get(j, "token"));
     if (t == NULL)
       t = json_string_value(json_object_get(j, "access_token"));
@@ -343,11 +343,10 @@ static int request(struct keep_registry *r, const char *url, const char *accept,
 
 char *keep_auth_file_creds(const char *path, const char *host)
 {
-  cleanup_free char *text = NULL;
   cleanup_error keep_error *e = NULL;
-  if (read_file_at(AT_FDCWD, path, &text, NULL, &e) < 0)
+  json_t *j = keep_json_load_file_at(AT_FDCWD, path, 0, &e);
+  if (j == NULL)
     return NULL;
-  json_t *j = json_loads(text, 0, NULL);
   json_t *auths = json_object_get(j, "auths");
   char *out = NULL;
   const char *keys[] = {host, NULL, NULL, NULL};

@@ -201,16 +201,18 @@ static int mount_tmpfs_at(int newroot, const char *dst, const char *opts, bool n
 
 /* fds the parent opened belong to the host's mount namespace and cannot be
  * cloned from here; re-open the same path and insist on the same inode, so
- * what is mounted is what the parent checked. */
-static int reopen_same(int checked_fd, const char *path, keep_error **err)
+ * what is mounted is what the parent checked.  A volume source is opened
+ * again through no symlink (`what` names it), as the parent opened it. */
+static int reopen_same(int checked_fd, const char *path, const char *nofollow_what, keep_error **err)
 {
-  int fd = open(path, O_PATH | O_CLOEXEC);
+  int fd = nofollow_what ? open_host_nofollow_checked(path, nofollow_what, err) : open(path, O_PATH | O_CLOEXEC);
   if (fd < 0)
-    return keep_fail_errno(err, "open `%s`", path);
+    return nofollow_what ? -1 : keep_fail_errno(err, "open `%s`", keep_q(path));
   struct stat a, b;
   if (fstat(checked_fd, &a) < 0 || fstat(fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
     close(fd);
-    return keep_fail(err, ESTALE, "`%s` changed while the container was being set up", path);
+    return keep_fail(err, ESTALE, "%s%s`%s` changed while the container was being set up",
+                     nofollow_what ? nofollow_what : "", nofollow_what ? " " : "", keep_q(path));
   }
   return fd;
 }
@@ -226,17 +228,17 @@ static int mount_volume(int newroot, const struct keep_mount_req *m, int checked
   cleanup_close int target = open_in_root(newroot, m->dst, 0, err);
   if (target < 0) {
     if (*err && (*err)->errnum == ENOENT)
-      keep_error_hint(err, "keep never modifies the root filesystem: create `%s` in it first", m->dst);
+      keep_error_hint(err, "keep never modifies the root filesystem: create `%s` in it first", keep_q(m->dst));
     return -1;
   }
-  cleanup_close int srcfd = reopen_same(checked_fd, m->src, err);
+  cleanup_close int srcfd = reopen_same(checked_fd, m->src, "volume source", err);
   if (srcfd < 0)
-    return keep_error_wrap(err, "volume");
+    return -1;
   struct stat sst, tst;
   if (fstat(srcfd, &sst) < 0 || fstat(target, &tst) < 0)
-    return keep_fail_errno(err, "stat volume `%s`", m->src);
+    return keep_fail_errno(err, "stat volume `%s`", keep_q(m->src));
   if (S_ISDIR(sst.st_mode) != S_ISDIR(tst.st_mode))
-    return keep_fail(err, 0, "volume `%s:%s`: cannot mount a %s on a %s", m->src, m->dst,
+    return keep_fail(err, 0, "volume `%s:%s`: cannot mount a %s on a %s", keep_q(m->src), keep_q(m->dst),
                      S_ISDIR(sst.st_mode) ? "directory" : "file",
                      S_ISDIR(tst.st_mode) ? "directory" : "file");
   cleanup_close int src = bind_clone(srcfd, "", 1, err);
@@ -436,7 +438,7 @@ int keep_rootfs_setup(const struct keep_rootfs_plan *p, keep_error **err)
   cleanup_close int newroot = p->root_tree;
   if (newroot < 0) {
     /* Rootless, or a writable image: the container's side makes it. */
-    cleanup_close int hostroot = reopen_same(p->rootfs_fd, cfg->rootfs, err);
+    cleanup_close int hostroot = reopen_same(p->rootfs_fd, cfg->rootfs, NULL, err);
     if (hostroot < 0)
       return keep_error_wrap(err, "root filesystem");
     newroot = keep_rootfs_tree(cfg, hostroot, p->volume_fds, err);

@@ -39,6 +39,12 @@ int keep_make_readonly(int dirfd, const char *base, const char *path, keep_error
  * never chroot.  Ends with cwd at the new "/". */
 int keep_pivot_root(int newroot, keep_error **err);
 
+/* overlayfs stacks at most this many lower layers (the kernel's OVL_MAX_STACK). */
+#define KEEP_OVERLAY_MAX_LAYERS 500
+/* Whether n layers can be stacked with overlayfs: the error says how many it
+ * takes and names --storage-driver vfs, which runs any number. */
+int keep_overlay_check_layers(size_t n, keep_error **err);
+
 /* The layers of an image (bottom first) stacked with overlayfs, read-only,
  * or writable with a private tmpfs mounted on `scratch`; a detached mount. */
 int keep_overlay_create(char *const *layers, const char *scratch, keep_error **err);

@@ -91,7 +91,7 @@ static json_t *default_profile_json(void)
   int r = sc_print_json(&p, f, NULL);
   sc_profile_free(&p);
   fclose(f);
-  json_t *j = r < 0 ? NULL : json_loads(buf, 0, NULL);
+  json_t *j = r < 0 ? NULL : keep_json_parse(buf, len, 0, "the default seccomp profile", NULL);
   free(buf);
   return j;
 }

@@ -324,8 +324,9 @@ int keep_blob_verify(struct keep_store *s, const char *digest, uint64_t *size, k
 int keep_refs_load(struct keep_store *s, json_t **out, keep_error **err)
 {
   cleanup_free char *text = NULL;
+  size_t len = 0;
   cleanup_error keep_error *e = NULL;
-  if (read_file_at(s->dirfd, "refs.json", &text, NULL, &e) < 0) {
+  if (read_file_at(s->dirfd, "refs.json", &text, &len, &e) < 0) {
     if (e->errnum != ENOENT) {
       *err = steal_pointer(&e);
       return -1;
@@ -333,11 +334,13 @@ int keep_refs_load(struct keep_store *s, json_t **out, keep_error **err)
     *out = json_object();
     return 0;
   }
-  json_error_t je;
-  json_t *j = json_loads(text, 0, &je);
-  if (j == NULL || !json_is_object(j)) {
+  cleanup_free char *what = xasprintf("`%s/refs.json`", s->root);
+  json_t *j = keep_json_parse(text, len, 0, what, err);
+  if (j == NULL)
+    return -1;
+  if (!json_is_object(j)) {
     json_decref(j);
-    return keep_fail(err, 0, "`%s/refs.json` is not a JSON object (line %d: %s)", s->root, je.line, je.text);
+    return keep_fail(err, 0, "%s is not a JSON object", what);
   }
   *out = j;
   return 0;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <string.h>
@@ -52,12 +53,12 @@ static int open_resolved(int rootfd, const char *path, int extra_flags, uint64_t
     if ((errno == ELOOP || errno == ENOTDIR) && (resolve & RESOLVE_NO_SYMLINKS) &&
         is_symlink_in_root(rootfd, path))
       return keep_fail(err, 0, "`/%s` in the root filesystem is or passes through a symlink; refusing to mount on it",
-                       path);
+                       keep_q(path));
     if (errno == ENOSYS) {
-      keep_fail(err, ENOSYS, "openat2 `/%s`", path);
+      keep_fail(err, ENOSYS, "openat2 `/%s`", keep_q(path));
       return keep_error_hint(err, "keep needs Linux 5.6 or newer for confined path resolution");
     }
-    return keep_fail_errno(err, "open `/%s` in the root filesystem", path);
+    return keep_fail_errno(err, "open `/%s` in the root filesystem", keep_q(path));
   }
   return (int) fd;
 }
@@ -71,6 +72,124 @@ int open_in_root_nofollow(int rootfd, const char *path, int extra_flags, keep_er
 {
   return open_resolved(rootfd, path, extra_flags | O_NOFOLLOW,
                        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS, err);
+}
+
+static void note_symlink(int dirfd, const char *name, const char *path, const char *end, char **link,
+                         char **target)
+{
+  if (link && *link == NULL)
+    *link = strndup(path, (size_t) (end - path));
+  if (target && *target == NULL) {
+    char buf[PATH_MAX];
+    ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
+    *target = n >= 0 ? strndup(buf, (size_t) n) : NULL;
+  }
+}
+
+int open_host_nofollow_walk(const char *path, int extra_flags, char **link, char **target)
+{
+  if (*path == '\0') {
+    errno = ENOENT;
+    return -1;
+  }
+  cleanup_close int dir = open(*path == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return -1;
+  const char *p = path;
+  while (*p == '/')
+    p++;
+  if (*p == '\0')
+    return steal_fd(&dir);
+  for (;;) {
+    size_t n = strcspn(p, "/");
+    const char *end = p + n, *rest = end;
+    while (*rest == '/')
+      rest++;
+    bool last = *rest == '\0';
+    char name[NAME_MAX + 1];
+    if (n > NAME_MAX) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    memcpy(name, p, n);
+    name[n] = '\0';
+    /* Each component is opened relative to the one before, never through a
+     * symlink: O_PATH|O_NOFOLLOW gives the link itself (refused below), and
+     * O_DIRECTORY makes a symlinked directory on the way fail. */
+    int flags = O_PATH | O_CLOEXEC | O_NOFOLLOW | (last ? extra_flags : O_DIRECTORY) | (*end == '/' ? O_DIRECTORY : 0);
+    int fd = openat(dir, name, flags);
+    if (fd < 0) {
+      int saved = errno;
+      struct stat st;
+      if ((saved == ENOTDIR || saved == ELOOP) && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISLNK(st.st_mode)) {
+        note_symlink(dir, name, path, end, link, target);
+        saved = ELOOP;
+      }
+      errno = saved;
+      return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+      close(fd);
+      return -1;
+    }
+    if (S_ISLNK(st.st_mode)) {
+      close(fd);
+      note_symlink(dir, name, path, end, link, target);
+      errno = ELOOP;
+      return -1;
+    }
+    close(dir);
+    dir = fd;
+    if (last)
+      return steal_fd(&dir);
+    p = rest;
+  }
+}
+
+int open_host_nofollow(const char *path, int extra_flags, char **link, char **target)
+{
+  /* No O_NOFOLLOW: with it and O_PATH, openat2 would return a trailing
+   * symlink itself instead of refusing it. */
+  long fd = sys_openat2(AT_FDCWD, path, (uint64_t) (O_PATH | O_CLOEXEC | extra_flags), 0, RESOLVE_NO_SYMLINKS);
+  if (fd < 0 && errno == ENOSYS)
+    return open_host_nofollow_walk(path, extra_flags, link, target);
+  if (fd < 0) {
+    int saved = errno;
+    if (saved == ELOOP || saved == ENOTDIR) {
+      /* Only to name the symlink: the walk refuses it the same way. */
+      int w = open_host_nofollow_walk(path, extra_flags, link, target);
+      if (w >= 0)
+        close(w);
+      else if (errno == ELOOP)
+        saved = ELOOP;
+    }
+    errno = saved;
+    return -1;
+  }
+  struct stat st;
+  if (fstat((int) fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+    close((int) fd);
+    errno = ELOOP;
+    return -1;
+  }
+  return (int) fd;
+}
+
+int open_host_nofollow_checked(const char *path, const char *what, keep_error **err)
+{
+  cleanup_free char *link = NULL, *target = NULL;
+  int fd = open_host_nofollow(path, 0, &link, &target);
+  if (fd >= 0)
+    return fd;
+  if (errno == ELOOP && link)
+    return keep_fail(err, 0, "%s `%s` passes through the symlink `%s` -> `%s`: keep does not follow symlinks in %ss; "
+                     "give the real path", what, keep_q(path), keep_q(link), target ? keep_q(target) : "?", what);
+  if (errno == ELOOP)
+    return keep_fail(err, 0, "%s `%s` passes through a symlink: keep does not follow symlinks in %ss; give the "
+                     "real path", what, keep_q(path), what);
+  return keep_fail_errno(err, "%s `%s`", what, keep_q(path));
 }
 
 int fs_new_mount(const char *fstype, const char *options, unsigned int attrs, keep_error **err)

@@ -20,6 +20,21 @@ int open_in_root(int rootfd, const char *path, int extra_flags, keep_error **err
  * keep itself owns (/proc, /sys, /dev, /tmp, /run), a symlink is an attack. */
 int open_in_root_nofollow(int rootfd, const char *path, int extra_flags, keep_error **err);
 
+/* Open a host path the operator gave (absolute, or relative to the working
+ * directory) as an O_PATH fd without following a symlink in any component:
+ * the path names the object itself, and a directory on the way that someone
+ * else can write (a volume another container shares) cannot redirect it.
+ * openat2(RESOLVE_NO_SYMLINKS); where the kernel has no openat2, a walk one
+ * component at a time with O_NOFOLLOW.  Returns -1 with errno; on a symlink
+ * errno is ELOOP and *link / *target (when given; caller frees) name the
+ * first symlink on the way and what it points to. */
+int open_host_nofollow(const char *path, int extra_flags, char **link, char **target);
+/* The component walk alone (the fallback, exposed so tests can force it). */
+int open_host_nofollow_walk(const char *path, int extra_flags, char **link, char **target);
+/* open_host_nofollow with keep's error: `what` ("volume source") names the
+ * path, and a symlink is refused in one line naming the link and its target. */
+int open_host_nofollow_checked(const char *path, const char *what, keep_error **err);
+
 /* Create a new filesystem instance (fsopen/fsconfig/fsmount) with string
  * options "key=value,key2" and mount attributes; returns the mount fd. */
 int fs_new_mount(const char *fstype, const char *options, unsigned int attrs, keep_error **err);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "digest.h"
 #include "store.h"
 #include "util.h"
@@ -80,7 +81,7 @@ static int parse_identity(json_t *id, const char *what, struct requirement *r, k
                                                                                               : "dockerRepository"));
       if (str_has_prefix(t, "exact")) {
         if (arg == NULL)
-          return keep_fail(err, 0, "%s.signedIdentity: `%s` needs its reference", what, t);
+          return keep_fail(err, 0, "%s.signedIdentity: `%s` needs its reference", what, keep_q(t));
         r->identity_arg = xstrdup(arg);
       }
       return 0;
@@ -98,6 +99,9 @@ static int parse_keys(json_t *o, const char *what, struct requirement *r, keep_e
     strv_push(&r->key_paths, kp);
   size_t i;
   json_t *v;
+  if (json_array_size(kps) > KEEP_MAX_ITEMS)
+    return keep_fail(err, 0, "%s.keyPaths: %zu entries, more than keep accepts (%d)", what, json_array_size(kps),
+                     KEEP_MAX_ITEMS);
   if (json_is_array(kps))
     json_array_foreach(kps, i, v) if (json_is_string(v)) strv_push(&r->key_paths, json_string_value(v));
   if (r->key_paths == NULL)
@@ -168,13 +172,9 @@ int keep_policy_load(const char *path, struct keep_policy **out, keep_error **er
   *out = p;
   if (p->path == NULL)
     return 0;
-  cleanup_free char *text = NULL;
-  if (read_file_at(AT_FDCWD, p->path, &text, NULL, err) < 0)
-    return keep_error_wrap(err, "trust policy");
-  json_error_t je;
-  json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+  json_t *j = keep_json_load_file_at(AT_FDCWD, p->path, JSON_REJECT_DUPLICATES, err);
   if (j == NULL)
-    return keep_fail(err, 0, "trust policy `%s`: invalid JSON (line %d: %s)", p->path, je.line, je.text);
+    return keep_error_wrap(err, "trust policy");
   int r = -1;
   cleanup_free char *what = xasprintf("%s: default", p->path);
   if (parse_scope(json_object_get(j, "default"), "", what, &p->deflt, err) < 0)
@@ -182,6 +182,11 @@ int keep_policy_load(const char *path, struct keep_policy **out, keep_error **er
   json_t *docker = json_object_get(json_object_get(j, "transports"), "docker");
   const char *name;
   json_t *v;
+  if (json_object_size(docker) > KEEP_MAX_ITEMS) {
+    keep_fail(err, 0, "trust policy `%s`: transports.docker: %zu scopes, more than keep accepts (%d)", keep_q(p->path),
+              json_object_size(docker), KEEP_MAX_ITEMS);
+    goto out;
+  }
   if (json_is_object(docker)) {
     p->scopes = xcalloc(json_object_size(docker), sizeof(*p->scopes));
     json_object_foreach(docker, name, v) {
@@ -271,7 +276,7 @@ static int identity_ok(const char *claimed, const struct keep_image_ref *ref, co
   keep_image_ref_free(&c);
   cleanup_free char *shown = keep_image_ref_string(ref);
   if (!ok)
-    return keep_fail(err, 0, "the signature is for `%s`, which does not match `%s` (%s)", claimed, shown, rule);
+    return keep_fail(err, 0, "the signature is for `%s`, which does not match `%s` (%s)", keep_q(claimed), keep_q(shown), rule);
   return 0;
 }
 
@@ -281,7 +286,7 @@ static int check_payload(const char *payload, size_t len, const char *want_type,
   json_error_t je;
   json_t *j = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &je);
   if (j == NULL)
-    return keep_fail(err, 0, "signature payload: invalid JSON (%s)", je.text);
+    return keep_fail(err, 0, "signature payload: invalid JSON (%s)", keep_q(je.text));
   int r = -1;
   json_t *crit = json_object_get(j, "critical");
   const char *type = json_string_value(json_object_get(crit, "type"));
@@ -290,9 +295,9 @@ static int check_payload(const char *payload, size_t len, const char *want_type,
   if (!json_is_object(crit) || json_object_size(crit) != 3 || type == NULL || md == NULL || id == NULL) {
     keep_fail(err, 0, "signature payload: `critical` must hold exactly type, image and identity");
   } else if (strcmp(type, want_type) != 0) {
-    keep_fail(err, 0, "signature payload: type `%s`, expected `%s`", type, want_type);
+    keep_fail(err, 0, "signature payload: type `%s`, expected `%s`", keep_q(type), want_type);
   } else if (strcmp(md, digest) != 0) {
-    keep_fail(err, 0, "the signature is for manifest %s, not %s", md, digest);
+    keep_fail(err, 0, "the signature is for manifest %s, not %s", keep_q(md), digest);
   } else {
     r = identity_ok(id, ref, rq, err);
   }
@@ -386,7 +391,7 @@ int keep_gpg_verify(const char *key_file, const char *sig, size_t sig_len, char 
                       : gpgme_err_code(s->status) == GPG_ERR_KEY_EXPIRED ? "the signing key has expired"
                       : gpgme_err_code(s->status) == GPG_ERR_CERT_REVOKED ? "the signing key is revoked"
                                                                           : gpgme_strerror(s->status);
-    keep_fail(err, 0, "signature refused: %s", why);
+    keep_fail(err, 0, "signature refused: %s", keep_q(why));
     goto out;
   }
   /* The signer must be one of the imported keys (its primary key, when a
@@ -433,7 +438,7 @@ int keep_sigstore_verify(const char *key_file, const char *payload, size_t len, 
   EVP_PKEY *key = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
   BIO_free(b);
   if (key == NULL)
-    return keep_fail(err, 0, "`%s` is not a PEM public key", key_file);
+    return keep_fail(err, 0, "`%s` is not a PEM public key", keep_q(key_file));
   unsigned char *sig = NULL;
   size_t sl = 0;
   if (keep_base64_decode(sig_b64, &sig, &sl) < 0)
@@ -444,7 +449,7 @@ int keep_sigstore_verify(const char *key_file, const char *payload, size_t len, 
     keep_fail(err, 0, "sigstore signature: not base64");
   } else if (md == NULL || EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
              EVP_DigestVerify(md, sig, sl, (const unsigned char *) payload, len) != 1) {
-    keep_fail(err, 0, "sigstore signature does not verify with the key `%s`", key_file);
+    keep_fail(err, 0, "sigstore signature does not verify with the key `%s`", keep_q(key_file));
   } else {
     r = 0;
   }
@@ -513,7 +518,7 @@ int keep_policy_check(const struct keep_policy *p, const struct keep_image_ref *
      * could point anywhere tomorrow. */
     if (ref->digest)
       return 0;
-    keep_fail(err, EPERM, "refusing to pull `%s` by tag: there is no trust policy", shown);
+    keep_fail(err, EPERM, "refusing to pull `%s` by tag: there is no trust policy", keep_q(shown));
     return keep_error_hint(err, "pull by digest (NAME@sha256:…), or write /etc/containers/policy.json "
                                 "(or pass --policy FILE) saying which signatures to require");
   }
@@ -526,7 +531,7 @@ int keep_policy_check(const struct keep_policy *p, const struct keep_image_ref *
     case REQ_ACCEPT:
       break;
     case REQ_REJECT:
-      keep_fail(err, EPERM, "the trust policy `%s` rejects `%s` (scope `%s`)", p->path, shown, scope_name);
+      keep_fail(err, EPERM, "the trust policy `%s` rejects `%s` (scope `%s`)", p->path, keep_q(shown), scope_name);
       return keep_error_hint(err, "change the policy for this scope if the image is one you trust");
     case REQ_SIGNED_BY:
       r = check_signatures(rq, false, ref, digest, src, err);

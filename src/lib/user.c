@@ -109,7 +109,7 @@ int keep_user_resolve(int rootfd, const char *spec, struct keep_user *out, keep_
       home = xstrdup(id == 0 ? "/root" : "/");
     }
   } else if (keep_passwd_find(passwd, copy, 0, &u, &g, &home) < 0) {
-    return keep_fail(err, 0, "user `%s` not found in the container's /etc/passwd", copy);
+    return keep_fail(err, 0, "user `%s` not found in the container's /etc/passwd", keep_q(copy));
   }
   if (grp) {
     if (parse_id(grp, &id)) {
@@ -118,14 +118,14 @@ int keep_user_resolve(int rootfd, const char *spec, struct keep_user *out, keep_
       cleanup_free char *group = read_db(rootfd, "etc/group");
       if (keep_group_find(group, grp, &g) < 0) {
         free(home);
-        return keep_fail(err, 0, "group `%s` not found in the container's /etc/group", grp);
+        return keep_fail(err, 0, "group `%s` not found in the container's /etc/group", keep_q(grp));
       }
     }
   }
   if (u >= KEEP_SUBID_COUNT || g >= KEEP_SUBID_COUNT) {
     free(home);
     return keep_fail(err, 0, "user `%s`: ids must be below %u, the size of the container's id range",
-                     spec, KEEP_SUBID_COUNT);
+                     keep_q(spec), KEEP_SUBID_COUNT);
   }
   out->uid = u;
   out->gid = g;

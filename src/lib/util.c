@@ -3,12 +3,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <strings.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void cleanup_freep(void *p)
@@ -118,6 +120,47 @@ char **strv_dup(char *const *v)
   return d;
 }
 
+static void strvb_reserve(struct strv_builder *b, size_t more)
+{
+  if (b->n + more + 1 <= b->cap)
+    return;
+  size_t cap = b->cap ? b->cap : 16;
+  while (cap < b->n + more + 1)
+    cap *= 2;
+  b->v = xrealloc(b->v, cap * sizeof(char *));
+  b->cap = cap;
+}
+
+void strvb_add(struct strv_builder *b, const char *s)
+{
+  strvb_reserve(b, 1);
+  b->v[b->n++] = xstrdup(s);
+  b->v[b->n] = NULL;
+}
+
+void strvb_add_all(struct strv_builder *b, char *const *v)
+{
+  size_t n = strv_len(v);
+  strvb_reserve(b, n);
+  for (size_t i = 0; i < n; i++)
+    b->v[b->n++] = xstrdup(v[i]);
+  b->v[b->n] = NULL;
+}
+
+char **strvb_finish(struct strv_builder *b)
+{
+  char **v = b->n ? b->v : NULL;
+  if (v == NULL)
+    free(b->v);
+  *b = (struct strv_builder){0};
+  return v;
+}
+
+void strvb_free(struct strv_builder *b)
+{
+  strv_free(strvb_finish(b));
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
   const char *p = buf;
@@ -152,17 +195,48 @@ ssize_t read_all(int fd, void *buf, size_t len)
   return (ssize_t) got;
 }
 
-int read_file_at(int dirfd, const char *path, char **out, size_t *len, keep_error **err)
+const char *keep_file_kind(mode_t mode)
 {
-  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  switch (mode & S_IFMT) {
+  case S_IFREG: return "a regular file";
+  case S_IFDIR: return "a directory";
+  case S_IFIFO: return "a FIFO";
+  case S_IFCHR: return "a character device";
+  case S_IFBLK: return "a block device";
+  case S_IFSOCK: return "a socket";
+  case S_IFLNK: return "a symlink";
+  default: return "not a regular file";
+  }
+}
+
+int open_regular_at(int dirfd, const char *path, keep_error **err)
+{
+  /* A FIFO would block open() until a writer comes (and keep cannot be
+   * interrupted once it blocks its signals); a device could be read forever. */
+  int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
-    return keep_fail_errno(err, "open `%s`", path);
+    return keep_fail_errno(err, "open `%s`", keep_q(path));
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    close(fd);
+    return keep_fail_errno(err, "stat `%s`", keep_q(path));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return keep_fail(err, 0, "`%s` is %s, not a regular file", keep_q(path),
+                     keep_file_kind(st.st_mode));
+  }
+  return fd;
+}
+
+int read_fd_all(int fd, const char *what, char **out, size_t *len, keep_error **err)
+{
   size_t cap = 4096, n = 0;
   cleanup_free char *buf = xmalloc(cap);
   for (;;) {
     if (n + 1 >= cap) {
       if (cap > (64u << 20))
-        return keep_fail(err, EFBIG, "read `%s`", path);
+        return keep_fail(err, EFBIG, "read %s", what);
       cap *= 2;
       buf = xrealloc(buf, cap);
     }
@@ -170,7 +244,7 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, keep_erro
     if (r < 0) {
       if (errno == EINTR)
         continue;
-      return keep_fail_errno(err, "read `%s`", path);
+      return keep_fail_errno(err, "read %s", what);
     }
     if (r == 0)
       break;
@@ -181,6 +255,124 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, keep_erro
     *len = n;
   *out = steal_pointer(&buf);
   return 0;
+}
+
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, keep_error **err)
+{
+  cleanup_close int fd = open_regular_at(dirfd, path, err);
+  if (fd < 0)
+    return -1;
+  cleanup_free char *what = xasprintf("`%s`", keep_q(path));
+  return read_fd_all(fd, what, out, len, err);
+}
+
+json_t *keep_json_parse(const char *text, size_t len, size_t flags, const char *what, keep_error **err)
+{
+  const char *nul = memchr(text, '\0', len);
+  if (nul) {
+    keep_fail(err, 0, "%s contains a NUL byte (at offset %zu): not a JSON document", what, (size_t) (nul - text));
+    return NULL;
+  }
+  json_error_t je;
+  json_t *j = json_loadb(text, len, flags, &je);
+  if (j == NULL)
+    keep_fail(err, 0, "%s: line %d, column %d: %s", what, je.line, je.column, keep_q(je.text));
+  return j;
+}
+
+json_t *keep_json_load_file_at(int dirfd, const char *path, size_t flags, keep_error **err)
+{
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (read_file_at(dirfd, path, &text, &len, err) < 0)
+    return NULL;
+  cleanup_free char *what = xasprintf("`%s`", keep_q(path));
+  return keep_json_parse(text, len, flags, what, err);
+}
+
+/* Length of the UTF-8 sequence at s (at most n bytes) when it is a valid,
+ * printable one; 0 otherwise.  C1 controls (U+0080..U+009F) count as not
+ * printable: some terminals act on them. */
+static size_t utf8_printable(const unsigned char *s, size_t n)
+{
+  unsigned char c = s[0];
+  size_t want;
+  uint32_t cp;
+  if (c >= 0xc2 && c <= 0xdf) {
+    want = 2;
+    cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    want = 3;
+    cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    want = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (n < want)
+    return 0;
+  for (size_t i = 1; i < want; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (s[i] & 0x3f);
+  }
+  if ((want == 3 && cp < 0x800) || (want == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+      (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+    return 0;
+  return want;
+}
+
+const char *keep_qn(const char *s, size_t len)
+{
+  static __thread char slots[KEEP_QUOTE_SLOTS][KEEP_QUOTE_MAX * 4 + 8];
+  static __thread unsigned next;
+  char *out = slots[next++ % KEEP_QUOTE_SLOTS];
+  if (s == NULL)
+    return strcpy(out, "(null)");
+  const unsigned char *p = (const unsigned char *) s;
+  size_t shown = len < KEEP_QUOTE_MAX ? len : KEEP_QUOTE_MAX, o = 0, i = 0;
+  while (i < shown) {
+    unsigned char c = p[i];
+    if (c >= 0x20 && c < 0x7f) {
+      out[o++] = (char) c;
+      i++;
+      continue;
+    }
+    size_t u = c >= 0x80 ? utf8_printable(p + i, shown - i) : 0;
+    if (u > 0) {
+      memcpy(out + o, p + i, u);
+      o += u;
+      i += u;
+      continue;
+    }
+    /* A sequence cut by the bound is dropped whole, not escaped. */
+    if (c >= 0xc2 && c <= 0xf4 && shown < len && utf8_printable(p + i, len - i) > 0)
+      break;
+    static const char hex[] = "0123456789abcdef";
+    out[o++] = '\\';
+    switch (c) {
+    case '\n': out[o++] = 'n'; break;
+    case '\t': out[o++] = 't'; break;
+    case '\r': out[o++] = 'r'; break;
+    default:
+      out[o++] = 'x';
+      out[o++] = hex[c >> 4];
+      out[o++] = hex[c & 0xf];
+    }
+    i++;
+  }
+  if (shown < len) {
+    memcpy(out + o, "\xe2\x80\xa6", 3);  /* … */
+    o += 3;
+  }
+  out[o] = '\0';
+  return out;
+}
+
+const char *keep_q(const char *s)
+{
+  return keep_qn(s, s ? strlen(s) : 0);
 }
 
 int write_file_at(int dirfd, const char *path, const char *data, keep_error **err)

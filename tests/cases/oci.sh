@@ -16,6 +16,17 @@ assert {'user','pid','network','ipc','uts','mount','cgroup'} <= {n['type'] for n
 assert c['linux']['seccomp']['defaultAction'] == 'SCMP_ACT_ERRNO'
 " > "$T/out" 2>&1 && ok "the spec is keep's hardened default (ro root, no caps, nnp, userns, seccomp)" || fail "spec not hardened: $(cat "$T/out")"
 k spec --bundle "$B" > "$T/out" 2>&1 && fail "spec overwrote config.json" || ok "spec refuses to overwrite config.json"
+# Every mount option the spec writes is a real one (an empty "" was passed on
+# to the filesystem as an option).
+for flag in "" --rootless; do
+  mkdir -p "$T/spec$flag"
+  k spec $flag --bundle "$T/spec$flag"
+  python3 -c "
+import json, sys; c = json.load(open('$T/spec$flag/config.json'))
+bad = [(m['destination'], o) for m in c['mounts'] for o in m.get('options') or [] if not o.strip()]
+sys.exit('empty mount options: %r' % bad if bad else 0)
+" > "$T/out" 2>&1 && ok "keep spec $flag: no mount option is empty" || fail "keep spec $flag: $(cat "$T/out")"
+done
 
 # run --bundle: attached, exit status passed on, nothing left.
 cfg 'c["process"]["args"] = ["sh", "-c", "grep -E \"^(CapEff|CapInh|NoNewPrivs|Seccomp):\" /proc/self/status; hostname; touch /x; exit 3"]'

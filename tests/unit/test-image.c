@@ -11,6 +11,7 @@
 #include "image_manifest.h"
 #include "image_ref.h"
 #include "layer_unpack.h"
+#include "rootfs.h"
 #include "tap.h"
 #include "trust.h"
 #include "util.h"
@@ -99,8 +100,17 @@ static void test_manifests(void)
                       d, d);
   struct keep_manifest man;
   keep_error *err = NULL;
-  tap_ok(keep_manifest_parse(m, &man, &err) == 0 && man.n_layers == 1, "manifest parses");
+  tap_ok(keep_manifest_parse(m, strlen(m), &man, &err) == 0 && man.n_layers == 1, "manifest parses");
   keep_manifest_free(&man);
+  /* The same manifest, then a NUL and more: never read as its prefix. */
+  size_t ml = strlen(m);
+  char *withnul = xmalloc(ml + 8);
+  memcpy(withnul, m, ml);
+  memcpy(withnul + ml, "\0{\"x\":1}", 8);
+  tap_ok(keep_manifest_parse(withnul, ml + 8, &man, &err) < 0 && err && strstr(err->msg, "contains a NUL byte"),
+         "a manifest with a NUL and garbage after it is refused (%s)", err ? err->msg : "accepted");
+  keep_error_free(&err);
+  free(withnul);
   free(m);
   const char *bad[] = {
       "{\"schemaVersion\":1}",
@@ -109,7 +119,7 @@ static void test_manifests(void)
       "[1]",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    tap_ok(keep_manifest_parse(bad[i], &man, &err) < 0, "bad manifest %zu refused (%s)", i, err ? err->msg : "");
+    tap_ok(keep_manifest_parse(bad[i], strlen(bad[i]), &man, &err) < 0, "bad manifest %zu refused (%s)", i, err ? err->msg : "");
     keep_error_free(&err);
   }
   m = xasprintf("{\"schemaVersion\":2,\"manifests\":["
@@ -117,22 +127,23 @@ static void test_manifests(void)
                 "{\"mediaType\":\"m\",\"digest\":\"%s\",\"size\":2,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}",
                 d, d);
   struct keep_descriptor desc;
-  tap_ok(keep_index_select(m, "linux/amd64", &desc, &err) == 0 && desc.size == 2, "index: linux/amd64 picked");
+  tap_ok(keep_index_select(m, strlen(m), "linux/amd64", &desc, &err) == 0 && desc.size == 2, "index: linux/amd64 picked");
   keep_descriptor_free(&desc);
-  tap_ok(keep_index_select(m, "linux/arm64/v8", &desc, &err) == 0 && desc.size == 1, "index: variant picked");
+  tap_ok(keep_index_select(m, strlen(m), "linux/arm64/v8", &desc, &err) == 0 && desc.size == 1, "index: variant picked");
   keep_descriptor_free(&desc);
-  tap_ok(keep_index_select(m, "linux/s390x", &desc, &err) < 0 && strstr(err->msg, "s390x"),
+  tap_ok(keep_index_select(m, strlen(m), "linux/s390x", &desc, &err) < 0 && strstr(err->msg, "s390x"),
          "index: no matching platform is an error naming it");
   keep_error_free(&err);
   free(m);
   struct keep_image_config c;
-  tap_ok(keep_image_config_parse("{\"config\":{\"User\":\"1000\",\"Env\":[\"A=1\"],\"Cmd\":[\"sh\"],"
-                                 "\"WorkingDir\":\"/w\"},\"rootfs\":{\"diff_ids\":[]}}",
-                                 &c, &err) == 0 &&
+  const char *ct = "{\"config\":{\"User\":\"1000\",\"Env\":[\"A=1\"],\"Cmd\":[\"sh\"],"
+                   "\"WorkingDir\":\"/w\"},\"rootfs\":{\"diff_ids\":[]}}";
+  tap_ok(keep_image_config_parse(ct, strlen(ct), &c, &err) == 0 &&
              strcmp(c.user, "1000") == 0 && strcmp(c.workdir, "/w") == 0,
          "image config parses");
   keep_image_config_free(&c);
-  tap_ok(keep_image_config_parse("{\"config\":{\"WorkingDir\":\"rel\"}}", &c, &err) < 0,
+  const char *rel = "{\"config\":{\"WorkingDir\":\"rel\"}}";
+  tap_ok(keep_image_config_parse(rel, strlen(rel), &c, &err) < 0,
          "a relative WorkingDir is refused");
   keep_error_free(&err);
 }
@@ -281,6 +292,28 @@ static void test_fixtures(void)
   cosign_case(dir, "dir-img-cosign-valid", "unknown-cosign-key.signature", "does not verify");
 }
 
+/* overlayfs stacks at most 500 lower layers: an image with more is refused
+ * before any mount, with the way out named (the kernel said only "Invalid
+ * argument" from fsconfig). */
+static void test_overlay_layers(void)
+{
+  cleanup_error keep_error *err = NULL;
+  tap_ok(keep_overlay_check_layers(2, &err) == 0 && keep_overlay_check_layers(KEEP_OVERLAY_MAX_LAYERS, &err) == 0,
+         "overlay: up to %d layers stack", KEEP_OVERLAY_MAX_LAYERS);
+  tap_ok(keep_overlay_check_layers(600, &err) < 0 && err && strstr(err->msg, "600 layers: overlayfs stacks at most 500") &&
+             err->hint && strstr(err->hint, "--storage-driver vfs"),
+         "overlay: 600 layers refused, naming --storage-driver vfs");
+  keep_error_free(&err);
+  char *layers[] = {"/nonexistent/a", "/nonexistent/b", NULL};
+  char **many = xcalloc(KEEP_OVERLAY_MAX_LAYERS + 2, sizeof(char *));
+  for (size_t i = 0; i <= KEEP_OVERLAY_MAX_LAYERS; i++)
+    many[i] = layers[i % 2];
+  tap_ok(keep_overlay_create(many, NULL, &err) < 0 && err && strstr(err->msg, "501 layers") && err->hint &&
+             strstr(err->hint, "--storage-driver vfs"),
+         "overlay: keep_overlay_create refuses 501 layers before touching overlayfs");
+  free(many);
+}
+
 int main(void)
 {
   test_refs();
@@ -288,5 +321,6 @@ int main(void)
   test_manifests();
   test_payloads();
   test_fixtures();
+  test_overlay_layers();
   return tap_done();
 }

@@ -93,7 +93,37 @@ static void test_errors(void)
   bad("capability", "\"CAP_KILL\"]", "\"CAP_NOPE\"]", "process.capabilities.bounding[0]: unknown capability `CAP_NOPE`");
   bad("ALL is not a capability", "\"CAP_KILL\"]", "\"ALL\"]", "unknown capability `ALL`");
   bad("rlimit", "RLIMIT_NOFILE", "RLIMIT_NOPE", "process.rlimits[0].type");
-  bad("soft above hard", "\"soft\": 10", "\"soft\": 30", "soft is above hard");
+  bad("soft above hard", "\"soft\": 10", "\"soft\": 30", "process.rlimits[0].soft: above hard");
+  /* Numbers out of the range their use allows, named by field. */
+  bad("negative rlimit", "\"hard\": 20", "\"hard\": -1",
+      "process.rlimits[0].hard: expected an integer from 0 to 9223372036854775807");
+  bad("rlimit as a string", "\"soft\": 10", "\"soft\": \"10\"", "process.rlimits[0].soft: expected an integer");
+  bad("rlimit missing", "\"soft\": 10, ", "", "process.rlimits[0].soft: required");
+  bad("uid -1", "\"uid\": 1", "\"uid\": 4294967295", "process.user.uid: expected an integer from 0 to 4294967294");
+  bad("gid negative", "\"gid\": 2", "\"gid\": -2", "process.user.gid: expected an integer from 0 to 4294967294");
+  bad("umask too wide", "\"gid\": 2", "\"gid\": 2, \"umask\": 4095", "process.user.umask: expected an integer from 0 to 511");
+  bad("additional gid -1", "[3, 4]", "[3, 4294967295]", "process.user.additionalGids[1]: expected an integer");
+  bad("console size", "\"cwd\": \"/\"", "\"cwd\": \"/\", \"consoleSize\": {\"height\": 70000, \"width\": 80}",
+      "process.consoleSize.height: expected an integer from 0 to 65535");
+  bad("memory limit below -1", "\"limit\": 1048576", "\"limit\": -5", "linux.resources.memory.limit: expected an integer from -1");
+  bad("memory limit as a float", "\"limit\": 1048576", "\"limit\": 1.5", "linux.resources.memory.limit: expected an integer");
+  bad("cpu shares too large", "\"shares\": 512", "\"shares\": 9999999", "linux.resources.cpu.shares: expected an integer from 0 to 262144");
+  bad("cpu quota below 1 ms", "\"quota\": 5000", "\"quota\": 5", "linux.resources.cpu.quota: expected an integer from 1000");
+  bad("cpu period above 1 s", "\"quota\": 5000", "\"quota\": 5000, \"period\": 2000000",
+      "linux.resources.cpu.period: expected an integer from 0 to 1000000");
+  bad("pids limit too large", "\"limit\": 7", "\"limit\": 99999999999", "linux.resources.pids.limit: expected an integer from -1 to 4194304");
+  bad("device major", "\"cgroupsPath\"", "\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 5000, \"minor\": 1}], \"cgroupsPath\"",
+      "linux.devices[0].major: expected an integer from 0 to 4095");
+  bad("device file mode", "\"cgroupsPath\"",
+      "\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, \"minor\": 1, \"fileMode\": 16777216}], \"cgroupsPath\"",
+      "linux.devices[0].fileMode: 16777216 is not a file mode");
+  bad("hook timeout", "\"hostname\": \"h\",",
+      "\"hostname\": \"h\", \"hooks\": {\"prestart\": [{\"path\": \"/bin/true\", \"timeout\": 9999999999}]},",
+      "hooks.prestart[0].timeout: expected an integer from 1 to 2147483647");
+  bad("hostname longer than 64", "\"hostname\": \"h\"",
+      "\"hostname\": \"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh\"", "hostname: longer than 64");
+  bad("root.path of the wrong type", "\"path\": \"rootfs\"", "\"path\": 5", "root.path: expected a string");
+  bad("process.args of the wrong type", "\"args\": [\"sh\"]", "\"args\": \"sh\"", "process.args: expected an array of strings");
   bad("uid type", "\"uid\": 1", "\"uid\": \"x\"", "process.user.uid");
   bad("cwd relative", "\"cwd\": \"/\"", "\"cwd\": \"x\"", "process.cwd");
   bad("namespace twice", "{\"type\": \"uts\"}", "{\"type\": \"pid\"}", "linux.namespaces[2].type");
@@ -132,6 +162,30 @@ static void test_errors(void)
   bad("malformed", "\"root\"", "root", "line 1");
 }
 
+/* Values other managers write that are in range: podman's device fileMode
+ * carries the file type bits; Docker's -1 means "no limit". */
+static void test_ranges_accepted(void)
+{
+  const char *from = "\"cgroupsPath\"";
+  const char *to = "\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229,"
+                   " \"fileMode\": 8630, \"uid\": 0, \"gid\": 0}], \"cgroupsPath\"";
+  const char *at = strstr(minimal, from);
+  char *doc = xasprintf("%.*s%s%s", (int) (at - minimal), minimal, to, at + strlen(from));
+  char *doc2 = NULL;
+  const char *mem = "\"limit\": 1048576";
+  at = strstr(doc, mem);
+  doc2 = xasprintf("%.*s\"limit\": -1, \"swap\": -1%s", (int) (at - doc), doc, at + strlen(mem));
+  struct keep_oci_spec s;
+  keep_error *err = NULL;
+  tap_ok(keep_oci_spec_parse("/b", doc2, &s, &err) == 0 && s.n_devices == 1 && s.devices[0].mode == 0666,
+         "fileMode 8630 (S_IFCHR|0666) and memory -1 accepted %s", err ? err->msg : "");
+  if (err == NULL)
+    keep_oci_spec_free(&s);
+  keep_error_free(&err);
+  free(doc);
+  free(doc2);
+}
+
 static void test_ids_and_paths(void)
 {
   tap_ok(keep_oci_id_valid("abc-1_2.3"), "plain id");
@@ -146,6 +200,7 @@ int main(void)
 {
   test_parse();
   test_errors();
+  test_ranges_accepted();
   test_idmap_parse();
   test_ids_and_paths();
   return tap_done();

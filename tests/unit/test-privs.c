@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -38,26 +39,27 @@ static void test_caps(void)
 
 static void test_env(void)
 {
-  cleanup_strv char **asked = NULL;
+  struct strv_builder b_asked = {0};
   setenv("KEEP_UNIT_VAR", "from-caller", 1);
   unsetenv("KEEP_UNIT_UNSET");
-  tap_ok(keep_env_add_arg("A=1", &asked, NULL) == 0, "-e A=1");
-  tap_ok(keep_env_add_arg("KEEP_UNIT_VAR", &asked, NULL) == 0, "-e KEY takes the caller's value");
-  tap_ok(keep_env_add_arg("KEEP_UNIT_UNSET", &asked, NULL) == 0 && strv_len(asked) == 2, "-e KEY unset is skipped");
+  tap_ok(keep_env_add_arg("A=1", &b_asked, NULL) == 0, "-e A=1");
+  tap_ok(keep_env_add_arg("KEEP_UNIT_VAR", &b_asked, NULL) == 0, "-e KEY takes the caller's value");
+  tap_ok(keep_env_add_arg("KEEP_UNIT_UNSET", &b_asked, NULL) == 0 && b_asked.n == 2, "-e KEY unset is skipped");
   keep_error *err = NULL;
-  tap_ok(keep_env_add_arg("=x", &asked, &err) < 0, "-e =x rejected");
+  tap_ok(keep_env_add_arg("=x", &b_asked, &err) < 0, "-e =x rejected");
   keep_error_free(&err);
   char path[] = "/tmp/keep-unit-env.XXXXXX";
   int fd = mkstemp(path);
   dprintf(fd, "# comment\n\n  B=two words\nPATH=/custom\n");
   close(fd);
-  tap_ok(keep_env_file_parse(path, &asked, NULL) == 0, "env file parsed");
+  tap_ok(keep_env_file_parse(path, &b_asked, NULL) == 0, "env file parsed");
   fd = open(path, O_WRONLY | O_TRUNC);
   dprintf(fd, "OK=1\nbad line\n");
   close(fd);
-  tap_ok(keep_env_file_parse(path, &asked, &err) < 0 && strstr(err->msg, ":2:"), "bad env line names file:line");
+  tap_ok(keep_env_file_parse(path, &b_asked, &err) < 0 && strstr(err->msg, ":2:"), "bad env line names file:line");
   keep_error_free(&err);
   unlink(path);
+  cleanup_strv char **asked = strvb_finish(&b_asked);
   cleanup_strv char **env = keep_env_build(asked, "/home/x", "h1", true);
   bool path_custom = false, term = false, home = false, caller = false, b = false;
   for (size_t i = 0; env[i]; i++) {
@@ -70,6 +72,31 @@ static void test_env(void)
   tap_ok(path_custom && term && home && caller && b, "environment built from defaults and asked values");
   cleanup_strv char **plain = keep_env_build(NULL, "/", "h", false);
   TAP_EQ_INT(strv_len(plain), 3, "nothing but PATH, HOME, HOSTNAME by default");
+
+  /* Later entries win, in the place the name first had; prefixes are other names. */
+  char *order[] = {"A=1", "B=2", "A=3", "AB=4", "PATH=/p", "B", NULL};
+  cleanup_strv char **o = keep_env_build(order, "/", "h", false);
+  const char *want[] = {"PATH=/p", "HOME=/", "HOSTNAME=h", "A=3", "B", "AB=4"};
+  bool same = strv_len(o) == ARRAY_SIZE(want);
+  for (size_t i = 0; same && i < ARRAY_SIZE(want); i++)
+    same = strcmp(o[i], want[i]) == 0;
+  tap_ok(same, "overrides keep the first place of a name");
+
+  /* Linear: 100,000 variables, half of them overriding the other half. */
+  struct strv_builder big = {0};
+  for (int i = 0; i < 100000; i++) {
+    char kv[48];
+    snprintf(kv, sizeof(kv), "VAR%d=value%d", i % 50000, i);
+    strvb_add(&big, kv);
+  }
+  cleanup_strv char **bigv = strvb_finish(&big);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  cleanup_strv char **built = keep_env_build(bigv, "/", "h", false);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  tap_ok(strv_len(built) == 50003 && strcmp(built[3], "VAR0=value50000") == 0 && secs < 1.0,
+         "100,000 variables built in %.3f s", secs);
 }
 
 static void test_passwd(void)

@@ -1,7 +1,14 @@
-/* Unit tests for the shared helpers: size parsing, string vectors, errors. */
+/* Unit tests for the shared helpers: size parsing, string vectors, errors,
+ * quoting untrusted text, JSON documents, opening host paths without symlinks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
+#include "syscalls.h"
 #include "tap.h"
 #include "util.h"
 
@@ -61,6 +68,144 @@ static void test_random_hex(void)
          "random_hex gives distinct hex ids");
 }
 
+static void test_quote(void)
+{
+  TAP_EQ_STR(keep_q("plain/path:1"), "plain/path:1", "keep_q leaves printable text");
+  TAP_EQ_STR(keep_q("a\nb\tc\x1b[2J"), "a\\nb\\tc\\x1b[2J", "keep_q escapes control characters");
+  TAP_EQ_STR(keep_q("caf\xc3\xa9"), "caf\xc3\xa9", "keep_q keeps UTF-8");
+  TAP_EQ_STR(keep_q("\xff\xc2\x9b"), "\\xff\\xc2\\x9b", "keep_q escapes bytes that are not UTF-8, and C1 controls");
+  TAP_EQ_STR(keep_qn("a\0b", 3), "a\\x00b", "keep_qn shows a NUL");
+  char big[5000];
+  memset(big, 'x', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  const char *q = keep_q(big);
+  tap_ok(strlen(q) == KEEP_QUOTE_MAX + 3 && strcmp(q + KEEP_QUOTE_MAX, "\xe2\x80\xa6") == 0,
+         "keep_q bounds long text and marks the cut (%zu bytes)", strlen(q));
+  memset(big, '\n', sizeof(big) - 1);
+  tap_ok(strlen(keep_q(big)) == KEEP_QUOTE_MAX * 2 + 3, "keep_q bounds escaped text too");
+  /* A multibyte character cut by the bound is dropped whole. */
+  memset(big, 'x', KEEP_QUOTE_MAX - 1);
+  memcpy(big + KEEP_QUOTE_MAX - 1, "\xc3\xa9tail", 7);
+  q = keep_q(big);
+  tap_ok(strlen(q) == KEEP_QUOTE_MAX - 1 + 3, "keep_q does not cut a UTF-8 sequence");
+  const char *a = keep_q("first"), *b = keep_q("second");
+  tap_ok(strcmp(a, "first") == 0 && strcmp(b, "second") == 0, "keep_q results of one message do not overwrite each other");
+}
+
+static void test_json(void)
+{
+  cleanup_error keep_error *err = NULL;
+  const char doc[] = "{\"a\": 1}\0garbage";
+  json_t *j = keep_json_parse(doc, sizeof(doc) - 1, 0, "`x.json`", &err);
+  tap_ok(j == NULL && err && strstr(err->msg, "`x.json` contains a NUL byte") != NULL,
+         "a JSON document with a NUL inside is refused: %s", err ? err->msg : "(accepted)");
+  keep_error_free(&err);
+  j = keep_json_parse(doc, strlen(doc), 0, "`x.json`", &err);
+  tap_ok(j != NULL && json_integer_value(json_object_get(j, "a")) == 1, "the same document up to the NUL parses");
+  json_decref(j);
+  j = keep_json_parse("{\"a\": 1} {", 10, 0, "`x.json`", &err);
+  tap_ok(j == NULL && err && strstr(err->msg, "`x.json`: line 1") != NULL, "trailing text is refused: %s",
+         err ? err->msg : "(accepted)");
+}
+
+static void test_regular_only(void)
+{
+  char dir[] = "/tmp/keep-unit-XXXXXX";
+  if (mkdtemp(dir) == NULL) {
+    tap_skip("mkdtemp failed", "regular files only");
+    return;
+  }
+  cleanup_free char *fifo = xasprintf("%s/fifo", dir);
+  cleanup_free char *text = NULL;
+  cleanup_error keep_error *err = NULL;
+  mkfifo(fifo, 0600);
+  /* Would block in open() without O_NONBLOCK: there is no writer. */
+  tap_ok(read_file_at(AT_FDCWD, fifo, &text, NULL, &err) < 0 && err && strstr(err->msg, "is a FIFO, not a regular file"),
+         "read_file_at refuses a FIFO at once: %s", err ? err->msg : "(read)");
+  keep_error_free(&err);
+  tap_ok(read_file_at(AT_FDCWD, dir, &text, NULL, &err) < 0 && err && strstr(err->msg, "is a directory"),
+         "read_file_at refuses a directory");
+  unlink(fifo);
+  rmdir(dir);
+}
+
+typedef int (*opener)(const char *, int, char **, char **);
+
+static void check_open(opener fn, const char *how, const char *path, int want_errno, const char *want_link,
+                       const char *want_target)
+{
+  char *link = NULL, *target = NULL;
+  int fd = fn(path, 0, &link, &target);
+  int e = errno;
+  if (want_errno == 0)
+    tap_ok(fd >= 0, "%s: `%s` opens", how, path);
+  else
+    tap_ok(fd < 0 && e == want_errno && (!want_link || (link && strcmp(link, want_link) == 0)) &&
+               (!want_target || (target && strcmp(target, want_target) == 0)),
+           "%s: `%s` refused with %s (link `%s` -> `%s`)", how, path, strerror(e), link ? link : "", target ? target : "");
+  if (fd >= 0)
+    close(fd);
+  free(link);
+  free(target);
+}
+
+static void test_open_nofollow(void)
+{
+  char dir[] = "/tmp/keep-unit-XXXXXX";
+  if (mkdtemp(dir) == NULL) {
+    tap_skip("mkdtemp failed", "open without symlinks");
+    return;
+  }
+  cleanup_free char *real = xasprintf("%s/real", dir), *file = xasprintf("%s/real/file", dir);
+  cleanup_free char *link = xasprintf("%s/link", dir), *rootlink = xasprintf("%s/rootlink", dir);
+  mkdir(real, 0755);
+  close(open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+  if (symlink(real, link) < 0 || symlink("/", rootlink) < 0) {
+    tap_skip("symlink failed", "open without symlinks");
+    return;
+  }
+  cleanup_close int dirfd = open(dir, O_PATH | O_CLOEXEC);
+  cleanup_free char *through = xasprintf("%s/link/file", dir), *dotdot = xasprintf("%s/real/../real/file", dir);
+  cleanup_free char *slash = xasprintf("%s/real/", dir), *file_slash = xasprintf("%s/real/file/", dir);
+  cleanup_free char *nope = xasprintf("%s/nope", dir), *link_slash = xasprintf("%s/link/", dir);
+  cleanup_free char *magic = xasprintf("/proc/self/fd/%d", dirfd);
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == NULL)
+    cwd[0] = '\0';
+  /* Both: openat2, and the walk used where the kernel has none. */
+  struct {
+    opener fn;
+    const char *how;
+  } fns[] = {{open_host_nofollow, "openat2"}, {open_host_nofollow_walk, "walk"}};
+  for (size_t i = 0; i < ARRAY_SIZE(fns); i++) {
+    check_open(fns[i].fn, fns[i].how, file, 0, NULL, NULL);
+    check_open(fns[i].fn, fns[i].how, slash, 0, NULL, NULL);
+    check_open(fns[i].fn, fns[i].how, dotdot, 0, NULL, NULL);
+    check_open(fns[i].fn, fns[i].how, "/", 0, NULL, NULL);
+    check_open(fns[i].fn, fns[i].how, rootlink, ELOOP, rootlink, "/");
+    check_open(fns[i].fn, fns[i].how, link_slash, ELOOP, link, real);
+    check_open(fns[i].fn, fns[i].how, through, ELOOP, link, real);
+    check_open(fns[i].fn, fns[i].how, magic, ELOOP, NULL, NULL);
+    check_open(fns[i].fn, fns[i].how, nope, ENOENT, NULL, NULL);
+    check_open(fns[i].fn, fns[i].how, file_slash, ENOTDIR, NULL, NULL);
+    if (chdir(dir) == 0) {
+      check_open(fns[i].fn, fns[i].how, "real/file", 0, NULL, NULL);
+      check_open(fns[i].fn, fns[i].how, "link/file", ELOOP, "link", real);
+      if (cwd[0] && chdir(cwd) < 0)
+        break;
+    }
+  }
+  cleanup_error keep_error *err = NULL;
+  tap_ok(open_host_nofollow_checked(through, "volume source", &err) < 0 && err &&
+             strstr(err->msg, "passes through the symlink") && strstr(err->msg, "keep does not follow symlinks in volume sources"),
+         "the error names the symlink: %s", err ? err->msg : "(opened)");
+  unlink(file);
+  unlink(link);
+  unlink(rootlink);
+  rmdir(real);
+  rmdir(dir);
+}
+
 int main(void)
 {
   test_parse_size();
@@ -68,5 +213,9 @@ int main(void)
   test_strv();
   test_errors();
   test_random_hex();
+  test_quote();
+  test_json();
+  test_regular_only();
+  test_open_nofollow();
   return tap_done();
 }
