@@ -60,7 +60,7 @@ static int run_hooks_in_child(const struct keep_oci_spec *s, enum keep_oci_hook_
 {
   /* The parent serialised the state; rebuild a minimal one for the hooks. */
   struct keep_oci_state st = {0};
-  json_t *j = json_loads(state, 0, NULL);
+  json_t *j = keep_json_parse(state, strlen(state), 0, "the container's state", NULL);
   st.id = (char *) json_string_value(json_object_get(j, "id"));
   st.bundle = (char *) json_string_value(json_object_get(j, "bundle"));
   st.pid = getpid();
@@ -503,10 +503,16 @@ static int send_idmapped_trees(struct create_res *r, pid_t pid, keep_error **err
     if (m->idmap != OCI_IDMAP_NONE && !m->n_uid_map && userns < 0) {
       /* No mappings of its own: the container's (joined or new) namespace. */
       cleanup_free char *own = xasprintf("/proc/%d/ns/user", (int) pid);
-      const char *path = s->ns_path[OCI_NS_USER] ? s->ns_path[OCI_NS_USER] : own;
-      userns = open(path, O_RDONLY | O_CLOEXEC);
-      if (userns < 0)
-        return keep_fail_errno(err, "config.json: mounts[%zu]: open the container's user namespace `%s`", i, path);
+      if (s->ns_path[OCI_NS_USER]) {
+        /* Checked to be a user namespace, never a FIFO that blocks. */
+        userns = keep_oci_ns_open(s, OCI_NS_USER, err);
+        if (userns < 0)
+          return keep_error_wrap(err, "config.json: mounts[%zu]", i);
+      } else {
+        userns = open(own, O_RDONLY | O_CLOEXEC);
+        if (userns < 0)
+          return keep_fail_errno(err, "config.json: mounts[%zu]: open the container's user namespace `%s`", i, own);
+      }
     }
     if (m->idmap != OCI_IDMAP_NONE && send_tree(r->sock, m, i, userns, err) < 0)
       return -1;
@@ -524,8 +530,10 @@ static bool limits_asked(const struct keep_limits *l)
          l->has_cpu_idle || l->cpu_burst_us > 0;
 }
 
-static int do_create(const struct keep_oci_create_opts *o, bool attached, struct create_res *r,
-                     keep_error **err)
+/* `block`: the signals an attached run forwards, blocked once the inputs
+ * are open and checked (a blocking open stays interruptible), or NULL. */
+static int do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t *block, sigset_t *old,
+                     struct create_res *r, keep_error **err)
 {
   const char *bundle = o->bundle ? o->bundle : ".";
   if (keep_oci_spec_load(bundle, &r->spec, err) < 0)
@@ -554,6 +562,8 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
     if (r->console < 0)
       return -1;
   }
+  if (block)
+    keep_oci_block_forwarded(block, old);
 
   if (keep_oci_state_new(o->root, o->id, &r->st, err) < 0)
     return -1;
@@ -711,7 +721,7 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, struct
 int keep_oci_create(const struct keep_oci_create_opts *o, keep_error **err)
 {
   struct create_res r = {.rootfs_fd = -1, .root_tree = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
-  int ret = do_create(o, false, &r, err);
+  int ret = do_create(o, false, NULL, NULL, &r, err);
   if (ret == 0) {
     r.done = true;
     r.child = 0;
@@ -734,9 +744,10 @@ static int open_fifo_for_start(struct keep_oci_state *st, keep_error **err)
 static int load_stored_spec(struct keep_oci_state *st, struct keep_oci_spec *s, keep_error **err)
 {
   cleanup_free char *text = NULL;
-  if (read_file_at(st->dirfd, "config.json", &text, NULL, err) < 0)
+  size_t len = 0;
+  if (read_file_at(st->dirfd, "config.json", &text, &len, err) < 0)
     return -1;
-  return keep_oci_spec_parse(st->bundle, text, s, err);
+  return keep_oci_spec_parse_len(st->bundle, text, len, s, err);
 }
 
 /* Wake the container's init: it execs the process, or ends when there is none. */
@@ -817,8 +828,8 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
 {
   struct create_res r = {.rootfs_fd = -1, .root_tree = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
   sigset_t mask, old;
-  keep_oci_block_forwarded(&mask, &old);
-  int ret = do_create(o, !o->detach, &r, err);
+  sigprocmask(SIG_SETMASK, NULL, &old);
+  int ret = do_create(o, !o->detach, &mask, &old, &r, err);
   if (ret == 0)
     ret = start_locked(&r.st, err);
   if (ret == 0 && o->detach) {

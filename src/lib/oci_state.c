@@ -160,15 +160,16 @@ int keep_oci_state_open(const char *root, const char *id, struct keep_oci_state 
   }
   st->id = xstrdup(id);
   cleanup_free char *text = NULL;
-  if (read_file_at(st->dirfd, "state.json", &text, NULL, NULL) < 0) {
+  size_t len = 0;
+  if (read_file_at(st->dirfd, "state.json", &text, &len, NULL) < 0) {
     /* Being created, or its creator died half-way: `delete` removes it. */
     st->status = OCI_CREATING;
     return 0;
   }
-  json_error_t je;
-  json_t *j = json_loads(text, 0, &je);
+  cleanup_free char *what = xasprintf("%s/state.json", st->dir);
+  json_t *j = keep_json_parse(text, len, 0, what, err);
   if (j == NULL)
-    return keep_fail(err, 0, "`%s/state.json`: %s", st->dir, je.text);
+    return -1;
   st->bundle = xstrdup(json_string_value(json_object_get(j, "bundle")) ?: "");
   st->oci_version = xstrdup(json_string_value(json_object_get(j, "ociVersion")) ?: "1.0.2");
   st->created = xstrdup(json_string_value(json_object_get(j, "created")) ?: "");
