@@ -28,6 +28,7 @@
 #include "fault.h"
 #include "state.h"
 #include "syscalls.h"
+#include "msg.h"
 #include "terminal.h"
 #include "userns.h"
 #include "util.h"
@@ -132,33 +133,27 @@ static int prepare_seccomp(const struct keep_config *cfg, struct run_resources *
   return keep_seccomp_prepare(file, cfg->cap_add, cfg->cache_dir, &r->seccomp, err);
 }
 
-/* Wait for the container side: 'T' carries the pty master, 'R' means the
- * workload runs, 'E' carries an error, EOF means it died. */
+/* Wait for the container side: TERMINAL carries the pty master, READY
+ * means the workload runs; an error comes back as the container side's own
+ * keep_error; EOF means it died. */
 static int await_ready(struct run_resources *r, keep_error **err)
 {
   for (;;) {
-    char tag = 0, text[4096];
     int fd = -1;
-    if (keep_msg_recv(r->sock, &tag, text, sizeof(text), &fd, err) < 0)
+    int type = keep_msg_recv(r->sock, NULL, 0, &fd, err);
+    if (type < 0)
       return -1;
-    switch (tag) {
-    case 'T':
+    if (type == KEEP_MSG_TERMINAL) {
       r->master = fd;
       continue;
-    case 'A':   /* alive after switching ids: the parent is still there */
+    }
+    if (type == KEEP_MSG_ALIVE)   /* after switching ids: the parent is still there */
       continue;
-    case 'R':
+    if (type == KEEP_MSG_READY)
       return 0;
-    case 'E': {
-      /* The child formatted a whole "keep: ..." line; keep its text. */
-      const char *msg = str_has_prefix(text, "keep: ") ? text + 6 : text;
-      return keep_fail(err, 0, "%s", msg);
-    }
-    default:
-      if (fd >= 0)
-        close(fd);
-      return keep_fail(err, 0, "the container exited while it was being set up");
-    }
+    if (fd >= 0)
+      close(fd);
+    return keep_fail(err, 0, "the container exited while it was being set up");
   }
 }
 
@@ -341,7 +336,7 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   keep_fault_point("run-cloned");
 
   if ((r.cgroup && keep_cgroup_enter(r.cgroup, pid, err) < 0) ||
-      keep_userns_apply(&r.userns, pid, err) < 0 || keep_msg_send(r.sock, 'G', NULL, -1, err) < 0 ||
+      keep_userns_apply(&r.userns, pid, err) < 0 || keep_msg_send(r.sock, KEEP_MSG_GO, NULL, -1, err) < 0 ||
       await_ready(&r, err) < 0)
     goto out;
   keep_fault_point("run-ready");

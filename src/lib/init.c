@@ -30,16 +30,9 @@
 #include "net.h"
 #include "process_setup.h"
 #include "syscalls.h"
+#include "msg.h"
 #include "terminal.h"
 #include "util.h"
-
-/* Report a setup failure to the parent (which prints it) and stop. */
-static noreturn void child_fail(int sock, keep_error *err)
-{
-  char *msg = keep_error_format(err);
-  keep_msg_send(sock, 'E', msg, -1, NULL);
-  _exit(125);
-}
 
 /* The workload failed before exec: say why on its stderr, exit like docker. */
 static noreturn void workload_fail(keep_error *err, int code)
@@ -203,47 +196,46 @@ noreturn void keep_container_child(struct keep_child_ctx *ctx)
   /* The lock says whether keep lives: only keep may hold it. */
   close(ctx->state_lock);
 
-  char tag = 0;
-  if (keep_msg_recv(sock, &tag, NULL, 0, NULL, &err) < 0 || tag != 'G')
+  if (keep_msg_expect(sock, KEEP_MSG_GO, "the set-up", &err) < 0)
     _exit(125);   /* the parent is gone or failed: it reports */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   /* The parent has written our id maps: become the container's root. */
   if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
     keep_fail_errno(&err, "become root of the user namespace");
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
   if (!ctx->deny_setgroups && setgroups(0, NULL) < 0) {
     keep_fail_errno(&err, "setgroups");
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
   /* Changing credentials cleared the parent-death signal: set it again, so
    * a killed keep never leaves its container running. */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (keep_msg_send(sock, 'A', NULL, -1, &err) < 0)
+  if (keep_msg_send(sock, KEEP_MSG_ALIVE, NULL, -1, &err) < 0)
     _exit(125);
   /* The parent moved us into our cgroup first, so it becomes our root. */
   if (unshare(CLONE_NEWCGROUP) < 0) {
     keep_fail_errno(&err, "unshare(CLONE_NEWCGROUP)");
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
   if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) {
     keep_fail_errno(&err, "sethostname `%s`", cfg->hostname);
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
   if (keep_rootfs_setup(&ctx->plan, &err) < 0)
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   if (ctx->new_netns && keep_net_loopback_up(&err) < 0)
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
 
   cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) {
     keep_fail_errno(&err, "open the container's root");
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
   struct keep_user user = {0};
   if (keep_user_resolve(rootfd, cfg->proc.user, &user, &err) < 0)
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   char **env = keep_env_build(cfg->proc.env, user.home, cfg->hostname, cfg->proc.tty);
 
   int tty_peer = -1;
@@ -253,15 +245,15 @@ noreturn void keep_container_child(struct keep_child_ctx *ctx)
     cleanup_close int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0 || unlockpt(master) < 0) {
       keep_fail_errno(&err, "open `/dev/pts/ptmx`");
-      child_fail(sock, err);
+      keep_msg_fail(sock, err);
     }
     tty_peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (tty_peer < 0) {
       keep_fail_errno(&err, "TIOCGPTPEER");
-      child_fail(sock, err);
+      keep_msg_fail(sock, err);
     }
-    if (keep_msg_send(sock, 'T', NULL, master, &err) < 0)
-      child_fail(sock, err);
+    if (keep_msg_send(sock, KEEP_MSG_TERMINAL, NULL, master, &err) < 0)
+      keep_msg_fail(sock, err);
   }
 
   sigset_t all;
@@ -270,7 +262,7 @@ noreturn void keep_container_child(struct keep_child_ctx *ctx)
   pid_t workload = fork();
   if (workload < 0) {
     keep_fail_errno(&err, "fork the workload");
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
   if (workload == 0) {
     close(sock);
@@ -283,9 +275,9 @@ noreturn void keep_container_child(struct keep_child_ctx *ctx)
 
   if (confine_init(cfg, &err) < 0) {
     kill(workload, SIGKILL);
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
-  keep_msg_send(sock, 'R', NULL, -1, NULL);
+  keep_msg_send(sock, KEEP_MSG_READY, NULL, -1, NULL);
   /* PID 1 keeps no descriptor but stdio and its signalfd. */
   close_range(3, ~0U, 0);
   rootfd = -1;

@@ -31,6 +31,7 @@
 #include "oci_runtime.h"
 #include "rootfs.h"
 #include "syscalls.h"
+#include "msg.h"
 #include "terminal.h"
 #include "userns.h"
 #include "util.h"
@@ -48,12 +49,6 @@ struct oci_child {
   struct keep_oci_mount_ctx mctx;
 };
 
-static noreturn void child_fail(int sock, keep_error *err)
-{
-  char *msg = keep_error_format(err);
-  keep_msg_send(sock, 'E', msg, -1, NULL);
-  _exit(125);
-}
 
 static int run_hooks_in_child(const struct keep_oci_spec *s, enum keep_oci_hook_kind k, const char *state,
                               keep_error **err)
@@ -149,12 +144,13 @@ static int open_pty(int newroot, const struct keep_oci_process *p, int sock, int
     struct winsize ws = {.ws_row = (unsigned short) p->console_height, .ws_col = (unsigned short) p->console_width};
     ioctl(master, TIOCSWINSZ, &ws);
   }
-  return keep_msg_send(sock, 'T', NULL, master, err);
+  return keep_msg_send(sock, KEEP_MSG_TERMINAL, NULL, master, err);
 }
 
-/* Until create's 'c' (after the prestart and createRuntime hooks, which may
- * make the sources): the idmapped mounts it prepared, one 'M' (the mount's
- * index, its tree) each.  'c' carries the state for the hooks. */
+/* Until create's HOOK_STATE (after the prestart and createRuntime hooks,
+ * which may make the sources): the idmapped mounts it prepared, one
+ * IDMAPPED_TREE (the mount's index, its tree) each.  HOOK_STATE carries the
+ * state for the createContainer hooks. */
 static int receive_trees(struct oci_child *c, char *state, size_t state_len, keep_error **err)
 {
   size_t n = c->s->n_mounts;
@@ -162,16 +158,16 @@ static int receive_trees(struct oci_child *c, char *state, size_t state_len, kee
   for (size_t i = 0; i < n; i++)
     c->mctx.trees[i] = -1;
   for (;;) {
-    char tag = 0;
     int fd = -1;
-    if (keep_msg_recv(c->sock, &tag, state, state_len, &fd, err) < 0)
+    int type = keep_msg_recv(c->sock, state, state_len, &fd, err);
+    if (type < 0)
       return -1;
-    if (tag == 'c' && fd < 0)
+    if (type == KEEP_MSG_HOOK_STATE && fd < 0)
       return 0;
     char *end = NULL;
     const char *text = state;
     unsigned long i = strtoul(text, &end, 10);
-    if (tag != 'M' || fd < 0 || end == text || *end || i >= n || c->mctx.trees[i] >= 0) {
+    if (type != KEEP_MSG_IDMAPPED_TREE || fd < 0 || end == text || *end || i >= n || c->mctx.trees[i] >= 0) {
       if (fd >= 0)
         close(fd);
       return -1;
@@ -196,19 +192,18 @@ static noreturn void oci_child(struct oci_child *c)
   for (size_t i = 0; i < ARRAY_SIZE(c->close_fds); i++)
     if (c->close_fds[i] >= 0)
       close(c->close_fds[i]);
-  char tag = 0;
   char state[8192];
-  if (keep_msg_recv(sock, &tag, NULL, 0, NULL, &err) < 0 || tag != 'G')
-    _exit(125);
+  if (keep_msg_expect(sock, KEEP_MSG_GO, "the set-up", &err) < 0)
+    _exit(125);   /* keep is gone or failed: it reports */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (s->ns[OCI_NS_USER] && !s->ns_path[OCI_NS_USER]) {
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
       keep_fail_errno(&err, "become root of the user namespace");
-      child_fail(sock, err);
+      keep_msg_fail(sock, err);
     }
     if (!c->deny_setgroups && setgroups(0, NULL) < 0) {
       keep_fail_errno(&err, "setgroups");
-      child_fail(sock, err);
+      keep_msg_fail(sock, err);
     }
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   } else if (s->ns_path[OCI_NS_USER]) {
@@ -216,70 +211,70 @@ static noreturn void oci_child(struct oci_child *c)
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
       keep_fail_errno(&err, "config.json: linux.namespaces: become root (uid and gid 0) in user namespace `%s`",
                       s->ns_path[OCI_NS_USER]);
-      child_fail(sock, err);
+      keep_msg_fail(sock, err);
     }
     if (setgroups(0, NULL) < 0 && errno != EPERM) {
       keep_fail_errno(&err, "setgroups");
-      child_fail(sock, err);
+      keep_msg_fail(sock, err);
     }
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   }
   if (s->ns[OCI_NS_CGROUP] && !s->ns_path[OCI_NS_CGROUP] && unshare(CLONE_NEWCGROUP) < 0) {
     keep_fail_errno(&err, "unshare(CLONE_NEWCGROUP)");
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
   if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
     keep_fail_errno(&err, "sethostname `%s`", s->hostname);
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
   if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0) {
     keep_fail_errno(&err, "setdomainname `%s`", s->domainname);
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
   cleanup_close int newroot = -1;
   if (setup_root(c, &newroot, &err) < 0)
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   int fifo = c->fifo;
   /* prestart and createRuntime hooks run in the parent now. */
-  if (keep_msg_send(sock, 'C', NULL, -1, &err) < 0 || receive_trees(c, state, sizeof(state), &err) < 0)
+  if (keep_msg_send(sock, KEEP_MSG_ROOT_BUILT, NULL, -1, &err) < 0 || receive_trees(c, state, sizeof(state), &err) < 0)
     _exit(125);
   if (keep_oci_mounts_setup(newroot, s, &c->mctx, &err) < 0)
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   if (run_hooks_in_child(s, OCI_HOOK_CREATE_CONTAINER, state, &err) < 0)
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   int tty_peer = -1;
   if (s->process.terminal) {
     if (open_pty(newroot, &s->process, sock, &tty_peer, &err) < 0)
-      child_fail(sock, err);
+      keep_msg_fail(sock, err);
     /* Let go of create's stdio now: containerd's shim waits for those pipes
      * to close before it takes the terminal and starts the container. */
     for (int i = 0; i < 3; i++)
       if (dup2(tty_peer, i) < 0) {
         keep_fail_errno(&err, "dup2 the terminal");
-        child_fail(sock, err);
+        keep_msg_fail(sock, err);
       }
   }
   /* sysctls before masking: /proc/sys is among the read-only paths. */
   if (do_pivot(newroot, c->o->no_pivot, c->root_tree >= 0, &err) < 0 || keep_oci_sysctl(s, &err) < 0)
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0 || keep_oci_mask_paths(rootfd, s, &err) < 0) {
     if (rootfd < 0)
       keep_fail_errno(&err, "open the new root");
-    child_fail(sock, err);
+    keep_msg_fail(sock, err);
   }
   if (s->root_readonly) {
     struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
     if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0) {
       keep_fail_errno(&err, "make the root read-only (root.readonly)");
-      child_fail(sock, err);
+      keep_msg_fail(sock, err);
     }
   }
   if (s->rootfs_propagation) {
     struct mount_attr pa = {.propagation = s->rootfs_propagation & ~(unsigned long) MS_REC};
     if (mount_setattr(AT_FDCWD, "/", (s->rootfs_propagation & MS_REC) ? AT_RECURSIVE : 0, &pa, sizeof(pa)) < 0) {
       keep_fail_errno(&err, "linux.rootfsPropagation");
-      child_fail(sock, err);
+      keep_msg_fail(sock, err);
     }
   }
   /* SCMP_ACT_NOTIFY: the listener must reach the agent during create, so
@@ -289,18 +284,18 @@ static noreturn void oci_child(struct oci_child *c)
   if (keep_seccomp_listener_path(c->seccomp)) {
     int listener = keep_seccomp_install_listener(c->seccomp, &err);
     if (listener < 0)
-      child_fail(sock, err);
-    int sent = keep_msg_send(sock, 'N', NULL, listener, &err);
+      keep_msg_fail(sock, err);
+    int sent = keep_msg_send(sock, KEEP_MSG_LISTENER, NULL, listener, &err);
     close(listener);
     if (sent < 0)
       _exit(125);
   }
   /* Created: once create has recorded it, this process outlives create. */
-  if (keep_msg_send(sock, 'R', NULL, -1, &err) < 0 || keep_msg_recv(sock, &tag, NULL, 0, NULL, &err) < 0 ||
-      tag != 'D')
+  if (keep_msg_send(sock, KEEP_MSG_READY, NULL, -1, &err) < 0 ||
+      keep_msg_expect(sock, KEEP_MSG_RECORDED, "create recorded the container", &err) < 0)
     _exit(125);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  if (keep_msg_send(sock, 'd', NULL, -1, &err) < 0)
+  if (keep_msg_send(sock, KEEP_MSG_RECORDED_ACK, NULL, -1, &err) < 0)
     _exit(125);
   close(sock);
 
@@ -488,7 +483,7 @@ static int send_tree(int sock, const struct keep_oci_mount *m, size_t i, int use
     return keep_error_wrap(err, "config.json: mounts[%zu]", i);
   char idx[24];
   snprintf(idx, sizeof(idx), "%zu", i);
-  return keep_msg_send(sock, 'M', idx, tree, err);
+  return keep_msg_send(sock, KEEP_MSG_IDMAPPED_TREE, idx, tree, err);
 }
 
 /* Idmapped mounts are prepared here, not by init: idmapping a filesystem
@@ -657,14 +652,14 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, sigset
   if ((r->cg && keep_cgroup_enter(r->cg, pid, err) < 0) ||
       keep_oci_set_oom_score_adj(pid, &s->process, err) < 0 ||
       (flags & CLONE_NEWUSER && keep_userns_apply(&r->userns, pid, err) < 0) ||
-      keep_msg_send(r->sock, 'G', NULL, -1, err) < 0)
+      keep_msg_send(r->sock, KEEP_MSG_GO, NULL, -1, err) < 0)
     return -1;
   for (;;) {
-    char tag = 0, text[4096];
     int fd = -1;
-    if (keep_msg_recv(r->sock, &tag, text, sizeof(text), &fd, err) < 0)
-      return -1;
-    if (tag == 'T') {
+    int type = keep_msg_recv(r->sock, NULL, 0, &fd, err);
+    if (type < 0)
+      return -1;   /* the container's side failed: its error, as it was */
+    if (type == KEEP_MSG_TERMINAL) {
       if (r->console >= 0) {
         int sent = keep_console_send(r->console, fd, err);
         close(fd);
@@ -675,28 +670,28 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, sigset
       }
       continue;
     }
-    if (tag == 'C') {
+    if (type == KEEP_MSG_ROOT_BUILT) {
       if (keep_oci_run_hooks(s, OCI_HOOK_PRESTART, &r->st, err) < 0 ||
           keep_oci_run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &r->st, err) < 0 || send_idmapped_trees(r, pid, err) < 0)
         return -1;
       json_t *j = keep_oci_state_json(&r->st);
       cleanup_free char *txt = json_dumps(j, JSON_COMPACT);
       json_decref(j);
-      if (keep_msg_send(r->sock, 'c', txt, -1, err) < 0)
+      if (keep_msg_send(r->sock, KEEP_MSG_HOOK_STATE, txt, -1, err) < 0)
         return -1;
       continue;
     }
-    if (tag == 'N') {
+    if (type == KEEP_MSG_LISTENER) {
       int sent = keep_oci_send_listener(r->seccomp, &r->st, fd, err);
       close(fd);
       if (sent < 0)
         return -1;
       continue;
     }
-    if (tag == 'R')
+    if (type == KEEP_MSG_READY)
       break;
-    if (tag == 'E')
-      return keep_fail(err, 0, "%s", str_has_prefix(text, "keep: ") ? text + 6 : text);
+    if (fd >= 0)
+      close(fd);
     return keep_fail(err, 0, "the container exited while it was being created");
   }
   /* Device rules last: from here the container's processes (and anything
@@ -710,11 +705,9 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, sigset
   /* Only now may the init outlive this process: it drops its parent-death
    * signal when told, and says so, so that it neither dies with a create
    * that succeeded nor survives one that was killed. */
-  char tag = 0;
-  if (keep_msg_send(r->sock, 'D', NULL, -1, err) < 0 || keep_msg_recv(r->sock, &tag, NULL, 0, NULL, err) < 0)
+  if (keep_msg_send(r->sock, KEEP_MSG_RECORDED, NULL, -1, err) < 0 ||
+      keep_msg_expect(r->sock, KEEP_MSG_RECORDED_ACK, "it was created", err) < 0)
     return -1;
-  if (tag != 'd')
-    return keep_fail(err, 0, "the container exited while it was being created");
   return 0;
 }
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "oci_runtime.h"
+#include "msg.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -109,12 +110,10 @@ static noreturn void joiner(int sock, int userfd, int mntfd, const struct keep_o
     init(arg);
     _exit(125);
   }
-  keep_msg_send(sock, 'P', NULL, pidfd, NULL);
+  keep_msg_send(sock, KEEP_MSG_PIDFD, NULL, pidfd, NULL);
   _exit(0);
-fail:;
-  char *msg = keep_error_format(err);
-  keep_msg_send(sock, 'E', msg, -1, NULL);
-  _exit(125);
+fail:
+  keep_msg_fail(sock, err);
 }
 
 static pid_t pid_of_pidfd(int pidfd, keep_error **err)
@@ -173,16 +172,13 @@ static pid_t spawn_joining(const struct keep_oci_spec *s, unsigned long flags, i
     joiner(sv[1], userfd, mntfd, s, flags, close_in_init, init, arg);
   }
   close(sv[1]);
-  char tag = 0, text[2048] = "";
   int pidfd = -1;
-  int r = keep_msg_recv(sv[0], &tag, text, sizeof(text), &pidfd, err);
+  int type = keep_msg_recv(sv[0], NULL, 0, &pidfd, err);
   close(sv[0]);
   waitpid(helper, NULL, 0);
-  if (r < 0)
+  if (type < 0)
     return -1;
-  if (tag == 'E')
-    return keep_fail(err, 0, "%s", str_has_prefix(text, "keep: ") ? text + 6 : text);
-  if (tag != 'P' || pidfd < 0)
+  if (type != KEEP_MSG_PIDFD || pidfd < 0)
     return keep_fail(err, 0, "the namespace-joining helper ended without starting the container");
   pid_t pid = pid_of_pidfd(pidfd, err);
   close(pidfd);

@@ -3,12 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "syscalls.h"
+#include "msg.h"
 #include "tap.h"
 #include "util.h"
 
@@ -206,6 +209,54 @@ static void test_open_nofollow(void)
   rmdir(dir);
 }
 
+/* The typed messages between keep and the container's side (msg.h). */
+static void test_messages(void)
+{
+  int sv[2];
+  tap_ok(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+  keep_error *e = NULL;
+  /* An error crosses as {errno, message, hint} and comes back as it was. */
+  keep_error *sent = NULL;
+  keep_fail(&sent, EACCES, "open `%s`", "/x");
+  keep_error_hint(&sent, "check its mode");
+  keep_msg_send_error(sv[0], sent);
+  int t = keep_msg_recv(sv[1], NULL, 0, NULL, &e);
+  tap_ok(t == -1 && e && e->errnum == EACCES && strcmp(e->msg, "open `/x`") == 0 && e->hint &&
+             strcmp(e->hint, "check its mode") == 0,
+         "an error arrives with its errno, message and hint");
+  char *a = keep_error_format(sent), *b = e ? keep_error_format(e) : NULL;
+  tap_ok(b && strcmp(a, b) == 0, "and prints exactly as on the sending side");
+  free(a);
+  free(b);
+  keep_error_free(&sent);
+  keep_error_free(&e);
+  /* A typed message with text and an fd. */
+  int pipefd[2];
+  tap_ok(pipe2(pipefd, O_CLOEXEC) == 0, "pipe");
+  keep_msg_send(sv[0], KEEP_MSG_IDMAPPED_TREE, "3", pipefd[0], NULL);
+  char text[16];
+  int fd = -1;
+  t = keep_msg_recv(sv[1], text, sizeof(text), &fd, &e);
+  tap_ok(t == KEEP_MSG_IDMAPPED_TREE && strcmp(text, "3") == 0 && fd >= 0, "type, text and fd arrive");
+  if (fd >= 0)
+    close(fd);
+  close(pipefd[0]);
+  close(pipefd[1]);
+  /* The wrong message where one is expected names the step. */
+  keep_msg_send(sv[0], KEEP_MSG_READY, NULL, -1, NULL);
+  tap_ok(keep_msg_expect(sv[1], KEEP_MSG_GO, "the set-up", &e) < 0 && e && e->errnum == EPROTO &&
+             strstr(e->msg, "the set-up"),
+         "an unexpected message fails, naming the step");
+  keep_error_free(&e);
+  /* Bytes that are no message of ours. */
+  tap_ok(write(sv[0], "G", 1) == 1, "a bare tag byte sent");
+  tap_ok(keep_msg_recv(sv[1], NULL, 0, NULL, &e) < 0 && e && e->errnum == EPROTO, "a malformed message is refused");
+  keep_error_free(&e);
+  close(sv[0]);
+  tap_ok(keep_msg_recv(sv[1], NULL, 0, NULL, &e) == KEEP_MSG_CLOSED, "EOF: the other side is gone");
+  close(sv[1]);
+}
+
 int main(void)
 {
   test_parse_size();
@@ -217,5 +268,6 @@ int main(void)
   test_json();
   test_regular_only();
   test_open_nofollow();
+  test_messages();
   return tap_done();
 }
