@@ -13,12 +13,6 @@
 #include "store.h"
 #include "util.h"
 
-static int fail(keep_error *err)
-{
-  keep_error_print(err);
-  return EXIT_KEEP_FAILED;
-}
-
 void keep_note_setid(struct keep_store *s, const char *digest, const char *name)
 {
   struct keep_image img;
@@ -78,7 +72,7 @@ int cmd_load(int argc, char **argv)
   struct keep_store s;
   if (keep_store_open(&s, false, &err) < 0) {
     keep_store_close(&s);
-    return fail(err);
+    return keep_cli_fail(&err);
   }
   struct keep_loaded *l = NULL;
   size_t n = 0;
@@ -87,7 +81,7 @@ int cmd_load(int argc, char **argv)
     keep_note_setid(&s, l[i].digest, l[i].tag ? l[i].tag : l[i].digest);
   keep_store_close(&s);
   if (r < 0)
-    return fail(err);
+    return keep_cli_fail(&err);
   for (size_t i = 0; i < n && !quiet; i++)
     printf("Loaded image: %s (%s)\n", l[i].tag ? l[i].tag : "<untagged>", l[i].digest);
   keep_loaded_free(l, n);
@@ -171,7 +165,7 @@ int cmd_images(int argc, char **argv)
     r = collect(&s, &rows, &n, &err);
   keep_store_close(&s);
   if (r < 0)
-    return fail(err);
+    return keep_cli_fail(&err);
   json_t *arr = json ? json_array() : NULL;
   if (!json && !quiet)
     printf("%-40s %-12s %-12s %-19s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "DIGEST", "SIZE");
@@ -213,7 +207,7 @@ int cmd_rmi(int argc, char **argv)
   struct keep_store s;
   if (keep_store_open(&s, true, &err) < 0) {
     keep_store_close(&s);
-    return fail(err);
+    return keep_cli_fail(&err);
   }
   int code = 0;
   for (int i = 1; i < argc; i++) {
@@ -254,7 +248,7 @@ int cmd_rmi(int argc, char **argv)
   struct keep_gc_stats st;
   if (keep_image_gc(&s, &st, &err) < 0) {
     keep_store_close(&s);
-    return fail(err);
+    return keep_cli_fail(&err);
   }
   keep_store_close(&s);
   keep_print_gc(&st);
@@ -272,7 +266,7 @@ static int inspect(int argc, char **argv)
   struct keep_store s;
   if (keep_store_open(&s, false, &err) < 0) {
     keep_store_close(&s);
-    return fail(err);
+    return keep_cli_fail(&err);
   }
   json_t *out = json_array();
   int code = 0;
@@ -282,14 +276,14 @@ static int inspect(int argc, char **argv)
     struct keep_image img;
     json_t *refs = NULL;
     if (keep_image_resolve(&s, argv[i], &digest, &err) < 0 || keep_image_open(&s, digest, &img, &err) < 0) {
-      code = fail(err);
+      code = keep_cli_fail(&err);
       break;
     }
     if (keep_blob_read(&s, digest, &mtext, &mlen, &err) < 0 ||
         keep_blob_read(&s, img.manifest.config.digest, &ctext, &clen, &err) < 0 ||
         keep_refs_load(&s, &refs, &err) < 0) {
       keep_image_free(&img);
-      code = fail(err);
+      code = keep_cli_fail(&err);
       break;
     }
     json_t *tags = json_array();
@@ -331,14 +325,14 @@ int cmd_verify(int argc, char **argv)
   struct keep_store s;
   if (keep_store_open(&s, false, &err) < 0) {
     keep_store_close(&s);
-    return fail(err);
+    return keep_cli_fail(&err);
   }
   cleanup_strv char **names = NULL;
   json_t *refs = NULL;
   if (argc < 2) {
     if (keep_refs_load(&s, &refs, &err) < 0) {
       keep_store_close(&s);
-      return fail(err);
+      return keep_cli_fail(&err);
     }
     const char *name;
     json_t *v;
@@ -408,7 +402,7 @@ static int unpack(int argc, char **argv)
   keep_image_free(&img);
   keep_store_close(&s);
   if (r < 0)
-    return fail(err);
+    return keep_cli_fail(&err);
   printf("%zu layers unpacked\n", n);
   return 0;
 }

@@ -27,13 +27,6 @@ static const char *state_root(void)
   return def;
 }
 
-static int fail(keep_error *err)
-{
-  keep_error_print(err);
-  keep_error_free(&err);
-  return EXIT_KEEP_FAILED;
-}
-
 /* The one-line usage error; returns the exit status for it. */
 static int usage_error(const char *cmd, const char *what)
 {
@@ -94,7 +87,7 @@ int cmd_oci_create(int argc, char **argv)
     return EXIT_KEEP_FAILED;
   keep_error *err = NULL;
   if (keep_oci_create(&o, &err) < 0)
-    return fail(err);
+    return keep_cli_fail(&err);
   return 0;
 }
 
@@ -106,7 +99,7 @@ int cmd_oci_run(int argc, char **argv)
   keep_error *err = NULL;
   int code = 0;
   if (keep_oci_run(&o, &code, &err) < 0)
-    return fail(err);
+    return keep_cli_fail(&err);
   return code;
 }
 
@@ -128,7 +121,7 @@ int cmd_oci_start(int argc, char **argv)
   if (one_id(argc, argv, "start", &id) < 0)
     return EXIT_KEEP_FAILED;
   keep_error *err = NULL;
-  return keep_oci_start(state_root(), id, &err) < 0 ? fail(err) : 0;
+  return keep_oci_start(state_root(), id, &err) < 0 ? keep_cli_fail(&err) : 0;
 }
 
 int cmd_oci_state(int argc, char **argv)
@@ -140,7 +133,7 @@ int cmd_oci_state(int argc, char **argv)
   struct keep_oci_state st;
   if (keep_oci_state_open(state_root(), id, &st, &err) < 0) {
     keep_oci_state_free(&st);
-    return fail(err);
+    return keep_cli_fail(&err);
   }
   json_t *j = keep_oci_state_json(&st);
   json_dumpf(j, stdout, JSON_INDENT(2));
@@ -171,7 +164,7 @@ int cmd_oci_kill(int argc, char **argv)
     return EXIT_KEEP_FAILED;
   }
   keep_error *err = NULL;
-  return keep_oci_kill(state_root(), argv[i], sig, all, &err) < 0 ? fail(err) : 0;
+  return keep_oci_kill(state_root(), argv[i], sig, all, &err) < 0 ? keep_cli_fail(&err) : 0;
 }
 
 int cmd_oci_delete(int argc, char **argv)
@@ -196,7 +189,7 @@ int cmd_oci_delete(int argc, char **argv)
       keep_error_free(&err);
       return 0;
     }
-    return fail(err);
+    return keep_cli_fail(&err);
   }
   return 0;
 }
@@ -207,7 +200,7 @@ static int pause_resume(int argc, char **argv, bool pause)
   if (one_id(argc, argv, pause ? "pause" : "resume", &id) < 0)
     return EXIT_KEEP_FAILED;
   keep_error *err = NULL;
-  return keep_oci_pause(state_root(), id, pause, &err) < 0 ? fail(err) : 0;
+  return keep_oci_pause(state_root(), id, pause, &err) < 0 ? keep_cli_fail(&err) : 0;
 }
 
 int cmd_oci_pause(int argc, char **argv) { return pause_resume(argc, argv, true); }
@@ -231,7 +224,7 @@ int cmd_oci_ps(int argc, char **argv)
   pid_t *pids = NULL;
   size_t n = 0;
   if (keep_oci_pids(state_root(), argv[i], &pids, &n, &err) < 0)
-    return fail(err);
+    return keep_cli_fail(&err);
   if (json) {
     printf("[");
     for (size_t k = 0; k < n; k++)
@@ -304,7 +297,7 @@ int cmd_oci_spec(int argc, char **argv)
   keep_error *err = NULL;
   json_t *j = keep_oci_default_spec(rootless, &err);
   if (j == NULL)
-    return fail(err);
+    return keep_cli_fail(&err);
   cleanup_free char *path = xasprintf("%s/config.json", bundle);
   if (access(path, F_OK) == 0) {
     json_decref(j);

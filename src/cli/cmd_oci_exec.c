@@ -11,13 +11,6 @@
 #include "oci_runtime.h"
 #include "util.h"
 
-static int fail(keep_error *err)
-{
-  keep_error_print(err);
-  keep_error_free(&err);
-  return EXIT_KEEP_FAILED;
-}
-
 /* The process of the container's config, as the base of a command-line exec. */
 static int config_process(const char *root, const char *id, struct keep_oci_process *p, keep_error **err)
 {
@@ -104,12 +97,16 @@ int cmd_oci_exec(int argc, char **argv)
   struct keep_oci_process p = {0};
   if (process_file) {
     json_t *j = keep_json_load_file_at(AT_FDCWD, process_file, 0, &err);
-    if (j == NULL)
-      return fail(keep_error_wrap(&err, "--process") ? err : err);
+    if (j == NULL) {
+      keep_error_wrap(&err, "--process");
+      return keep_cli_fail(&err);
+    }
     int r = keep_oci_process_parse(j, "process", &p, &err);
     json_decref(j);
-    if (r < 0)
-      return fail(keep_error_wrap(&err, "--process `%s`", keep_q(process_file)) ? err : err);
+    if (r < 0) {
+      keep_error_wrap(&err, "--process `%s`", keep_q(process_file));
+      return keep_cli_fail(&err);
+    }
   } else {
     if (optind >= argc) {
       fprintf(stderr, "keep exec: expected a command (or --process FILE)\n");
@@ -123,7 +120,7 @@ int cmd_oci_exec(int argc, char **argv)
       return EXIT_KEEP_FAILED;
     }
     if (config_process(o.root, o.id, &p, &err) < 0)
-      return fail(err);
+      return keep_cli_fail(&err);
     strv_free(p.args);
     p.args = strv_dup(argv + optind);
     p.terminal = tty;
@@ -144,6 +141,6 @@ int cmd_oci_exec(int argc, char **argv)
   int r = keep_oci_exec(&o, &code, &err);
   keep_oci_process_free(&p);
   if (r < 0)
-    return fail(err);
+    return keep_cli_fail(&err);
   return code;
 }

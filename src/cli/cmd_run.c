@@ -107,28 +107,28 @@ static const struct option run_options[] = {
   {NULL, 0, NULL, 0},
 };
 
-/* Every bad value gets one line naming the flag and the value. */
-#define bad(err, fmt, a, b) keep_fail((err), 0, fmt, keep_q(a), (b))
+/* Every bad value gets one line naming the flag and the value, quoted
+ * bounded (keep_q). */
 
 static int add_volume(struct keep_config *c, const char *spec, keep_error **err)
 {
   cleanup_free char *copy = xstrdup(spec);
   char *src = copy, *dst = strchr(copy, ':'), *mode = NULL;
   if (dst == NULL)
-    return bad(err, "invalid --volume `%s`: expected SRC:DST[:ro|:rw]%s", spec, "");
+    return keep_fail(err, 0, "invalid --volume `%s`: expected SRC:DST[:ro|:rw]", keep_q(spec));
   *dst++ = '\0';
   mode = strchr(dst, ':');
   if (mode)
     *mode++ = '\0';
   if (src[0] != '/' || dst[0] != '/')
-    return bad(err, "invalid --volume `%s`: SRC and DST must be absolute paths%s", spec, "");
+    return keep_fail(err, 0, "invalid --volume `%s`: SRC and DST must be absolute paths", keep_q(spec));
   bool writable = false;
   if (mode && strcmp(mode, "rw") == 0)
     writable = true;
   else if (mode && strcmp(mode, "ro") != 0)
-    return bad(err, "invalid --volume `%s`: unknown mode `%s` (ro or rw)", spec, keep_q(mode));
+    return keep_fail(err, 0, "invalid --volume `%s`: unknown mode `%s` (ro or rw)", keep_q(spec), keep_q(mode));
   if (c->n_mounts >= KEEP_MAX_MOUNTS)
-    return bad(err, "--volume `%s`: more than %d volumes and tmpfs mounts", spec, KEEP_MAX_MOUNTS);
+    return keep_fail(err, 0, "--volume `%s`: more than %d volumes and tmpfs mounts", keep_q(spec), KEEP_MAX_MOUNTS);
   c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
   c->mounts[c->n_mounts++] = (struct keep_mount_req){
     .kind = KEEP_MOUNT_BIND, .src = xstrdup(src), .dst = xstrdup(dst), .writable = writable};
@@ -138,9 +138,9 @@ static int add_volume(struct keep_config *c, const char *spec, keep_error **err)
 static int add_tmpfs(struct keep_config *c, const char *dst, keep_error **err)
 {
   if (dst[0] != '/')
-    return bad(err, "invalid --tmpfs `%s`: DST must be an absolute path%s", dst, "");
+    return keep_fail(err, 0, "invalid --tmpfs `%s`: DST must be an absolute path", keep_q(dst));
   if (c->n_mounts >= KEEP_MAX_MOUNTS)
-    return bad(err, "--tmpfs `%s`: more than %d volumes and tmpfs mounts", dst, KEEP_MAX_MOUNTS);
+    return keep_fail(err, 0, "--tmpfs `%s`: more than %d volumes and tmpfs mounts", keep_q(dst), KEEP_MAX_MOUNTS);
   c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
   c->mounts[c->n_mounts++] = (struct keep_mount_req){
     .kind = KEEP_MOUNT_TMPFS, .dst = xstrdup(dst), .writable = true};
@@ -158,7 +158,7 @@ static int security_opt(struct keep_config *c, const char *opt, keep_error **err
       free(c->seccomp_file);
       c->seccomp_file = xstrdup(v);
     } else {
-      return bad(err, "invalid --security-opt `%s`: seccomp=FILE or seccomp=unconfined%s", opt, "");
+      return keep_fail(err, 0, "invalid --security-opt `%s`: seccomp=FILE or seccomp=unconfined", keep_q(opt));
     }
     return 0;
   }
@@ -174,8 +174,8 @@ static int security_opt(struct keep_config *c, const char *opt, keep_error **err
       strcmp(opt, "no-new-privileges:true") == 0)
     return 0;
   if (str_has_prefix(opt, "no-new-privileges"))
-    return bad(err, "--security-opt `%s`: keep always sets no_new_privs; it cannot be switched off%s", opt, "");
-  return bad(err, "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off)%s", opt, "");
+    return keep_fail(err, 0, "--security-opt `%s`: keep always sets no_new_privs; it cannot be switched off", keep_q(opt));
+  return keep_fail(err, 0, "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off)", keep_q(opt));
 }
 
 static int parse_cpus(const char *s, struct keep_limits *l, keep_error **err)
@@ -185,15 +185,15 @@ static int parse_cpus(const char *s, struct keep_limits *l, keep_error **err)
   double v = strtod(s, &end);
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   if (errno || end == s || *end || !isfinite(v) || v <= 0)
-    return bad(err, "invalid --cpus `%s`: expected a number above 0, e.g. 0.5 or 2%s", s, "");
+    return keep_fail(err, 0, "invalid --cpus `%s`: expected a number above 0, e.g. 0.5 or 2", keep_q(s));
   if (v > (double) ncpu) {
     cleanup_free char *n = xasprintf("%ld", ncpu);
-    return bad(err, "invalid --cpus `%s`: this host has only %s CPUs", s, n);
+    return keep_fail(err, 0, "invalid --cpus `%s`: this host has only %s CPUs", keep_q(s), n);
   }
   l->cpu_period_us = 100000;
   l->cpu_quota_us = (int64_t) llround(v * 100000.0);
   if (l->cpu_quota_us < 1000)
-    return bad(err, "invalid --cpus `%s`: at least 0.01%s", s, "");
+    return keep_fail(err, 0, "invalid --cpus `%s`: at least 0.01", keep_q(s));
   return 0;
 }
 
@@ -206,14 +206,14 @@ static int check_user(const char *spec, keep_error **err)
   if (grp)
     *grp++ = '\0';
   if (*copy == '\0' || (grp && *grp == '\0'))
-    return bad(err, "invalid --user `%s`: expected UID[:GID] or NAME[:GROUP]%s", spec, "");
+    return keep_fail(err, 0, "invalid --user `%s`: expected UID[:GID] or NAME[:GROUP]", keep_q(spec));
   const char *parts[2] = {copy, grp};
   for (int i = 0; i < 2; i++) {
     int64_t id;
     if (parts[i] && parts[i][strspn(parts[i], "0123456789")] == '\0' &&
         (parse_int64(parts[i], &id) < 0 || id >= KEEP_SUBID_COUNT)) {
       cleanup_free char *max = xasprintf("%u", KEEP_SUBID_COUNT - 1);
-      return bad(err, "invalid --user `%s`: ids go from 0 to %s, the container's id range", spec, max);
+      return keep_fail(err, 0, "invalid --user `%s`: ids go from 0 to %s, the container's id range", keep_q(spec), max);
     }
   }
   return 0;
@@ -247,7 +247,7 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       break;
     case 'w':
       if (optarg[0] != '/')
-        return bad(err, "invalid --workdir `%s`: must be an absolute path%s", optarg, "");
+        return keep_fail(err, 0, "invalid --workdir `%s`: must be an absolute path", keep_q(optarg));
       free(c->proc.cwd);
       c->proc.cwd = xstrdup(optarg);
       break;
@@ -259,7 +259,7 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       break;
     case OPT_HOSTNAME:
       if (!*optarg || strlen(optarg) > 64)
-        return bad(err, "invalid --hostname `%s`: 1 to 64 characters%s", optarg, "");
+        return keep_fail(err, 0, "invalid --hostname `%s`: 1 to 64 characters", keep_q(optarg));
       free(c->hostname);
       c->hostname = xstrdup(optarg);
       break;
@@ -276,7 +276,7 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       break;
     case 'm':
       if (parse_size(optarg, &n) < 0 || n < (6 << 20))
-        return bad(err, "invalid --memory `%s`: expected a size of at least 6m, e.g. 512m or 2g%s", optarg, "");
+        return keep_fail(err, 0, "invalid --memory `%s`: expected a size of at least 6m, e.g. 512m or 2g", keep_q(optarg));
       c->limits.memory_bytes = n;
       break;
     case OPT_CPUS:
@@ -286,7 +286,7 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
     case OPT_PIDS:
       /* PID_MAX_LIMIT: the kernel's pids.max takes nothing larger. */
       if (parse_int64(optarg, &n) < 0 || n <= 0 || n > 4194304)
-        return bad(err, "invalid --pids-limit `%s`: expected a number from 1 to 4194304%s", optarg, "");
+        return keep_fail(err, 0, "invalid --pids-limit `%s`: expected a number from 1 to 4194304", keep_q(optarg));
       c->limits.pids = n;
       break;
     case OPT_CGROUPS:
@@ -295,7 +295,7 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       else if (strcmp(optarg, "on") == 0 || strcmp(optarg, "enabled") == 0)
         c->cgroups = true;
       else
-        return bad(err, "invalid --cgroups `%s`: on or off%s", optarg, "");
+        return keep_fail(err, 0, "invalid --cgroups `%s`: on or off", keep_q(optarg));
       break;
     case OPT_CAP_ADD:
       if (keep_caps_parse_list(optarg, &c->cap_add, err) < 0)
@@ -318,14 +318,14 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       else if (strcmp(optarg, "host") == 0)
         c->network = KEEP_NET_HOST;
       else
-        return bad(err, "invalid --network `%s`: none or host%s", optarg, "");
+        return keep_fail(err, 0, "invalid --network `%s`: none or host", keep_q(optarg));
       break;
     case OPT_ENTRYPOINT:
       run_entrypoint = optarg;
       break;
     case OPT_STORAGE_DRIVER:
       if (strcmp(optarg, "overlay") != 0 && strcmp(optarg, "vfs") != 0)
-        return bad(err, "invalid --storage-driver `%s`: overlay or vfs%s", optarg, "");
+        return keep_fail(err, 0, "invalid --storage-driver `%s`: overlay or vfs", keep_q(optarg));
       run_storage_driver = optarg;
       break;
     case OPT_RM:

@@ -4,6 +4,10 @@
 #include <stdbool.h>
 
 /* Each command returns the process exit status. */
+/* The one way a command fails on an error: print it (one line), free it,
+ * and return the exit status for "keep failed" (125). */
+struct keep_error;
+int keep_cli_fail(struct keep_error **err);
 int cmd_run(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
