@@ -72,9 +72,47 @@ static void prologue(struct sock_filter *f)
 
 #define PROLOGUE_LEN 9
 
+/* libseccomp (2.5) refuses SCMP_ACT_ERRNO(4095), which the kernel takes
+ * (MAX_ERRNO).  A profile using it is compiled with an errno it does not
+ * use in its place, patched back in the program's return instructions. */
+#define TOP_ERRNO 4095u
+
+static bool uses_action(const struct sc_profile *p, uint32_t action)
+{
+  if (p->default_action == action)
+    return true;
+  for (size_t i = 0; i < p->n_rules; i++)
+    if (p->rules[i].action == action)
+      return true;
+  return false;
+}
+
+static uint32_t stand_in_for_top_errno(const struct sc_profile *p)
+{
+  if (!uses_action(p, SCMP_ACT_ERRNO(TOP_ERRNO)))
+    return 0;
+  for (uint32_t e = TOP_ERRNO - 1; e > 0; e--)
+    if (!uses_action(p, SCMP_ACT_ERRNO(e)))
+      return SCMP_ACT_ERRNO(e);
+  return 0;
+}
+
+static uint32_t compiled_action(uint32_t action, uint32_t stand_in)
+{
+  return stand_in && action == SCMP_ACT_ERRNO(TOP_ERRNO) ? stand_in : action;
+}
+
+static void restore_top_errno(struct sock_filter *f, size_t n, uint32_t stand_in)
+{
+  for (size_t i = 0; stand_in && i < n; i++)
+    if (f[i].code == (BPF_RET | BPF_K) && f[i].k == stand_in)
+      f[i].k = SCMP_ACT_ERRNO(TOP_ERRNO);
+}
+
 int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, keep_error **err)
 {
-  scmp_filter_ctx ctx = seccomp_init(p->default_action);
+  uint32_t stand_in = stand_in_for_top_errno(p);
+  scmp_filter_ctx ctx = seccomp_init(compiled_action(p->default_action, stand_in));
   int r;
   if (ctx == NULL)
     return keep_fail(err, ENOMEM, "seccomp_init");
@@ -98,7 +136,7 @@ int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, kee
       int nr = seccomp_syscall_resolve_name(rule->names[n]);
       if (nr == __NR_SCMP_ERROR)
         continue;   /* unknown to this libseccomp: stays denied */
-      r = seccomp_rule_add_array(ctx, rule->action, nr, rule->n_args, cmp);
+      r = seccomp_rule_add_array(ctx, compiled_action(rule->action, stand_in), nr, rule->n_args, cmp);
       if (r < 0) {
         seccomp_release(ctx);
         return keep_fail(err, -r, "seccomp rule for `%s`", rule->names[n]);
@@ -130,6 +168,7 @@ int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, kee
     free(out);
     return keep_fail(err, EIO, "read the compiled seccomp filter");
   }
+  restore_top_errno((struct sock_filter *) (void *) out, total / sizeof(struct sock_filter), stand_in);
   *bpf = out;
   *len = total;
   return 0;

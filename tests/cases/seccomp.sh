@@ -31,13 +31,32 @@ J
 chmod 644 "$T/profile.json"
 krun --security-opt seccomp="$T/profile.json" "$ROOTFS" keep-probe syscall getcwd
 expect "custom JSON profile applied" "denied EACCES"
+
+# errnoRet is an integer 1-4095, or the profile is refused naming the field:
+# 65536 and 2^40 once became errno 0 (the call "succeeded" without running),
+# a string or a real number silently became EPERM.
+for e in 65536 1099511627776 -1 0 4096 '"13"' 13.5; do
+  printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ERRNO"}, {"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": %s}]}\n' "$e" > "$T/errno.json"
+  chmod 644 "$T/errno.json"
+  krun --security-opt seccomp="$T/errno.json" "$ROOTFS" keep-probe syscall getcwd
+  expect_code "errnoRet $e: refused with 125" 125
+  expect "errnoRet $e: names the file and the field" "errno.json.: syscalls\[1\]\.errnoRet: "
+  one_line_error "errnoRet $e: one line"
+done
+sed 's/"errnoRet": 13/"errnoRet": 4095/' "$T/profile.json" > "$T/errno.json"
+krun --security-opt seccomp="$T/errno.json" "$ROOTFS" keep-probe syscall getcwd
+expect "errnoRet 4095 (the kernel's highest): the call fails with it" "denied E4095"
+"$KEEP" seccomp default | sed 's/"defaultErrnoRet": 1,/"defaultErrnoRet": 13,/' > "$T/errno.json"
+krun --security-opt seccomp="$T/errno.json" "$ROOTFS" keep-probe syscall mount
+expect "defaultErrnoRet is what a denied call fails with" "denied EACCES"
+
 echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [' > "$T/bad.json"; chmod 644 "$T/bad.json"
 krun --security-opt seccomp="$T/bad.json" "$ROOTFS" true
 expect_code "malformed profile: 125" 125
 expect "malformed profile: names the file and position" "bad.json.*line"
 echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names":["getpid"],"action":"SCMP_ACT_FOO"}]}' > "$T/bad2.json"; chmod 644 "$T/bad2.json"
 krun --security-opt seccomp="$T/bad2.json" "$ROOTFS" true
-expect "unknown action names the field" "syscalls\[0\]: unknown action .SCMP_ACT_FOO."
+expect "unknown action names the field" "syscalls\[0\]\.action: unknown action .SCMP_ACT_FOO."
 "$KEEP" seccomp default > "$T/default.json"; chmod 644 "$T/default.json"
 krun --security-opt seccomp="$T/default.json" "$ROOTFS" keep-probe syscall mount
 expect "the printed default profile round-trips" "denied EPERM"

@@ -103,6 +103,176 @@ static void expect_oci_notify(const char *text, const char *want, const char *na
   json_decref(j);
 }
 
+
+/* A profile allowing everything but `rule` (JSON text of one syscalls[] entry). */
+static void expect_rule_error(const char *rule, const char *want, const char *name)
+{
+  cleanup_free char *text = xasprintf("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+                                      "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, %s]}", rule);
+  expect_profile_error(text, want, name);
+}
+
+static void expect_profile_ok(const char *json, const char *name)
+{
+  cleanup_free char *p = write_tmp(json);
+  struct keep_seccomp *f = NULL;
+  keep_error *err = NULL;
+  int r = keep_seccomp_prepare(p, 0, NULL, &f, &err);
+  tap_ok(r == 0, "%s: %s", name, err ? err->msg : "accepted");
+  keep_error_free(&err);
+  keep_seccomp_free(f);
+  unlink(p);
+}
+
+static int child_errnos(void)
+{
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  if (keep_seccomp_install(filter, NULL) < 0)
+    return 100;
+  char buf[256];
+  return check(syscall(SYS_getcwd, buf, sizeof(buf)), 4095) | check(syscall(SYS_getppid), EACCES) << 1 |
+         check(syscall(SYS_getpid), 0) << 2;
+}
+
+/* errnoRet/defaultErrnoRet: a JSON integer 1-4095, or the profile is
+ * refused; 65536 or 2^40 used to become errno 0 (the call "succeeded"
+ * without running), -1 a failure of seccomp_init. */
+static void errno_checks(void)
+{
+  static const char *const bad_errnos[] = {"65536", "1099511627776", "4294967295", "-1", "0", "4096"};
+  for (size_t i = 0; i < ARRAY_SIZE(bad_errnos); i++) {
+    cleanup_free char *rule = xasprintf("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": %s}",
+                                        bad_errnos[i]);
+    cleanup_free char *want = xasprintf("syscalls[1].errnoRet: %s is not an errno (1-4095)", bad_errnos[i]);
+    cleanup_free char *name = xasprintf("errnoRet %s refused", bad_errnos[i]);
+    expect_rule_error(rule, want, name);
+    cleanup_free char *prof = xasprintf("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": %s, \"syscalls\": "
+                                        "[{\"names\": [\"execve\"], \"action\": \"SCMP_ACT_ALLOW\"}]}", bad_errnos[i]);
+    cleanup_free char *want2 = xasprintf("defaultErrnoRet: %s is not an errno (1-4095)", bad_errnos[i]);
+    cleanup_free char *name2 = xasprintf("defaultErrnoRet %s refused", bad_errnos[i]);
+    expect_profile_error(prof, want2, name2);
+  }
+  /* The whole message: the file, the field, the value. */
+  cleanup_free char *p = write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+                                   "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, {\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, "
+                                   "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, "
+                                   "{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 65536}]}");
+  struct keep_seccomp *f = NULL;
+  cleanup_error keep_error *err = NULL;
+  cleanup_free char *want = xasprintf("seccomp profile `%s`: syscalls[3].errnoRet: 65536 is not an errno (1-4095)", p);
+  tap_ok(keep_seccomp_prepare(p, 0, NULL, &f, &err) < 0 && err && strcmp(err->msg, want) == 0,
+         "errnoRet out of range: one message naming file, field and value: %s", err ? err->msg : "accepted");
+  keep_seccomp_free(f);
+  unlink(p);
+  expect_rule_error("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": \"13\"}",
+                    "syscalls[1].errnoRet: expected an integer, got a string", "errnoRet as a string refused");
+  expect_rule_error("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13.5}",
+                    "syscalls[1].errnoRet: expected an integer, got a real number", "errnoRet as a real number refused");
+  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": \"1\"}",
+                       "defaultErrnoRet: expected an integer, got a string", "defaultErrnoRet as a string refused");
+  expect_rule_error("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_TRACE\", \"errnoRet\": 65536}",
+                    "syscalls[1].errnoRet: 65536 is not a tracer message (0-65535)", "SCMP_ACT_TRACE: errnoRet in 16 bits");
+  expect_profile_ok("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getcwd\"], "
+                    "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 4095}, {\"names\": [\"getppid\"], "
+                    "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1}]}", "errnoRet 1 and 4095 accepted");
+  /* 4095 is the kernel's highest errno, one libseccomp does not take. */
+  cleanup_free char *top = write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getcwd\"], "
+                                     "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 4095}, {\"names\": [\"getppid\"], "
+                                     "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13}]}");
+  filter = NULL;
+  keep_error_free(&err);
+  tap_ok(keep_seccomp_prepare(top, 0, NULL, &filter, &err) == 0, "errnoRet 4095 compiles: %s", err ? err->msg : "yes");
+  if (filter)
+    TAP_EQ_INT(run_child(child_errnos), 0, "errnoRet 4095 and 13 are what the calls fail with");
+  keep_seccomp_free(filter);
+  filter = NULL;
+  unlink(top);
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getcwd\"], "
+                    "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 65536}]}",
+                    "seccomp profile `linux.seccomp`: syscalls[0].errnoRet: 65536 is not an errno (1-4095)",
+                    "OCI linux.seccomp: errnoRet range-checked too");
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1099511627776}",
+                    "defaultErrnoRet: 1099511627776 is not an errno (1-4095)", "OCI linux.seccomp: defaultErrnoRet range-checked too");
+}
+
+/* Every field of the wrong JSON type, or a number out of its range, is
+ * refused naming the field. */
+static void type_checks(void)
+{
+  static const struct {
+    const char *rule, *want;
+  } rules[] = {
+    {"{\"names\": \"getcwd\", \"action\": \"SCMP_ACT_ERRNO\"}", "syscalls[1].names: expected an array, got a string"},
+    {"{\"names\": [5], \"action\": \"SCMP_ACT_ERRNO\"}", "syscalls[1].names[0]: expected a string, got an integer"},
+    {"{\"names\": [\"\"], \"action\": \"SCMP_ACT_ERRNO\"}", "syscalls[1].names[0]: expected a system call name, got an empty string"},
+    {"{\"name\": 5, \"action\": \"SCMP_ACT_ERRNO\"}", "syscalls[1].name: expected a string, got an integer"},
+    {"{\"names\": [\"getcwd\"], \"action\": 1}", "syscalls[1].action: expected a string, got an integer"},
+    {"{\"names\": [\"getcwd\"]}", "syscalls[1].action: expected a string, got nothing"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": {}}", "syscalls[1].args: expected an array, got an object"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [5]}", "syscalls[1].args[0]: expected an object, got an integer"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": \"0\", \"op\": \"SCMP_CMP_EQ\"}]}",
+     "syscalls[1].args[0].index: expected an integer, got a string"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 6, \"op\": \"SCMP_CMP_EQ\"}]}",
+     "syscalls[1].args[0].index: 6 is not an argument index (0-5)"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": 4}]}",
+     "syscalls[1].args[0].op: expected a string, got an integer"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": -1}]}",
+     "syscalls[1].args[0].value: -1 is not an unsigned 64-bit integer"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": \"1\"}]}",
+     "syscalls[1].args[0].value: expected an integer, got a string"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_MASKED_EQ\", \"value\": 1, \"valueTwo\": 0.5}]}",
+     "syscalls[1].args[0].valueTwo: expected an integer, got a real number"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}, "
+     "{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 2}]}",
+     "syscalls[1].args[1].index: argument 0 is compared already"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": []}", "syscalls[1].includes: expected an object, got an array"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": \"CAP_SYS_ADMIN\"}}",
+     "syscalls[1].includes.caps: expected an array, got a string"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": [21]}}",
+     "syscalls[1].includes.caps[0]: expected a string, got an integer"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"excludes\": {\"arches\": \"amd64\"}}",
+     "syscalls[1].excludes.arches: expected an array, got a string"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"arches\": [\"amd46\"]}}",
+     "syscalls[1].includes.arches[0]: unknown architecture `amd46`"},
+    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"minKernel\": 4}}",
+     "syscalls[1].includes.minKernel: expected a string, got an integer"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+    expect_rule_error(rules[i].rule, rules[i].want, rules[i].want);
+  static const struct {
+    const char *profile, *want;
+  } profiles[] = {
+    {"{\"defaultAction\": 1}", "defaultAction: expected a string, got an integer"},
+    {"{\"syscalls\": []}", "defaultAction: expected a string, got nothing"},
+    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": {}}", "syscalls: expected an array, got an object"},
+    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [5]}", "syscalls[0]: expected an object, got an integer"},
+    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": \"SECCOMP_FILTER_FLAG_LOG\"}", "flags: expected an array, got a string"},
+    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [1]}", "flags[0]: expected a string, got an integer"},
+    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": \"SCMP_ARCH_X86_64\"}", "architectures: expected an array, got a string"},
+    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_NOPE\"]}",
+     "architectures[1]: unknown architecture `SCMP_ARCH_NOPE`"},
+    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"archMap\": [{\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": [\"SCMP_ARCH_X68\"]}]}",
+     "archMap[0].subArchitectures[0]: unknown architecture `SCMP_ARCH_X68`"},
+    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"archMap\": [{\"architecture\": 5}]}", "archMap[0].architecture: expected a string, got an integer"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(profiles); i++)
+    expect_profile_error(profiles[i].profile, profiles[i].want, profiles[i].want);
+  /* What Docker's and Podman's profiles use is accepted. */
+  expect_profile_ok("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1, \"archMap\": ["
+                    "{\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": [\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"]}, "
+                    "{\"architecture\": \"SCMP_ARCH_LOONGARCH64\", \"subArchitectures\": []}], "
+                    "\"architectures\": [\"SCMP_ARCH_AARCH64\", \"SCMP_ARCH_ARM\"], \"syscalls\": ["
+                    "{\"names\": [\"execve\", \"exit_group\"], \"action\": \"SCMP_ACT_ALLOW\", \"comment\": \"x\", "
+                    "\"includes\": {\"minKernel\": \"4.8\"}, \"excludes\": {}}, "
+                    "{\"names\": [\"clone\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0, \"value\": 2114060288, "
+                    "\"valueTwo\": 0, \"op\": \"SCMP_CMP_MASKED_EQ\"}], \"excludes\": {\"caps\": [\"CAP_SYS_ADMIN\"], "
+                    "\"arches\": [\"s390\", \"s390x\"]}}, "
+                    "{\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0, "
+                    "\"value\": 9223372036854775807, \"op\": \"SCMP_CMP_EQ\"}], \"includes\": {\"arches\": [\"amd64\", \"x32\", \"x86\"]}}, "
+                    "{\"names\": [\"clone3\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 38}]}",
+                    "a Docker-style profile (archMap, arches, minKernel, comment) accepted");
+}
+
 int main(void)
 {
   cleanup_error keep_error *err = NULL;
@@ -140,7 +310,7 @@ int main(void)
 
   expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [", "line", "malformed JSON names the position");
   expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], \"action\": \"NOPE\"}]}",
-                       "syscalls[0]: unknown action `NOPE`", "unknown action names the field");
+                       "syscalls[0].action: unknown action `NOPE`", "unknown action names the field");
   expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_WAT\"}]}]}",
                        "args[0].op: unknown operator", "bad operator names the field");
   expect_profile_error("{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", "SCMP_ACT_NOTIFY", "notify refused clearly");
@@ -163,6 +333,9 @@ int main(void)
                     "SCMP_ACT_NOTIFY on `setresuid` is refused", "notify on a call of keep's init");
   expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_NOTIFY\", \"listenerPath\": \"/a\"}",
                     "cannot be the default action", "notify as the default action");
+
+  errno_checks();
+  type_checks();
 
   /* includes.caps: a rule only for a capability we do not keep is skipped. */
   cleanup_free char *capped = write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
