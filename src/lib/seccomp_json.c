@@ -1,9 +1,12 @@
 /* Docker/containers-format seccomp profiles (JSON), read and written. */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "seccomp_internal.h"
@@ -415,17 +418,72 @@ int sc_parse_json_obj(json_t *root, const char *path, uint64_t cap_add, struct s
   return 0;
 }
 
+/* A profile file is at most this large (Docker's default is ~20 KiB). */
+#define SC_MAX_PROFILE_BYTES (1u << 20)
+
+static const char *file_kind(mode_t m)
+{
+  if (S_ISDIR(m))
+    return "a directory";
+  if (S_ISFIFO(m))
+    return "a FIFO";
+  if (S_ISCHR(m))
+    return "a character device";
+  if (S_ISBLK(m))
+    return "a block device";
+  if (S_ISSOCK(m))
+    return "a socket";
+  return "not a file";
+}
+
+/* The whole profile file, NUL-terminated.  Opened without blocking: a FIFO
+ * would otherwise hold keep until someone writes to it (or forever), and a
+ * device could be read without end; only a regular file is read, up to
+ * SC_MAX_PROFILE_BYTES. */
+static int read_profile(const char *path, char **out, size_t *len, keep_error **err)
+{
+  cleanup_close int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return keep_fail_errno(err, "seccomp profile `%s`", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return keep_fail_errno(err, "seccomp profile `%s`: fstat", path);
+  if (!S_ISREG(st.st_mode))
+    return keep_fail(err, 0, "seccomp profile `%s` is not a regular file (%s)", path, file_kind(st.st_mode));
+  if (st.st_size > (off_t) SC_MAX_PROFILE_BYTES)
+    return keep_fail(err, EFBIG, "seccomp profile `%s` is larger than %u bytes", path, SC_MAX_PROFILE_BYTES);
+  /* One byte more than the bound: a file that grew past it is seen. */
+  size_t cap = SC_MAX_PROFILE_BYTES + 1, n = 0;
+  cleanup_free char *buf = xmalloc(cap + 1);
+  for (;;) {
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return keep_fail_errno(err, "seccomp profile `%s`: read", path);
+    if (r == 0)
+      break;
+    n += (size_t) r;
+    if (n > SC_MAX_PROFILE_BYTES)
+      return keep_fail(err, EFBIG, "seccomp profile `%s` is larger than %u bytes", path, SC_MAX_PROFILE_BYTES);
+  }
+  buf[n] = '\0';
+  *len = n;
+  *out = steal_pointer(&buf);
+  return 0;
+}
+
 int sc_parse_json(const char *path, uint64_t cap_add, struct sc_profile *p, keep_error **err)
 {
-  json_error_t je;
-  json_t *root = json_load_file(path, 0, &je);
   memset(p, 0, sizeof(*p));
-  if (root == NULL) {
-    if (je.line < 0)
-      return keep_fail(err, errno, "seccomp profile `%s`: %s", path, je.text);
-    return keep_fail(err, 0, "seccomp profile `%s`: line %d, column %d: %s", path, je.line,
-                     je.column, je.text);
-  }
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (read_profile(path, &text, &len, err) < 0)
+    return -1;
+  json_error_t je;
+  json_t *root = json_loadb(text, len, 0, &je);
+  if (root == NULL)
+    return keep_fail(err, 0, "seccomp profile `%s`: line %d, column %d: %s", path, je.line, je.column, je.text);
   int ret = sc_parse_json_obj(root, path, cap_add, p, err);
   json_decref(root);
   return ret;

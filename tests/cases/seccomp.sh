@@ -50,6 +50,16 @@ expect "errnoRet 4095 (the kernel's highest): the call fails with it" "denied E4
 krun --security-opt seccomp="$T/errno.json" "$ROOTFS" keep-probe syscall mount
 expect "defaultErrnoRet is what a denied call fails with" "denied EACCES"
 
+# A FIFO as the profile: refused at once, not waited on (the old loader
+# blocked keep for good).  SIGKILL: a blocked keep may not answer SIGTERM.
+mkfifo "$T/fifo.json"; chmod 644 "$T/fifo.json"
+timeout() { command timeout -s KILL "$@"; }
+krun --security-opt seccomp="$T/fifo.json" "$ROOTFS" true
+unset -f timeout
+expect_code "a FIFO as the profile: 125, not a hang" 125
+expect "a FIFO as the profile: names the path, not a regular file" "fifo.json. is not a regular file"
+one_line_error "a FIFO as the profile: one line"
+
 echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [' > "$T/bad.json"; chmod 644 "$T/bad.json"
 krun --security-opt seccomp="$T/bad.json" "$ROOTFS" true
 expect_code "malformed profile: 125" 125

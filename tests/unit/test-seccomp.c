@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -132,6 +134,74 @@ static int child_errnos(void)
   char buf[256];
   return check(syscall(SYS_getcwd, buf, sizeof(buf)), 4095) | check(syscall(SYS_getppid), EACCES) << 1 |
          check(syscall(SYS_getpid), 0) << 2;
+}
+
+/* keep_seccomp_prepare on `path` in a child, so a loader that blocks is
+ * reported (and killed) instead of hanging the test: 0 when it failed within
+ * 5 s with `want` in its message. */
+static void expect_load_error(const char *path, const char *want, const char *name)
+{
+  int pfd[2];
+  if (pipe(pfd) < 0) {
+    tap_ok(false, "%s: pipe", name);
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pfd[0]);
+    struct keep_seccomp *f = NULL;
+    keep_error *err = NULL;
+    int r = keep_seccomp_prepare(path, 0, NULL, &f, &err);
+    const char *msg = r < 0 && err ? err->msg : "accepted";
+    write_all(pfd[1], msg, strlen(msg));
+    _exit(r < 0 ? 0 : 1);
+  }
+  close(pfd[1]);
+  int st = 0;
+  bool hung = true;
+  for (int i = 0; i < 500; i++) {
+    if (waitpid(pid, &st, WNOHANG) == pid) {
+      hung = false;
+      break;
+    }
+    usleep(10000);
+  }
+  if (hung) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+  }
+  char msg[512] = "";
+  ssize_t n = read(pfd[0], msg, sizeof(msg) - 1);
+  msg[n > 0 ? n : 0] = '\0';
+  close(pfd[0]);
+  tap_ok(!hung && strstr(msg, want) != NULL, "%s: %s", name, hung ? "still blocked after 5 s" : msg);
+}
+
+/* The profile file is opened without blocking, and only a regular file of
+ * at most 1 MiB is read: a FIFO used to block keep forever. */
+static void loader_checks(void)
+{
+  char dir[] = "/tmp/keep-unit-scdir.XXXXXX";
+  if (mkdtemp(dir) == NULL) {
+    tap_ok(false, "mkdtemp");
+    return;
+  }
+  cleanup_free char *fifo = xasprintf("%s/fifo.json", dir);
+  mkfifo(fifo, 0600);
+  cleanup_free char *want = xasprintf("seccomp profile `%s` is not a regular file (a FIFO)", fifo);
+  expect_load_error(fifo, want, "a FIFO is refused at once, not waited on");
+  expect_load_error(dir, "is not a regular file (a directory)", "a directory is refused");
+  expect_load_error("/dev/zero", "is not a regular file (a character device)", "a device is refused");
+  cleanup_free char *big = xasprintf("%s/big.json", dir);
+  FILE *f = fopen(big, "w");
+  fprintf(f, "{\"defaultAction\": \"SCMP_ACT_ALLOW\"%*s}", 1 << 20, "");
+  fclose(f);
+  expect_load_error(big, "is larger than 1048576 bytes", "a profile over 1 MiB is refused");
+  cleanup_free char *missing = xasprintf("%s/none.json", dir);
+  expect_load_error(missing, "seccomp profile `", "a missing profile names the path");
+  unlink(fifo);
+  unlink(big);
+  rmdir(dir);
 }
 
 /* errnoRet/defaultErrnoRet: a JSON integer 1-4095, or the profile is
@@ -336,6 +406,7 @@ int main(void)
 
   errno_checks();
   type_checks();
+  loader_checks();
 
   /* includes.caps: a rule only for a capability we do not keep is skipped. */
   cleanup_free char *capped = write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
