@@ -10,20 +10,32 @@
 #include "seccomp_internal.h"
 #include "util.h"
 
-void sc_profile_add(struct sc_profile *p, const char *names, uint32_t action,
-                    const struct sc_arg *args, unsigned n_args)
+void sc_profile_add_strv(struct sc_profile *p, char **names, uint32_t action,
+                         const struct sc_arg *args, unsigned n_args)
 {
   p->rules = xrealloc(p->rules, (p->n_rules + 1) * sizeof(*p->rules));
   struct sc_rule *r = &p->rules[p->n_rules++];
   memset(r, 0, sizeof(*r));
-  cleanup_free char *copy = xstrdup(names);
-  char *save = NULL;
-  for (char *n = strtok_r(copy, " ", &save); n; n = strtok_r(NULL, " ", &save))
-    strv_push(&r->names, n);
+  r->names = names;
   r->action = action;
-  r->n_args = n_args > 6 ? 6 : n_args;
+  r->n_args = n_args > SC_MAX_ARGS ? SC_MAX_ARGS : n_args;
   if (n_args)
     memcpy(r->args, args, r->n_args * sizeof(*args));
+}
+
+void sc_profile_add(struct sc_profile *p, const char *names, uint32_t action,
+                    const struct sc_arg *args, unsigned n_args)
+{
+  size_t n = 0;
+  for (const char *c = names; *c; c++)
+    n += *c != ' ' && (c == names || c[-1] == ' ');
+  char **v = xcalloc(n + 1, sizeof(*v));
+  cleanup_free char *copy = xstrdup(names);
+  char *save = NULL;
+  n = 0;
+  for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+    v[n++] = xstrdup(t);
+  sc_profile_add_strv(p, v, action, args, n_args);
 }
 
 void sc_profile_free(struct sc_profile *p)
@@ -109,10 +121,89 @@ static void restore_top_errno(struct sock_filter *f, size_t n, uint32_t stand_in
       f[i].k = SCMP_ACT_ERRNO(TOP_ERRNO);
 }
 
+/* One libseccomp rule to add: the `name`th system call of rule `rule`. */
+struct entry {
+  size_t filter;   /* the first rule with the same action and comparisons */
+  int nr;
+  size_t rule, name;
+};
+
+static bool same_filter(const struct sc_rule *a, const struct sc_rule *b)
+{
+  if (a->action != b->action || a->n_args != b->n_args)
+    return false;
+  for (unsigned i = 0; i < a->n_args; i++)
+    if (a->args[i].index != b->args[i].index || a->args[i].op != b->args[i].op ||
+        a->args[i].value != b->args[i].value || a->args[i].value_two != b->args[i].value_two)
+      return false;
+  return true;
+}
+
+static int cmp_size(size_t a, size_t b)
+{
+  return (a > b) - (a < b);
+}
+
+static int by_filter_and_nr(const void *x, const void *y)
+{
+  const struct entry *a = x, *b = y;
+  if (a->filter != b->filter)
+    return cmp_size(a->filter, b->filter);
+  if (a->nr != b->nr)
+    return (a->nr > b->nr) - (a->nr < b->nr);
+  if (a->rule != b->rule)
+    return cmp_size(a->rule, b->rule);
+  return cmp_size(a->name, b->name);
+}
+
+static int in_profile_order(const void *x, const void *y)
+{
+  const struct entry *a = x, *b = y;
+  return a->rule != b->rule ? cmp_size(a->rule, b->rule) : cmp_size(a->name, b->name);
+}
+
+/* The rules to hand to libseccomp, each (filter, system call) once and in
+ * the profile's order.  libseccomp compares a new rule with every rule it
+ * holds, so adding the same one n times took time in n^2: a rule naming
+ * one call 100,000 times took minutes.  Sorting makes it n log n. */
+static struct entry *profile_entries(const struct sc_profile *p, size_t *count)
+{
+  size_t total = 0;
+  for (size_t i = 0; i < p->n_rules; i++)
+    if (p->rules[i].action != p->default_action)
+      total += strv_len(p->rules[i].names);
+  struct entry *e = xcalloc(total + 1, sizeof(*e));
+  size_t n = 0;
+  for (size_t i = 0; i < p->n_rules; i++) {
+    const struct sc_rule *rule = &p->rules[i];
+    if (rule->action == p->default_action)
+      continue;   /* what the default does anyway; libseccomp refuses it */
+    size_t filter = i;
+    for (size_t j = 0; j < i && filter == i; j++)
+      if (same_filter(&p->rules[j], rule))
+        filter = j;
+    for (size_t k = 0; rule->names && rule->names[k]; k++) {
+      int nr = seccomp_syscall_resolve_name(rule->names[k]);
+      if (nr == __NR_SCMP_ERROR)
+        continue;   /* unknown to this libseccomp: above the highest it knows, so ENOSYS */
+      e[n++] = (struct entry){.filter = filter, .nr = nr, .rule = i, .name = k};
+    }
+  }
+  qsort(e, n, sizeof(*e), by_filter_and_nr);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    if (kept == 0 || e[i].filter != e[kept - 1].filter || e[i].nr != e[kept - 1].nr)
+      e[kept++] = e[i];
+  qsort(e, kept, sizeof(*e), in_profile_order);
+  *count = kept;
+  return e;
+}
+
 int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, keep_error **err)
 {
   uint32_t stand_in = stand_in_for_top_errno(p);
   scmp_filter_ctx ctx = seccomp_init(compiled_action(p->default_action, stand_in));
+  cleanup_free struct entry *entries = NULL;
   int r;
   if (ctx == NULL)
     return keep_fail(err, ENOMEM, "seccomp_init");
@@ -124,23 +215,18 @@ int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, kee
     goto fail_r;
   if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
     goto fail_r;
-  for (size_t i = 0; i < p->n_rules; i++) {
-    const struct sc_rule *rule = &p->rules[i];
-    if (rule->action == p->default_action)
-      continue;
-    struct scmp_arg_cmp cmp[6];
+  size_t n_entries = 0;
+  entries = profile_entries(p, &n_entries);
+  for (size_t i = 0; i < n_entries; i++) {
+    const struct sc_rule *rule = &p->rules[entries[i].rule];
+    struct scmp_arg_cmp cmp[SC_MAX_ARGS];
     for (unsigned a = 0; a < rule->n_args; a++)
       cmp[a] = (struct scmp_arg_cmp){.arg = rule->args[a].index, .op = rule->args[a].op,
                                      .datum_a = rule->args[a].value, .datum_b = rule->args[a].value_two};
-    for (size_t n = 0; rule->names && rule->names[n]; n++) {
-      int nr = seccomp_syscall_resolve_name(rule->names[n]);
-      if (nr == __NR_SCMP_ERROR)
-        continue;   /* unknown to this libseccomp: stays denied */
-      r = seccomp_rule_add_array(ctx, compiled_action(rule->action, stand_in), nr, rule->n_args, cmp);
-      if (r < 0) {
-        seccomp_release(ctx);
-        return keep_fail(err, -r, "seccomp rule for `%s`", rule->names[n]);
-      }
+    r = seccomp_rule_add_array(ctx, compiled_action(rule->action, stand_in), entries[i].nr, rule->n_args, cmp);
+    if (r < 0) {
+      seccomp_release(ctx);
+      return keep_fail(err, -r, "seccomp rule for `%s`", rule->names[entries[i].name]);
     }
   }
   int mfd = memfd_create("keep-seccomp", MFD_CLOEXEC);

@@ -272,7 +272,7 @@ static int parse_arg(const char *path, const char *field, json_t *a, unsigned *s
   return parse_u64(path, f, json_object_get(a, "valueTwo"), &out->value_two, err);
 }
 
-static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
+static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add, size_t *arg_names,
                       struct sc_profile *p, keep_error **err)
 {
   char field[64], f[128];
@@ -290,15 +290,15 @@ static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
   if (parse_action(path, action_field, json_object_get(r, "action"), ret_field, json_object_get(r, "errnoRet"),
                    &act, err) < 0)
     return -1;
-  struct sc_arg args[6];
+  struct sc_arg args[SC_MAX_ARGS];
   unsigned n_args = 0, seen = 0;
   json_t *jargs = json_object_get(r, "args");
   snprintf(f, sizeof(f), "%s.args", field);
   if (optional(path, f, jargs, JSON_ARRAY, "an array", err) < 0)
     return -1;
-  if (json_array_size(jargs) > 6)
-    return keep_fail(err, 0, "seccomp profile `%s`: %s: %zu comparisons, at most 6 (one per argument)", path, f,
-                     json_array_size(jargs));
+  if (json_array_size(jargs) > SC_MAX_ARGS)
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: %zu comparisons, at most %d (one per argument)", path, f,
+                     json_array_size(jargs), SC_MAX_ARGS);
   size_t i;
   json_t *a;
   json_array_foreach(jargs, i, a) {
@@ -311,6 +311,9 @@ static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
   snprintf(f, sizeof(f), "%s.names", field);
   if (optional(path, f, names, JSON_ARRAY, "an array", err) < 0)
     return -1;
+  if (json_array_size(names) > SC_MAX_NAMES)
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: %zu names, at most %d in a rule", path, f,
+                     json_array_size(names), SC_MAX_NAMES);
   snprintf(f, sizeof(f), "%s.name", field);
   if (optional(path, f, name, JSON_STRING, "a string", err) < 0)
     return -1;
@@ -328,13 +331,21 @@ static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
     return keep_fail(err, 0, "seccomp profile `%s`: %s: no `names`", path, field);
   if (!applies)
     return 0;
-  cleanup_free char *joined = xstrdup(json_is_string(name) ? json_string_value(name) : "");
-  json_array_foreach(names, i, n) {
-    char *t = xasprintf("%s %s", joined, json_string_value(n));
-    free(joined);
-    joined = t;
+  size_t count = json_array_size(names) + (json_is_string(name) ? 1 : 0);
+  /* libseccomp's compile time grows with the square of these. */
+  if (n_args > 0) {
+    *arg_names += count;
+    if (*arg_names > SC_MAX_ARG_NAMES)
+      return keep_fail(err, 0, "seccomp profile `%s`: %s: more than %d names in rules with args in the profile",
+                       path, field, SC_MAX_ARG_NAMES);
   }
-  sc_profile_add(p, joined, act, args, n_args);
+  char **v = xcalloc(count + 1, sizeof(*v));
+  size_t k = 0;
+  if (json_is_string(name))
+    v[k++] = xstrdup(json_string_value(name));
+  json_array_foreach(names, i, n)
+    v[k++] = xstrdup(json_string_value(n));
+  sc_profile_add_strv(p, v, act, args, n_args);
   return 0;
 }
 
@@ -410,8 +421,12 @@ int sc_parse_json_obj(json_t *root, const char *path, uint64_t cap_add, struct s
   json_t *sys = json_object_get(root, "syscalls");
   if (optional(path, "syscalls", sys, JSON_ARRAY, "an array", err) < 0)
     return -1;
+  if (json_array_size(sys) > SC_MAX_RULES)
+    return keep_fail(err, 0, "seccomp profile `%s`: syscalls: %zu rules, at most %d", path, json_array_size(sys),
+                     SC_MAX_RULES);
+  size_t arg_names = 0;
   json_array_foreach(sys, i, r)
-    if (parse_rule(path, i, r, cap_add, p, err) < 0) {
+    if (parse_rule(path, i, r, cap_add, &arg_names, p, err) < 0) {
       sc_profile_free(p);
       return -1;
     }

@@ -21,6 +21,7 @@
 #include "util.h"
 
 static struct keep_seccomp *filter;
+static keep_error *err_global;
 
 /* 0 when the syscall failed with want_errno (or succeeded with want 0). */
 static int check(long r, int want)
@@ -134,6 +135,121 @@ static int child_errnos(void)
   char buf[256];
   return check(syscall(SYS_getcwd, buf, sizeof(buf)), 4095) | check(syscall(SYS_getppid), EACCES) << 1 |
          check(syscall(SYS_getpid), 0) << 2;
+}
+
+/* A profile of `rules` rules, each naming `names` calls (cycling through
+ * `pool`), with a comparison of its own when `args`. */
+static char *big_profile(size_t rules, size_t names, const char *const *pool, size_t n_pool, bool args)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  fprintf(f, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [");
+  for (size_t r = 0; r < rules; r++) {
+    fprintf(f, "%s{\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13, ", r ? ", " : "");
+    if (args)
+      fprintf(f, "\"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": %zu}], ", r);
+    fprintf(f, "\"names\": [");
+    for (size_t n = 0; n < names; n++)
+      fprintf(f, "%s\"%s\"", n ? ", " : "", pool[(r * names + n) % n_pool]);
+    fprintf(f, "]}");
+  }
+  fprintf(f, "]}");
+  fclose(f);
+  return buf;
+}
+
+static double prepare_seconds(const char *json, bool *ok, char **msg)
+{
+  cleanup_free char *p = write_tmp(json);
+  struct keep_seccomp *f = NULL;
+  keep_error *err = NULL;
+  double t0 = now();
+  *ok = keep_seccomp_prepare(p, 0, NULL, &f, &err) == 0;
+  double t = now() - t0;
+  if (msg)
+    *msg = xstrdup(err ? err->msg : "accepted");
+  keep_error_free(&err);
+  keep_seccomp_free(f);
+  unlink(p);
+  return t;
+}
+
+static const char *const getcwd_only[] = {"getcwd"};
+
+static int child_big(void)
+{
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  if (keep_seccomp_install(filter, NULL) < 0)
+    return 100;
+  char buf[256];
+  return check(syscall(SYS_getcwd, buf, sizeof(buf)), EACCES) | check(syscall(SYS_getppid), EACCES) << 1 |
+         check(syscall(SYS_getpid), 0) << 2;
+}
+
+/* Work on a profile is n log n in its names, and every list has a bound,
+ * refused by name.  A rule naming one call 100,000 times took minutes:
+ * libseccomp compares each rule it is given with all it holds. */
+static void size_checks(void)
+{
+  static const char *const calls[] = {"getcwd", "getppid", "nosuchcall"};
+  bool ok;
+  char *msg = NULL;
+  cleanup_free char *huge = big_profile(1, 100000, getcwd_only, 1, false);
+  double t = prepare_seconds(huge, &ok, &msg);
+  tap_ok(!ok && strstr(msg, "syscalls[0].names: 100000 names, at most 1024 in a rule") && t < 1,
+         "a rule of 100,000 names refused in %.3f s: %s", t, msg);
+  free(msg);
+  cleanup_free char *rules = big_profile(1025, 1, getcwd_only, 1, false);
+  prepare_seconds(rules, &ok, &msg);
+  tap_ok(!ok && strstr(msg, "syscalls: 1025 rules, at most 1024"), "1025 rules refused: %s", msg);
+  free(msg);
+  cleanup_free char *argn = big_profile(3, 200, calls, ARRAY_SIZE(calls), true);
+  prepare_seconds(argn, &ok, &msg);
+  tap_ok(!ok && strstr(msg, "syscalls[2]: more than 512 names in rules with args in the profile"),
+         "more than 512 names under args refused: %s", msg);
+  free(msg);
+  expect_rule_error("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\"}, "
+                    "{\"index\": 1, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 2, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 3, \"op\": \"SCMP_CMP_EQ\"}, "
+                    "{\"index\": 4, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 5, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 5, \"op\": \"SCMP_CMP_EQ\"}]}",
+                    "syscalls[1].args: 7 comparisons, at most 6 (one per argument)", "more than 6 args refused");
+
+  /* At the bounds: 64 rules of 1024 names, the same few calls again and
+   * again; it compiles at once, and denies what it names. */
+  cleanup_free char *full = big_profile(64, 1024, calls, ARRAY_SIZE(calls), false);
+  cleanup_free char *path = write_tmp(full);
+  keep_error_free(&err_global);
+  filter = NULL;
+  double t0 = now();
+  int r = keep_seccomp_prepare(path, 0, NULL, &filter, &err_global);
+  t = now() - t0;
+  tap_ok(r == 0 && t < 1, "64 rules of 1024 names (65,536 in all) prepared in %.3f s: %s", t,
+         err_global ? err_global->msg : "ok");
+  if (r == 0)
+    TAP_EQ_INT(run_child(child_big), 0, "that filter denies what it names with its errno");
+  keep_seccomp_free(filter);
+  filter = NULL;
+  unlink(path);
+  /* Linear: twice the names, about twice the time. */
+  for (size_t rules_n = 16; rules_n <= 64; rules_n *= 2) {
+    cleanup_free char *j = big_profile(rules_n, 1024, calls, ARRAY_SIZE(calls), false);
+    printf("# %zu names: prepared in %.1f ms\n", rules_n * 1024, prepare_seconds(j, &ok, NULL) * 1e3);
+  }
+  /* The slowest libseccomp gets within the bounds: 512 names under args,
+   * spread over every call, each with a comparison of its own. */
+  char *all[512];
+  size_t n_all = 0;
+  for (int nr = 0; nr < 1024 && n_all < ARRAY_SIZE(all); nr++) {
+    char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, nr);
+    if (name)
+      all[n_all++] = name;
+  }
+  cleanup_free char *cond = big_profile(512, 1, (const char *const *) all, n_all, true);
+  t = prepare_seconds(cond, &ok, &msg);
+  tap_ok(ok && t < 5, "512 rules with args, on %zu different calls, prepared in %.3f s: %s", n_all, t, msg);
+  free(msg);
+  for (size_t i = 0; i < n_all; i++)
+    free(all[i]);
 }
 
 /* keep_seccomp_prepare on `path` in a child, so a loader that blocks is
@@ -407,6 +523,8 @@ int main(void)
   errno_checks();
   type_checks();
   loader_checks();
+  size_checks();
+  keep_error_free(&err_global);
 
   /* includes.caps: a rule only for a capability we do not keep is skipped. */
   cleanup_free char *capped = write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
