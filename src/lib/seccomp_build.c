@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -261,4 +262,110 @@ int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, kee
 fail_r:
   seccomp_release(ctx);
   return keep_fail(err, -r, "set up the seccomp filter");
+}
+
+/* The classic BPF the kernel's seccomp checker accepts (seccomp_check_filter),
+ * run as the kernel runs it. */
+int sc_bpf_run(const struct sock_filter *f, size_t len, const struct seccomp_data *d, uint32_t *ret)
+{
+  uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0};
+  for (size_t pc = 0; pc < len; pc++) {
+    const struct sock_filter *in = &f[pc];
+    uint32_t k = in->k;
+    switch (in->code) {
+    case BPF_LD | BPF_W | BPF_ABS:
+      if (k % 4 != 0 || k > sizeof(*d) - 4)
+        return -1;
+      memcpy(&a, (const unsigned char *) d + k, 4);
+      break;
+    case BPF_LD | BPF_W | BPF_LEN:
+      a = sizeof(*d);
+      break;
+    case BPF_LDX | BPF_W | BPF_LEN:
+      x = sizeof(*d);
+      break;
+    case BPF_LD | BPF_IMM:
+      a = k;
+      break;
+    case BPF_LDX | BPF_IMM:
+      x = k;
+      break;
+    case BPF_LD | BPF_MEM:
+    case BPF_LDX | BPF_MEM:
+    case BPF_ST:
+    case BPF_STX:
+      if (k >= BPF_MEMWORDS)
+        return -1;
+      if (in->code == (BPF_LD | BPF_MEM))
+        a = mem[k];
+      else if (in->code == (BPF_LDX | BPF_MEM))
+        x = mem[k];
+      else
+        mem[k] = in->code == BPF_ST ? a : x;
+      break;
+    case BPF_MISC | BPF_TAX:
+      x = a;
+      break;
+    case BPF_MISC | BPF_TXA:
+      a = x;
+      break;
+    case BPF_ALU | BPF_NEG:
+      a = -a;
+      break;
+    case BPF_ALU | BPF_ADD | BPF_K: case BPF_ALU | BPF_ADD | BPF_X:
+    case BPF_ALU | BPF_SUB | BPF_K: case BPF_ALU | BPF_SUB | BPF_X:
+    case BPF_ALU | BPF_MUL | BPF_K: case BPF_ALU | BPF_MUL | BPF_X:
+    case BPF_ALU | BPF_DIV | BPF_K: case BPF_ALU | BPF_DIV | BPF_X:
+    case BPF_ALU | BPF_AND | BPF_K: case BPF_ALU | BPF_AND | BPF_X:
+    case BPF_ALU | BPF_OR | BPF_K: case BPF_ALU | BPF_OR | BPF_X:
+    case BPF_ALU | BPF_XOR | BPF_K: case BPF_ALU | BPF_XOR | BPF_X:
+    case BPF_ALU | BPF_LSH | BPF_K: case BPF_ALU | BPF_LSH | BPF_X:
+    case BPF_ALU | BPF_RSH | BPF_K: case BPF_ALU | BPF_RSH | BPF_X: {
+      uint32_t v = BPF_SRC(in->code) == BPF_X ? x : k;
+      switch (BPF_OP(in->code)) {
+      case BPF_ADD: a += v; break;
+      case BPF_SUB: a -= v; break;
+      case BPF_MUL: a *= v; break;
+      case BPF_DIV:
+        if (v == 0)
+          return -1;
+        a /= v;
+        break;
+      case BPF_AND: a &= v; break;
+      case BPF_OR: a |= v; break;
+      case BPF_XOR: a ^= v; break;
+      case BPF_LSH: a = v < 32 ? a << v : 0; break;
+      default: a = v < 32 ? a >> v : 0; break;
+      }
+      break;
+    }
+    case BPF_JMP | BPF_JA:
+      pc += k;
+      break;
+    case BPF_JMP | BPF_JEQ | BPF_K: case BPF_JMP | BPF_JEQ | BPF_X:
+    case BPF_JMP | BPF_JGT | BPF_K: case BPF_JMP | BPF_JGT | BPF_X:
+    case BPF_JMP | BPF_JGE | BPF_K: case BPF_JMP | BPF_JGE | BPF_X:
+    case BPF_JMP | BPF_JSET | BPF_K: case BPF_JMP | BPF_JSET | BPF_X: {
+      uint32_t v = BPF_SRC(in->code) == BPF_X ? x : k;
+      bool t;
+      switch (BPF_OP(in->code)) {
+      case BPF_JEQ: t = a == v; break;
+      case BPF_JGT: t = a > v; break;
+      case BPF_JGE: t = a >= v; break;
+      default: t = (a & v) != 0; break;
+      }
+      pc += t ? in->jt : in->jf;
+      break;
+    }
+    case BPF_RET | BPF_K:
+      *ret = k;
+      return 0;
+    case BPF_RET | BPF_A:
+      *ret = a;
+      return 0;
+    default:
+      return -1;
+    }
+  }
+  return -1;   /* ran off the end: the kernel refuses such a program */
 }

@@ -62,6 +62,13 @@ uint64_t sc_widening_caps(void);
  * prologue for syscalls newer than libseccomp knows. */
 int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, keep_error **err);
 
+/* Run a classic BPF program on `d` as the kernel would: 0 with the
+ * program's return value in *ret, -1 for a program the kernel would not
+ * accept. */
+struct sock_filter;
+struct seccomp_data;
+int sc_bpf_run(const struct sock_filter *f, size_t len, const struct seccomp_data *d, uint32_t *ret);
+
 /* Docker/containers JSON profile. */
 struct json_t;
 int sc_parse_json_obj(struct json_t *root, const char *label, uint64_t cap_add, struct sc_profile *out,

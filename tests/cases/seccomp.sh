@@ -84,6 +84,17 @@ expect "64 rules of 1024 names: applied" "denied EACCES"
 if [ "$ms" -lt 5000 ]; then ok "64 rules of 1024 names: the container ran in $ms ms"
 else fail "64 rules of 1024 names: the container took $ms ms"; fi
 
+# A profile denying execve: keep loads the filter, then execs, so it could
+# never start, and it died of SIGSEGV or SIGSYS without a word (write and
+# exit_group denied too).  Now: one line, before anything is created.
+for d in SCMP_ACT_ERRNO SCMP_ACT_KILL SCMP_ACT_KILL_PROCESS; do
+  printf '{"defaultAction": "%s", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}]}\n' "$d" > "$T/deny.json"
+  krun --security-opt seccomp="$T/deny.json" "$ROOTFS" keep-probe syscall getpid
+  expect_code "defaultAction $d, no execve: 125" 125
+  expect "defaultAction $d, no execve: says execve is denied" "deny.json.: execve is denied \($d"
+  one_line_error "defaultAction $d, no execve: one line"
+done
+
 echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [' > "$T/bad.json"; chmod 644 "$T/bad.json"
 krun --security-opt seccomp="$T/bad.json" "$ROOTFS" true
 expect_code "malformed profile: 125" 125

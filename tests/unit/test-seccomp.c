@@ -2,6 +2,9 @@
  * forked children. */
 #include <errno.h>
 #include <jansson.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -250,6 +253,71 @@ static void size_checks(void)
   free(msg);
   for (size_t i = 0; i < n_all; i++)
     free(all[i]);
+}
+
+/* The BPF runner that checks profiles gives the kernel's answers. */
+static void bpf_run_checks(void)
+{
+  struct sc_profile p;
+  sc_default_profile(0, &p);
+  unsigned char *bpf = NULL;
+  size_t len = 0;
+  tap_ok(sc_compile(&p, &bpf, &len, NULL) == 0, "default profile compiled for the BPF runner");
+  sc_profile_free(&p);
+  static const struct {
+    uint32_t arch;
+    int nr;
+    uint64_t arg0;
+    uint32_t want;
+    const char *name;
+  } cases[] = {
+    {AUDIT_ARCH_X86_64, SYS_getpid, 0, SECCOMP_RET_ALLOW, "x86_64 getpid: allowed"},
+    {AUDIT_ARCH_X86_64, SYS_execve, 0, SECCOMP_RET_ALLOW, "x86_64 execve: allowed"},
+    {AUDIT_ARCH_X86_64, SYS_mount, 0, SECCOMP_RET_ERRNO | EPERM, "x86_64 mount: EPERM"},
+    {AUDIT_ARCH_X86_64, 999, 0, SECCOMP_RET_ERRNO | ENOSYS, "x86_64 unknown call: ENOSYS"},
+    {AUDIT_ARCH_X86_64, 435, 0, SECCOMP_RET_ERRNO | ENOSYS, "x86_64 clone3: ENOSYS"},
+    {AUDIT_ARCH_X86_64, SYS_socket, 40 /* AF_VSOCK */, SECCOMP_RET_ERRNO | EPERM, "x86_64 socket(AF_VSOCK): EPERM"},
+    {AUDIT_ARCH_X86_64, SYS_socket, 2 /* AF_INET */, SECCOMP_RET_ALLOW, "x86_64 socket(AF_INET): allowed"},
+    {AUDIT_ARCH_X86_64, 0x40000000 | 39, 0, SECCOMP_RET_ALLOW, "x32 getpid: allowed"},
+    {AUDIT_ARCH_I386, 20, 0, SECCOMP_RET_ALLOW, "i386 getpid: allowed"},
+    {AUDIT_ARCH_I386, 21, 0, SECCOMP_RET_ERRNO | EPERM, "i386 mount: EPERM"},
+    {AUDIT_ARCH_AARCH64, 172, 0, SECCOMP_RET_KILL_PROCESS, "another architecture: killed"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+    struct seccomp_data d = {.nr = cases[i].nr, .arch = cases[i].arch, .args = {cases[i].arg0}};
+    uint32_t ret = 0xdead;
+    int r = sc_bpf_run((const struct sock_filter *) (void *) bpf, len / sizeof(struct sock_filter), &d, &ret);
+    tap_ok(r == 0 && ret == cases[i].want, "BPF runner: %s (got %#x)", cases[i].name, ret);
+  }
+  free(bpf);
+  struct sock_filter no_ret[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0)};
+  struct sock_filter bad_load[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 64), BPF_STMT(BPF_RET | BPF_K, 0)};
+  struct seccomp_data d = {0};
+  uint32_t ret;
+  tap_ok(sc_bpf_run(no_ret, 1, &d, &ret) < 0 && sc_bpf_run(bad_load, 2, &d, &ret) < 0,
+         "BPF runner: programs the kernel refuses are not run");
+}
+
+/* A profile that denies execve could never start a process: keep loads
+ * the filter and then execs, and such a profile used to end in a silent
+ * SIGSEGV or SIGSYS (write and exit_group denied as well). */
+static void exec_checks(void)
+{
+  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\"}",
+                       "execve is denied (SCMP_ACT_ERRNO, errno 1)", "a deny-all profile is refused");
+  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_KILL\", \"syscalls\": [{\"names\": [\"read\", \"write\", "
+                       "\"exit_group\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+                       "execve is denied (SCMP_ACT_KILL)", "a kill-all profile with no execve is refused");
+  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"execve\"], "
+                       "\"action\": \"SCMP_ACT_KILL_PROCESS\"}]}",
+                       "execve is denied (SCMP_ACT_KILL_PROCESS)", "a profile killing on execve is refused");
+  expect_profile_ok("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"execve\"], "
+                    "\"action\": \"SCMP_ACT_ALLOW\"}]}", "a profile allowing execve alone is taken");
+  expect_profile_ok("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"execve\"], "
+                    "\"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 2, \"op\": \"SCMP_CMP_NE\", \"value\": 0}]}]}",
+                    "execve allowed depending on its arguments: taken (they are not known before)");
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_KILL_PROCESS\"}", "execve is denied (SCMP_ACT_KILL_PROCESS)",
+                    "OCI linux.seccomp: a deny-all profile is refused");
 }
 
 /* keep_seccomp_prepare on `path` in a child, so a loader that blocks is
@@ -524,6 +592,8 @@ int main(void)
   type_checks();
   loader_checks();
   size_checks();
+  bpf_run_checks();
+  exec_checks();
   keep_error_free(&err_global);
 
   /* includes.caps: a rule only for a capability we do not keep is skipped. */
