@@ -18,6 +18,7 @@ void sc_profile_add_strv(struct sc_profile *p, char **names, uint32_t action,
   struct sc_rule *r = &p->rules[p->n_rules++];
   memset(r, 0, sizeof(*r));
   r->names = names;
+  r->origin = -1;
   r->action = action;
   r->n_args = n_args > SC_MAX_ARGS ? SC_MAX_ARGS : n_args;
   if (n_args)
@@ -200,68 +201,72 @@ static struct entry *profile_entries(const struct sc_profile *p, size_t *count)
   return e;
 }
 
-int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, keep_error **err)
+/* libseccomp's filter context, released with its scope whatever path
+ * leaves it (a refused rule, a failed export). */
+static void release_ctx(scmp_filter_ctx *ctx)
 {
-  uint32_t stand_in = stand_in_for_top_errno(p);
-  scmp_filter_ctx ctx = seccomp_init(compiled_action(p->default_action, stand_in));
-  cleanup_free struct entry *entries = NULL;
-  int r;
-  if (ctx == NULL)
-    return keep_fail(err, ENOMEM, "seccomp_init");
-  /* Same rules on the i386 and x32 entry points: neither may be a way round
-   * the filter; any other architecture kills the process. */
-  if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
-    goto fail_r;
-  if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
-    goto fail_r;
-  if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
-    goto fail_r;
-  size_t n_entries = 0;
-  entries = profile_entries(p, &n_entries);
-  for (size_t i = 0; i < n_entries; i++) {
+  if (*ctx)
+    seccomp_release(*ctx);
+}
+#define cleanup_scmp __attribute__((cleanup(release_ctx)))
+
+static int add_rules(scmp_filter_ctx ctx, const struct sc_profile *p, uint32_t stand_in, keep_error **err)
+{
+  size_t n = 0;
+  cleanup_free struct entry *entries = profile_entries(p, &n);
+  for (size_t i = 0; i < n; i++) {
     const struct sc_rule *rule = &p->rules[entries[i].rule];
     struct scmp_arg_cmp cmp[SC_MAX_ARGS];
     for (unsigned a = 0; a < rule->n_args; a++)
       cmp[a] = (struct scmp_arg_cmp){.arg = rule->args[a].index, .op = rule->args[a].op,
                                      .datum_a = rule->args[a].value, .datum_b = rule->args[a].value_two};
-    r = seccomp_rule_add_array(ctx, compiled_action(rule->action, stand_in), entries[i].nr, rule->n_args, cmp);
+    int r = seccomp_rule_add_array(ctx, compiled_action(rule->action, stand_in), entries[i].nr, rule->n_args, cmp);
     if (r < 0) {
-      seccomp_release(ctx);
-      return keep_fail(err, -r, "seccomp rule for `%s`", rule->names[entries[i].name]);
+      char where[48] = "";
+      if (rule->origin >= 0)
+        snprintf(where, sizeof(where), " in syscalls[%ld]", rule->origin);
+      keep_fail(err, -r, "the rule for `%s`%s is refused by libseccomp", rule->names[entries[i].name], where);
+      if (r == -EEXIST)
+        keep_error_hint(err, "another rule gives that call, with the same comparisons, another action");
+      return -1;
     }
   }
-  int mfd = memfd_create("keep-seccomp", MFD_CLOEXEC);
-  if (mfd < 0) {
-    seccomp_release(ctx);
+  return 0;
+}
+
+int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, keep_error **err)
+{
+  uint32_t stand_in = stand_in_for_top_errno(p);
+  cleanup_scmp scmp_filter_ctx ctx = seccomp_init(compiled_action(p->default_action, stand_in));
+  if (ctx == NULL)
+    return keep_fail(err, EINVAL, "seccomp_init: defaultAction %#x", p->default_action);
+  /* Same rules on the i386 and x32 entry points: neither may be a way round
+   * the filter; any other architecture kills the process. */
+  int r;
+  if (((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST) ||
+      ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST) ||
+      (r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
+    return keep_fail(err, -r, "set up the seccomp filter");
+  if (add_rules(ctx, p, stand_in, err) < 0)
+    return -1;
+  cleanup_close int mfd = memfd_create("keep-seccomp", MFD_CLOEXEC);
+  if (mfd < 0)
     return keep_fail_errno(err, "memfd_create");
-  }
-  r = seccomp_export_bpf(ctx, mfd);
-  seccomp_release(ctx);
-  if (r < 0) {
-    close(mfd);
+  if ((r = seccomp_export_bpf(ctx, mfd)) < 0)
     return keep_fail(err, -r, "seccomp_export_bpf");
-  }
   off_t size = lseek(mfd, 0, SEEK_END);
-  if (size <= 0 || size % (off_t) sizeof(struct sock_filter) != 0) {
-    close(mfd);
+  if (size <= 0 || size % (off_t) sizeof(struct sock_filter) != 0)
     return keep_fail(err, EINVAL, "seccomp_export_bpf produced %lld bytes", (long long) size);
-  }
   size_t total = PROLOGUE_LEN * sizeof(struct sock_filter) + (size_t) size;
-  unsigned char *out = xmalloc(total);
-  prologue((struct sock_filter *) out);
+  cleanup_free unsigned char *out = xmalloc(total);
+  prologue((struct sock_filter *) (void *) out);
   ssize_t got = pread(mfd, out + PROLOGUE_LEN * sizeof(struct sock_filter), (size_t) size, 0);
-  close(mfd);
-  if (got != size) {
-    free(out);
+  if (got != size)
     return keep_fail(err, EIO, "read the compiled seccomp filter");
-  }
   restore_top_errno((struct sock_filter *) (void *) out, total / sizeof(struct sock_filter), stand_in);
-  *bpf = out;
+  *bpf = steal_pointer(&out);
   *len = total;
   return 0;
-fail_r:
-  seccomp_release(ctx);
-  return keep_fail(err, -r, "set up the seccomp filter");
 }
 
 /* The classic BPF the kernel's seccomp checker accepts (seccomp_check_filter),

@@ -30,6 +30,7 @@ struct sc_rule {
   uint32_t action;      /* SCMP_ACT_* */
   struct sc_arg args[SC_MAX_ARGS];
   unsigned n_args;
+  long origin;          /* its index in the profile's syscalls[], or -1 */
 };
 
 struct sc_profile {

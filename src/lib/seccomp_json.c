@@ -346,6 +346,7 @@ static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
   json_array_foreach(names, i, n)
     v[k++] = xstrdup(json_string_value(n));
   sc_profile_add_strv(p, v, act, args, n_args);
+  p->rules[p->n_rules - 1].origin = (long) idx;
   return 0;
 }
 

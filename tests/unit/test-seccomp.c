@@ -255,6 +255,31 @@ static void size_checks(void)
     free(all[i]);
 }
 
+/* Rules libseccomp refuses: a clear error, and (in the ASan build, where
+ * LeakSanitizer checks at exit) nothing of libseccomp's or keep's left
+ * allocated on the way out. */
+static void rejected_rule_checks(void)
+{
+  static const char conflict[] =
+    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", %s\"syscalls\": [{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, "
+    "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_%s\", \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}, "
+    "{\"names\": [\"getcwd\", \"mkdir\"], \"action\": \"SCMP_ACT_KILL\", \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}]}";
+  cleanup_free char *file = xasprintf(conflict, "", "ERRNO");
+  expect_profile_error(file, "the rule for `mkdir` in syscalls[2] is refused by libseccomp",
+                       "two actions for one call and comparison: refused, naming the rule");
+  /* The same with errno 4095's stand-in, and in OCI mode with a listener
+   * filter compiled before the main one is refused. */
+  cleanup_free char *top = xasprintf(conflict, "", "ERRNO\", \"errnoRet\": 4095, \"x\": \"");
+  expect_profile_error(top, "refused by libseccomp", "refused rule next to errno 4095");
+  /* Notify rules become allow rules in the main filter: allow and kill. */
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"listenerPath\": \"/a\", \"syscalls\": ["
+                    "{\"names\": [\"execve\"], \"action\": \"SCMP_ACT_ALLOW\"}, "
+                    "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\", \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}, "
+                    "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_KILL\", \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}]}",
+                    "the rule for `mkdir` in syscalls[2] is refused by libseccomp",
+                    "OCI: refused rule after the listener filter was built");
+}
+
 /* The BPF runner that checks profiles gives the kernel's answers. */
 static void bpf_run_checks(void)
 {
@@ -592,6 +617,7 @@ int main(void)
   type_checks();
   loader_checks();
   size_checks();
+  rejected_rule_checks();
   bpf_run_checks();
   exec_checks();
   keep_error_free(&err_global);
