@@ -187,7 +187,7 @@ static struct entry *profile_entries(const struct sc_profile *p, size_t *count)
     for (size_t k = 0; rule->names && rule->names[k]; k++) {
       int nr = seccomp_syscall_resolve_name(rule->names[k]);
       if (nr == __NR_SCMP_ERROR)
-        continue;   /* unknown to this libseccomp: above the highest it knows, so ENOSYS */
+        continue;   /* unknown to this libseccomp: newer than it (the prologue answers ENOSYS) or no call at all */
       e[n++] = (struct entry){.filter = filter, .nr = nr, .rule = i, .name = k};
     }
   }
@@ -263,7 +263,8 @@ int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, kee
   ssize_t got = pread(mfd, out + PROLOGUE_LEN * sizeof(struct sock_filter), (size_t) size, 0);
   if (got != size)
     return keep_fail(err, EIO, "read the compiled seccomp filter");
-  restore_top_errno((struct sock_filter *) (void *) out, total / sizeof(struct sock_filter), stand_in);
+  restore_top_errno((struct sock_filter *) (void *) out + PROLOGUE_LEN, (size_t) size / sizeof(struct sock_filter),
+                    stand_in);
   *bpf = steal_pointer(&out);
   *len = total;
   return 0;

@@ -468,10 +468,14 @@ static int read_profile(const char *path, char **out, size_t *len, keep_error **
     return keep_fail(err, 0, "seccomp profile `%s` is not a regular file (%s)", path, file_kind(st.st_mode));
   if (st.st_size > (off_t) SC_MAX_PROFILE_BYTES)
     return keep_fail(err, EFBIG, "seccomp profile `%s` is larger than %u bytes", path, SC_MAX_PROFILE_BYTES);
-  /* One byte more than the bound: a file that grew past it is seen. */
-  size_t cap = SC_MAX_PROFILE_BYTES + 1, n = 0;
+  size_t cap = (size_t) st.st_size + 1, n = 0;
   cleanup_free char *buf = xmalloc(cap + 1);
   for (;;) {
+    if (n == cap) {
+      /* The file grew since fstat: read on, up to one byte past the bound. */
+      cap = cap * 2 > SC_MAX_PROFILE_BYTES + 1 ? SC_MAX_PROFILE_BYTES + 1 : cap * 2;
+      buf = xrealloc(buf, cap + 1);
+    }
     ssize_t r = read(fd, buf + n, cap - n);
     if (r < 0 && errno == EINTR)
       continue;
