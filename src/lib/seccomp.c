@@ -43,6 +43,68 @@ static int compile_prog(const struct sc_profile *p, struct sock_fprog *prog, uns
   return 0;
 }
 
+/* What the filter answers, in a profile's words. */
+static void describe_action(uint32_t ret, char *buf, size_t len)
+{
+  switch (ret & SECCOMP_RET_ACTION_FULL) {
+  case SECCOMP_RET_KILL_PROCESS:
+    snprintf(buf, len, "SCMP_ACT_KILL_PROCESS");
+    break;
+  case SECCOMP_RET_KILL_THREAD:
+    snprintf(buf, len, "SCMP_ACT_KILL");
+    break;
+  case SECCOMP_RET_TRAP:
+    snprintf(buf, len, "SCMP_ACT_TRAP");
+    break;
+  case SECCOMP_RET_ERRNO:
+    snprintf(buf, len, "SCMP_ACT_ERRNO, errno %u", ret & SECCOMP_RET_DATA);
+    break;
+  default:
+    snprintf(buf, len, "action %#x", ret);
+    break;
+  }
+}
+
+/* keep's own last step runs under the filter: after loading it, keep
+ * starts the container's process with execve.  A profile that denies
+ * execve can never start anything, and keep could not even say so: such a
+ * profile mostly denies write and exit_group too, and the process died of
+ * SIGSEGV (glibc's _exit falls through to a faulting instruction) or SIGSYS
+ * with no word, as exit status 139 or 159.
+ *
+ * crun adds nothing to a profile implicitly, and neither does keep: an
+ * implicit allow (execve, write, exit_group) would widen, for every process
+ * of the container, a profile its operator wrote.  Instead the compiled
+ * filter is run here on execve, in the parent before anything exists, and
+ * a profile that denies it is refused in one line.  When the answer depends
+ * on execve's arguments (pointers, unknown before), the profile is taken. */
+static int check_exec_allowed(const struct sock_fprog *prog, const char *label, keep_error **err)
+{
+  static const uint64_t samples[] = {0, UINT64_MAX, 0x00007ffc00001000ULL};
+  uint32_t ret = 0;
+  for (size_t i = 0; i < ARRAY_SIZE(samples); i++) {
+    struct seccomp_data d = {.nr = __NR_execve, .arch = seccomp_arch_native()};
+    for (size_t a = 0; a < ARRAY_SIZE(d.args); a++)
+      d.args[a] = samples[i];
+    if (sc_bpf_run(prog->filter, prog->len, &d, &ret) < 0)
+      return 0;   /* cannot tell: the kernel will */
+    switch (ret & SECCOMP_RET_ACTION_FULL) {
+    case SECCOMP_RET_ALLOW:
+    case SECCOMP_RET_LOG:
+    case SECCOMP_RET_TRACE:       /* a tracer may let it through */
+    case SECCOMP_RET_USER_NOTIF:  /* so may the seccomp agent */
+      return 0;
+    default:
+      break;
+    }
+  }
+  char what[64];
+  describe_action(ret, what, sizeof(what));
+  keep_fail(err, 0, "seccomp profile `%s`: execve is denied (%s): keep starts the container's process with execve "
+            "after loading the filter", label, what);
+  return keep_error_hint(err, "allow execve in the profile");
+}
+
 int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char *cache_dir,
                          struct keep_seccomp **out, keep_error **err)
 {
@@ -70,9 +132,11 @@ int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char 
                   "(linux.seccomp.listenerPath in config.json)", profile_path);
   else if (compile_prog(&p, &s->prog, &s->owned, err) < 0)
     r = keep_error_wrap(err, "seccomp profile `%s`", profile_path ? profile_path : "default");
+  else
+    r = check_exec_allowed(&s->prog, profile_path ? profile_path : "default", err);
   sc_profile_free(&p);
   if (r < 0) {
-    free(s);
+    keep_seccomp_free(s);
     return -1;
   }
   *out = s;
@@ -137,6 +201,8 @@ int keep_seccomp_prepare_json(json_t *obj, const char *label, struct keep_seccom
   int r = sc_profile_has_notify(&p) ? prepare_listener(obj, label, &p, s, err) : 0;
   if (r == 0 && compile_prog(&p, &s->prog, &s->owned, err) < 0)
     r = keep_error_wrap(err, "seccomp profile `%s`", label);
+  if (r == 0)
+    r = check_exec_allowed(&s->prog, label, err);
   sc_profile_free(&p);
   if (r < 0) {
     keep_seccomp_free(s);

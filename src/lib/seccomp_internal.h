@@ -15,11 +15,22 @@ struct sc_arg {
   uint64_t value, value_two;
 };
 
+/* Bounds on what a profile (a file or linux.seccomp) may hold, far above
+ * real ones: Docker's default has ~60 rules, ~370 names, ~10 names in rules
+ * with args; libseccomp knows ~480 names in all.  Work is n log n in the
+ * names, but libseccomp's compile time grows with the square of the
+ * comparison chains (rules with args), so those are bounded tighter. */
+#define SC_MAX_RULES 1024       /* syscalls[] */
+#define SC_MAX_NAMES 1024       /* names of one rule */
+#define SC_MAX_ARGS 6           /* args of one rule: one per argument of a call */
+#define SC_MAX_ARG_NAMES 512    /* names of rules with args, in the whole profile */
+
 struct sc_rule {
   char **names;         /* NULL-terminated */
   uint32_t action;      /* SCMP_ACT_* */
-  struct sc_arg args[6];
+  struct sc_arg args[SC_MAX_ARGS];
   unsigned n_args;
+  long origin;          /* its index in the profile's syscalls[], or -1 */
 };
 
 struct sc_profile {
@@ -30,8 +41,12 @@ struct sc_profile {
 };
 
 void sc_profile_free(struct sc_profile *p);
+/* `names`: space-separated (keep's own table). */
 void sc_profile_add(struct sc_profile *p, const char *names, uint32_t action,
                     const struct sc_arg *args, unsigned n_args);
+/* `names`: NULL-terminated, owned by the profile from now on. */
+void sc_profile_add_strv(struct sc_profile *p, char **names, uint32_t action,
+                         const struct sc_arg *args, unsigned n_args);
 
 /* SCMP_ACT_NOTIFY rules (seccomp_notify.c): move them from `p` into a
  * listener profile of their own, refusing any on a call keep's init makes. */
@@ -47,6 +62,13 @@ uint64_t sc_widening_caps(void);
 /* Compile to a BPF program (sock_filter array), with keep's ENOSYS
  * prologue for syscalls newer than libseccomp knows. */
 int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, keep_error **err);
+
+/* Run a classic BPF program on `d` as the kernel would: 0 with the
+ * program's return value in *ret, -1 for a program the kernel would not
+ * accept. */
+struct sock_filter;
+struct seccomp_data;
+int sc_bpf_run(const struct sock_filter *f, size_t len, const struct seccomp_data *d, uint32_t *ret);
 
 /* Docker/containers JSON profile. */
 struct json_t;

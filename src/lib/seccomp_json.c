@@ -1,9 +1,12 @@
 /* Docker/containers-format seccomp profiles (JSON), read and written. */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "seccomp_internal.h"
@@ -18,10 +21,137 @@ static const struct {
   {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
-static int parse_action(const char *path, const char *field, const char *s, json_t *errno_ret,
-                        uint32_t *out, keep_error **err)
+/* What a JSON value is, for "expected X, got Y". */
+static const char *json_kind(const json_t *v)
 {
-  uint32_t e = errno_ret && json_is_integer(errno_ret) ? (uint32_t) json_integer_value(errno_ret) : EPERM;
+  if (v == NULL)
+    return "nothing";
+  switch (json_typeof(v)) {
+  case JSON_OBJECT:
+    return "an object";
+  case JSON_ARRAY:
+    return "an array";
+  case JSON_STRING:
+    return json_string_length(v) ? "a string" : "an empty string";
+  case JSON_INTEGER:
+    return "an integer";
+  case JSON_REAL:
+    return "a real number";
+  case JSON_TRUE:
+  case JSON_FALSE:
+    return "a boolean";
+  case JSON_NULL:
+    return "null";
+  }
+  return "an unknown JSON value";
+}
+
+static int bad_type(const char *path, const char *field, const char *want, const json_t *v, keep_error **err)
+{
+  return keep_fail(err, 0, "seccomp profile `%s`: %s: expected %s, got %s", path, field, want, json_kind(v));
+}
+
+/* Absent and null are "not set" (false); anything else must be of `type`. */
+static int optional(const char *path, const char *field, json_t *v, json_type type, const char *want,
+                    keep_error **err)
+{
+  if (v == NULL || json_is_null(v))
+    return 0;
+  if (json_typeof(v) != type)
+    return bad_type(path, field, want, v, err);
+  return 1;
+}
+
+/* Architecture names: libseccomp's (`architectures`, `archMap`) and Docker's
+ * Go-style ones (`includes.arches`).  keep filters x86_64, i386 and x32
+ * whatever a profile lists; the names are checked so a typo is not taken
+ * for an architecture that does not apply. */
+static const char *const scmp_arches[] = {
+  "SCMP_ARCH_NATIVE", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM",
+  "SCMP_ARCH_AARCH64", "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64",
+  "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
+  "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X",
+  "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV32", "SCMP_ARCH_RISCV64", "SCMP_ARCH_SH",
+  "SCMP_ARCH_SHEB",
+};
+static const char *const docker_arches[] = {
+  "386", "amd64", "x86", "x32", "arm", "arm64", "aarch64", "loong64", "m68k", "mips", "mipsle", "mips64",
+  "mips64le", "mips64n32", "mips64len32", "mipsel", "mipsel64", "mipsel64n32", "ppc", "ppc64", "ppc64le",
+  "riscv64", "s390", "s390x", "parisc", "parisc64", "sh", "sheb",
+};
+static const char *const our_arches[] = {
+  "amd64", "x86", "x32", "386", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
+};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(s, list[i]) == 0)
+      return true;
+  return false;
+}
+
+/* A JSON array of architecture names; `docker`: Go-style names allowed too.
+ * *ours: one of them is an architecture keep filters. */
+static int parse_arches(const char *path, const char *field, json_t *v, bool docker, bool *ours,
+                        keep_error **err)
+{
+  int set = optional(path, field, v, JSON_ARRAY, "an array", err);
+  if (set <= 0)
+    return set;
+  size_t i;
+  json_t *a;
+  json_array_foreach(v, i, a) {
+    char f[160];
+    snprintf(f, sizeof(f), "%s[%zu]", field, i);
+    if (!json_is_string(a))
+      return bad_type(path, f, "a string", a, err);
+    const char *s = json_string_value(a);
+    if (!in_list(s, scmp_arches, ARRAY_SIZE(scmp_arches)) &&
+        !(docker && in_list(s, docker_arches, ARRAY_SIZE(docker_arches))))
+      return keep_fail(err, 0, "seccomp profile `%s`: %s: unknown architecture `%s`", path, f, s);
+    if (ours && in_list(s, our_arches, ARRAY_SIZE(our_arches)))
+      *ours = true;
+  }
+  return 1;
+}
+
+/* errnoRet/defaultErrnoRet.  An errno must be a JSON integer the kernel
+ * returns as an error: 0 would make a denied call "succeed" without running
+ * (as 65536 or 2^40 did once truncated to 16 bits), and the kernel reads
+ * anything above 4095 (MAX_ERRNO) as a success value. */
+#define SC_MAX_ERRNO 4095
+
+static int parse_ret(const char *path, const char *field, json_t *v, bool trace, uint32_t *out,
+                     keep_error **err)
+{
+  *out = EPERM;
+  int set = optional(path, field, v, JSON_INTEGER, "an integer", err);
+  if (set <= 0)
+    return set;
+  json_int_t e = json_integer_value(v);
+  if (trace) {
+    /* SCMP_ACT_TRACE: a message for the tracer, 16 bits. */
+    if (e < 0 || e > 0xffff)
+      return keep_fail(err, 0, "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not a tracer message (0-65535)",
+                       path, field, e);
+  } else if (e < 1 || e > SC_MAX_ERRNO) {
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not an errno (1-%d)", path, field,
+                     e, SC_MAX_ERRNO);
+  }
+  *out = (uint32_t) e;
+  return 0;
+}
+
+static int parse_action(const char *path, const char *field, json_t *action, const char *ret_field,
+                        json_t *ret, uint32_t *out, keep_error **err)
+{
+  if (!json_is_string(action))
+    return bad_type(path, field, "a string", action, err);
+  const char *s = json_string_value(action);
+  uint32_t e;
+  if (parse_ret(path, ret_field, ret, strcmp(s, "SCMP_ACT_TRACE") == 0, &e, err) < 0)
+    return -1;
   if (strcmp(s, "SCMP_ACT_ALLOW") == 0)
     *out = SCMP_ACT_ALLOW;
   else if (strcmp(s, "SCMP_ACT_ERRNO") == 0)
@@ -43,110 +173,207 @@ static int parse_action(const char *path, const char *field, const char *s, json
   return 0;
 }
 
-/* includes/excludes: {"caps": [...], "arches": [...]}; true if the rule applies. */
+/* includes/excludes: {"caps": [...], "arches": [...], "minKernel": "..."};
+ * true if the rule applies. */
 static int filter_applies(const char *path, const char *field, json_t *inc, json_t *exc,
                           uint64_t cap_add, bool *applies, keep_error **err)
 {
   *applies = true;
   json_t *sets[2] = {inc, exc};
   for (int k = 0; k < 2; k++) {
-    if (sets[k] == NULL || json_is_null(sets[k]))
+    char f[128], sub[160];
+    snprintf(f, sizeof(f), "%s.%s", field, k ? "excludes" : "includes");
+    int set = optional(path, f, sets[k], JSON_OBJECT, "an object", err);
+    if (set < 0)
+      return -1;
+    if (set == 0)
       continue;
-    if (!json_is_object(sets[k]))
-      return keep_fail(err, 0, "seccomp profile `%s`: %s.%s: expected an object", path, field,
-                       k ? "excludes" : "includes");
     json_t *caps = json_object_get(sets[k], "caps");
+    snprintf(sub, sizeof(sub), "%s.caps", f);
+    if (optional(path, sub, caps, JSON_ARRAY, "an array", err) < 0)
+      return -1;
     size_t i;
     json_t *c;
     json_array_foreach(caps, i, c) {
       uint64_t m = 0;
-      if (!json_is_string(c) || keep_caps_parse(json_string_value(c), &m, err) < 0)
-        return keep_error_wrap(err, "seccomp profile `%s`: %s", path, field);
+      snprintf(sub, sizeof(sub), "%s.caps[%zu]", f, i);
+      if (!json_is_string(c))
+        return bad_type(path, sub, "a string", c, err);
+      if (keep_caps_parse(json_string_value(c), &m, err) < 0)
+        return keep_error_wrap(err, "seccomp profile `%s`: %s", path, sub);
       bool have = (cap_add & m) != 0;
       if ((k == 0 && !have) || (k == 1 && have))
         *applies = false;
     }
     json_t *arches = json_object_get(sets[k], "arches");
-    json_t *a;
     bool ours = false;
-    json_array_foreach(arches, i, a) {
-      const char *s = json_string_value(a);
-      if (s && (strcmp(s, "amd64") == 0 || strcmp(s, "x86") == 0 || strcmp(s, "x32") == 0 ||
-                strcmp(s, "SCMP_ARCH_X86_64") == 0 || strcmp(s, "SCMP_ARCH_X86") == 0 ||
-                strcmp(s, "SCMP_ARCH_X32") == 0))
-        ours = true;
-    }
+    snprintf(sub, sizeof(sub), "%s.arches", f);
+    if (parse_arches(path, sub, arches, true, &ours, err) < 0)
+      return -1;
     if (json_array_size(arches) > 0 && ((k == 0 && !ours) || (k == 1 && ours)))
       *applies = false;
+    snprintf(sub, sizeof(sub), "%s.minKernel", f);
+    if (optional(path, sub, json_object_get(sets[k], "minKernel"), JSON_STRING, "a string", err) < 0)
+      return -1;
   }
   return 0;
 }
 
-static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
+/* A comparison value: an unsigned 64-bit integer.  (JSON integers above
+ * 2^63-1 do not reach here: the JSON reader refuses them.) */
+static int parse_u64(const char *path, const char *field, json_t *v, uint64_t *out, keep_error **err)
+{
+  *out = 0;
+  int set = optional(path, field, v, JSON_INTEGER, "an integer", err);
+  if (set <= 0)
+    return set;
+  if (json_integer_value(v) < 0)
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not an unsigned 64-bit integer",
+                     path, field, json_integer_value(v));
+  *out = (uint64_t) json_integer_value(v);
+  return 0;
+}
+
+static int parse_arg(const char *path, const char *field, json_t *a, unsigned *seen, struct sc_arg *out,
+                     keep_error **err)
+{
+  char f[160];
+  if (!json_is_object(a))
+    return bad_type(path, field, "an object", a, err);
+  json_t *index = json_object_get(a, "index"), *op = json_object_get(a, "op");
+  snprintf(f, sizeof(f), "%s.index", field);
+  if (!json_is_integer(index))
+    return bad_type(path, f, "an integer", index, err);
+  json_int_t idx = json_integer_value(index);
+  if (idx < 0 || idx > 5)
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not an argument index (0-5)",
+                     path, f, idx);
+  /* libseccomp takes one comparison per argument in a rule. */
+  if (*seen & (1u << idx))
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: argument %d is compared already in this rule", path, f,
+                     (int) idx);
+  *seen |= 1u << idx;
+  out->index = (unsigned) idx;
+  snprintf(f, sizeof(f), "%s.op", field);
+  if (!json_is_string(op))
+    return bad_type(path, f, "a string", op, err);
+  bool found = false;
+  for (size_t o = 0; o < ARRAY_SIZE(ops) && !found; o++)
+    if (strcmp(json_string_value(op), ops[o].name) == 0) {
+      out->op = ops[o].op;
+      found = true;
+    }
+  if (!found)
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: unknown operator `%s`", path, f, json_string_value(op));
+  snprintf(f, sizeof(f), "%s.value", field);
+  if (parse_u64(path, f, json_object_get(a, "value"), &out->value, err) < 0)
+    return -1;
+  snprintf(f, sizeof(f), "%s.valueTwo", field);
+  return parse_u64(path, f, json_object_get(a, "valueTwo"), &out->value_two, err);
+}
+
+static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add, size_t *arg_names,
                       struct sc_profile *p, keep_error **err)
 {
-  char field[64];
+  char field[64], f[128];
   snprintf(field, sizeof(field), "syscalls[%zu]", idx);
   if (!json_is_object(r))
-    return keep_fail(err, 0, "seccomp profile `%s`: %s: expected an object", path, field);
+    return bad_type(path, field, "an object", r, err);
   bool applies;
   if (filter_applies(path, field, json_object_get(r, "includes"), json_object_get(r, "excludes"),
                      cap_add, &applies, err) < 0)
     return -1;
-  if (!applies)
-    return 0;
-  json_t *action = json_object_get(r, "action");
-  if (!json_is_string(action))
-    return keep_fail(err, 0, "seccomp profile `%s`: %s.action: expected a string", path, field);
+  char action_field[96], ret_field[96];
+  snprintf(action_field, sizeof(action_field), "%s.action", field);
+  snprintf(ret_field, sizeof(ret_field), "%s.errnoRet", field);
   uint32_t act;
-  if (parse_action(path, field, json_string_value(action), json_object_get(r, "errnoRet"), &act, err) < 0)
+  if (parse_action(path, action_field, json_object_get(r, "action"), ret_field, json_object_get(r, "errnoRet"),
+                   &act, err) < 0)
     return -1;
-  struct sc_arg args[6];
-  unsigned n_args = 0;
+  struct sc_arg args[SC_MAX_ARGS];
+  unsigned n_args = 0, seen = 0;
   json_t *jargs = json_object_get(r, "args");
-  if (jargs && !json_is_null(jargs)) {
-    if (!json_is_array(jargs) || json_array_size(jargs) > 6)
-      return keep_fail(err, 0, "seccomp profile `%s`: %s.args: expected an array of at most 6", path, field);
-    size_t i;
-    json_t *a;
-    json_array_foreach(jargs, i, a) {
-      json_t *index = json_object_get(a, "index"), *op = json_object_get(a, "op");
-      if (!json_is_integer(index) || json_integer_value(index) < 0 || json_integer_value(index) > 5)
-        return keep_fail(err, 0, "seccomp profile `%s`: %s.args[%zu].index: expected 0 to 5", path, field, i);
-      bool found = false;
-      for (size_t o = 0; json_is_string(op) && o < ARRAY_SIZE(ops); o++)
-        if (strcmp(json_string_value(op), ops[o].name) == 0) {
-          args[n_args].op = ops[o].op;
-          found = true;
-        }
-      if (!found)
-        return keep_fail(err, 0, "seccomp profile `%s`: %s.args[%zu].op: unknown operator `%s`", path,
-                         field, i, json_is_string(op) ? json_string_value(op) : "?");
-      args[n_args].index = (unsigned) json_integer_value(index);
-      args[n_args].value = (uint64_t) json_integer_value(json_object_get(a, "value"));
-      args[n_args].value_two = (uint64_t) json_integer_value(json_object_get(a, "valueTwo"));
-      n_args++;
-    }
+  snprintf(f, sizeof(f), "%s.args", field);
+  if (optional(path, f, jargs, JSON_ARRAY, "an array", err) < 0)
+    return -1;
+  if (json_array_size(jargs) > SC_MAX_ARGS)
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: %zu comparisons, at most %d (one per argument)", path, f,
+                     json_array_size(jargs), SC_MAX_ARGS);
+  size_t i;
+  json_t *a;
+  json_array_foreach(jargs, i, a) {
+    snprintf(f, sizeof(f), "%s.args[%zu]", field, i);
+    if (parse_arg(path, f, a, &seen, &args[n_args++], err) < 0)
+      return -1;
   }
   json_t *names = json_object_get(r, "names");
   json_t *name = json_object_get(r, "name");
-  cleanup_free char *joined = xstrdup("");
-  if (json_is_string(name)) {
-    free(joined);
-    joined = xstrdup(json_string_value(name));
-  }
-  size_t i;
+  snprintf(f, sizeof(f), "%s.names", field);
+  if (optional(path, f, names, JSON_ARRAY, "an array", err) < 0)
+    return -1;
+  if (json_array_size(names) > SC_MAX_NAMES)
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: %zu names, at most %d in a rule", path, f,
+                     json_array_size(names), SC_MAX_NAMES);
+  snprintf(f, sizeof(f), "%s.name", field);
+  if (optional(path, f, name, JSON_STRING, "a string", err) < 0)
+    return -1;
+  if (json_is_string(name) && json_string_length(name) == 0)
+    return bad_type(path, f, "a system call name", name, err);
   json_t *n;
   json_array_foreach(names, i, n) {
+    snprintf(f, sizeof(f), "%s.names[%zu]", field, i);
     if (!json_is_string(n))
-      return keep_fail(err, 0, "seccomp profile `%s`: %s.names[%zu]: expected a string", path, field, i);
-    char *t = xasprintf("%s %s", joined, json_string_value(n));
-    free(joined);
-    joined = t;
+      return bad_type(path, f, "a string", n, err);
+    if (json_string_length(n) == 0)
+      return bad_type(path, f, "a system call name", n, err);
   }
-  if (strspn(joined, " ") == strlen(joined))
+  if (json_array_size(names) == 0 && !json_is_string(name))
     return keep_fail(err, 0, "seccomp profile `%s`: %s: no `names`", path, field);
-  sc_profile_add(p, joined, act, args, n_args);
+  if (!applies)
+    return 0;
+  size_t count = json_array_size(names) + (json_is_string(name) ? 1 : 0);
+  /* libseccomp's compile time grows with the square of these. */
+  if (n_args > 0) {
+    *arg_names += count;
+    if (*arg_names > SC_MAX_ARG_NAMES)
+      return keep_fail(err, 0, "seccomp profile `%s`: %s: more than %d names in rules with args in the profile",
+                       path, field, SC_MAX_ARG_NAMES);
+  }
+  char **v = xcalloc(count + 1, sizeof(*v));
+  size_t k = 0;
+  if (json_is_string(name))
+    v[k++] = xstrdup(json_string_value(name));
+  json_array_foreach(names, i, n)
+    v[k++] = xstrdup(json_string_value(n));
+  sc_profile_add_strv(p, v, act, args, n_args);
+  p->rules[p->n_rules - 1].origin = (long) idx;
+  return 0;
+}
+
+static int parse_arch_fields(const char *path, json_t *root, keep_error **err)
+{
+  if (parse_arches(path, "architectures", json_object_get(root, "architectures"), false, NULL, err) < 0)
+    return -1;
+  json_t *map = json_object_get(root, "archMap");
+  if (optional(path, "archMap", map, JSON_ARRAY, "an array", err) < 0)
+    return -1;
+  size_t i;
+  json_t *m;
+  json_array_foreach(map, i, m) {
+    char f[64], sub[96];
+    snprintf(f, sizeof(f), "archMap[%zu]", i);
+    if (!json_is_object(m))
+      return bad_type(path, f, "an object", m, err);
+    json_t *arch = json_object_get(m, "architecture");
+    snprintf(sub, sizeof(sub), "%s.architecture", f);
+    if (!json_is_string(arch))
+      return bad_type(path, sub, "a string", arch, err);
+    if (!in_list(json_string_value(arch), scmp_arches, ARRAY_SIZE(scmp_arches)))
+      return keep_fail(err, 0, "seccomp profile `%s`: %s: unknown architecture `%s`", path, sub, json_string_value(arch));
+    snprintf(sub, sizeof(sub), "%s.subArchitectures", f);
+    if (parse_arches(path, sub, json_object_get(m, "subArchitectures"), false, NULL, err) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -156,59 +383,127 @@ int sc_parse_json_obj(json_t *root, const char *path, uint64_t cap_add, struct s
   memset(p, 0, sizeof(*p));
   if (!json_is_object(root))
     return keep_fail(err, 0, "seccomp profile `%s`: expected a JSON object", path);
-  json_t *da = json_object_get(root, "defaultAction");
-  if (!json_is_string(da))
-    return keep_fail(err, 0, "seccomp profile `%s`: defaultAction: expected a string", path);
-  if (parse_action(path, "defaultAction", json_string_value(da), json_object_get(root, "defaultErrnoRet"),
-                   &p->default_action, err) < 0)
+  if (parse_action(path, "defaultAction", json_object_get(root, "defaultAction"), "defaultErrnoRet",
+                   json_object_get(root, "defaultErrnoRet"), &p->default_action, err) < 0)
     return -1;
   /* keep's init would have to wait on a listener for every call of its
    * own, before the listener could even be handed over. */
   if (p->default_action == SCMP_ACT_NOTIFY)
     return keep_fail(err, 0, "seccomp profile `%s`: defaultAction: SCMP_ACT_NOTIFY cannot be the default action", path);
+  if (parse_arch_fields(path, root, err) < 0)
+    return -1;
   json_t *lp = json_object_get(root, "listenerPath"), *lm = json_object_get(root, "listenerMetadata");
   if (lp && !json_is_null(lp) && (!json_is_string(lp) || json_string_value(lp)[0] == '\0'))
-    return keep_fail(err, 0, "seccomp profile `%s`: listenerPath: expected a non-empty string", path);
-  if (lm && !json_is_null(lm) && !json_is_string(lm))
-    return keep_fail(err, 0, "seccomp profile `%s`: listenerMetadata: expected a string", path);
+    return bad_type(path, "listenerPath", "a non-empty string", lp, err);
+  if (optional(path, "listenerMetadata", lm, JSON_STRING, "a string", err) < 0)
+    return -1;
   if (json_is_string(lm) && !json_is_string(lp))
     return keep_fail(err, 0, "seccomp profile `%s`: listenerMetadata is set without listenerPath", path);
   json_t *flags = json_object_get(root, "flags");
+  if (optional(path, "flags", flags, JSON_ARRAY, "an array", err) < 0)
+    return -1;
   size_t i;
   json_t *r;
   json_array_foreach(flags, i, r) {
-    const char *f = json_string_value(r);
-    if (f && strcmp(f, "SECCOMP_FILTER_FLAG_LOG") == 0)
+    char f[32];
+    snprintf(f, sizeof(f), "flags[%zu]", i);
+    if (!json_is_string(r))
+      return bad_type(path, f, "a string", r, err);
+    const char *fl = json_string_value(r);
+    if (strcmp(fl, "SECCOMP_FILTER_FLAG_LOG") == 0)
       p->flags |= SECCOMP_FILTER_FLAG_LOG;
-    else if (f && strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+    else if (strcmp(fl, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
       p->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-    else if (f && strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+    else if (strcmp(fl, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
       p->flags |= SECCOMP_FILTER_FLAG_TSYNC;
     else
-      return keep_fail(err, 0, "seccomp profile `%s`: flags[%zu]: unknown flag `%s`", path, i, f ? f : "?");
+      return keep_fail(err, 0, "seccomp profile `%s`: %s: unknown flag `%s`", path, f, fl);
   }
   json_t *sys = json_object_get(root, "syscalls");
-  if (sys && !json_is_null(sys) && !json_is_array(sys))
-    return keep_fail(err, 0, "seccomp profile `%s`: syscalls: expected an array", path);
+  if (optional(path, "syscalls", sys, JSON_ARRAY, "an array", err) < 0)
+    return -1;
+  if (json_array_size(sys) > SC_MAX_RULES)
+    return keep_fail(err, 0, "seccomp profile `%s`: syscalls: %zu rules, at most %d", path, json_array_size(sys),
+                     SC_MAX_RULES);
+  size_t arg_names = 0;
   json_array_foreach(sys, i, r)
-    if (parse_rule(path, i, r, cap_add, p, err) < 0) {
+    if (parse_rule(path, i, r, cap_add, &arg_names, p, err) < 0) {
       sc_profile_free(p);
       return -1;
     }
   return 0;
 }
 
+/* A profile file is at most this large (Docker's default is ~20 KiB). */
+#define SC_MAX_PROFILE_BYTES (1u << 20)
+
+static const char *file_kind(mode_t m)
+{
+  if (S_ISDIR(m))
+    return "a directory";
+  if (S_ISFIFO(m))
+    return "a FIFO";
+  if (S_ISCHR(m))
+    return "a character device";
+  if (S_ISBLK(m))
+    return "a block device";
+  if (S_ISSOCK(m))
+    return "a socket";
+  return "not a file";
+}
+
+/* The whole profile file, NUL-terminated.  Opened without blocking: a FIFO
+ * would otherwise hold keep until someone writes to it (or forever), and a
+ * device could be read without end; only a regular file is read, up to
+ * SC_MAX_PROFILE_BYTES. */
+static int read_profile(const char *path, char **out, size_t *len, keep_error **err)
+{
+  cleanup_close int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return keep_fail_errno(err, "seccomp profile `%s`", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return keep_fail_errno(err, "seccomp profile `%s`: fstat", path);
+  if (!S_ISREG(st.st_mode))
+    return keep_fail(err, 0, "seccomp profile `%s` is not a regular file (%s)", path, file_kind(st.st_mode));
+  if (st.st_size > (off_t) SC_MAX_PROFILE_BYTES)
+    return keep_fail(err, EFBIG, "seccomp profile `%s` is larger than %u bytes", path, SC_MAX_PROFILE_BYTES);
+  size_t cap = (size_t) st.st_size + 1, n = 0;
+  cleanup_free char *buf = xmalloc(cap + 1);
+  for (;;) {
+    if (n == cap) {
+      /* The file grew since fstat: read on, up to one byte past the bound. */
+      cap = cap * 2 > SC_MAX_PROFILE_BYTES + 1 ? SC_MAX_PROFILE_BYTES + 1 : cap * 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return keep_fail_errno(err, "seccomp profile `%s`: read", path);
+    if (r == 0)
+      break;
+    n += (size_t) r;
+    if (n > SC_MAX_PROFILE_BYTES)
+      return keep_fail(err, EFBIG, "seccomp profile `%s` is larger than %u bytes", path, SC_MAX_PROFILE_BYTES);
+  }
+  buf[n] = '\0';
+  *len = n;
+  *out = steal_pointer(&buf);
+  return 0;
+}
+
 int sc_parse_json(const char *path, uint64_t cap_add, struct sc_profile *p, keep_error **err)
 {
-  json_error_t je;
-  json_t *root = json_load_file(path, 0, &je);
   memset(p, 0, sizeof(*p));
-  if (root == NULL) {
-    if (je.line < 0)
-      return keep_fail(err, errno, "seccomp profile `%s`: %s", path, je.text);
-    return keep_fail(err, 0, "seccomp profile `%s`: line %d, column %d: %s", path, je.line,
-                     je.column, je.text);
-  }
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (read_profile(path, &text, &len, err) < 0)
+    return -1;
+  json_error_t je;
+  json_t *root = json_loadb(text, len, 0, &je);
+  if (root == NULL)
+    return keep_fail(err, 0, "seccomp profile `%s`: line %d, column %d: %s", path, je.line, je.column, je.text);
   int ret = sc_parse_json_obj(root, path, cap_add, p, err);
   json_decref(root);
   return ret;

@@ -202,6 +202,8 @@ bad "relative mount destination" 'c["mounts"].append({"destination": "data", "ty
 bad "unknown rlimit" 'c["process"]["rlimits"] = [{"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]' "process.rlimits\[0\].type"
 bad "missing root" 'del c["root"]' "root"
 bad "bad seccomp action" 'c["linux"]["seccomp"]["syscalls"][0]["action"] = "SCMP_ACT_BOGUS"' "syscalls\[0\]"
+bad "seccomp errnoRet out of range" 'c["linux"]["seccomp"]["syscalls"].append({"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65536})' "linux.seccomp.: syscalls\[[0-9]+\]\.errnoRet: 65536 is not an errno \(1-4095\)"
+bad "seccomp defaultErrnoRet as a string" 'c["linux"]["seccomp"]["defaultErrnoRet"] = "1"' "linux.seccomp.: defaultErrnoRet: expected an integer, got a string"
 bad "mappings without userns" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "user"]' "linux.uidMappings"
 bad "missing rootfs" 'c["root"]["path"] = "nowhere"' "root.path"
 bad "a malformed cpuset" 'c["linux"]["resources"]["cpu"] = {"cpus": "0-"}' "linux.resources.cpu.cpus: .0-. is not a list"
