@@ -272,6 +272,20 @@ static int parse_arg(const char *path, const char *field, json_t *a, unsigned *s
   return parse_u64(path, f, json_object_get(a, "valueTwo"), &out->value_two, err);
 }
 
+/* A system call name as the kernel's tables and libseccomp spell them:
+ * lowercase letters, digits and `_`, at most 64 characters. */
+static bool syscall_name_ok(json_t *n)
+{
+  const char *v = json_string_value(n);
+  size_t len = json_string_length(n);
+  if (len == 0 || len > 64 || strlen(v) != len)
+    return false;
+  for (const char *c = v; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+      return false;
+  return true;
+}
+
 static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add, size_t *arg_names,
                       struct sc_profile *p, keep_error **err)
 {
@@ -317,14 +331,14 @@ static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
   snprintf(f, sizeof(f), "%s.name", field);
   if (optional(path, f, name, JSON_STRING, "a string", err) < 0)
     return -1;
-  if (json_is_string(name) && json_string_length(name) == 0)
+  if (json_is_string(name) && !syscall_name_ok(name))
     return bad_type(path, f, "a system call name", name, err);
   json_t *n;
   json_array_foreach(names, i, n) {
     snprintf(f, sizeof(f), "%s.names[%zu]", field, i);
     if (!json_is_string(n))
       return bad_type(path, f, "a string", n, err);
-    if (json_string_length(n) == 0)
+    if (!syscall_name_ok(n))
       return bad_type(path, f, "a system call name", n, err);
   }
   if (json_array_size(names) == 0 && !json_is_string(name))
@@ -528,6 +542,8 @@ static const char *action_name(uint32_t a, int *errno_ret)
     return "SCMP_ACT_LOG";
   if (a == SCMP_ACT_NOTIFY)
     return "SCMP_ACT_NOTIFY";
+  /* SCMP_ACT_TRACE carries its message for the tracer in errnoRet too. */
+  *errno_ret = (int) (a & 0xffff);
   return "SCMP_ACT_TRACE";
 }
 

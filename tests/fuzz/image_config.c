@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   cleanup_free char *text = fuzz_strndup(data, size);
   struct keep_image_config c;
   keep_error *err = NULL;
-  int r = keep_image_config_parse(text, &c, &err);
+  int r = keep_image_config_parse(text, size, &c, &err);
   fuzz_error_done(&err, r);
   if (r == 0) {
     for (size_t i = 0; c.diff_ids && c.diff_ids[i]; i++)

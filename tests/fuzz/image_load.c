@@ -44,10 +44,11 @@ static void loaded_ok(struct keep_store *s, const struct keep_loaded *l, json_t 
   FUZZ_CHECK(keep_blob_exists(s, l->digest), "manifest %s is not in the store", l->digest);
   cleanup_free char *text = NULL;
   keep_error *err = NULL;
-  int r = keep_blob_read(s, l->digest, &text, NULL, &err);
+  size_t len = 0;
+  int r = keep_blob_read(s, l->digest, &text, &len, &err);
   FUZZ_CHECK(r == 0, "manifest %s unreadable: %s", l->digest, err ? err->msg : "?");
   struct keep_manifest m;
-  r = keep_manifest_parse(text, &m, &err);
+  r = keep_manifest_parse(text, len, &m, &err);
   FUZZ_CHECK(r == 0, "manifest %s does not parse: %s", l->digest, err ? err->msg : "?");
   FUZZ_CHECK(keep_blob_exists(s, m.config.digest), "config %s is not in the store", m.config.digest);
   for (size_t i = 0; i < m.n_layers; i++)

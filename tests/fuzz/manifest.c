@@ -19,11 +19,11 @@ static void descriptor_ok(const struct keep_descriptor *d, const char *what)
   FUZZ_CHECK(d->size >= 0, "%s: size %lld", what, (long long) d->size);
 }
 
-static void select_one(const char *text, const char *platform)
+static void select_one(const char *text, size_t len, const char *platform)
 {
   struct keep_descriptor d;
   keep_error *err = NULL;
-  int r = keep_index_select(text, platform, &d, &err);
+  int r = keep_index_select(text, len, platform, &d, &err);
   fuzz_error_done(&err, r);
   if (r < 0)
     return;
@@ -59,12 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   cleanup_free char *text = fuzz_strndup(data, size);
   keep_error *err = NULL;
   enum keep_manifest_kind kind;
-  int r = keep_manifest_kind(text, &kind, &err);
+  int r = keep_manifest_kind(text, size, &kind, &err);
   fuzz_error_done(&err, r);
   FUZZ_CHECK(r < 0 || kind == KEEP_MANIFEST_IMAGE || kind == KEEP_MANIFEST_INDEX, "kind %d", (int) kind);
 
   struct keep_manifest m;
-  r = keep_manifest_parse(text, &m, &err);
+  r = keep_manifest_parse(text, size, &m, &err);
   fuzz_error_done(&err, r);
   if (r == 0) {
     json_t *j = json_loads(text, 0, NULL);
@@ -86,8 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   FUZZ_CHECK(m.layers == NULL && m.media_type == NULL, "manifest fields left after free or failure");
 
-  select_one(text, "linux/amd64");
-  select_one(text, "linux/arm64/v8");
-  select_one(text, "linux/arm/v7");
+  select_one(text, size, "linux/amd64");
+  select_one(text, size, "linux/arm64/v8");
+  select_one(text, size, "linux/arm/v7");
   return 0;
 }
