@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Killed at any step, keep leaves nothing that `keep gc` or `delete --force`
 # cannot remove.  KEEP_FAULT_KILL_AT=STEP makes keep SIGKILL itself on
-# reaching STEP (src/lib/fault.h); for each named step of `keep run`, OCI
+# reaching STEP (src/lib/core/fault.h); for each named step of `keep run`, OCI
 # create and delete, and `keep pull`, in turn: kill there, clean up, and
 # require no state, cgroup, mount, process or memfd of keep afterwards, and
 # the same id usable again.
