@@ -1,4 +1,4 @@
-/* Trust policy, containers-policy.json (trust.c): keep_policy_load, then
+/* Trust policy, containers-policy.json (trust_policy.c): keep_policy_load, then
  * keep_policy_check of a few references with no signature to offer.
  * Invariants: failing closed — with no signature, an image is accepted only
  * when the policy says insecureAcceptAnything somewhere; a loaded policy

@@ -1,4 +1,4 @@
-/* Signature payloads (trust.c): keep_signature_payload_check, which judges
+/* Signature payloads (trust_gpg.c): keep_signature_payload_check, which judges
  * the JSON a signature signs (simple signing and cosign) once its
  * cryptography verified, against the digest and reference being pulled.
  * Invariants: accepted only when `critical` holds exactly type, image and
