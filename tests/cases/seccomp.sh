@@ -59,7 +59,7 @@ krun_kill() { timeout() { command timeout -s KILL "$@"; }; krun "$@"; unset -f t
 mkfifo "$T/fifo.json"; chmod 644 "$T/fifo.json"
 krun_kill --security-opt seccomp="$T/fifo.json" "$ROOTFS" true
 expect_code "a FIFO as the profile: 125, not a hang" 125
-expect "a FIFO as the profile: names the path, not a regular file" "fifo.json. is not a regular file"
+expect "a FIFO as the profile: names the path, not a regular file" "fifo.json. is a FIFO, not a regular file"
 one_line_error "a FIFO as the profile: one line"
 
 # Size: a rule naming one call 100,000 times took minutes (libseccomp

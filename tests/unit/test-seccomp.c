@@ -397,17 +397,17 @@ static void loader_checks(void)
   }
   cleanup_free char *fifo = xasprintf("%s/fifo.json", dir);
   mkfifo(fifo, 0600);
-  cleanup_free char *want = xasprintf("seccomp profile `%s` is not a regular file (a FIFO)", fifo);
+  cleanup_free char *want = xasprintf("seccomp profile: `%s` is a FIFO, not a regular file", fifo);
   expect_load_error(fifo, want, "a FIFO is refused at once, not waited on");
-  expect_load_error(dir, "is not a regular file (a directory)", "a directory is refused");
-  expect_load_error("/dev/zero", "is not a regular file (a character device)", "a device is refused");
+  expect_load_error(dir, "is a directory, not a regular file", "a directory is refused");
+  expect_load_error("/dev/zero", "is a character device, not a regular file", "a device is refused");
   cleanup_free char *big = xasprintf("%s/big.json", dir);
   FILE *f = fopen(big, "w");
   fprintf(f, "{\"defaultAction\": \"SCMP_ACT_ALLOW\"%*s}", 1 << 20, "");
   fclose(f);
   expect_load_error(big, "is larger than 1048576 bytes", "a profile over 1 MiB is refused");
   cleanup_free char *missing = xasprintf("%s/none.json", dir);
-  expect_load_error(missing, "seccomp profile `", "a missing profile names the path");
+  expect_load_error(missing, "seccomp profile: open `", "a missing profile names the path");
   unlink(fifo);
   unlink(big);
   rmdir(dir);

@@ -122,14 +122,8 @@ static int prepare_seccomp(const struct keep_config *cfg, struct run_resources *
 {
   if (cfg->seccomp == KEEP_SECCOMP_UNCONFINED)
     return 0;
+  /* The profile loader opens it without blocking, regular files only. */
   const char *file = cfg->seccomp == KEEP_SECCOMP_FILE ? cfg->seccomp_file : NULL;
-  if (file) {
-    /* A profile is a regular file: a FIFO would hold keep in open(). */
-    int fd = open_regular_at(AT_FDCWD, file, err);
-    if (fd < 0)
-      return keep_error_wrap(err, "seccomp profile");
-    close(fd);
-  }
   return keep_seccomp_prepare(file, cfg->cap_add, cfg->cache_dir, &r->seccomp, err);
 }
 

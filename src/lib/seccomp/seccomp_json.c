@@ -451,35 +451,18 @@ int sc_parse_json_obj(json_t *root, const char *path, uint64_t cap_add, struct s
 /* A profile file is at most this large (Docker's default is ~20 KiB). */
 #define SC_MAX_PROFILE_BYTES (1u << 20)
 
-static const char *file_kind(mode_t m)
-{
-  if (S_ISDIR(m))
-    return "a directory";
-  if (S_ISFIFO(m))
-    return "a FIFO";
-  if (S_ISCHR(m))
-    return "a character device";
-  if (S_ISBLK(m))
-    return "a block device";
-  if (S_ISSOCK(m))
-    return "a socket";
-  return "not a file";
-}
-
 /* The whole profile file, NUL-terminated.  Opened without blocking: a FIFO
  * would otherwise hold keep until someone writes to it (or forever), and a
  * device could be read without end; only a regular file is read, up to
  * SC_MAX_PROFILE_BYTES. */
 static int read_profile(const char *path, char **out, size_t *len, keep_error **err)
 {
-  cleanup_close int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  cleanup_close int fd = open_regular_at(AT_FDCWD, path, err);
   if (fd < 0)
-    return keep_fail_errno(err, "seccomp profile `%s`", path);
+    return keep_error_wrap(err, "seccomp profile");
   struct stat st;
   if (fstat(fd, &st) < 0)
     return keep_fail_errno(err, "seccomp profile `%s`: fstat", path);
-  if (!S_ISREG(st.st_mode))
-    return keep_fail(err, 0, "seccomp profile `%s` is not a regular file (%s)", path, file_kind(st.st_mode));
   if (st.st_size > (off_t) SC_MAX_PROFILE_BYTES)
     return keep_fail(err, EFBIG, "seccomp profile `%s` is larger than %u bytes", path, SC_MAX_PROFILE_BYTES);
   size_t cap = (size_t) st.st_size + 1, n = 0;
