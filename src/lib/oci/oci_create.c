@@ -1,331 +1,34 @@
-/* OCI create and start.
+/* OCI create: the caller's side.
  *
  * create checks the whole config first (nothing exists yet), then: state
  * dir (locked) -> cgroup -> namespaces given by path joined -> clone into
  * the new ones -> cgroup entered and id maps written by the parent -> the
- * child builds the filesystem through fds, pivots, and waits on exec.fifo.
- * The parent records the state and exits; `start` writes to the fifo. */
+ * child builds the filesystem through fds, pivots, and waits on exec.fifo
+ * (oci_init.c).  The parent records the state and exits; `start` writes to
+ * the fifo (oci_start.c). */
 #include <errno.h>
-#include <grp.h>
-#include <linux/openat2.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
 #include "fault.h"
+#include "oci_create_internal.h"
 #include "oci_mounts.h"
 #include "oci_process.h"
-#include "oci_runtime.h"
-#include "rootfs.h"
 #include "syscalls.h"
 #include "msg.h"
 #include "terminal.h"
-#include "userns.h"
 #include "util.h"
-
-struct oci_child {
-  const struct keep_oci_spec *s;
-  const struct keep_oci_create_opts *o;
-  struct keep_seccomp *seccomp;
-  int sock;
-  int rootfs_fd;
-  int root_tree;   /* the root cloned by create as host root, or -1 */
-  int fifo;             /* exec.fifo, read end: `start` writes to it */
-  int close_fds[2];     /* the parent's: the state lock must never outlive create */
-  bool deny_setgroups;
-  struct keep_oci_mount_ctx mctx;
-};
-
-
-static int run_hooks_in_child(const struct keep_oci_spec *s, enum keep_oci_hook_kind k, const char *state,
-                              keep_error **err)
-{
-  /* The parent serialised the state; rebuild a minimal one for the hooks. */
-  struct keep_oci_state st = {0};
-  json_t *j = keep_json_parse(state, strlen(state), 0, "the container's state", NULL);
-  st.id = (char *) json_string_value(json_object_get(j, "id"));
-  st.bundle = (char *) json_string_value(json_object_get(j, "bundle"));
-  st.pid = getpid();
-  st.start_time = 0;
-  st.status = OCI_CREATING;
-  st.oci_version = (char *) s->oci_version;
-  int r = keep_oci_run_hooks(s, k, &st, err);
-  json_decref(j);
-  return r;
-}
-
-static int setup_root(struct oci_child *c, int *newroot_out, keep_error **err)
-{
-  const struct keep_oci_spec *s = c->s;
-  /* Nothing we mount may propagate back to the host. */
-  struct mount_attr priv = {.propagation = MS_PRIVATE};
-  if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &priv, sizeof(priv)) < 0)
-    return keep_fail_errno(err, "make mounts private");
-  /* As root, create cloned the root (host root can reach it below any
-   * directory): attach that over "/" of this private namespace, where
-   * pivot_root takes it.  The root's own device nodes mean nothing in a
-   * container: /dev is its own. */
-  if (c->root_tree >= 0) {
-    cleanup_close int newroot = c->root_tree;
-    cleanup_close int slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (slash < 0)
-      return keep_fail_errno(err, "open `/`");
-    if (mount_set_attrs(newroot, MOUNT_ATTR_NODEV, 0, 0, s->root_path, err) < 0 ||
-        mount_attach(newroot, slash, "the root filesystem", s->root_path, err) < 0)
-      return -1;
-    /* The clone kept its source's propagation (shared, under a manager such
-     * as dockerd): pivot_root refuses a shared root, and nothing mounted in
-     * the container may reach the host. */
-    if (mount_setattr(newroot, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv, sizeof(priv)) < 0)
-      return keep_fail_errno(err, "make the root filesystem private");
-    *newroot_out = steal_fd(&newroot);
-    return 0;
-  }
-  /* Rootless, or a joined mount namespace: the parent's fd belongs to the
-   * host's mount namespace and cannot be cloned from here: re-open the path
-   * and insist on the same inode. */
-  cleanup_close int here = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  struct stat a, b;
-  if (here < 0 || fstat(here, &a) < 0 || fstat(c->rootfs_fd, &b) < 0)
-    return keep_fail_errno(err, "root.path `%s`", s->root_path);
-  if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-    return keep_fail(err, ESTALE, "root.path `%s` changed while the container was being created", s->root_path);
-  cleanup_close int newroot = bind_clone(here, "", 1, err);
-  if (newroot < 0)
-    return keep_error_wrap(err, "root.path `%s`", s->root_path);
-  if (mount_set_attrs(newroot, MOUNT_ATTR_NODEV, 0, 0, s->root_path, err) < 0 ||
-      mount_attach(newroot, here, "the root filesystem", s->root_path, err) < 0)
-    return -1;
-  *newroot_out = steal_fd(&newroot);
-  return 0;
-}
-
-static int do_pivot(int newroot, bool no_pivot, bool over_slash, keep_error **err)
-{
-  if (!no_pivot)
-    return keep_pivot_root(newroot, err);
-  /* --no-pivot (for ramfs roots): move the root over / (unless it is
-   * there already) and chroot. */
-  if (fchdir(newroot) < 0)
-    return keep_fail_errno(err, "fchdir to the new root");
-  if ((!over_slash && mount(".", "/", NULL, MS_MOVE, NULL) < 0) || chroot(".") < 0)
-    return keep_fail_errno(err, "move the root to `/` (--no-pivot)");
-  if (chdir("/") < 0)
-    return keep_fail_errno(err, "chdir `/`");
-  return 0;
-}
-
-static int open_pty(int newroot, const struct keep_oci_process *p, int sock, int *peer, keep_error **err)
-{
-  long m = sys_openat2(newroot, "dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0,
-                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-  if (m < 0)
-    return keep_fail_errno(err, "open the container's `/dev/pts/ptmx` (process.terminal needs a devpts mount)");
-  cleanup_close int master = (int) m;
-  if (unlockpt(master) < 0)
-    return keep_fail_errno(err, "unlockpt");
-  *peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (*peer < 0)
-    return keep_fail_errno(err, "TIOCGPTPEER");
-  if (p->console_height || p->console_width) {
-    struct winsize ws = {.ws_row = (unsigned short) p->console_height, .ws_col = (unsigned short) p->console_width};
-    ioctl(master, TIOCSWINSZ, &ws);
-  }
-  return keep_msg_send(sock, KEEP_MSG_TERMINAL, NULL, master, err);
-}
-
-/* Until create's HOOK_STATE (after the prestart and createRuntime hooks,
- * which may make the sources): the idmapped mounts it prepared, one
- * IDMAPPED_TREE (the mount's index, its tree) each.  HOOK_STATE carries the
- * state for the createContainer hooks. */
-static int receive_trees(struct oci_child *c, char *state, size_t state_len, keep_error **err)
-{
-  size_t n = c->s->n_mounts;
-  c->mctx.trees = xcalloc(n + 1, sizeof(int));
-  for (size_t i = 0; i < n; i++)
-    c->mctx.trees[i] = -1;
-  for (;;) {
-    int fd = -1;
-    int type = keep_msg_recv(c->sock, state, state_len, &fd, err);
-    if (type < 0)
-      return -1;
-    if (type == KEEP_MSG_HOOK_STATE && fd < 0)
-      return 0;
-    char *end = NULL;
-    const char *text = state;
-    unsigned long i = strtoul(text, &end, 10);
-    if (type != KEEP_MSG_IDMAPPED_TREE || fd < 0 || end == text || *end || i >= n || c->mctx.trees[i] >= 0) {
-      if (fd >= 0)
-        close(fd);
-      return -1;
-    }
-    c->mctx.trees[i] = fd;
-  }
-}
-
-static noreturn void oci_child(struct oci_child *c);
-static void oci_child_entry(void *arg)
-{
-  oci_child(arg);
-}
-
-static noreturn void oci_child(struct oci_child *c)
-{
-  const struct keep_oci_spec *s = c->s;
-  keep_error *err = NULL;
-  int sock = c->sock;
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  keep_cmdline_rewrite("keep-init");
-  for (size_t i = 0; i < ARRAY_SIZE(c->close_fds); i++)
-    if (c->close_fds[i] >= 0)
-      close(c->close_fds[i]);
-  char state[8192];
-  if (keep_msg_expect(sock, KEEP_MSG_GO, "the set-up", &err) < 0)
-    _exit(125);   /* keep is gone or failed: it reports */
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  if (s->ns[OCI_NS_USER] && !s->ns_path[OCI_NS_USER]) {
-    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-      keep_fail_errno(&err, "become root of the user namespace");
-      keep_msg_fail(sock, err);
-    }
-    if (!c->deny_setgroups && setgroups(0, NULL) < 0) {
-      keep_fail_errno(&err, "setgroups");
-      keep_msg_fail(sock, err);
-    }
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  } else if (s->ns_path[OCI_NS_USER]) {
-    /* A joined user namespace: become its root, as in a new one. */
-    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-      keep_fail_errno(&err, "config.json: linux.namespaces: become root (uid and gid 0) in user namespace `%s`",
-                      s->ns_path[OCI_NS_USER]);
-      keep_msg_fail(sock, err);
-    }
-    if (setgroups(0, NULL) < 0 && errno != EPERM) {
-      keep_fail_errno(&err, "setgroups");
-      keep_msg_fail(sock, err);
-    }
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  }
-  if (s->ns[OCI_NS_CGROUP] && !s->ns_path[OCI_NS_CGROUP] && unshare(CLONE_NEWCGROUP) < 0) {
-    keep_fail_errno(&err, "unshare(CLONE_NEWCGROUP)");
-    keep_msg_fail(sock, err);
-  }
-  if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
-    keep_fail_errno(&err, "sethostname `%s`", s->hostname);
-    keep_msg_fail(sock, err);
-  }
-  if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0) {
-    keep_fail_errno(&err, "setdomainname `%s`", s->domainname);
-    keep_msg_fail(sock, err);
-  }
-  cleanup_close int newroot = -1;
-  if (setup_root(c, &newroot, &err) < 0)
-    keep_msg_fail(sock, err);
-  int fifo = c->fifo;
-  /* prestart and createRuntime hooks run in the parent now. */
-  if (keep_msg_send(sock, KEEP_MSG_ROOT_BUILT, NULL, -1, &err) < 0 || receive_trees(c, state, sizeof(state), &err) < 0)
-    _exit(125);
-  if (keep_oci_mounts_setup(newroot, s, &c->mctx, &err) < 0)
-    keep_msg_fail(sock, err);
-  if (run_hooks_in_child(s, OCI_HOOK_CREATE_CONTAINER, state, &err) < 0)
-    keep_msg_fail(sock, err);
-  int tty_peer = -1;
-  if (s->process.terminal) {
-    if (open_pty(newroot, &s->process, sock, &tty_peer, &err) < 0)
-      keep_msg_fail(sock, err);
-    /* Let go of create's stdio now: containerd's shim waits for those pipes
-     * to close before it takes the terminal and starts the container. */
-    for (int i = 0; i < 3; i++)
-      if (dup2(tty_peer, i) < 0) {
-        keep_fail_errno(&err, "dup2 the terminal");
-        keep_msg_fail(sock, err);
-      }
-  }
-  /* sysctls before masking: /proc/sys is among the read-only paths. */
-  if (do_pivot(newroot, c->o->no_pivot, c->root_tree >= 0, &err) < 0 || keep_oci_sysctl(s, &err) < 0)
-    keep_msg_fail(sock, err);
-  cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0 || keep_oci_mask_paths(rootfd, s, &err) < 0) {
-    if (rootfd < 0)
-      keep_fail_errno(&err, "open the new root");
-    keep_msg_fail(sock, err);
-  }
-  if (s->root_readonly) {
-    struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
-    if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0) {
-      keep_fail_errno(&err, "make the root read-only (root.readonly)");
-      keep_msg_fail(sock, err);
-    }
-  }
-  if (s->rootfs_propagation) {
-    struct mount_attr pa = {.propagation = s->rootfs_propagation & ~(unsigned long) MS_REC};
-    if (mount_setattr(AT_FDCWD, "/", (s->rootfs_propagation & MS_REC) ? AT_RECURSIVE : 0, &pa, sizeof(pa)) < 0) {
-      keep_fail_errno(&err, "linux.rootfsPropagation");
-      keep_msg_fail(sock, err);
-    }
-  }
-  /* SCMP_ACT_NOTIFY: the listener must reach the agent during create, so
-   * the notify rules are loaded now, as a filter of their own; the rest of
-   * the profile still loads right before execve (seccomp_notify.c says
-   * why, and which calls of ours the profile may not notify). */
-  if (keep_seccomp_listener_path(c->seccomp)) {
-    int listener = keep_seccomp_install_listener(c->seccomp, &err);
-    if (listener < 0)
-      keep_msg_fail(sock, err);
-    int sent = keep_msg_send(sock, KEEP_MSG_LISTENER, NULL, listener, &err);
-    close(listener);
-    if (sent < 0)
-      _exit(125);
-  }
-  /* Created: once create has recorded it, this process outlives create. */
-  if (keep_msg_send(sock, KEEP_MSG_READY, NULL, -1, &err) < 0 ||
-      keep_msg_expect(sock, KEEP_MSG_RECORDED, "create recorded the container", &err) < 0)
-    _exit(125);
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  if (keep_msg_send(sock, KEEP_MSG_RECORDED_ACK, NULL, -1, &err) < 0)
-    _exit(125);
-  close(sock);
-
-  struct pollfd pf = {.fd = fifo, .events = POLLIN};
-  for (;;) {
-    if (poll(&pf, 1, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      _exit(125);
-    }
-    char b;
-    ssize_t n = read(fifo, &b, 1);
-    if (n == 1)
-      break;
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-      continue;
-    _exit(125);   /* the state directory went away: deleted before start */
-  }
-  close(fifo);
-  /* No process (optional at create, required at start): `start` refuses,
-   * and this init ends so the container is stopped, not left waiting. */
-  if (!s->process.present)
-    _exit(125);
-  if (s->n_hooks[OCI_HOOK_START_CONTAINER] && run_hooks_in_child(s, OCI_HOOK_START_CONTAINER, state, &err) < 0) {
-    keep_error_print(err);
-    _exit(125);
-  }
-  keep_oci_process_exec(&s->process, c->seccomp, tty_peer, !c->deny_setgroups, s->has_personality,
-                        s->personality);
-}
 
 static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_create_opts *o,
                            bool attached, keep_error **err)
@@ -358,19 +61,15 @@ static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_
 
 static int join_namespaces(const struct keep_oci_spec *s, keep_error **err)
 {
-  static const int types[OCI_NS_COUNT] = {
-    [OCI_NS_PID] = CLONE_NEWPID, [OCI_NS_NETWORK] = CLONE_NEWNET, [OCI_NS_IPC] = CLONE_NEWIPC,
-    [OCI_NS_UTS] = CLONE_NEWUTS, [OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = CLONE_NEWTIME,
-  };
   for (int k = 0; k < OCI_NS_COUNT; k++) {
     if (!s->ns_path[k] || k == OCI_NS_MOUNT || k == OCI_NS_USER)
       continue;
     cleanup_close int fd = keep_oci_ns_open(s, k, err);
     if (fd < 0)
       return -1;
-    if (setns(fd, types[k]) < 0)
+    if (setns(fd, keep_oci_namespaces[k].clone_flag) < 0)
       return keep_fail_errno(err, "config.json: linux.namespaces: join %s namespace `%s`",
-                             keep_oci_ns_names[k], s->ns_path[k]);
+                             keep_oci_namespaces[k].name, s->ns_path[k]);
   }
   if (s->ns[OCI_NS_TIME] && !s->ns_path[OCI_NS_TIME]) {
     if (unshare(CLONE_NEWTIME) < 0)
@@ -412,19 +111,7 @@ static int write_pid_file(const char *path, pid_t pid, keep_error **err)
   return 0;
 }
 
-/* What `create` holds until it hands the container over. */
-struct create_res {
-  struct keep_oci_spec spec;
-  struct keep_oci_state st;
-  struct keep_seccomp *seccomp;
-  struct keep_cgroup *cg;
-  struct keep_userns_plan userns;
-  int rootfs_fd, root_tree, sock, console, master;
-  pid_t child;
-  bool done;
-};
-
-static void create_release(struct create_res *r)
+void oci_create_release(struct create_res *r)
 {
   if (!r->done) {
     if (r->child > 0) {
@@ -527,8 +214,8 @@ static bool limits_asked(const struct keep_limits *l)
 
 /* `block`: the signals an attached run forwards, blocked once the inputs
  * are open and checked (a blocking open stays interruptible), or NULL. */
-static int do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t *block, sigset_t *old,
-                     struct create_res *r, keep_error **err)
+int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t *block, sigset_t *old,
+                  struct create_res *r, keep_error **err)
 {
   const char *bundle = o->bundle ? o->bundle : ".";
   if (keep_oci_spec_load(bundle, &r->spec, err) < 0)
@@ -621,19 +308,14 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, sigset
   } else {
     c.mctx.cgroup2 = cgv == KEEP_CGROUP_V2;
   }
+  /* The new namespaces the clone makes: every one wanted and not joined,
+   * but cgroup (init unshares it once it is in its cgroup) and time (made
+   * above, by join_namespaces, which writes its offsets before any process
+   * is in it).  check_supported insists on a mount namespace. */
   unsigned long flags = 0;
-  if (!s->ns_path[OCI_NS_MOUNT])
-    flags |= CLONE_NEWNS;
-  if (s->ns[OCI_NS_USER] && !s->ns_path[OCI_NS_USER])
-    flags |= CLONE_NEWUSER;
-  if (s->ns[OCI_NS_PID] && !s->ns_path[OCI_NS_PID])
-    flags |= CLONE_NEWPID;
-  if (s->ns[OCI_NS_NETWORK] && !s->ns_path[OCI_NS_NETWORK])
-    flags |= CLONE_NEWNET;
-  if (s->ns[OCI_NS_IPC] && !s->ns_path[OCI_NS_IPC])
-    flags |= CLONE_NEWIPC;
-  if (s->ns[OCI_NS_UTS] && !s->ns_path[OCI_NS_UTS])
-    flags |= CLONE_NEWUTS;
+  for (int k = 0; k < OCI_NS_COUNT; k++)
+    if (s->ns[k] && !s->ns_path[k] && k != OCI_NS_CGROUP && k != OCI_NS_TIME)
+      flags |= (unsigned long) keep_oci_namespaces[k].clone_flag;
   fflush(NULL);
   if (rootless && s->ns[OCI_NS_USER])
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
@@ -713,139 +395,12 @@ static int do_create(const struct keep_oci_create_opts *o, bool attached, sigset
 
 int keep_oci_create(const struct keep_oci_create_opts *o, keep_error **err)
 {
-  struct create_res r = {.rootfs_fd = -1, .root_tree = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
-  int ret = do_create(o, false, NULL, NULL, &r, err);
+  struct create_res r = OCI_CREATE_RES_INIT;
+  int ret = oci_do_create(o, false, NULL, NULL, &r, err);
   if (ret == 0) {
     r.done = true;
     r.child = 0;
   }
-  create_release(&r);
-  return ret;
-}
-
-static int open_fifo_for_start(struct keep_oci_state *st, keep_error **err)
-{
-  int fd = openat(st->dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENXIO)
-      return keep_fail(err, ESRCH, "container `%s` is not waiting to start", st->id);
-    return keep_fail_errno(err, "open `%s/exec.fifo`", st->dir);
-  }
-  return fd;
-}
-
-static int load_stored_spec(struct keep_oci_state *st, struct keep_oci_spec *s, keep_error **err)
-{
-  cleanup_free char *text = NULL;
-  size_t len = 0;
-  if (read_file_at(st->dirfd, "config.json", &text, &len, err) < 0)
-    return -1;
-  return keep_oci_spec_parse_len(st->bundle, text, len, s, err);
-}
-
-/* Wake the container's init: it execs the process, or ends when there is none. */
-static int release_init(struct keep_oci_state *st, const struct keep_oci_spec *s, keep_error **err)
-{
-  cleanup_close int fifo = open_fifo_for_start(st, err);
-  if (fifo < 0)
-    return -1;
-  cleanup_close int mark = openat(st->dirfd, "started", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (mark < 0)
-    return keep_fail_errno(err, "mark `%s` started", st->id);
-  keep_fault_point("start-marked");
-  if (write(fifo, "1", 1) != 1)
-    return keep_fail_errno(err, "start `%s`", st->id);
-  if (!s->process.present)
-    return keep_fail(err, 0, "config.json: process: not set, so container `%s` has nothing to start (it is now stopped)",
-                     st->id);
-  return 0;
-}
-
-static int start_locked(struct keep_oci_state *st, keep_error **err)
-{
-  if (st->status != OCI_CREATED)
-    return keep_fail(err, 0, "container `%s` is %s: only a created container can be started", st->id,
-                     keep_oci_status_name(st->status));
-  struct keep_oci_spec s;
-  if (load_stored_spec(st, &s, err) < 0)
-    return -1;
-  int r = release_init(st, &s, err);
-  if (r == 0) {
-    st->status = OCI_RUNNING;
-    keep_error *e = NULL;
-    /* A failing poststart hook is reported, the container keeps running. */
-    if (keep_oci_run_hooks(&s, OCI_HOOK_POSTSTART, st, &e) < 0) {
-      keep_error_wrap(&e, "poststart");
-      keep_error_print(e);
-      keep_error_free(&e);
-    }
-  }
-  keep_oci_spec_free(&s);
-  return r;
-}
-
-int keep_oci_start(const char *root, const char *id, keep_error **err)
-{
-  struct keep_oci_state st;
-  if (keep_oci_state_open(root, id, &st, err) < 0) {
-    keep_oci_state_free(&st);
-    return -1;
-  }
-  int r = start_locked(&st, err);
-  keep_oci_state_free(&st);
-  return r;
-}
-
-static void relay(int master, pid_t child, int *status)
-{
-  bool in_open = true, out_open = true;
-  while (waitpid(child, status, WNOHANG) == 0) {
-    struct pollfd p[2] = {{.fd = in_open ? 0 : -1, .events = POLLIN}, {.fd = out_open ? master : -1, .events = POLLIN}};
-    if (poll(p, 2, 100) <= 0)
-      continue;
-    char buf[4096];
-    if (p[0].revents) {
-      ssize_t n = read(0, buf, sizeof(buf));
-      if (n <= 0 || write_all(master, buf, (size_t) n) < 0)
-        in_open = false;
-    }
-    if (p[1].revents) {
-      ssize_t n = read(master, buf, sizeof(buf));
-      if (n <= 0 || write_all(1, buf, (size_t) n) < 0)
-        out_open = false;
-    }
-  }
-}
-
-int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_error **err)
-{
-  struct create_res r = {.rootfs_fd = -1, .root_tree = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}};
-  sigset_t mask, old;
-  sigprocmask(SIG_SETMASK, NULL, &old);
-  int ret = do_create(o, !o->detach, &mask, &old, &r, err);
-  if (ret == 0)
-    ret = start_locked(&r.st, err);
-  if (ret == 0 && o->detach) {
-    r.done = true;
-    r.child = 0;
-  } else if (ret == 0) {
-    /* Attached: forward signals (or relay the terminal), wait, then delete
-     * like `--rm`. */
-    int status = 0;
-    if (r.master >= 0) {
-      relay(r.master, r.child, &status);
-      *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    } else {
-      *exit_code = keep_oci_forward_and_wait(r.child, &mask);
-    }
-    r.child = 0;
-    keep_error *e = NULL;
-    if (keep_oci_run_hooks(&r.spec, OCI_HOOK_POSTSTOP, &r.st, &e) < 0) {
-      keep_error_print(e);
-      keep_error_free(&e);
-    }
-  }
-  create_release(&r);
-  sigprocmask(SIG_SETMASK, &old, NULL);
+  oci_create_release(&r);
   return ret;
 }

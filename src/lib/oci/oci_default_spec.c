@@ -44,8 +44,10 @@ json_t *keep_oci_default_spec(bool rootless, keep_error **err)
     gid_out = (uint32_t) getegid();
     count = 1;
   }
-  json_t *ns = json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "network",
-                         "type", "ipc", "type", "uts", "type", "mount", "type", "cgroup", "type", "user");
+  json_t *ns = json_array();
+  for (int k = 0; k < OCI_NS_COUNT; k++)
+    if (keep_oci_namespaces[k].in_default_spec)
+      json_array_append_new(ns, json_pack("{s:s}", "type", keep_oci_namespaces[k].name));
   json_t *mounts = json_pack(
       "[{s:s,s:s,s:s,s:[s,s,s]},"
       "{s:s,s:s,s:s,s:[s,s,s,s,s,s]},"

@@ -27,25 +27,18 @@
 #include "oci_runtime.h"
 #include "util.h"
 
-static const struct {
-  const char *name;
-  int flag;
-} ns_files[] = {
-  {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"net", CLONE_NEWNET},
-  {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS}, {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
-};
-
 /* The namespaces the container's process does not share with us. */
 static int ns_to_join(pid_t pid)
 {
   int flags = 0;
-  for (size_t i = 0; i < ARRAY_SIZE(ns_files); i++) {
+  for (int k = 0; k < OCI_NS_COUNT; k++) {
+    const struct keep_oci_ns_kind *n = &keep_oci_namespaces[k];
     char a[64], b[64];
-    snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int) pid, ns_files[i].name);
-    snprintf(b, sizeof(b), "/proc/self/ns/%s", ns_files[i].name);
+    snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int) pid, n->proc_name);
+    snprintf(b, sizeof(b), "/proc/self/ns/%s", n->proc_name);
     struct stat sa, sb;
     if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
-      flags |= ns_files[i].flag;
+      flags |= n->clone_flag;
   }
   return flags;
 }

@@ -136,7 +136,7 @@ int keep_oci_ns_open(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_err
   /* O_NONBLOCK: a FIFO at that path must not hold keep in open(). */
   int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
-    return keep_fail_errno(err, "config.json: linux.namespaces: %s namespace `%s`", keep_oci_ns_names[k],
+    return keep_fail_errno(err, "config.json: linux.namespaces: %s namespace `%s`", keep_oci_namespaces[k].name,
                            keep_q(s->ns_path[k]));
   struct statfs sf;
   if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC) {
@@ -144,7 +144,7 @@ int keep_oci_ns_open(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_err
     const char *kind = fstat(fd, &st) == 0 ? keep_file_kind(st.st_mode) : "unknown";
     close(fd);
     return keep_fail(err, 0, "config.json: linux.namespaces: %s namespace `%s` is not a namespace file (%s)",
-                     keep_oci_ns_names[k], keep_q(s->ns_path[k]), kind);
+                     keep_oci_namespaces[k].name, keep_q(s->ns_path[k]), kind);
   }
   return fd;
 }

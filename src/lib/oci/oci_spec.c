@@ -13,10 +13,6 @@
 #include "caps.h"
 #include "util.h"
 
-const char *const keep_oci_ns_names[OCI_NS_COUNT] = {
-  "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time",
-};
-
 #define CFG "config.json: "
 /* A uid or gid: (uid_t) -1 means "unchanged" to the kernel, never an id. */
 #define ID_MAX 4294967294u
@@ -611,7 +607,7 @@ static int parse_namespaces(struct keep_oci_spec *s, json_t *v, keep_error **err
       return -1;
     int k = -1;
     for (int j = 0; j < OCI_NS_COUNT; j++)
-      if (strcmp(type, keep_oci_ns_names[j]) == 0)
+      if (strcmp(type, keep_oci_namespaces[j].name) == 0)
         k = j;
     if (k < 0)
       return keep_fail(err, 0, CFG "%s: unknown namespace type `%s`", f, keep_q(type));

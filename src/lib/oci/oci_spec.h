@@ -15,8 +15,10 @@
 #include "error.h"
 #include "userns.h"
 
+/* The order is the one `keep spec` writes them in and create joins the ones
+ * named by path (user and mount aside: oci_spawn.c joins those first). */
 enum keep_oci_ns {
-  OCI_NS_PID, OCI_NS_NETWORK, OCI_NS_MOUNT, OCI_NS_IPC, OCI_NS_UTS, OCI_NS_USER, OCI_NS_CGROUP,
+  OCI_NS_PID, OCI_NS_NETWORK, OCI_NS_IPC, OCI_NS_UTS, OCI_NS_MOUNT, OCI_NS_CGROUP, OCI_NS_USER,
   OCI_NS_TIME, OCI_NS_COUNT
 };
 
@@ -141,6 +143,13 @@ int keep_oci_mount_options(json_t *opts, const char *where, struct keep_oci_moun
  * limits; rootless: mappings for the calling user. */
 json_t *keep_oci_default_spec(bool rootless, keep_error **err);
 
-extern const char *const keep_oci_ns_names[OCI_NS_COUNT];
+/* One row per namespace kind, indexed by enum keep_oci_ns (oci_namespaces.c). */
+struct keep_oci_ns_kind {
+  const char *name;       /* linux.namespaces[].type */
+  int clone_flag;         /* CLONE_NEW*: for clone, unshare and setns */
+  const char *proc_name;  /* its file in /proc/PID/ns */
+  bool in_default_spec;   /* `keep spec` asks for it */
+};
+extern const struct keep_oci_ns_kind keep_oci_namespaces[OCI_NS_COUNT];
 
 #endif

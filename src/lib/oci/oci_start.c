@@ -1,0 +1,139 @@
+/* OCI start, and run (create + start, then wait when attached). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "oci_create_internal.h"
+#include "util.h"
+
+static int open_fifo_for_start(struct keep_oci_state *st, keep_error **err)
+{
+  int fd = openat(st->dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENXIO)
+      return keep_fail(err, ESRCH, "container `%s` is not waiting to start", st->id);
+    return keep_fail_errno(err, "open `%s/exec.fifo`", st->dir);
+  }
+  return fd;
+}
+
+static int load_stored_spec(struct keep_oci_state *st, struct keep_oci_spec *s, keep_error **err)
+{
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (read_file_at(st->dirfd, "config.json", &text, &len, err) < 0)
+    return -1;
+  return keep_oci_spec_parse_len(st->bundle, text, len, s, err);
+}
+
+/* Wake the container's init: it execs the process, or ends when there is none. */
+static int release_init(struct keep_oci_state *st, const struct keep_oci_spec *s, keep_error **err)
+{
+  cleanup_close int fifo = open_fifo_for_start(st, err);
+  if (fifo < 0)
+    return -1;
+  cleanup_close int mark = openat(st->dirfd, "started", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (mark < 0)
+    return keep_fail_errno(err, "mark `%s` started", st->id);
+  keep_fault_point("start-marked");
+  if (write(fifo, "1", 1) != 1)
+    return keep_fail_errno(err, "start `%s`", st->id);
+  if (!s->process.present)
+    return keep_fail(err, 0, "config.json: process: not set, so container `%s` has nothing to start (it is now stopped)",
+                     st->id);
+  return 0;
+}
+
+static int start_locked(struct keep_oci_state *st, keep_error **err)
+{
+  if (st->status != OCI_CREATED)
+    return keep_fail(err, 0, "container `%s` is %s: only a created container can be started", st->id,
+                     keep_oci_status_name(st->status));
+  struct keep_oci_spec s;
+  if (load_stored_spec(st, &s, err) < 0)
+    return -1;
+  int r = release_init(st, &s, err);
+  if (r == 0) {
+    st->status = OCI_RUNNING;
+    keep_error *e = NULL;
+    /* A failing poststart hook is reported, the container keeps running. */
+    if (keep_oci_run_hooks(&s, OCI_HOOK_POSTSTART, st, &e) < 0) {
+      keep_error_wrap(&e, "poststart");
+      keep_error_print(e);
+      keep_error_free(&e);
+    }
+  }
+  keep_oci_spec_free(&s);
+  return r;
+}
+
+int keep_oci_start(const char *root, const char *id, keep_error **err)
+{
+  struct keep_oci_state st;
+  if (keep_oci_state_open(root, id, &st, err) < 0) {
+    keep_oci_state_free(&st);
+    return -1;
+  }
+  int r = start_locked(&st, err);
+  keep_oci_state_free(&st);
+  return r;
+}
+
+static void relay(int master, pid_t child, int *status)
+{
+  bool in_open = true, out_open = true;
+  while (waitpid(child, status, WNOHANG) == 0) {
+    struct pollfd p[2] = {{.fd = in_open ? 0 : -1, .events = POLLIN}, {.fd = out_open ? master : -1, .events = POLLIN}};
+    if (poll(p, 2, 100) <= 0)
+      continue;
+    char buf[4096];
+    if (p[0].revents) {
+      ssize_t n = read(0, buf, sizeof(buf));
+      if (n <= 0 || write_all(master, buf, (size_t) n) < 0)
+        in_open = false;
+    }
+    if (p[1].revents) {
+      ssize_t n = read(master, buf, sizeof(buf));
+      if (n <= 0 || write_all(1, buf, (size_t) n) < 0)
+        out_open = false;
+    }
+  }
+}
+
+int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_error **err)
+{
+  struct create_res r = OCI_CREATE_RES_INIT;
+  sigset_t mask, old;
+  sigprocmask(SIG_SETMASK, NULL, &old);
+  int ret = oci_do_create(o, !o->detach, &mask, &old, &r, err);
+  if (ret == 0)
+    ret = start_locked(&r.st, err);
+  if (ret == 0 && o->detach) {
+    r.done = true;
+    r.child = 0;
+  } else if (ret == 0) {
+    /* Attached: forward signals (or relay the terminal), wait, then delete
+     * like `--rm`. */
+    int status = 0;
+    if (r.master >= 0) {
+      relay(r.master, r.child, &status);
+      *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    } else {
+      *exit_code = keep_oci_forward_and_wait(r.child, &mask);
+    }
+    r.child = 0;
+    keep_error *e = NULL;
+    if (keep_oci_run_hooks(&r.spec, OCI_HOOK_POSTSTOP, &r.st, &e) < 0) {
+      keep_error_print(e);
+      keep_error_free(&e);
+    }
+  }
+  oci_create_release(&r);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return ret;
+}
