@@ -29,8 +29,8 @@ int main(int argc, char **argv)
     return 1;
   }
   const struct scmp_version *v = seccomp_version();
-  fprintf(f, "/* Generated at build time by gen-seccomp-bpf with libseccomp %u.%u.%u. */\n",
-          v->major, v->minor, v->micro);
+  fprintf(f, "/* Generated at build time by gen-seccomp-bpf with libseccomp %u.%u.%u. */\n", v->major,
+          v->minor, v->micro);
   fprintf(f, "static const unsigned char keep_seccomp_default_bpf[%zu] __attribute__((aligned(8))) = {", len);
   for (size_t i = 0; i < len; i++)
     fprintf(f, "%s0x%02x,", i % 16 ? "" : "\n  ", bpf[i]);

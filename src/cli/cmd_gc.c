@@ -54,7 +54,6 @@ void keep_print_gc(const struct keep_gc_stats *st)
     printf("Kept %llu layers a running container uses\n", (unsigned long long) st->in_use);
 }
 
-
 int keep_store_gc(void)
 {
   cleanup_error keep_error *err = NULL;
@@ -64,12 +63,10 @@ int keep_store_gc(void)
   if (r == 0)
     r = keep_image_gc(&s, &st, &err);
   keep_store_close(&s);
-  if (r < 0)
-    {
+  if (r < 0) {
     keep_error_print(err);
     return EXIT_KEEP_FAILED;
   }
   keep_print_gc(&st);
   return 0;
 }
-

@@ -22,8 +22,9 @@ void keep_note_setid(struct keep_store *s, const char *digest, const char *name)
   if (keep_image_open(s, digest, &img, &err) < 0)
     return;
   if (keep_image_setid_files(s, &img, &paths, &n, &err) == 0 && n > 0)
-    fprintf(stderr, "%s: note: `%s` keeps %llu setuid/setgid file(s), e.g. /%s (inert under keep's "
-                    "no_new_privs; `keep image inspect` lists them)\n",
+    fprintf(stderr,
+            "%s: note: `%s` keeps %llu setuid/setgid file(s), e.g. /%s (inert under keep's "
+            "no_new_privs; `keep image inspect` lists them)\n",
             keep_progname, name, (unsigned long long) n, paths ? paths[0] : "?");
   keep_image_free(&img);
 }
@@ -31,9 +32,9 @@ void keep_note_setid(struct keep_store *s, const char *digest, const char *name)
 int cmd_load(int argc, char **argv)
 {
   static const struct option opts[] = {
-      {"input", required_argument, NULL, 'i'}, {"tag", required_argument, NULL, 't'},
+      {"input", required_argument, NULL, 'i'},    {"tag", required_argument, NULL, 't'},
       {"platform", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   const char *input = NULL, *tag = NULL;
   cleanup_free char *platform = keep_platform_default();
   bool quiet = false;
@@ -44,7 +45,10 @@ int cmd_load(int argc, char **argv)
     switch (opt) {
     case 'i': input = optarg; break;
     case 't': tag = optarg; break;
-    case 'p': free(platform); platform = xstrdup(optarg); break;
+    case 'p':
+      free(platform);
+      platform = xstrdup(optarg);
+      break;
     case 'q': quiet = true; break;
     case 'h':
       printf("Usage: keep load [-i] FILE|DIR|- [--tag NAME] [--platform OS/ARCH]\n\n"
@@ -100,7 +104,7 @@ static int collect(struct keep_store *s, struct image_row **rows, size_t *n, kee
     return -1;
   const char *name;
   json_t *v;
-  json_object_foreach(refs, name, v) {
+  json_object_foreach (refs, name, v) {
     const char *md = json_string_value(v);
     struct keep_image img;
     if (md == NULL || keep_image_open(s, md, &img, err) < 0) {
@@ -173,9 +177,9 @@ int cmd_images(int argc, char **argv)
     char sz[32];
     keep_human_size(rows[i].size, sz, sizeof(sz));
     if (json)
-      json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "repository", rows[i].repo, "tag",
-                                           rows[i].tag, "digest", rows[i].digest, "id", rows[i].id, "size",
-                                           (json_int_t) rows[i].size, "created", rows[i].created));
+      json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "repository", rows[i].repo,
+                                           "tag", rows[i].tag, "digest", rows[i].digest, "id", rows[i].id,
+                                           "size", (json_int_t) rows[i].size, "created", rows[i].created));
     else if (quiet)
       printf("%.12s\n", rows[i].id);
     else
@@ -230,7 +234,7 @@ int cmd_rmi(int argc, char **argv)
     const char *name;
     json_t *v;
     void *tmp;
-    json_object_foreach_safe(refs, tmp, name, v) {
+    json_object_foreach_safe (refs, tmp, name, v) {
       bool match = tagged && json_object_get(refs, tagged) ? strcmp(name, tagged) == 0
                                                            : strcmp(json_string_value(v), digest) == 0;
       if (!match)
@@ -289,7 +293,8 @@ static int inspect(int argc, char **argv)
     json_t *tags = json_array();
     const char *name;
     json_t *v;
-    json_object_foreach(refs, name, v) if (strcmp(json_string_value(v), digest) == 0)
+    json_object_foreach (refs, name, v)
+      if (strcmp(json_string_value(v), digest) == 0)
         json_array_append_new(tags, json_string(name));
     json_decref(refs);
     cleanup_strv char **setid = NULL;
@@ -299,9 +304,11 @@ static int inspect(int argc, char **argv)
       for (size_t k = 0; setid && setid[k]; k++)
         json_array_append_new(sj, json_sprintf("/%s", setid[k]));
     keep_error_free(&err);
-    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o}", "Id", img.manifest.config.digest, "Digest", digest,
-                          "RepoTags", tags, "Manifest", keep_json_parse(mtext, mlen, 0, "manifest", NULL), "Config",
-                          keep_json_parse(ctext, clen, 0, "config", NULL), "SetuidCount", (json_int_t) nsetid, "SetuidFiles", sj);
+    json_t *o =
+        json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o}", "Id", img.manifest.config.digest, "Digest", digest,
+                  "RepoTags", tags, "Manifest", keep_json_parse(mtext, mlen, 0, "manifest", NULL), "Config",
+                  keep_json_parse(ctext, clen, 0, "config", NULL), "SetuidCount", (json_int_t) nsetid,
+                  "SetuidFiles", sj);
     json_array_append_new(out, o);
     keep_image_free(&img);
   }
@@ -336,7 +343,8 @@ int cmd_verify(int argc, char **argv)
     }
     const char *name;
     json_t *v;
-    json_object_foreach(refs, name, v) strv_push(&names, name);
+    json_object_foreach (refs, name, v)
+      strv_push(&names, name);
     json_decref(refs);
   } else {
     names = strv_dup(argv + 1);

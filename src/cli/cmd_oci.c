@@ -45,10 +45,15 @@ static int usage_fail(const char *cmd, const char *what)
 static int parse_create(int argc, char **argv, const char *cmd, struct keep_oci_create_opts *o)
 {
   static const struct option opts[] = {
-    {"bundle", required_argument, NULL, 'b'}, {"pid-file", required_argument, NULL, 'p'},
-    {"console-socket", required_argument, NULL, 'c'}, {"no-pivot", no_argument, NULL, 'n'},
-    {"detach", no_argument, NULL, 'd'}, {"no-new-keyring", no_argument, NULL, 'k'},
-    {"preserve-fds", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+      {"bundle", required_argument, NULL, 'b'},
+      {"pid-file", required_argument, NULL, 'p'},
+      {"console-socket", required_argument, NULL, 'c'},
+      {"no-pivot", no_argument, NULL, 'n'},
+      {"detach", no_argument, NULL, 'd'},
+      {"no-new-keyring", no_argument, NULL, 'k'},
+      {"preserve-fds", required_argument, NULL, 'f'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   optind = 1;
   int c;
@@ -59,7 +64,7 @@ static int parse_create(int argc, char **argv, const char *cmd, struct keep_oci_
     case 'c': o->console_socket = optarg; break;
     case 'n': o->no_pivot = true; break;
     case 'd': o->detach = true; break;
-    case 'k': break;   /* keep never shares the session keyring: always new */
+    case 'k': break; /* keep never shares the session keyring: always new */
     case 'f':
       if (strcmp(optarg, "0") != 0)
         return usage_fail(cmd, "--preserve-fds is not supported");
@@ -69,8 +74,7 @@ static int parse_create(int argc, char **argv, const char *cmd, struct keep_oci_
              "\nExamples:\n  keep %s --bundle ./bundle mycontainer\n",
              cmd, strcmp(cmd, "run") == 0 ? " [--detach]" : "", cmd);
       exit(0);
-    default:
-      return usage_fail(cmd, "unknown option");
+    default: return usage_fail(cmd, "unknown option");
     }
   }
   if (optind != argc - 1)
@@ -203,8 +207,14 @@ static int pause_resume(int argc, char **argv, bool pause)
   return keep_oci_pause(state_root(), id, pause, &err) < 0 ? keep_cli_fail(&err) : 0;
 }
 
-int cmd_oci_pause(int argc, char **argv) { return pause_resume(argc, argv, true); }
-int cmd_oci_resume(int argc, char **argv) { return pause_resume(argc, argv, false); }
+int cmd_oci_pause(int argc, char **argv)
+{
+  return pause_resume(argc, argv, true);
+}
+int cmd_oci_resume(int argc, char **argv)
+{
+  return pause_resume(argc, argv, false);
+}
 
 int cmd_oci_ps(int argc, char **argv)
 {
@@ -316,20 +326,29 @@ int cmd_oci_spec(int argc, char **argv)
 /* What this keep supports, in the runtime-spec features.md format. */
 static const char features_json[] =
     "{\"ociVersionMin\": \"1.0.0\", \"ociVersionMax\": \"1.2.0\","
-    " \"hooks\": [\"prestart\", \"createRuntime\", \"createContainer\", \"startContainer\", \"poststart\", \"poststop\"],"
-    " \"mountOptions\": [\"ro\", \"rw\", \"nosuid\", \"suid\", \"nodev\", \"dev\", \"noexec\", \"exec\", \"sync\","
-    " \"async\", \"dirsync\", \"atime\", \"noatime\", \"diratime\", \"nodiratime\", \"relatime\", \"norelatime\","
-    " \"strictatime\", \"nostrictatime\", \"bind\", \"rbind\", \"private\", \"rprivate\", \"shared\", \"rshared\","
+    " \"hooks\": [\"prestart\", \"createRuntime\", \"createContainer\", \"startContainer\", \"poststart\", "
+    "\"poststop\"],"
+    " \"mountOptions\": [\"ro\", \"rw\", \"nosuid\", \"suid\", \"nodev\", \"dev\", \"noexec\", \"exec\", "
+    "\"sync\","
+    " \"async\", \"dirsync\", \"atime\", \"noatime\", \"diratime\", \"nodiratime\", \"relatime\", "
+    "\"norelatime\","
+    " \"strictatime\", \"nostrictatime\", \"bind\", \"rbind\", \"private\", \"rprivate\", \"shared\", "
+    "\"rshared\","
     " \"slave\", \"rslave\", \"unbindable\", \"runbindable\", \"idmap\", \"ridmap\"],"
-    " \"linux\": {\"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", \"user\", \"uts\", \"time\"],"
+    " \"linux\": {\"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", \"user\", \"uts\", "
+    "\"time\"],"
     " \"capabilities\": [],"
     " \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, \"systemdUser\": false},"
-    " \"seccomp\": {\"enabled\": true, \"actions\": [\"SCMP_ACT_ALLOW\", \"SCMP_ACT_ERRNO\", \"SCMP_ACT_KILL\","
-    " \"SCMP_ACT_KILL_PROCESS\", \"SCMP_ACT_KILL_THREAD\", \"SCMP_ACT_LOG\", \"SCMP_ACT_TRAP\", \"SCMP_ACT_TRACE\","
+    " \"seccomp\": {\"enabled\": true, \"actions\": [\"SCMP_ACT_ALLOW\", \"SCMP_ACT_ERRNO\", "
+    "\"SCMP_ACT_KILL\","
+    " \"SCMP_ACT_KILL_PROCESS\", \"SCMP_ACT_KILL_THREAD\", \"SCMP_ACT_LOG\", \"SCMP_ACT_TRAP\", "
+    "\"SCMP_ACT_TRACE\","
     " \"SCMP_ACT_NOTIFY\"],"
     " \"operators\": [\"SCMP_CMP_NE\", \"SCMP_CMP_LT\", \"SCMP_CMP_LE\", \"SCMP_CMP_EQ\", \"SCMP_CMP_GE\","
-    " \"SCMP_CMP_GT\", \"SCMP_CMP_MASKED_EQ\"], \"archs\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"],"
-    " \"supportedFlags\": [\"SECCOMP_FILTER_FLAG_TSYNC\", \"SECCOMP_FILTER_FLAG_LOG\", \"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"]},"
+    " \"SCMP_CMP_GT\", \"SCMP_CMP_MASKED_EQ\"], \"archs\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\", "
+    "\"SCMP_ARCH_X32\"],"
+    " \"supportedFlags\": [\"SECCOMP_FILTER_FLAG_TSYNC\", \"SECCOMP_FILTER_FLAG_LOG\", "
+    "\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"]},"
     " \"apparmor\": {\"enabled\": false}, \"selinux\": {\"enabled\": false},"
     " \"mountExtensions\": {\"idmap\": {\"enabled\": true}}},"
     " \"annotations\": {}}";

@@ -47,18 +47,23 @@ static int parse_user(const char *s, uid_t *uid, gid_t *gid)
       return -1;
   *uid = (uid_t) v[0];
   if (g)
-    *gid = (gid_t) v[1];  /* else left as it was: the config's */
+    *gid = (gid_t) v[1]; /* else left as it was: the config's */
   return 0;
 }
 
 int cmd_oci_exec(int argc, char **argv)
 {
   static const struct option opts[] = {
-    {"process", required_argument, NULL, 'p'}, {"detach", no_argument, NULL, 'd'},
-    {"pid-file", required_argument, NULL, 'P'}, {"tty", no_argument, NULL, 't'},
-    {"console-socket", required_argument, NULL, 'c'}, {"cwd", required_argument, NULL, 'w'},
-    {"env", required_argument, NULL, 'e'}, {"user", required_argument, NULL, 'u'},
-    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+      {"process", required_argument, NULL, 'p'},
+      {"detach", no_argument, NULL, 'd'},
+      {"pid-file", required_argument, NULL, 'P'},
+      {"tty", no_argument, NULL, 't'},
+      {"console-socket", required_argument, NULL, 'c'},
+      {"cwd", required_argument, NULL, 'w'},
+      {"env", required_argument, NULL, 'e'},
+      {"user", required_argument, NULL, 'u'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   struct keep_oci_exec_opts o = {.root = keep_global.root};
   const char *process_file = NULL, *cwd = NULL, *user = NULL;
@@ -81,9 +86,7 @@ int cmd_oci_exec(int argc, char **argv)
              "                 [--cwd DIR] [--env K=V] [--user UID[:GID]] ID [CMD ARG...]\n"
              "\nExamples:\n  keep exec mycontainer ps\n  keep exec --process process.json mycontainer\n");
       return 0;
-    default:
-      fprintf(stderr, "keep exec: unknown option (see `keep exec --help`)\n");
-      return EXIT_KEEP_FAILED;
+    default: fprintf(stderr, "keep exec: unknown option (see `keep exec --help`)\n"); return EXIT_KEEP_FAILED;
     }
   }
   if (optind >= argc) {

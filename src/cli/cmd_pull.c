@@ -38,12 +38,16 @@ static void pull_usage(FILE *out)
 int cmd_pull(int argc, char **argv)
 {
   enum { O_POLICY = 256, O_REGD, O_PLATFORM, O_INSECURE, O_AUTHFILE, O_CREDS, O_CERTS };
-  static const struct option opts[] = {
-      {"policy", required_argument, NULL, O_POLICY}, {"registries.d", required_argument, NULL, O_REGD},
-      {"platform", required_argument, NULL, O_PLATFORM}, {"insecure-registry", required_argument, NULL, O_INSECURE},
-      {"authfile", required_argument, NULL, O_AUTHFILE}, {"creds", required_argument, NULL, O_CREDS},
-      {"cert-dir", required_argument, NULL, O_CERTS},
-      {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"policy", required_argument, NULL, O_POLICY},
+                                       {"registries.d", required_argument, NULL, O_REGD},
+                                       {"platform", required_argument, NULL, O_PLATFORM},
+                                       {"insecure-registry", required_argument, NULL, O_INSECURE},
+                                       {"authfile", required_argument, NULL, O_AUTHFILE},
+                                       {"creds", required_argument, NULL, O_CREDS},
+                                       {"cert-dir", required_argument, NULL, O_CERTS},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   struct keep_pull_opts o = {0};
   cleanup_free char *platform = keep_platform_default();
   cleanup_strv char **insecure = NULL;
@@ -55,7 +59,10 @@ int cmd_pull(int argc, char **argv)
     switch (opt) {
     case O_POLICY: o.policy = optarg; break;
     case O_REGD: o.registries_d = optarg; break;
-    case O_PLATFORM: free(platform); platform = xstrdup(optarg); break;
+    case O_PLATFORM:
+      free(platform);
+      platform = xstrdup(optarg);
+      break;
     case O_INSECURE: strv_push(&insecure, optarg); break;
     case O_AUTHFILE: o.registry.auth_file = optarg; break;
     case O_CREDS: o.registry.creds = optarg; break;
@@ -63,7 +70,8 @@ int cmd_pull(int argc, char **argv)
     case 'q': quiet = true; break;
     case 'h': pull_usage(stdout); return 0;
     default:
-      fprintf(stderr, "keep pull: unknown or incomplete option `%s` (see `keep pull --help`)\n", argv[optind - 1]);
+      fprintf(stderr, "keep pull: unknown or incomplete option `%s` (see `keep pull --help`)\n",
+              argv[optind - 1]);
       return EXIT_KEEP_FAILED;
     }
   }

@@ -75,36 +75,48 @@ static void run_usage(FILE *out)
 }
 
 enum {
-  OPT_ENV_FILE = 256, OPT_HOSTNAME, OPT_TMPFS, OPT_READ_WRITE, OPT_CPUS, OPT_PIDS, OPT_CGROUPS,
-  OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECURITY_OPT, OPT_NETWORK, OPT_RM, OPT_HELP,
-  OPT_ENTRYPOINT, OPT_STORAGE_DRIVER,
+  OPT_ENV_FILE = 256,
+  OPT_HOSTNAME,
+  OPT_TMPFS,
+  OPT_READ_WRITE,
+  OPT_CPUS,
+  OPT_PIDS,
+  OPT_CGROUPS,
+  OPT_CAP_ADD,
+  OPT_CAP_DROP,
+  OPT_SECURITY_OPT,
+  OPT_NETWORK,
+  OPT_RM,
+  OPT_HELP,
+  OPT_ENTRYPOINT,
+  OPT_STORAGE_DRIVER,
 };
 
 static const struct option run_options[] = {
-  {"env", required_argument, NULL, 'e'},
-  {"env-file", required_argument, NULL, OPT_ENV_FILE},
-  {"user", required_argument, NULL, 'u'},
-  {"workdir", required_argument, NULL, 'w'},
-  {"interactive", no_argument, NULL, 'i'},
-  {"tty", no_argument, NULL, 't'},
-  {"hostname", required_argument, NULL, OPT_HOSTNAME},
-  {"volume", required_argument, NULL, 'v'},
-  {"tmpfs", required_argument, NULL, OPT_TMPFS},
-  {"read-write", no_argument, NULL, OPT_READ_WRITE},
-  {"memory", required_argument, NULL, 'm'},
-  {"cpus", required_argument, NULL, OPT_CPUS},
-  {"pids-limit", required_argument, NULL, OPT_PIDS},
-  {"cgroups", required_argument, NULL, OPT_CGROUPS},
-  {"cap-add", required_argument, NULL, OPT_CAP_ADD},
-  {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
-  {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
-  {"network", required_argument, NULL, OPT_NETWORK},
-  {"net", required_argument, NULL, OPT_NETWORK},
-  {"rm", no_argument, NULL, OPT_RM},
-  {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
-  {"storage-driver", required_argument, NULL, OPT_STORAGE_DRIVER},
-  {"help", no_argument, NULL, OPT_HELP},
-  {NULL, 0, NULL, 0},
+    {"env", required_argument, NULL, 'e'},
+    {"env-file", required_argument, NULL, OPT_ENV_FILE},
+    {"user", required_argument, NULL, 'u'},
+    {"workdir", required_argument, NULL, 'w'},
+    {"interactive", no_argument, NULL, 'i'},
+    {"tty", no_argument, NULL, 't'},
+    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"volume", required_argument, NULL, 'v'},
+    {"tmpfs", required_argument, NULL, OPT_TMPFS},
+    {"read-write", no_argument, NULL, OPT_READ_WRITE},
+    {"memory", required_argument, NULL, 'm'},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"pids-limit", required_argument, NULL, OPT_PIDS},
+    {"cgroups", required_argument, NULL, OPT_CGROUPS},
+    {"cap-add", required_argument, NULL, OPT_CAP_ADD},
+    {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
+    {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
+    {"network", required_argument, NULL, OPT_NETWORK},
+    {"net", required_argument, NULL, OPT_NETWORK},
+    {"rm", no_argument, NULL, OPT_RM},
+    {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+    {"storage-driver", required_argument, NULL, OPT_STORAGE_DRIVER},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 /* Every bad value gets one line naming the flag and the value, quoted
@@ -126,12 +138,14 @@ static int add_volume(struct keep_config *c, const char *spec, keep_error **err)
   if (mode && strcmp(mode, "rw") == 0)
     writable = true;
   else if (mode && strcmp(mode, "ro") != 0)
-    return keep_fail(err, 0, "invalid --volume `%s`: unknown mode `%s` (ro or rw)", keep_q(spec), keep_q(mode));
+    return keep_fail(err, 0, "invalid --volume `%s`: unknown mode `%s` (ro or rw)", keep_q(spec),
+                     keep_q(mode));
   if (c->n_mounts >= KEEP_MAX_MOUNTS)
-    return keep_fail(err, 0, "--volume `%s`: more than %d volumes and tmpfs mounts", keep_q(spec), KEEP_MAX_MOUNTS);
+    return keep_fail(err, 0, "--volume `%s`: more than %d volumes and tmpfs mounts", keep_q(spec),
+                     KEEP_MAX_MOUNTS);
   c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
   c->mounts[c->n_mounts++] = (struct keep_mount_req){
-    .kind = KEEP_MOUNT_BIND, .src = xstrdup(src), .dst = xstrdup(dst), .writable = writable};
+      .kind = KEEP_MOUNT_BIND, .src = xstrdup(src), .dst = xstrdup(dst), .writable = writable};
   return 0;
 }
 
@@ -140,10 +154,11 @@ static int add_tmpfs(struct keep_config *c, const char *dst, keep_error **err)
   if (dst[0] != '/')
     return keep_fail(err, 0, "invalid --tmpfs `%s`: DST must be an absolute path", keep_q(dst));
   if (c->n_mounts >= KEEP_MAX_MOUNTS)
-    return keep_fail(err, 0, "--tmpfs `%s`: more than %d volumes and tmpfs mounts", keep_q(dst), KEEP_MAX_MOUNTS);
+    return keep_fail(err, 0, "--tmpfs `%s`: more than %d volumes and tmpfs mounts", keep_q(dst),
+                     KEEP_MAX_MOUNTS);
   c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
-  c->mounts[c->n_mounts++] = (struct keep_mount_req){
-    .kind = KEEP_MOUNT_TMPFS, .dst = xstrdup(dst), .writable = true};
+  c->mounts[c->n_mounts++] =
+      (struct keep_mount_req){.kind = KEEP_MOUNT_TMPFS, .dst = xstrdup(dst), .writable = true};
   return 0;
 }
 
@@ -158,7 +173,8 @@ static int security_opt(struct keep_config *c, const char *opt, keep_error **err
       free(c->seccomp_file);
       c->seccomp_file = xstrdup(v);
     } else {
-      return keep_fail(err, 0, "invalid --security-opt `%s`: seccomp=FILE or seccomp=unconfined", keep_q(opt));
+      return keep_fail(err, 0, "invalid --security-opt `%s`: seccomp=FILE or seccomp=unconfined",
+                       keep_q(opt));
     }
     return 0;
   }
@@ -174,8 +190,10 @@ static int security_opt(struct keep_config *c, const char *opt, keep_error **err
       strcmp(opt, "no-new-privileges:true") == 0)
     return 0;
   if (str_has_prefix(opt, "no-new-privileges"))
-    return keep_fail(err, 0, "--security-opt `%s`: keep always sets no_new_privs; it cannot be switched off", keep_q(opt));
-  return keep_fail(err, 0, "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off)", keep_q(opt));
+    return keep_fail(err, 0, "--security-opt `%s`: keep always sets no_new_privs; it cannot be switched off",
+                     keep_q(opt));
+  return keep_fail(err, 0, "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off)",
+                   keep_q(opt));
 }
 
 static int parse_cpus(const char *s, struct keep_limits *l, keep_error **err)
@@ -213,14 +231,15 @@ static int check_user(const char *spec, keep_error **err)
     if (parts[i] && parts[i][strspn(parts[i], "0123456789")] == '\0' &&
         (parse_int64(parts[i], &id) < 0 || id >= KEEP_SUBID_COUNT)) {
       cleanup_free char *max = xasprintf("%u", KEEP_SUBID_COUNT - 1);
-      return keep_fail(err, 0, "invalid --user `%s`: ids go from 0 to %s, the container's id range", keep_q(spec), max);
+      return keep_fail(err, 0, "invalid --user `%s`: ids go from 0 to %s, the container's id range",
+                       keep_q(spec), max);
     }
   }
   return 0;
 }
 
-static const char *run_entrypoint;  /* --entrypoint, NULL when not given */
-static const char *run_storage_driver;  /* --storage-driver, NULL: overlay where possible */
+static const char *run_entrypoint;     /* --entrypoint, NULL when not given */
+static const char *run_storage_driver; /* --storage-driver, NULL: overlay where possible */
 
 static int parse_run_args(int argc, char **argv, struct keep_config *c, struct strv_builder *env, bool *help,
                           keep_error **err)
@@ -251,12 +270,8 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       free(c->proc.cwd);
       c->proc.cwd = xstrdup(optarg);
       break;
-    case 'i':
-      c->proc.interactive = true;
-      break;
-    case 't':
-      c->proc.tty = true;
-      break;
+    case 'i': c->proc.interactive = true; break;
+    case 't': c->proc.tty = true; break;
     case OPT_HOSTNAME:
       if (!*optarg || strlen(optarg) > 64)
         return keep_fail(err, 0, "invalid --hostname `%s`: 1 to 64 characters", keep_q(optarg));
@@ -271,12 +286,11 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       if (add_tmpfs(c, optarg, err) < 0)
         return -1;
       break;
-    case OPT_READ_WRITE:
-      c->read_write = true;
-      break;
+    case OPT_READ_WRITE: c->read_write = true; break;
     case 'm':
       if (parse_size(optarg, &n) < 0 || n < (6 << 20))
-        return keep_fail(err, 0, "invalid --memory `%s`: expected a size of at least 6m, e.g. 512m or 2g", keep_q(optarg));
+        return keep_fail(err, 0, "invalid --memory `%s`: expected a size of at least 6m, e.g. 512m or 2g",
+                         keep_q(optarg));
       c->limits.memory_bytes = n;
       break;
     case OPT_CPUS:
@@ -286,7 +300,8 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
     case OPT_PIDS:
       /* PID_MAX_LIMIT: the kernel's pids.max takes nothing larger. */
       if (parse_int64(optarg, &n) < 0 || n <= 0 || n > 4194304)
-        return keep_fail(err, 0, "invalid --pids-limit `%s`: expected a number from 1 to 4194304", keep_q(optarg));
+        return keep_fail(err, 0, "invalid --pids-limit `%s`: expected a number from 1 to 4194304",
+                         keep_q(optarg));
       c->limits.pids = n;
       break;
     case OPT_CGROUPS:
@@ -320,19 +335,14 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       else
         return keep_fail(err, 0, "invalid --network `%s`: none or host", keep_q(optarg));
       break;
-    case OPT_ENTRYPOINT:
-      run_entrypoint = optarg;
-      break;
+    case OPT_ENTRYPOINT: run_entrypoint = optarg; break;
     case OPT_STORAGE_DRIVER:
       if (strcmp(optarg, "overlay") != 0 && strcmp(optarg, "vfs") != 0)
         return keep_fail(err, 0, "invalid --storage-driver `%s`: overlay or vfs", keep_q(optarg));
       run_storage_driver = optarg;
       break;
-    case OPT_RM:
-      break;   /* always: nothing of a container outlives it */
-    case OPT_HELP:
-      *help = true;
-      return 0;
+    case OPT_RM: break; /* always: nothing of a container outlives it */
+    case OPT_HELP: *help = true; return 0;
     case '?':
     default:
       if (optopt) {
@@ -378,8 +388,10 @@ static int fill_defaults(struct keep_config *c, keep_error **err)
   if (c->landlock && keep_landlock_abi() <= 0) {
     /* Not silent: the operator learns the layer is missing, and how to
      * accept that explicitly. */
-    fprintf(stderr, "%s: warning: this kernel has no Landlock: running without an LSM layer "
-                    "(pass --security-opt landlock=off to accept this)\n", keep_progname);
+    fprintf(stderr,
+            "%s: warning: this kernel has no Landlock: running without an LSM layer "
+            "(pass --security-opt landlock=off to accept this)\n",
+            keep_progname);
     c->landlock = false;
   }
   return 0;

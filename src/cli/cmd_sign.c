@@ -18,11 +18,11 @@
 static int usage(void)
 {
   printf("Usage: keep sign --sign-by FINGERPRINT [--output FILE | --registries.d DIR] IMAGE\n"
-             "\nSign that IMAGE (a name:tag or name@digest in the store) is its manifest digest, with a\n"
-             "secret key from your GnuPG keyring ($GNUPGHOME).  The signature goes to FILE, or to the\n"
-             "file:// lookaside store registries.d names for the image (lookaside-staging first).\n"
-             "\nExample:\n  keep sign --sign-by 0123ABCD... --registries.d /etc/containers/registries.d "
-             "registry.example/app:1\n");
+         "\nSign that IMAGE (a name:tag or name@digest in the store) is its manifest digest, with a\n"
+         "secret key from your GnuPG keyring ($GNUPGHOME).  The signature goes to FILE, or to the\n"
+         "file:// lookaside store registries.d names for the image (lookaside-staging first).\n"
+         "\nExample:\n  keep sign --sign-by 0123ABCD... --registries.d /etc/containers/registries.d "
+         "registry.example/app:1\n");
   return 0;
 }
 
@@ -46,7 +46,8 @@ static int write_output(const char *path, const char *sig, size_t len, keep_erro
   return 0;
 }
 
-static int sign_image(const char *name, const char *fpr, const char *output, const char *regd, keep_error **err)
+static int sign_image(const char *name, const char *fpr, const char *output, const char *regd,
+                      keep_error **err)
 {
   struct keep_image_ref ref;
   if (keep_image_ref_parse(name, &ref, err) < 0)
@@ -77,8 +78,9 @@ static int sign_image(const char *name, const char *fpr, const char *output, con
       goto out;
     const char *url = look.staging_url ? look.staging_url : look.url;
     if (url == NULL) {
-      keep_fail(err, 0, "registries.d names no signature store for `%s`: set lookaside-staging for it, or "
-                        "pass --output FILE",
+      keep_fail(err, 0,
+                "registries.d names no signature store for `%s`: set lookaside-staging for it, or "
+                "pass --output FILE",
                 full);
       goto out;
     }
@@ -98,8 +100,11 @@ int cmd_sign(int argc, char **argv)
 {
   enum { O_REGD = 256 };
   static const struct option opts[] = {
-      {"sign-by", required_argument, NULL, 's'}, {"output", required_argument, NULL, 'o'},
-      {"registries.d", required_argument, NULL, O_REGD}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+      {"sign-by", required_argument, NULL, 's'},
+      {"output", required_argument, NULL, 'o'},
+      {"registries.d", required_argument, NULL, O_REGD},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   const char *fpr = NULL, *output = NULL, *regd = NULL;
   optind = 1;
@@ -110,7 +115,7 @@ int cmd_sign(int argc, char **argv)
     case 'o': output = optarg; break;
     case O_REGD: regd = optarg; break;
     case 'h': return usage();
-    default: return EXIT_KEEP_FAILED;  /* getopt said which option */
+    default: return EXIT_KEEP_FAILED; /* getopt said which option */
     }
   }
   if (fpr == NULL || optind != argc - 1) {

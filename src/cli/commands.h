@@ -47,9 +47,9 @@ int cmd_oci_features(int argc, char **argv);
 
 /* Global options, given before the command (as runc takes them). */
 struct keep_global_opts {
-  const char *root;       /* --root: OCI state directory */
-  const char *log;        /* --log */
-  bool log_json;          /* --log-format json */
+  const char *root; /* --root: OCI state directory */
+  const char *log;  /* --log */
+  bool log_json;    /* --log-format json */
   bool debug;
 };
 extern struct keep_global_opts keep_global;
@@ -57,7 +57,7 @@ extern struct keep_global_opts keep_global;
 struct keep_command {
   const char *name;
   int (*fn)(int argc, char **argv);
-  bool sealed;  /* re-execute from a sealed copy of keep before running */
+  bool sealed; /* re-execute from a sealed copy of keep before running */
 };
 
 /* Exit statuses shared with docker and podman. */

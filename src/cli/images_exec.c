@@ -12,7 +12,8 @@
 #include "keep_build_config.h"
 #include "util.h"
 
-static const char *const image_commands[] = {"pull", "load", "images", "rmi", "image", "verify", "sign", NULL};
+static const char *const image_commands[] = {"pull",  "load",   "images", "rmi",
+                                             "image", "verify", "sign",   NULL};
 
 bool keep_is_image_command(const char *cmd)
 {
@@ -52,7 +53,7 @@ int keep_exec_images(int argc, char **argv)
       e = errno;
   }
   free(args);
-  fprintf(stderr, "keep %s: cannot run keep-images (looked beside keep and in %s): %s\n", argv[0], KEEP_LIBEXEC_DIR,
-          strerror(e));
+  fprintf(stderr, "keep %s: cannot run keep-images (looked beside keep and in %s): %s\n", argv[0],
+          KEEP_LIBEXEC_DIR, strerror(e));
   return EXIT_KEEP_FAILED;
 }

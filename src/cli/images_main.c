@@ -8,9 +8,9 @@
 #include "util.h"
 
 static const struct keep_command image_commands[] = {
-  {"pull", cmd_pull, false},     {"load", cmd_load, false},     {"images", cmd_images, false},
-  {"rmi", cmd_rmi, false},       {"image", cmd_image, false},   {"verify", cmd_verify, false},
-  {"sign", cmd_sign, false},     {NULL, NULL, false},
+    {"pull", cmd_pull, false}, {"load", cmd_load, false},   {"images", cmd_images, false},
+    {"rmi", cmd_rmi, false},   {"image", cmd_image, false}, {"verify", cmd_verify, false},
+    {"sign", cmd_sign, false}, {NULL, NULL, false},
 };
 
 int main(int argc, char **argv)

@@ -13,22 +13,22 @@
 /* Commands that start container processes re-execute keep from a sealed
  * memfd first (CVE-2019-5736): a container must never reach our binary. */
 static const struct keep_command keep_commands[] = {
-  {"run", cmd_run, true},
-  {"gc", cmd_gc, false},
-  {"create", cmd_oci_create, true},
-  {"start", cmd_oci_start, false},
-  {"state", cmd_oci_state, false},
-  {"kill", cmd_oci_kill, false},
-  {"delete", cmd_oci_delete, false},
-  {"exec", cmd_oci_exec, true},
-  {"ps", cmd_oci_ps, false},
-  {"pause", cmd_oci_pause, false},
-  {"resume", cmd_oci_resume, false},
-  {"list", cmd_oci_list, false},
-  {"spec", cmd_oci_spec, false},
-  {"features", cmd_oci_features, false},
-  {"seccomp", cmd_seccomp, false},
-  {NULL, NULL, false},
+    {"run", cmd_run, true},
+    {"gc", cmd_gc, false},
+    {"create", cmd_oci_create, true},
+    {"start", cmd_oci_start, false},
+    {"state", cmd_oci_state, false},
+    {"kill", cmd_oci_kill, false},
+    {"delete", cmd_oci_delete, false},
+    {"exec", cmd_oci_exec, true},
+    {"ps", cmd_oci_ps, false},
+    {"pause", cmd_oci_pause, false},
+    {"resume", cmd_oci_resume, false},
+    {"list", cmd_oci_list, false},
+    {"spec", cmd_oci_spec, false},
+    {"features", cmd_oci_features, false},
+    {"seccomp", cmd_seccomp, false},
+    {NULL, NULL, false},
 };
 
 /* OCI form: --bundle/-b given, or a single argument (the ID) with a
@@ -37,7 +37,8 @@ static bool keep_is_oci_run(int argc, char **argv)
 {
   int positional = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0 || str_has_prefix(argv[i], "--bundle="))
+    if (strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0 ||
+        str_has_prefix(argv[i], "--bundle="))
       return true;
     if (argv[i][0] != '-')
       positional++;
@@ -47,33 +48,32 @@ static bool keep_is_oci_run(int argc, char **argv)
 
 static void usage(FILE *out)
 {
-  fprintf(out,
-          "Usage: keep COMMAND [OPTIONS]\n"
-          "\n"
-          "Run programs in containers with every defence on by default.\n"
-          "\n"
-          "Commands:\n"
-          "  run       run a command in a container from an image or a root filesystem\n"
-          "  pull      fetch an image from a registry, verifying every blob and the trust policy\n"
-          "  load      import a `docker save` archive or an OCI image layout\n"
-          "  images    list images (`--format json` for scripts)\n"
-          "  rmi       remove images; `image inspect` shows one; `verify` re-hashes the store\n"
-          "  sign      sign an image (GPG simple signing) for a signedBy trust policy\n"
-          "  gc        remove what killed containers left behind, and unused blobs and layers\n"
-          "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
-          "\n"
-          "OCI runtime commands (for containerd, Docker, Podman, CRI-O):\n"
-          "  create, start, state, kill, delete, run --bundle DIR ID, exec, ps, pause, resume,\n"
-          "  list, spec [--rootless], features\n"
-          "  global options before the command: --root DIR, --log FILE, --log-format text|json\n"
-          "  version   print the version\n"
-          "\n"
-          "Examples:\n"
-          "  keep pull 127.0.0.1:5000/busybox:latest && keep run 127.0.0.1:5000/busybox id\n"
-          "  keep run ./rootfs /bin/sh -c 'id; cat /proc/self/status'\n"
-          "  keep run -it -v \"$PWD:/data\" ./rootfs /bin/sh\n"
-          "\n"
-          "`keep COMMAND --help` tells more.\n");
+  fprintf(out, "Usage: keep COMMAND [OPTIONS]\n"
+               "\n"
+               "Run programs in containers with every defence on by default.\n"
+               "\n"
+               "Commands:\n"
+               "  run       run a command in a container from an image or a root filesystem\n"
+               "  pull      fetch an image from a registry, verifying every blob and the trust policy\n"
+               "  load      import a `docker save` archive or an OCI image layout\n"
+               "  images    list images (`--format json` for scripts)\n"
+               "  rmi       remove images; `image inspect` shows one; `verify` re-hashes the store\n"
+               "  sign      sign an image (GPG simple signing) for a signedBy trust policy\n"
+               "  gc        remove what killed containers left behind, and unused blobs and layers\n"
+               "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
+               "\n"
+               "OCI runtime commands (for containerd, Docker, Podman, CRI-O):\n"
+               "  create, start, state, kill, delete, run --bundle DIR ID, exec, ps, pause, resume,\n"
+               "  list, spec [--rootless], features\n"
+               "  global options before the command: --root DIR, --log FILE, --log-format text|json\n"
+               "  version   print the version\n"
+               "\n"
+               "Examples:\n"
+               "  keep pull 127.0.0.1:5000/busybox:latest && keep run 127.0.0.1:5000/busybox id\n"
+               "  keep run ./rootfs /bin/sh -c 'id; cat /proc/self/status'\n"
+               "  keep run -it -v \"$PWD:/data\" ./rootfs /bin/sh\n"
+               "\n"
+               "`keep COMMAND --help` tells more.\n");
 }
 
 /* Descriptors 0-2 must exist, or the first file keep opens would become

@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "usage: keep-seccomp-agent SOCKET OUTDIR\n");
     return 2;
   }
-  alarm(120);   /* never outlive a broken test */
+  alarm(120); /* never outlive a broken test */
   struct sockaddr_un a = {.sun_family = AF_UNIX};
   snprintf(a.sun_path, sizeof(a.sun_path), "%s", argv[1]);
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
       die("poll");
     }
     if (!(p.revents & POLLIN))
-      break;   /* POLLHUP: nothing left under the filter */
+      break; /* POLLHUP: nothing left under the filter */
     struct seccomp_notif req;
     struct seccomp_notif_resp resp;
     memset(&req, 0, sizeof(req));
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
     resp.id = req.id;
     const char *name = "other";
     if (req.data.nr == SYS_mkdir || req.data.nr == SYS_mkdirat) {
-      name = "mkdir";   /* fake success */
+      name = "mkdir"; /* fake success */
     } else if (req.data.nr == SYS_rmdir) {
       name = "rmdir";
       resp.error = -EXDEV;

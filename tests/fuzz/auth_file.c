@@ -22,7 +22,8 @@ static char *encode(const uint8_t *in, size_t n, bool pad)
   char *out = xmalloc(n / 3 * 4 + 5);
   size_t o = 0;
   for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t) in[i] << 16 | (i + 1 < n ? (uint32_t) in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
+    uint32_t v =
+        (uint32_t) in[i] << 16 | (i + 1 < n ? (uint32_t) in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
     out[o++] = b64[v >> 18 & 63];
     out[o++] = b64[v >> 12 & 63];
     out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
@@ -70,7 +71,8 @@ static void roundtrip(const uint8_t *data, size_t size, bool pad)
   unsigned char *dec = NULL;
   size_t len = 0;
   FUZZ_CHECK(keep_base64_decode(enc, &dec, &len) == 0, "`%s` does not decode", enc);
-  FUZZ_CHECK(len == size && memcmp(dec, data, size) == 0, "`%s` decodes to %zu bytes, encoded %zu", enc, len, size);
+  FUZZ_CHECK(len == size && memcmp(dec, data, size) == 0, "`%s` decodes to %zu bytes, encoded %zu", enc, len,
+             size);
   FUZZ_CHECK(dec[len] == '\0', "decoded bytes not NUL-terminated");
   free(dec);
 }
@@ -80,7 +82,8 @@ static void creds(const char *path, json_t *j, const char *host)
   cleanup_free char *got = keep_auth_file_creds(path, host);
   cleanup_free char *https = xasprintf("https://%s", host);
   cleanup_free char *http = xasprintf("http://%s", host);
-  const char *keys[] = {host, https, http, strcmp(host, "docker.io") == 0 ? "https://index.docker.io/v1/" : NULL};
+  const char *keys[] = {host, https, http,
+                        strcmp(host, "docker.io") == 0 ? "https://index.docker.io/v1/" : NULL};
   json_t *auths = json_object_get(j, "auths");
   for (size_t i = 0; i < 4; i++) {
     if (keys[i] == NULL)
@@ -103,8 +106,8 @@ static void creds(const char *path, json_t *j, const char *host)
     FUZZ_CHECK(got != NULL, "%s: `%s` decodes, keep found no credentials", host, a);
     /* A C string: the decoded bytes up to their first NUL. */
     size_t gl = strlen(got);
-    FUZZ_CHECK(gl <= wl && memcmp(got, want, gl) == 0 && (gl == wl || want[gl] == 0), "%s: `%s` gave `%s`", host, a,
-               got);
+    FUZZ_CHECK(gl <= wl && memcmp(got, want, gl) == 0 && (gl == wl || want[gl] == 0), "%s: `%s` gave `%s`",
+               host, a, got);
     free(want);
     return;
   }

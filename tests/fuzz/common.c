@@ -87,7 +87,8 @@ void fuzz_error_done(keep_error **err, int ret)
   /* One error convention: a failure fills the error (with a message), a
    * success leaves it empty. */
   if (ret < 0)
-    FUZZ_CHECK(*err != NULL && (*err)->msg != NULL && (*err)->msg[0] != '\0', "failure without an error message");
+    FUZZ_CHECK(*err != NULL && (*err)->msg != NULL && (*err)->msg[0] != '\0',
+               "failure without an error message");
   else
     FUZZ_CHECK(*err == NULL, "success with an error set: %s", (*err)->msg);
   keep_error_free(err);

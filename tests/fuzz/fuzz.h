@@ -15,20 +15,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* An invariant of the parser under test: when it does not hold, say which
  * and abort, so libFuzzer saves the input as a crash. */
-#define FUZZ_CHECK(cond, ...)                                                                              \
-  do {                                                                                                      \
-    if (!(cond))                                                                                            \
-      fuzz_broken(__FILE__, __LINE__, #cond, __VA_ARGS__);                                                  \
+#define FUZZ_CHECK(cond, ...)                                                                                \
+  do {                                                                                                       \
+    if (!(cond))                                                                                             \
+      fuzz_broken(__FILE__, __LINE__, #cond, __VA_ARGS__);                                                   \
   } while (0)
 
 /* An invariant keep breaks today, reported and awaiting its fix: checked
  * only with KEEP_FUZZ_PENDING=1 in the environment, so that the fuzzer
  * looks past it meanwhile (README.md lists each).  Once fixed, make it a
  * FUZZ_CHECK. */
-#define FUZZ_PENDING(cond, ...)                                                                            \
-  do {                                                                                                      \
-    if (fuzz_pending() && !(cond))                                                                          \
-      fuzz_broken(__FILE__, __LINE__, #cond, __VA_ARGS__);                                                  \
+#define FUZZ_PENDING(cond, ...)                                                                              \
+  do {                                                                                                       \
+    if (fuzz_pending() && !(cond))                                                                           \
+      fuzz_broken(__FILE__, __LINE__, #cond, __VA_ARGS__);                                                   \
   } while (0)
 
 bool fuzz_pending(void);

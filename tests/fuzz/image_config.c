@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_decref(j);
     keep_image_config_free(&c);
   }
-  FUZZ_CHECK(c.env == NULL && c.diff_ids == NULL && c.user == NULL, "config fields left after free or failure");
+  FUZZ_CHECK(c.env == NULL && c.diff_ids == NULL && c.user == NULL,
+             "config fields left after free or failure");
   return 0;
 }

@@ -60,7 +60,8 @@ static void loaded_ok(struct keep_store *s, const struct keep_loaded *l, json_t 
   r = keep_image_ref_parse(l->tag, &ref, &err);
   FUZZ_CHECK(r == 0, "tag `%s` is no reference: %s", l->tag, err ? err->msg : "?");
   cleanup_free char *norm = keep_image_ref_tagged(&ref);
-  FUZZ_CHECK(norm && strcmp(norm, l->tag) == 0, "tag `%s` is not normalised (`%s`)", l->tag, norm ? norm : "(none)");
+  FUZZ_CHECK(norm && strcmp(norm, l->tag) == 0, "tag `%s` is not normalised (`%s`)", l->tag,
+             norm ? norm : "(none)");
   keep_image_ref_free(&ref);
   const char *to = json_string_value(json_object_get(refs, l->tag));
   FUZZ_CHECK(to != NULL, "tag `%s` is not in refs.json", l->tag);
@@ -98,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The last tag filed wins: every tag points at an image loaded. */
     const char *tag;
     json_t *v;
-    json_object_foreach(refs, tag, v) {
+    json_object_foreach (refs, tag, v) {
       bool from_load = false;
       for (size_t i = 0; i < n; i++)
         from_load = from_load || strcmp(json_string_value(v), out[i].digest) == 0;

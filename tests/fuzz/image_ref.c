@@ -47,9 +47,10 @@ static bool loopback_ok(const char *reg)
 
 static void same(const struct keep_image_ref *a, const struct keep_image_ref *b, const char *what)
 {
-  FUZZ_CHECK(strcmp(a->registry, b->registry) == 0, "%s: registry `%s` became `%s`", what, a->registry, b->registry);
-  FUZZ_CHECK(strcmp(a->repository, b->repository) == 0, "%s: repository `%s` became `%s`", what, a->repository,
-             b->repository);
+  FUZZ_CHECK(strcmp(a->registry, b->registry) == 0, "%s: registry `%s` became `%s`", what, a->registry,
+             b->registry);
+  FUZZ_CHECK(strcmp(a->repository, b->repository) == 0, "%s: repository `%s` became `%s`", what,
+             a->repository, b->repository);
   FUZZ_CHECK((a->tag == NULL) == (b->tag == NULL) && (!a->tag || strcmp(a->tag, b->tag) == 0),
              "%s: tag `%s` became `%s`", what, a->tag ? a->tag : "(none)", b->tag ? b->tag : "(none)");
   FUZZ_CHECK((a->digest == NULL) == (b->digest == NULL) && (!a->digest || strcmp(a->digest, b->digest) == 0),
@@ -75,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   FUZZ_CHECK(strstr(r.repository, "..") == NULL, "`%s`: repository `%s` has `..`", s, r.repository);
   FUZZ_CHECK(r.tag || r.digest, "`%s`: neither tag nor digest", s);
   FUZZ_CHECK(!r.tag || tag_ok(r.tag), "`%s`: tag `%s` breaks the grammar", s, r.tag);
-  FUZZ_CHECK(!r.digest || keep_digest_valid(r.digest), "`%s`: digest `%s` is not sha256:<64 hex>", s, r.digest);
+  FUZZ_CHECK(!r.digest || keep_digest_valid(r.digest), "`%s`: digest `%s` is not sha256:<64 hex>", s,
+             r.digest);
 
   /* Round trip: the canonical form means the same reference, and is a
    * fixed point. */

@@ -96,7 +96,8 @@ static void walk(int dirfd, const char *rel, struct walk *w)
     }
     if (S_ISDIR(st.st_mode)) {
       /* Rootless unpacking keeps directories writable by their owner. */
-      FUZZ_CHECK((st.st_mode & 0700) == 0700, "directory `%s/%s` mode %o", rel, de->d_name, st.st_mode & 07777);
+      FUZZ_CHECK((st.st_mode & 0700) == 0700, "directory `%s/%s` mode %o", rel, de->d_name,
+                 st.st_mode & 07777);
       cleanup_free char *sub = xasprintf("%s/%s", rel, de->d_name);
       walk(dirfd, sub, w);
     }
@@ -123,11 +124,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (rootfd < 0)
     die("open root: %m");
   struct keep_unpack_opts o = {
-    .compression = compression == 1 ? KEEP_LAYER_GZIP : compression == 2 ? KEEP_LAYER_ZSTD : KEEP_LAYER_TAR,
-    .chown = false,
-    .id_count = 65536,
-    .digest = digest,
-    .diff_id = compression ? NULL : digest,
+      .compression = compression == 1   ? KEEP_LAYER_GZIP
+                     : compression == 2 ? KEEP_LAYER_ZSTD
+                                        : KEEP_LAYER_TAR,
+      .chown = false,
+      .id_count = 65536,
+      .digest = digest,
+      .diff_id = compression ? NULL : digest,
   };
   struct keep_unpack_stats st = {0};
   keep_error *err = NULL;

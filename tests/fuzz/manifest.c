@@ -38,12 +38,13 @@ static void select_one(const char *text, size_t len, const char *platform)
   size_t i;
   json_t *m;
   bool listed = false;
-  json_array_foreach(json_object_get(j, "manifests"), i, m) {
+  json_array_foreach (json_object_get(j, "manifests"), i, m) {
     json_t *p = json_object_get(m, "platform");
     const char *os = json_string_value(json_object_get(p, "os"));
     const char *a = json_string_value(json_object_get(p, "architecture"));
     const char *v = json_string_value(json_object_get(p, "variant"));
-    if (os && a && strcmp(os, want) == 0 && strcmp(a, arch) == 0 && (!variant || (v && strcmp(v, variant) == 0)) &&
+    if (os && a && strcmp(os, want) == 0 && strcmp(a, arch) == 0 &&
+        (!variant || (v && strcmp(v, variant) == 0)) &&
         strcmp(json_string_value(json_object_get(m, "digest")), d.digest) == 0) {
       listed = true;
       break;

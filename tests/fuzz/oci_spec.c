@@ -27,7 +27,8 @@ static void idmaps_ok(const struct keep_idmap *m, size_t n, size_t max, const ch
                    (uint64_t) m[i].outside + m[i].count <= (uint64_t) UINT32_MAX + 1,
                "%s[%zu]: wraps", what, i);
     for (size_t k = 0; k < i; k++) {
-      bool in = m[i].inside < (uint64_t) m[k].inside + m[k].count && m[k].inside < (uint64_t) m[i].inside + m[i].count;
+      bool in = m[i].inside < (uint64_t) m[k].inside + m[k].count &&
+                m[k].inside < (uint64_t) m[i].inside + m[i].count;
       bool out = m[i].outside < (uint64_t) m[k].outside + m[k].count &&
                  m[k].outside < (uint64_t) m[i].outside + m[i].count;
       FUZZ_CHECK(!in && !out, "%s[%zu] overlaps %s[%zu]", what, i, what, k);
@@ -44,9 +45,10 @@ static void process_ok(const struct keep_oci_process *p)
   for (size_t i = 0; p->env && p->env[i]; i++)
     FUZZ_CHECK(p->env[i][0] != '=' && strchr(p->env[i], '='), "process.env[%zu] `%s`", i, p->env[i]);
   FUZZ_CHECK(p->umask >= -1 && p->umask <= 0777, "umask %d", p->umask);
-  FUZZ_CHECK(!p->has_oom_score_adj || (p->oom_score_adj >= -1000 && p->oom_score_adj <= 1000), "oomScoreAdj %d",
-             p->oom_score_adj);
-  uint64_t caps = p->caps_bounding | p->caps_effective | p->caps_inheritable | p->caps_permitted | p->caps_ambient;
+  FUZZ_CHECK(!p->has_oom_score_adj || (p->oom_score_adj >= -1000 && p->oom_score_adj <= 1000),
+             "oomScoreAdj %d", p->oom_score_adj);
+  uint64_t caps =
+      p->caps_bounding | p->caps_effective | p->caps_inheritable | p->caps_permitted | p->caps_ambient;
   FUZZ_CHECK((caps & ~(uint64_t) ALL_CAPS) == 0, "unknown capability bits %#llx", (unsigned long long) caps);
   for (size_t i = 0; i < p->n_rlimits; i++) {
     FUZZ_CHECK(p->rlimits[i].soft <= p->rlimits[i].hard, "rlimits[%zu]: soft above hard", i);
@@ -58,7 +60,8 @@ static void process_ok(const struct keep_oci_process *p)
 static void spec_ok(const struct keep_oci_spec *s)
 {
   FUZZ_CHECK(s->oci_version && str_has_prefix(s->oci_version, "1."), "ociVersion");
-  FUZZ_CHECK(s->root_path && s->root_path[0] == '/', "root.path `%s`", s->root_path ? s->root_path : "(none)");
+  FUZZ_CHECK(s->root_path && s->root_path[0] == '/', "root.path `%s`",
+             s->root_path ? s->root_path : "(none)");
   for (size_t i = 0; i < s->n_mounts; i++) {
     const struct keep_oci_mount *m = &s->mounts[i];
     FUZZ_CHECK(m->destination && m->destination[0] == '/', "mounts[%zu].destination", i);
@@ -72,17 +75,18 @@ static void spec_ok(const struct keep_oci_spec *s)
   }
   process_ok(&s->process);
   static const char *const hook_keys[OCI_HOOK_KINDS] = {
-    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+      "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
   };
   for (int k = 0; k < OCI_HOOK_KINDS; k++)
     for (size_t i = 0; i < s->n_hooks[k]; i++) {
       FUZZ_CHECK(s->hooks[k][i].path && s->hooks[k][i].path[0] == '/', "hooks.%s[%zu].path", hook_keys[k], i);
       /* The timeout asked for is the one kept, never wrapped to another. */
-      json_t *t = json_object_get(json_array_get(json_object_get(json_object_get(s->json, "hooks"), hook_keys[k]), i),
-                                  "timeout");
+      json_t *t = json_object_get(
+          json_array_get(json_object_get(json_object_get(s->json, "hooks"), hook_keys[k]), i), "timeout");
       FUZZ_CHECK(t || s->hooks[k][i].timeout == 0, "hooks.%s[%zu]: a timeout from nowhere", hook_keys[k], i);
-      FUZZ_CHECK(!t || s->hooks[k][i].timeout == json_integer_value(t), "hooks.%s[%zu].timeout %lld kept as %d",
-                   hook_keys[k], i, (long long) json_integer_value(t), s->hooks[k][i].timeout);
+      FUZZ_CHECK(!t || s->hooks[k][i].timeout == json_integer_value(t),
+                 "hooks.%s[%zu].timeout %lld kept as %d", hook_keys[k], i, (long long) json_integer_value(t),
+                 s->hooks[k][i].timeout);
     }
   for (int k = 0; k < OCI_NS_COUNT; k++) {
     FUZZ_CHECK(!s->ns_path[k] || (s->ns[k] && s->ns_path[k][0] == '/'), "namespace %d path", k);

@@ -25,10 +25,10 @@ static int no_sigstore(void *arg, const char *digest, size_t index, char **paylo
 }
 
 static const char *const refs[] = {
-  "busybox:latest",
-  "registry.example.com/team/app:1.0",
-  "127.0.0.1:5000/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-  "quay.io/org/repo",
+    "busybox:latest",
+    "registry.example.com/team/app:1.0",
+    "127.0.0.1:5000/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "quay.io/org/repo",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       const char *digest = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
       r = keep_policy_check(p, &ref, ref.digest ? ref.digest : digest, &none, &err);
       fuzz_error_done(&err, r);
-      FUZZ_CHECK(r < 0 || accepting, "`%s` accepted with no signature by a policy without insecureAcceptAnything",
-                 refs[i]);
+      FUZZ_CHECK(r < 0 || accepting,
+                 "`%s` accepted with no signature by a policy without insecureAcceptAnything", refs[i]);
       keep_image_ref_free(&ref);
     }
   }

@@ -18,9 +18,9 @@
 
 static void action_ok(uint32_t a, const char *what)
 {
-  FUZZ_CHECK(a == SCMP_ACT_ALLOW || a == SCMP_ACT_KILL_THREAD || a == SCMP_ACT_KILL_PROCESS || a == SCMP_ACT_TRAP ||
-                 a == SCMP_ACT_LOG || a == SCMP_ACT_NOTIFY || (a & 0xffff0000u) == SCMP_ACT_ERRNO(0) ||
-                 (a & 0xffff0000u) == SCMP_ACT_TRACE(0),
+  FUZZ_CHECK(a == SCMP_ACT_ALLOW || a == SCMP_ACT_KILL_THREAD || a == SCMP_ACT_KILL_PROCESS ||
+                 a == SCMP_ACT_TRAP || a == SCMP_ACT_LOG || a == SCMP_ACT_NOTIFY ||
+                 (a & 0xffff0000u) == SCMP_ACT_ERRNO(0) || (a & 0xffff0000u) == SCMP_ACT_TRACE(0),
              "%s: action %#x", what, a);
   if ((a & 0xffff0000u) == SCMP_ACT_ERRNO(0))
     FUZZ_CHECK((a & 0xffff) >= 1 && (a & 0xffff) <= 4095, "%s: SCMP_ACT_ERRNO(%u)", what, a & 0xffff);
@@ -65,7 +65,8 @@ static void same_profile(const struct sc_profile *a, const struct sc_profile *b)
                "rule %zu: arguments changed", i);
     FUZZ_CHECK(strv_len(x->names) == strv_len(y->names), "rule %zu: names changed", i);
     for (size_t n = 0; x->names[n]; n++)
-      FUZZ_CHECK(strcmp(x->names[n], y->names[n]) == 0, "rule %zu: `%s` became `%s`", i, x->names[n], y->names[n]);
+      FUZZ_CHECK(strcmp(x->names[n], y->names[n]) == 0, "rule %zu: `%s` became `%s`", i, x->names[n],
+                 y->names[n]);
   }
 }
 

@@ -16,11 +16,12 @@
 #define DIGEST "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static const char *const refs[] = {
-  "busybox:1.36",
-  ("registry.example.com/team/app@" DIGEST),
-  "127.0.0.1:5000/a/b:v1",
+    "busybox:1.36",
+    ("registry.example.com/team/app@" DIGEST),
+    "127.0.0.1:5000/a/b:v1",
 };
-static const char *const rules[] = {NULL, "matchRepoDigestOrExact", "matchExact", "matchRepository", "exactReference"};
+static const char *const rules[] = {NULL, "matchRepoDigestOrExact", "matchExact", "matchRepository",
+                                    "exactReference"};
 static const char *const types[] = {"atomic container signature", "cosign container image signature"};
 
 static void check(const uint8_t *data, size_t size, const char *type, const char *rule, const char *refstr)
@@ -34,10 +35,13 @@ static void check(const uint8_t *data, size_t size, const char *type, const char
   if (r == 0) {
     json_t *j = json_loadb((const char *) data, size, JSON_REJECT_DUPLICATES, NULL);
     json_t *crit = json_object_get(j, "critical");
-    FUZZ_CHECK(json_is_object(crit) && json_object_size(crit) == 3, "accepted without exactly three critical keys");
+    FUZZ_CHECK(json_is_object(crit) && json_object_size(crit) == 3,
+               "accepted without exactly three critical keys");
     const char *t = json_string_value(json_object_get(crit, "type"));
-    const char *md = json_string_value(json_object_get(json_object_get(crit, "image"), "docker-manifest-digest"));
-    const char *id = json_string_value(json_object_get(json_object_get(crit, "identity"), "docker-reference"));
+    const char *md =
+        json_string_value(json_object_get(json_object_get(crit, "image"), "docker-manifest-digest"));
+    const char *id =
+        json_string_value(json_object_get(json_object_get(crit, "identity"), "docker-reference"));
     FUZZ_CHECK(t && strcmp(t, type) == 0, "accepted type `%s`, asked `%s`", t ? t : "(none)", type);
     FUZZ_CHECK(md && strcmp(md, DIGEST) == 0, "accepted for manifest `%s`", md ? md : "(none)");
     FUZZ_CHECK(id != NULL, "accepted without an identity");

@@ -35,8 +35,8 @@ static void check(const char *content, const char *user, uid_t uid)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   cleanup_free char *content = fuzz_strndup(data, size);
-  check(content, "keep", (uid_t) -1);          /* root's containers */
-  check(content, "alice", 1000);               /* a rootless user, by name or uid */
+  check(content, "keep", (uid_t) -1); /* root's containers */
+  check(content, "alice", 1000);      /* a rootless user, by name or uid */
   check(content, NULL, 0);
   return 0;
 }

@@ -15,7 +15,8 @@
 /* RFC 7235 token characters. */
 static bool tchar(char c)
 {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c);
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         strchr("!#$%&'*+-.^_`|~", c);
 }
 
 /* The reference: `Scheme k=v, k="v"` with no escapes and no spaces around
@@ -115,7 +116,7 @@ static void check(const char *h, const char *key)
    * scope=y"` yields a scope.  Reported; pending its fix. */
   if (hidden)
     FUZZ_CHECK(same, "`%s`: %s `%s` read from inside a quoted value, expected `%s`", h, key, v ? v : "(none)",
-                 want ? want : "(none)");
+               want ? want : "(none)");
   else
     FUZZ_CHECK(same, "`%s`: %s `%s`, expected `%s`", h, key, v ? v : "(none)", want ? want : "(none)");
 }

@@ -241,10 +241,9 @@ static int cmd_netifs(void)
 
 static int usage(void)
 {
-  fprintf(stderr,
-          "usage: keep-probe syscall NAME | i386-mount | tiocsti FD | fds | write PATH |\n"
-          "       open-write PATH | read PATH | forkbomb N | alloc MB | zombies | pid |\n"
-          "       connect IP PORT | netifs | kill PID SIG | exit N | sleep S\n");
+  fprintf(stderr, "usage: keep-probe syscall NAME | i386-mount | tiocsti FD | fds | write PATH |\n"
+                  "       open-write PATH | read PATH | forkbomb N | alloc MB | zombies | pid |\n"
+                  "       connect IP PORT | netifs | kill PID SIG | exit N | sleep S\n");
   return 2;
 }
 
@@ -259,7 +258,7 @@ int main(int argc, char **argv)
     snprintf(what, sizeof(what), "syscall-%s", argv[2]);
     return report(what, raw_syscall(argv[2]));
   }
-  if (!strcmp(c, "i386-mount"))   /* i386 mount is nr 21; getpid is 20 */
+  if (!strcmp(c, "i386-mount")) /* i386 mount is nr 21; getpid is 20 */
     return report("i386-mount", i386_syscall(21, (long) "none", (long) "/tmp", (long) "tmpfs"));
   if (!strcmp(c, "i386-getpid"))
     return report("i386-getpid", i386_syscall(20, 0, 0, 0));

@@ -5,7 +5,8 @@
 
 static int count, failed;
 
-__attribute__((format(printf, 3, 0))) static void line(const char *status, const char *directive, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void line(const char *status, const char *directive,
+                                                       const char *fmt, va_list ap)
 {
   printf("%s %d - ", status, ++count);
   vprintf(fmt, ap);

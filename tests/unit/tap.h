@@ -9,7 +9,11 @@ void tap_skip(const char *why, const char *fmt, ...) __attribute__((format(print
 /* Prints the plan and returns the exit status (non-zero when any failed). */
 int tap_done(void);
 
-#define TAP_EQ_INT(a, b, name) tap_ok((long long) (a) == (long long) (b), "%s (got %lld, want %lld)", (name), (long long) (a), (long long) (b))
-#define TAP_EQ_STR(a, b, name) tap_ok((a) && (b) && strcmp((a), (b)) == 0, "%s (got `%s`, want `%s`)", (name), (a) ? (a) : "(null)", (b) ? (b) : "(null)")
+#define TAP_EQ_INT(a, b, name)                                                                               \
+  tap_ok((long long) (a) == (long long) (b), "%s (got %lld, want %lld)", (name), (long long) (a),            \
+         (long long) (b))
+#define TAP_EQ_STR(a, b, name)                                                                               \
+  tap_ok((a) && (b) && strcmp((a), (b)) == 0, "%s (got `%s`, want `%s`)", (name), (a) ? (a) : "(null)",      \
+         (b) ? (b) : "(null)")
 
 #endif

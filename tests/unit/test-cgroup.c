@@ -49,7 +49,8 @@ static void test_v2_fake(void)
   FILE *f = fopen(ctl, "w");
   fputs("cpuset cpu io memory pids\n", f);
   fclose(f);
-  struct keep_limits l = {.memory_bytes = 1 << 30, .cpu_quota_us = 50000, .cpu_period_us = 100000, .pids = 99};
+  struct keep_limits l = {
+      .memory_bytes = 1 << 30, .cpu_quota_us = 50000, .cpu_period_us = 100000, .pids = 99};
   struct keep_cgroup cg = {.fake = true};
   cleanup_error keep_error *err = NULL;
   tap_ok(cg_v2_create(root, "keep/c1", &l, &cg, &err) == 0, "v2 create on a fake tree");
@@ -73,8 +74,13 @@ static void test_v2_fake(void)
   }
 
   /* cpuset, memory.low, cpu.idle and cpu.max.burst; cpuset enabled on the way. */
-  struct keep_limits x = {.pids = 5, .cpuset_cpus = "0-1", .cpuset_mems = "0", .memory_reservation = 4096,
-                          .has_cpu_idle = true, .cpu_idle = 1, .cpu_burst_us = 1000};
+  struct keep_limits x = {.pids = 5,
+                          .cpuset_cpus = "0-1",
+                          .cpuset_mems = "0",
+                          .memory_reservation = 4096,
+                          .has_cpu_idle = true,
+                          .cpu_idle = 1,
+                          .cpu_burst_us = 1000};
   struct keep_cgroup cg3 = {.fake = true};
   tap_ok(cg_v2_create(root, "keep/c3", &x, &cg3, &err) == 0, "v2 create with the OCI extras");
   cleanup_free char *d3 = xasprintf("%s/keep/c3", root);
@@ -137,7 +143,8 @@ static void test_v1_real(void)
   }
   char id[32];
   snprintf(id, sizeof(id), "unit-%d", (int) getpid());
-  struct keep_limits l = {.memory_bytes = 64 << 20, .cpu_quota_us = 20000, .cpu_period_us = 100000, .pids = 10};
+  struct keep_limits l = {
+      .memory_bytes = 64 << 20, .cpu_quota_us = 20000, .cpu_period_us = 100000, .pids = 10};
   struct keep_cgroup *cg = NULL;
   cleanup_error keep_error *err = NULL;
   tap_ok(keep_cgroup_create(id, &l, false, &cg, &err) == 0, "v1 create %s", err ? err->msg : "");

@@ -27,7 +27,8 @@
 
 /* Runs the instructions cg_devices_compile emits; -1 on anything else (an
  * unknown opcode, a backward or out-of-range jump, falling off the end). */
-static int run(const struct bpf_insn *p, size_t n, unsigned type, unsigned access, unsigned major, unsigned minor)
+static int run(const struct bpf_insn *p, size_t n, unsigned type, unsigned access, unsigned major,
+               unsigned minor)
 {
   struct bpf_cgroup_dev_ctx ctx = {.access_type = (access << 16) | type, .major = major, .minor = minor};
   uint64_t r[11] = {0};
@@ -43,31 +44,15 @@ static int run(const struct bpf_insn *p, size_t n, unsigned type, unsigned acces
       memcpy(&v, (const char *) &ctx + i->off, 4);
       r[i->dst_reg] = v;
       break;
-    case BPF_ALU | BPF_AND | BPF_K:
-      r[i->dst_reg] = (uint32_t) (r[i->dst_reg] & k);
-      break;
-    case BPF_ALU | BPF_RSH | BPF_K:
-      r[i->dst_reg] = (uint32_t) r[i->dst_reg] >> i->imm;
-      break;
-    case BPF_ALU64 | BPF_MOV | BPF_K:
-      r[i->dst_reg] = k;
-      break;
-    case BPF_JMP | BPF_JA:
-      jump = true;
-      break;
-    case BPF_JMP | BPF_JEQ | BPF_K:
-      jump = r[i->dst_reg] == k;
-      break;
-    case BPF_JMP | BPF_JNE | BPF_K:
-      jump = r[i->dst_reg] != k;
-      break;
-    case BPF_JMP | BPF_JSET | BPF_K:
-      jump = (r[i->dst_reg] & k) != 0;
-      break;
-    case BPF_JMP | BPF_EXIT:
-      return (int) r[0];
-    default:
-      return -1;
+    case BPF_ALU | BPF_AND | BPF_K: r[i->dst_reg] = (uint32_t) (r[i->dst_reg] & k); break;
+    case BPF_ALU | BPF_RSH | BPF_K: r[i->dst_reg] = (uint32_t) r[i->dst_reg] >> i->imm; break;
+    case BPF_ALU64 | BPF_MOV | BPF_K: r[i->dst_reg] = k; break;
+    case BPF_JMP | BPF_JA: jump = true; break;
+    case BPF_JMP | BPF_JEQ | BPF_K: jump = r[i->dst_reg] == k; break;
+    case BPF_JMP | BPF_JNE | BPF_K: jump = r[i->dst_reg] != k; break;
+    case BPF_JMP | BPF_JSET | BPF_K: jump = (r[i->dst_reg] & k) != 0; break;
+    case BPF_JMP | BPF_EXIT: return (int) r[0];
+    default: return -1;
     }
     if (jump) {
       if (i->off < 0 || pc + 1 + (size_t) i->off >= n)
@@ -81,13 +66,14 @@ static int run(const struct bpf_insn *p, size_t n, unsigned type, unsigned acces
 struct rule {
   bool allow;
   char type;
-  int major, minor;  /* -1: * */
+  int major, minor; /* -1: * */
   unsigned access;
 };
 
 /* The rules' meaning, written the plain way: each access bit asked for is
  * decided by the last rule naming it that matches; nothing matching denies. */
-static int model(const struct rule *rs, size_t nr, unsigned type, unsigned access, unsigned major, unsigned minor)
+static int model(const struct rule *rs, size_t nr, unsigned type, unsigned access, unsigned major,
+                 unsigned minor)
 {
   for (unsigned bit = 1; bit <= 4; bit <<= 1) {
     if (!(access & bit))
@@ -171,7 +157,8 @@ static void test_semantics(void)
   const char *all[] = {"allow a *:* rwm", NULL};
   TAP_EQ_INT(verdict(all, DEV_C, 1u << 5, 1, 3), 0, "an access bit the rules cannot name is denied");
   TAP_EQ_INT(verdict(all, 4, ACC_R, 1, 3), 0, "a device type the rules cannot name is denied");
-  TAP_EQ_INT(verdict(all, DEV_B, ACC_R | ACC_W | ACC_M, 259, 1048575), 1, "allow a *:* rwm: anything allowed");
+  TAP_EQ_INT(verdict(all, DEV_B, ACC_R | ACC_W | ACC_M, 259, 1048575), 1,
+             "allow a *:* rwm: anything allowed");
 }
 
 /* Random rule lists against the model, over a small domain so rules hit. */
@@ -186,8 +173,10 @@ static void test_random(void)
     char *texts[9] = {NULL};
     size_t nr = (size_t) (rand_r(&seed) % 8);
     for (size_t i = 0; i < nr; i++) {
-      rs[i] = (struct rule){.allow = rand_r(&seed) % 2, .type = "abc"[rand_r(&seed) % 3],
-                            .major = majors[rand_r(&seed) % 3], .minor = minors[rand_r(&seed) % 3],
+      rs[i] = (struct rule){.allow = rand_r(&seed) % 2,
+                            .type = "abc"[rand_r(&seed) % 3],
+                            .major = majors[rand_r(&seed) % 3],
+                            .minor = minors[rand_r(&seed) % 3],
                             .access = 1 + (unsigned) (rand_r(&seed) % 7)};
       texts[i] = rule_text(&rs[i]);
     }
@@ -212,16 +201,28 @@ static void test_random(void)
     for (size_t i = 0; i < nr; i++)
       free(texts[i]);
   }
-  tap_ok(bad == 0 && wrong == 0, "%zu random rule lists, %zu requests: program and model agree (%zu wrong, %zu not compiled)",
-         lists, checks, wrong, bad);
+  tap_ok(bad == 0 && wrong == 0,
+         "%zu random rule lists, %zu requests: program and model agree (%zu wrong, %zu not compiled)", lists,
+         checks, wrong, bad);
 }
 
 static void test_bad_rules(void)
 {
   static const char *const bad[] = {
-      "permit c 1:3 rwm", "allow x 1:3 rwm", "allow c 1:3", "allow c 1:3 ", "allow c 1:3 rwq",
-      "allow c 1-3 rwm", "allow c :3 rwm", "allow c 1: rwm", "allow c -1:3 rwm", "allow c 2147483648:3 rwm",
-      "allow c 1:99999999999 rwm", "allow  c 1:3 rwm", "allow c 1:3 rwm ", "allow c",
+      "permit c 1:3 rwm",
+      "allow x 1:3 rwm",
+      "allow c 1:3",
+      "allow c 1:3 ",
+      "allow c 1:3 rwq",
+      "allow c 1-3 rwm",
+      "allow c :3 rwm",
+      "allow c 1: rwm",
+      "allow c -1:3 rwm",
+      "allow c 2147483648:3 rwm",
+      "allow c 1:99999999999 rwm",
+      "allow  c 1:3 rwm",
+      "allow c 1:3 rwm ",
+      "allow c",
   };
   for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
     char *rules[] = {(char *) "deny a *:* rwm", (char *) bad[i], NULL};
@@ -298,8 +299,9 @@ static void test_verifier(void)
 /* What a process in the cgroup tried, and the errno it got (0: success). */
 enum { OP_NULL_RDWR, OP_ZERO_RDONLY, OP_ZERO_RDWR, OP_ZERO_WRONLY, OP_MKNOD_ZERO, OP_MKNOD_NULL, N_OPS };
 static const char *const op_names[N_OPS] = {
-    "open /dev/null O_RDWR", "open /dev/zero O_RDONLY", "open /dev/zero O_RDWR",
-    "open /dev/zero O_WRONLY", "mknod c 1:5", "mknod c 1:3",
+    "open /dev/null O_RDWR", "open /dev/zero O_RDONLY",
+    "open /dev/zero O_RDWR", "open /dev/zero O_WRONLY",
+    "mknod c 1:5",           "mknod c 1:3",
 };
 
 static int try_open(const char *path, int flags)
@@ -376,15 +378,16 @@ static void real_case(const char *name, char *const *rules, bool via_cgroup_api,
   bool ran = r == 0 && probe_in(cg, tmp, res);
   tap_ok(ran, "%s: the probe ran inside the cgroup", name);
   for (int i = 0; ran && i < N_OPS; i++)
-    tap_ok(res[i] == want[i], "%s: %s: got %s, want %s", name, op_names[i], res[i] ? strerror(res[i]) : "success",
-           want[i] ? strerror(want[i]) : "success");
+    tap_ok(res[i] == want[i], "%s: %s: got %s, want %s", name, op_names[i],
+           res[i] ? strerror(res[i]) : "success", want[i] ? strerror(want[i]) : "success");
   tap_ok(cg_rmdir(cg, NULL) == 0 && rmdir(tmp) == 0, "%s: cgroup and temporary directory removed", name);
 }
 
 static void test_real(void)
 {
   if (!is_root() || !have_unified()) {
-    tap_skip("needs root and a cgroup2 hierarchy at /sys/fs/cgroup/unified", "device filter in a real cgroup");
+    tap_skip("needs root and a cgroup2 hierarchy at /sys/fs/cgroup/unified",
+             "device filter in a real cgroup");
     return;
   }
   /* The control: with no program, everything the cases deny works, so a
@@ -415,7 +418,8 @@ static void test_fake(void)
     tap_ok(false, "mkdtemp");
     return;
   }
-  struct keep_cgroup c = {.version = KEEP_CGROUP_V2, .n = 1, .names = {(char *) ""}, .dirs = {root}, .fake = true};
+  struct keep_cgroup c = {
+      .version = KEEP_CGROUP_V2, .n = 1, .names = {(char *) ""}, .dirs = {root}, .fake = true};
   char *rules[] = {(char *) "deny a *:* rwm", (char *) "allow c 1:3 rwm", NULL};
   cleanup_error keep_error *err = NULL;
   int r = keep_cgroup_apply_devices(&c, rules, &err);
@@ -423,12 +427,12 @@ static void test_fake(void)
   cleanup_free char *path = xasprintf("%s/devices.bpf", root);
   cleanup_free char *text = NULL;
   read_file_at(AT_FDCWD, path, &text, NULL, NULL);
-  tap_ok(text && strcmp(text, "deny a *:* rwm\nallow c 1:3 rwm\n") == 0, "fake v2: rules recorded in devices.bpf");
+  tap_ok(text && strcmp(text, "deny a *:* rwm\nallow c 1:3 rwm\n") == 0,
+         "fake v2: rules recorded in devices.bpf");
   char *bad[] = {(char *) "allow c 1:3 rwx", NULL};
   keep_error *e2 = NULL;
   r = keep_cgroup_apply_devices(&c, bad, &e2);
-  tap_ok(r < 0 && e2 && strstr(e2->msg, "linux.resources.devices") &&
-             strstr(e2->msg, "rwx"),
+  tap_ok(r < 0 && e2 && strstr(e2->msg, "linux.resources.devices") && strstr(e2->msg, "rwx"),
          "fake v2: a bad rule is an error: %s", e2 ? e2->msg : "accepted");
   keep_error_free(&e2);
   unlink(path);

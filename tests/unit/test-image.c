@@ -94,10 +94,11 @@ static void test_paths(void)
 static void test_manifests(void)
 {
   const char *d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-  char *m = xasprintf("{\"schemaVersion\":2,\"mediaType\":\"" KEEP_MT_OCI_MANIFEST "\","
-                      "\"config\":{\"mediaType\":\"" KEEP_MT_OCI_CONFIG "\",\"digest\":\"%s\",\"size\":2},"
-                      "\"layers\":[{\"mediaType\":\"" KEEP_MT_OCI_LAYER "+gzip\",\"digest\":\"%s\",\"size\":9}]}",
-                      d, d);
+  char *m =
+      xasprintf("{\"schemaVersion\":2,\"mediaType\":\"" KEEP_MT_OCI_MANIFEST "\","
+                "\"config\":{\"mediaType\":\"" KEEP_MT_OCI_CONFIG "\",\"digest\":\"%s\",\"size\":2},"
+                "\"layers\":[{\"mediaType\":\"" KEEP_MT_OCI_LAYER "+gzip\",\"digest\":\"%s\",\"size\":9}]}",
+                d, d);
   struct keep_manifest man;
   keep_error *err = NULL;
   tap_ok(keep_manifest_parse(m, strlen(m), &man, &err) == 0 && man.n_layers == 1, "manifest parses");
@@ -107,29 +108,37 @@ static void test_manifests(void)
   char *withnul = xmalloc(ml + 8);
   memcpy(withnul, m, ml);
   memcpy(withnul + ml, "\0{\"x\":1}", 8);
-  tap_ok(keep_manifest_parse(withnul, ml + 8, &man, &err) < 0 && err && strstr(err->msg, "contains a NUL byte"),
+  tap_ok(keep_manifest_parse(withnul, ml + 8, &man, &err) < 0 && err &&
+             strstr(err->msg, "contains a NUL byte"),
          "a manifest with a NUL and garbage after it is refused (%s)", err ? err->msg : "accepted");
   keep_error_free(&err);
   free(withnul);
   free(m);
   const char *bad[] = {
       "{\"schemaVersion\":1}",
-      "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:../../etc\",\"size\":1},\"layers\":[]}",
-      "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"sha512:00\",\"size\":1},\"layers\":[]}",
+      "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:../../"
+      "etc\",\"size\":1},\"layers\":[]}",
+      "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"sha512:00\",\"size\":1},\"layers\":["
+      "]}",
       "[1]",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    tap_ok(keep_manifest_parse(bad[i], strlen(bad[i]), &man, &err) < 0, "bad manifest %zu refused (%s)", i, err ? err->msg : "");
+    tap_ok(keep_manifest_parse(bad[i], strlen(bad[i]), &man, &err) < 0, "bad manifest %zu refused (%s)", i,
+           err ? err->msg : "");
     keep_error_free(&err);
   }
   m = xasprintf("{\"schemaVersion\":2,\"manifests\":["
-                "{\"mediaType\":\"m\",\"digest\":\"%s\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}},"
-                "{\"mediaType\":\"m\",\"digest\":\"%s\",\"size\":2,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}",
+                "{\"mediaType\":\"m\",\"digest\":\"%s\",\"size\":1,\"platform\":{\"os\":\"linux\","
+                "\"architecture\":\"arm64\",\"variant\":\"v8\"}},"
+                "{\"mediaType\":\"m\",\"digest\":\"%s\",\"size\":2,\"platform\":{\"os\":\"linux\","
+                "\"architecture\":\"amd64\"}}]}",
                 d, d);
   struct keep_descriptor desc;
-  tap_ok(keep_index_select(m, strlen(m), "linux/amd64", &desc, &err) == 0 && desc.size == 2, "index: linux/amd64 picked");
+  tap_ok(keep_index_select(m, strlen(m), "linux/amd64", &desc, &err) == 0 && desc.size == 2,
+         "index: linux/amd64 picked");
   keep_descriptor_free(&desc);
-  tap_ok(keep_index_select(m, strlen(m), "linux/arm64/v8", &desc, &err) == 0 && desc.size == 1, "index: variant picked");
+  tap_ok(keep_index_select(m, strlen(m), "linux/arm64/v8", &desc, &err) == 0 && desc.size == 1,
+         "index: variant picked");
   keep_descriptor_free(&desc);
   tap_ok(keep_index_select(m, strlen(m), "linux/s390x", &desc, &err) < 0 && strstr(err->msg, "s390x"),
          "index: no matching platform is an error naming it");
@@ -138,13 +147,12 @@ static void test_manifests(void)
   struct keep_image_config c;
   const char *ct = "{\"config\":{\"User\":\"1000\",\"Env\":[\"A=1\"],\"Cmd\":[\"sh\"],"
                    "\"WorkingDir\":\"/w\"},\"rootfs\":{\"diff_ids\":[]}}";
-  tap_ok(keep_image_config_parse(ct, strlen(ct), &c, &err) == 0 &&
-             strcmp(c.user, "1000") == 0 && strcmp(c.workdir, "/w") == 0,
+  tap_ok(keep_image_config_parse(ct, strlen(ct), &c, &err) == 0 && strcmp(c.user, "1000") == 0 &&
+             strcmp(c.workdir, "/w") == 0,
          "image config parses");
   keep_image_config_free(&c);
   const char *rel = "{\"config\":{\"WorkingDir\":\"rel\"}}";
-  tap_ok(keep_image_config_parse(rel, strlen(rel), &c, &err) < 0,
-         "a relative WorkingDir is refused");
+  tap_ok(keep_image_config_parse(rel, strlen(rel), &c, &err) < 0, "a relative WorkingDir is refused");
   keep_error_free(&err);
 }
 
@@ -154,15 +162,17 @@ static void test_payloads(void)
   struct keep_image_ref ref;
   keep_error *err = NULL;
   keep_image_ref_parse("example.com/app:1", &ref, &err);
-  char *p = xasprintf("{\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":"
-                      "\"%s\"},\"identity\":{\"docker-reference\":\"example.com/app:1\"}},\"optional\":{}}",
-                      d);
+  char *p = xasprintf(
+      "{\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":"
+      "\"%s\"},\"identity\":{\"docker-reference\":\"example.com/app:1\"}},\"optional\":{}}",
+      d);
   tap_ok(keep_signature_payload_check(p, strlen(p), "atomic container signature", d, &ref, NULL, &err) == 0,
          "payload for this digest and tag accepted");
   keep_error_free(&err);
   char *other = xstrdup(d);
   other[8] = 'f';
-  tap_ok(keep_signature_payload_check(p, strlen(p), "atomic container signature", other, &ref, NULL, &err) < 0,
+  tap_ok(keep_signature_payload_check(p, strlen(p), "atomic container signature", other, &ref, NULL, &err) <
+             0,
          "payload for another digest refused");
   keep_error_free(&err);
   struct keep_image_ref ref2;
@@ -170,11 +180,12 @@ static void test_payloads(void)
   tap_ok(keep_signature_payload_check(p, strlen(p), "atomic container signature", d, &ref2, NULL, &err) < 0,
          "payload for another tag refused (matchRepoDigestOrExact)");
   keep_error_free(&err);
-  tap_ok(keep_signature_payload_check(p, strlen(p), "atomic container signature", d, &ref2, "matchRepository", &err) ==
-             0,
+  tap_ok(keep_signature_payload_check(p, strlen(p), "atomic container signature", d, &ref2, "matchRepository",
+                                      &err) == 0,
          "matchRepository accepts another tag");
   keep_error_free(&err);
-  tap_ok(keep_signature_payload_check(p, strlen(p), "cosign container image signature", d, &ref, NULL, &err) < 0,
+  tap_ok(keep_signature_payload_check(p, strlen(p), "cosign container image signature", d, &ref, NULL, &err) <
+             0,
          "wrong payload type refused");
   keep_error_free(&err);
   free(p);
@@ -215,7 +226,8 @@ static void gpg_case(const char *dir, const char *sig_name, const char *want_err
   if (want_error == NULL)
     tap_ok(r == 0, "fixture %s verifies (%s)", sig_name, err ? err->msg : "");
   else
-    tap_ok(r < 0 && err && strstr(err->msg, want_error), "fixture %s refused: %s", sig_name, err ? err->msg : "(accepted)");
+    tap_ok(r < 0 && err && strstr(err->msg, want_error), "fixture %s refused: %s", sig_name,
+           err ? err->msg : "(accepted)");
   keep_error_free(&err);
   keep_image_ref_free(&ref);
   free(payload);
@@ -244,7 +256,8 @@ static void cosign_case(const char *dir, const char *img, const char *sig_name, 
                   ? json_loadb(raw + sizeof(magic) - 1, slen - (sizeof(magic) - 1), 0, NULL)
                   : NULL;
   const char *b64 = json_string_value(json_object_get(j, "payload"));
-  const char *sig = json_string_value(json_object_get(json_object_get(j, "annotations"), "dev.cosignproject.cosign/signature"));
+  const char *sig = json_string_value(
+      json_object_get(json_object_get(j, "annotations"), "dev.cosignproject.cosign/signature"));
   if (b64 && sig && man) {
     unsigned char *payload = NULL;
     size_t plen = 0;
@@ -256,8 +269,8 @@ static void cosign_case(const char *dir, const char *img, const char *sig_name, 
     keep_image_ref_parse(pinned, &ref, &err);
     r = keep_sigstore_verify(key, (char *) payload, (size_t) plen, sig, &err);
     if (r == 0)
-      r = keep_signature_payload_check((char *) payload, (size_t) plen, "cosign container image signature", digest,
-                                       &ref, NULL, &err);
+      r = keep_signature_payload_check((char *) payload, (size_t) plen, "cosign container image signature",
+                                       digest, &ref, NULL, &err);
     keep_image_ref_free(&ref);
     free(pinned);
     free(payload);
@@ -279,7 +292,8 @@ static void test_fixtures(void)
 {
   const char *dir = getenv("KEEP_SIGNATURE_FIXTURES");
   if (dir == NULL || access(dir, R_OK) != 0) {
-    tap_skip("KEEP_SIGNATURE_FIXTURES not set (tests/run fetches them)", "containers/image signature fixtures");
+    tap_skip("KEEP_SIGNATURE_FIXTURES not set (tests/run fetches them)",
+             "containers/image signature fixtures");
     return;
   }
   gpg_case(dir, "image.signature", NULL);
@@ -298,10 +312,12 @@ static void test_fixtures(void)
 static void test_overlay_layers(void)
 {
   cleanup_error keep_error *err = NULL;
-  tap_ok(keep_overlay_check_layers(2, &err) == 0 && keep_overlay_check_layers(KEEP_OVERLAY_MAX_LAYERS, &err) == 0,
+  tap_ok(keep_overlay_check_layers(2, &err) == 0 &&
+             keep_overlay_check_layers(KEEP_OVERLAY_MAX_LAYERS, &err) == 0,
          "overlay: up to %d layers stack", KEEP_OVERLAY_MAX_LAYERS);
-  tap_ok(keep_overlay_check_layers(600, &err) < 0 && err && strstr(err->msg, "600 layers: overlayfs stacks at most 500") &&
-             err->hint && strstr(err->hint, "--storage-driver vfs"),
+  tap_ok(keep_overlay_check_layers(600, &err) < 0 && err &&
+             strstr(err->msg, "600 layers: overlayfs stacks at most 500") && err->hint &&
+             strstr(err->hint, "--storage-driver vfs"),
          "overlay: 600 layers refused, naming --storage-driver vfs");
   keep_error_free(&err);
   char *layers[] = {"/nonexistent/a", "/nonexistent/b", NULL};

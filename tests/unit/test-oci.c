@@ -11,7 +11,8 @@
 
 static const char minimal[] =
     "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\", \"readonly\": true},"
-    " \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"user\": {\"uid\": 1, \"gid\": 2, \"additionalGids\": [3, 4]},"
+    " \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"user\": {\"uid\": 1, \"gid\": 2, "
+    "\"additionalGids\": [3, 4]},"
     "   \"env\": [\"A=b\"], \"noNewPrivileges\": true,"
     "   \"capabilities\": {\"bounding\": [\"CAP_KILL\"], \"effective\": [\"CAP_KILL\"]},"
     "   \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10, \"hard\": 20}]},"
@@ -20,7 +21,8 @@ static const char minimal[] =
     "   {\"destination\": \"/data\", \"source\": \"vol\", \"options\": [\"rbind\", \"ro\", \"rslave\"]}],"
     " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"uts\"},"
     "   {\"type\": \"network\", \"path\": \"/proc/1/ns/net\"}],"
-    "   \"resources\": {\"memory\": {\"limit\": 1048576}, \"cpu\": {\"quota\": 5000, \"shares\": 512}, \"pids\": {\"limit\": 7}},"
+    "   \"resources\": {\"memory\": {\"limit\": 1048576}, \"cpu\": {\"quota\": 5000, \"shares\": 512}, "
+    "\"pids\": {\"limit\": 7}},"
     "   \"cgroupsPath\": \"/a/b\", \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}}";
 
 static void test_parse(void)
@@ -52,9 +54,10 @@ static void test_idmap_parse(void)
   /* The mount's own mappings (no user namespace needed), and ridmap. */
   char *doc = xstrdup(minimal);
   char *at = strstr(doc, "\"rslave\"]}");
-  char *text = xasprintf("%.*s\"ridmap\"], \"uidMappings\": [{\"containerID\": 500, \"hostID\": 7, \"size\": 2}],"
-                         " \"gidMappings\": [{\"containerID\": 1, \"hostID\": 8, \"size\": 3}]}%s",
-                         (int) (at - doc), doc, at + strlen("\"rslave\"]}"));
+  char *text =
+      xasprintf("%.*s\"ridmap\"], \"uidMappings\": [{\"containerID\": 500, \"hostID\": 7, \"size\": 2}],"
+                " \"gidMappings\": [{\"containerID\": 1, \"hostID\": 8, \"size\": 3}]}%s",
+                (int) (at - doc), doc, at + strlen("\"rslave\"]}"));
   struct keep_oci_spec s;
   keep_error *err = NULL;
   tap_ok(keep_oci_spec_parse("/b", text, &s, &err) == 0, "a bind with ridmap and its own mappings parses %s",
@@ -63,7 +66,8 @@ static void test_idmap_parse(void)
     const struct keep_oci_mount *m = &s.mounts[1];
     TAP_EQ_INT(m->idmap, OCI_IDMAP_RECURSIVE, "ridmap");
     tap_ok(m->n_uid_map == 1 && m->uid_map[0].inside == 500 && m->uid_map[0].outside == 7 &&
-               m->uid_map[0].count == 2, "uidMappings: containerID, hostID, size");
+               m->uid_map[0].count == 2,
+           "uidMappings: containerID, hostID, size");
     tap_ok(m->n_gid_map == 1 && m->gid_map[0].inside == 1 && m->gid_map[0].outside == 8, "gidMappings");
     TAP_EQ_INT(s.mounts[0].idmap, OCI_IDMAP_NONE, "other mounts are not idmapped");
     keep_oci_spec_free(&s);
@@ -80,8 +84,8 @@ static void bad(const char *what, const char *from, const char *to, const char *
   char *doc = at ? xasprintf("%.*s%s%s", (int) (at - text), text, to, at + strlen(from)) : xstrdup("");
   struct keep_oci_spec s;
   keep_error *err = NULL;
-  tap_ok(at && keep_oci_spec_parse("/b", doc, &s, &err) < 0 && err && strstr(err->msg, want), "%s: `%s`", what,
-         err ? err->msg : "(accepted)");
+  tap_ok(at && keep_oci_spec_parse("/b", doc, &s, &err) < 0 && err && strstr(err->msg, want), "%s: `%s`",
+         what, err ? err->msg : "(accepted)");
   keep_error_free(&err);
   free(doc);
   free(text);
@@ -90,40 +94,56 @@ static void bad(const char *what, const char *from, const char *to, const char *
 static void test_errors(void)
 {
   bad("version", "\"1.0.2\"", "\"0.9\"", "ociVersion");
-  bad("capability", "\"CAP_KILL\"]", "\"CAP_NOPE\"]", "process.capabilities.bounding[0]: unknown capability `CAP_NOPE`");
+  bad("capability", "\"CAP_KILL\"]", "\"CAP_NOPE\"]",
+      "process.capabilities.bounding[0]: unknown capability `CAP_NOPE`");
   bad("ALL is not a capability", "\"CAP_KILL\"]", "\"ALL\"]", "unknown capability `ALL`");
   bad("rlimit", "RLIMIT_NOFILE", "RLIMIT_NOPE", "process.rlimits[0].type");
   bad("soft above hard", "\"soft\": 10", "\"soft\": 30", "process.rlimits[0].soft: above hard");
   /* Numbers out of the range their use allows, named by field. */
   bad("negative rlimit", "\"hard\": 20", "\"hard\": -1",
       "process.rlimits[0].hard: expected an integer from 0 to 9223372036854775807");
-  bad("rlimit as a string", "\"soft\": 10", "\"soft\": \"10\"", "process.rlimits[0].soft: expected an integer");
+  bad("rlimit as a string", "\"soft\": 10", "\"soft\": \"10\"",
+      "process.rlimits[0].soft: expected an integer");
   bad("rlimit missing", "\"soft\": 10, ", "", "process.rlimits[0].soft: required");
-  bad("uid -1", "\"uid\": 1", "\"uid\": 4294967295", "process.user.uid: expected an integer from 0 to 4294967294");
-  bad("gid negative", "\"gid\": 2", "\"gid\": -2", "process.user.gid: expected an integer from 0 to 4294967294");
-  bad("umask too wide", "\"gid\": 2", "\"gid\": 2, \"umask\": 4095", "process.user.umask: expected an integer from 0 to 511");
-  bad("additional gid -1", "[3, 4]", "[3, 4294967295]", "process.user.additionalGids[1]: expected an integer");
+  bad("uid -1", "\"uid\": 1", "\"uid\": 4294967295",
+      "process.user.uid: expected an integer from 0 to 4294967294");
+  bad("gid negative", "\"gid\": 2", "\"gid\": -2",
+      "process.user.gid: expected an integer from 0 to 4294967294");
+  bad("umask too wide", "\"gid\": 2", "\"gid\": 2, \"umask\": 4095",
+      "process.user.umask: expected an integer from 0 to 511");
+  bad("additional gid -1", "[3, 4]", "[3, 4294967295]",
+      "process.user.additionalGids[1]: expected an integer");
   bad("console size", "\"cwd\": \"/\"", "\"cwd\": \"/\", \"consoleSize\": {\"height\": 70000, \"width\": 80}",
       "process.consoleSize.height: expected an integer from 0 to 65535");
-  bad("memory limit below -1", "\"limit\": 1048576", "\"limit\": -5", "linux.resources.memory.limit: expected an integer from -1");
-  bad("memory limit as a float", "\"limit\": 1048576", "\"limit\": 1.5", "linux.resources.memory.limit: expected an integer");
-  bad("cpu shares too large", "\"shares\": 512", "\"shares\": 9999999", "linux.resources.cpu.shares: expected an integer from 0 to 262144");
-  bad("cpu quota below 1 ms", "\"quota\": 5000", "\"quota\": 5", "linux.resources.cpu.quota: expected an integer from 1000");
+  bad("memory limit below -1", "\"limit\": 1048576", "\"limit\": -5",
+      "linux.resources.memory.limit: expected an integer from -1");
+  bad("memory limit as a float", "\"limit\": 1048576", "\"limit\": 1.5",
+      "linux.resources.memory.limit: expected an integer");
+  bad("cpu shares too large", "\"shares\": 512", "\"shares\": 9999999",
+      "linux.resources.cpu.shares: expected an integer from 0 to 262144");
+  bad("cpu quota below 1 ms", "\"quota\": 5000", "\"quota\": 5",
+      "linux.resources.cpu.quota: expected an integer from 1000");
   bad("cpu period above 1 s", "\"quota\": 5000", "\"quota\": 5000, \"period\": 2000000",
       "linux.resources.cpu.period: expected an integer from 0 to 1000000");
-  bad("pids limit too large", "\"limit\": 7", "\"limit\": 99999999999", "linux.resources.pids.limit: expected an integer from -1 to 4194304");
-  bad("device major", "\"cgroupsPath\"", "\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 5000, \"minor\": 1}], \"cgroupsPath\"",
+  bad("pids limit too large", "\"limit\": 7", "\"limit\": 99999999999",
+      "linux.resources.pids.limit: expected an integer from -1 to 4194304");
+  bad("device major", "\"cgroupsPath\"",
+      "\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 5000, \"minor\": 1}], "
+      "\"cgroupsPath\"",
       "linux.devices[0].major: expected an integer from 0 to 4095");
   bad("device file mode", "\"cgroupsPath\"",
-      "\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, \"minor\": 1, \"fileMode\": 16777216}], \"cgroupsPath\"",
+      "\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, \"minor\": 1, \"fileMode\": "
+      "16777216}], \"cgroupsPath\"",
       "linux.devices[0].fileMode: 16777216 is not a file mode");
   bad("hook timeout", "\"hostname\": \"h\",",
       "\"hostname\": \"h\", \"hooks\": {\"prestart\": [{\"path\": \"/bin/true\", \"timeout\": 9999999999}]},",
       "hooks.prestart[0].timeout: expected an integer from 1 to 2147483647");
   bad("hostname longer than 64", "\"hostname\": \"h\"",
-      "\"hostname\": \"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh\"", "hostname: longer than 64");
+      "\"hostname\": \"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh\"",
+      "hostname: longer than 64");
   bad("root.path of the wrong type", "\"path\": \"rootfs\"", "\"path\": 5", "root.path: expected a string");
-  bad("process.args of the wrong type", "\"args\": [\"sh\"]", "\"args\": \"sh\"", "process.args: expected an array of strings");
+  bad("process.args of the wrong type", "\"args\": [\"sh\"]", "\"args\": \"sh\"",
+      "process.args: expected an array of strings");
   bad("uid type", "\"uid\": 1", "\"uid\": \"x\"", "process.user.uid");
   bad("cwd relative", "\"cwd\": \"/\"", "\"cwd\": \"x\"", "process.cwd");
   bad("namespace twice", "{\"type\": \"uts\"}", "{\"type\": \"pid\"}", "linux.namespaces[2].type");
@@ -141,7 +161,8 @@ static void test_errors(void)
       "mounts[1].gidMappings: required with uidMappings");
   bad("mount mappings overlapping", "\"source\": \"vol\",",
       "\"source\": \"vol\", \"gidMappings\": [{\"containerID\": 0, \"hostID\": 9, \"size\": 1}],"
-      " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 9, \"size\": 5}, {\"containerID\": 7, \"hostID\": 13, \"size\": 1}],",
+      " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 9, \"size\": 5}, {\"containerID\": 7, \"hostID\": "
+      "13, \"size\": 1}],",
       "mounts[1].uidMappings[1]: overlaps mounts[1].uidMappings[0]");
   bad("mount mapping past 2^32", "\"source\": \"vol\",",
       "\"source\": \"vol\", \"gidMappings\": [{\"containerID\": 0, \"hostID\": 4294967295, \"size\": 2}],"
@@ -152,13 +173,18 @@ static void test_errors(void)
       " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 9, \"size\": 1}],",
       "mounts[1].gidMappings[0].size: must be at least 1");
   bad("linux.uidMappings overlapping on the host side", "\"namespaces\": [",
-      "\"gidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}], \"uidMappings\": [{\"containerID\": 0,"
-      " \"hostID\": 1, \"size\": 2}, {\"containerID\": 5, \"hostID\": 2, \"size\": 1}], \"namespaces\": [{\"type\": \"user\"}, ",
+      "\"gidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}], \"uidMappings\": "
+      "[{\"containerID\": 0,"
+      " \"hostID\": 1, \"size\": 2}, {\"containerID\": 5, \"hostID\": 2, \"size\": 1}], \"namespaces\": "
+      "[{\"type\": \"user\"}, ",
       "linux.uidMappings[1]: overlaps linux.uidMappings[0]");
   bad("env not KEY=VALUE", "\"A=b\"", "\"Ab\"", "process.env[0]");
   bad("sysctl path", "net.ipv4.ip_forward", "../../etc", "linux.sysctl");
-  bad("uidMappings without userns", "\"cgroupsPath\"", "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}], \"cgroupsPath\"", "linux.uidMappings");
-  bad("userns without mappings", "{\"type\": \"pid\"}", "{\"type\": \"user\"}, {\"type\": \"pid\"}", "uidMappings");
+  bad("uidMappings without userns", "\"cgroupsPath\"",
+      "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}], \"cgroupsPath\"",
+      "linux.uidMappings");
+  bad("userns without mappings", "{\"type\": \"pid\"}", "{\"type\": \"user\"}, {\"type\": \"pid\"}",
+      "uidMappings");
   bad("malformed", "\"root\"", "root", "line 1");
 }
 
@@ -190,10 +216,12 @@ static void test_ids_and_paths(void)
 {
   tap_ok(keep_oci_id_valid("abc-1_2.3"), "plain id");
   tap_ok(!keep_oci_id_valid("../x") && !keep_oci_id_valid("a/b") && !keep_oci_id_valid("") &&
-             !keep_oci_id_valid("..") && !keep_oci_id_valid("a b"), "ids with /, .., spaces refused");
+             !keep_oci_id_valid("..") && !keep_oci_id_valid("a b"),
+         "ids with /, .., spaces refused");
   tap_ok(cg_rel_valid("keep/x") && cg_rel_valid("a/b/c"), "relative cgroup paths");
   tap_ok(!cg_rel_valid("/a") && !cg_rel_valid("a/../b") && !cg_rel_valid("a//b") && !cg_rel_valid("a/") &&
-             !cg_rel_valid(".."), "cgroup paths that climb refused");
+             !cg_rel_valid(".."),
+         "cgroup paths that climb refused");
 }
 
 int main(void)

@@ -22,14 +22,17 @@ static void test_caps(void)
   const char *spellings[] = {"NET_ADMIN", "CAP_NET_ADMIN", "net_admin", "cap_net_admin", "Net_Admin"};
   for (size_t i = 0; i < ARRAY_SIZE(spellings); i++) {
     uint64_t m = 0;
-    tap_ok(keep_caps_parse(spellings[i], &m, NULL) == 0 && m == (1ULL << CAP_NET_ADMIN), "cap `%s`", spellings[i]);
+    tap_ok(keep_caps_parse(spellings[i], &m, NULL) == 0 && m == (1ULL << CAP_NET_ADMIN), "cap `%s`",
+           spellings[i]);
   }
   uint64_t m = 0;
   keep_error *err = NULL;
-  tap_ok(keep_caps_parse("NET_WIZARD", &m, &err) < 0 && strstr(err->msg, "`NET_WIZARD`"), "unknown cap named");
+  tap_ok(keep_caps_parse("NET_WIZARD", &m, &err) < 0 && strstr(err->msg, "`NET_WIZARD`"),
+         "unknown cap named");
   keep_error_free(&err);
   m = 0;
-  tap_ok(keep_caps_parse_list("chown,KILL", &m, NULL) == 0 && m == ((1ULL << CAP_CHOWN) | (1ULL << CAP_KILL)), "cap list");
+  tap_ok(keep_caps_parse_list("chown,KILL", &m, NULL) == 0 && m == ((1ULL << CAP_CHOWN) | (1ULL << CAP_KILL)),
+         "cap list");
   m = 0;
   tap_ok(keep_caps_parse("ALL", &m, NULL) == 0 && (m & (1ULL << CAP_SYS_ADMIN)), "ALL");
   char *n = keep_caps_name(CAP_CHOWN);
@@ -44,7 +47,8 @@ static void test_env(void)
   unsetenv("KEEP_UNIT_UNSET");
   tap_ok(keep_env_add_arg("A=1", &b_asked, NULL) == 0, "-e A=1");
   tap_ok(keep_env_add_arg("KEEP_UNIT_VAR", &b_asked, NULL) == 0, "-e KEY takes the caller's value");
-  tap_ok(keep_env_add_arg("KEEP_UNIT_UNSET", &b_asked, NULL) == 0 && b_asked.n == 2, "-e KEY unset is skipped");
+  tap_ok(keep_env_add_arg("KEEP_UNIT_UNSET", &b_asked, NULL) == 0 && b_asked.n == 2,
+         "-e KEY unset is skipped");
   keep_error *err = NULL;
   tap_ok(keep_env_add_arg("=x", &b_asked, &err) < 0, "-e =x rejected");
   keep_error_free(&err);
@@ -56,7 +60,8 @@ static void test_env(void)
   fd = open(path, O_WRONLY | O_TRUNC);
   dprintf(fd, "OK=1\nbad line\n");
   close(fd);
-  tap_ok(keep_env_file_parse(path, &b_asked, &err) < 0 && strstr(err->msg, ":2:"), "bad env line names file:line");
+  tap_ok(keep_env_file_parse(path, &b_asked, &err) < 0 && strstr(err->msg, ":2:"),
+         "bad env line names file:line");
   keep_error_free(&err);
   unlink(path);
   cleanup_strv char **asked = strvb_finish(&b_asked);
@@ -105,7 +110,9 @@ static void test_passwd(void)
   uid_t u;
   gid_t g;
   char *home = NULL;
-  tap_ok(keep_passwd_find(pw, "app", 0, &u, &g, &home) == 0 && u == 1000 && g == 1001 && !strcmp(home, "/home/app"), "passwd by name");
+  tap_ok(keep_passwd_find(pw, "app", 0, &u, &g, &home) == 0 && u == 1000 && g == 1001 &&
+             !strcmp(home, "/home/app"),
+         "passwd by name");
   free(home);
   tap_ok(keep_passwd_find(pw, NULL, 0, &u, &g, NULL) == 0 && u == 0, "passwd by uid");
   tap_ok(keep_passwd_find(pw, "nobody", 0, &u, &g, NULL) < 0, "passwd missing name");
@@ -125,7 +132,8 @@ static void test_passwd(void)
   /* root is in every host's /etc/passwd: found only if the host's is read. */
   tap_ok(keep_user_resolve(rfd, "root", &user, &err) < 0, "a symlinked /etc/passwd never reads the host's");
   keep_error_free(&err);
-  tap_ok(keep_user_resolve(rfd, "1000:1000", &user, &err) == 0 && user.uid == 1000 && user.gid == 1000, "numeric user needs no passwd");
+  tap_ok(keep_user_resolve(rfd, "1000:1000", &user, &err) == 0 && user.uid == 1000 && user.gid == 1000,
+         "numeric user needs no passwd");
   free(user.home);
   tap_ok(keep_user_resolve(rfd, "70000", &user, &err) < 0, "uid outside the mapped range refused");
   keep_error_free(&err);
@@ -176,7 +184,7 @@ static int child_landlock(void)
   char w[128], other[128];
   snprintf(w, sizeof(w), "%s/w", ll_dir);
   snprintf(other, sizeof(other), "%s/other", ll_dir);
-  int leaked = open(other, O_PATH | O_DIRECTORY);   /* held from before: the leaked-fd case */
+  int leaked = open(other, O_PATH | O_DIRECTORY); /* held from before: the leaked-fd case */
   const char *writable[] = {w};
   if (keep_landlock_apply(writable, 1, false, NULL) < 0)
     return 1;

@@ -45,8 +45,8 @@ static int child_default(void)
   fails |= check(mount("none", "/", "tmpfs", 0, NULL), EPERM) << 1;
   fails |= check(unshare(CLONE_NEWUSER), EPERM) << 2;
   fails |= check(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0), EPERM) << 3;
-  fails |= check(syscall(435, NULL, 0), ENOSYS) << 4;            /* clone3 */
-  fails |= check(syscall(999), ENOSYS) << 5;                      /* unknown */
+  fails |= check(syscall(435, NULL, 0), ENOSYS) << 4; /* clone3 */
+  fails |= check(syscall(999), ENOSYS) << 5;          /* unknown */
   fails |= check(syscall(SYS_keyctl, 0, -3, 0), EPERM) << 7;
   fails |= check(syscall(SYS_ptrace, 16, 1, 0, 0), EPERM) << 8;
   fails |= check(syscall(SYS_socket, 40 /* AF_VSOCK */, 1, 0), EPERM) << 9;
@@ -103,18 +103,19 @@ static void expect_oci_notify(const char *text, const char *want, const char *na
   if (want)
     tap_ok(r < 0 && err && strstr(err->msg, want), "%s: %s", name, err ? err->msg : "accepted");
   else
-    tap_ok(r == 0 && (keep_seccomp_listener_path(f) != NULL) == notify, "%s: %s", name, err ? err->msg : "accepted");
+    tap_ok(r == 0 && (keep_seccomp_listener_path(f) != NULL) == notify, "%s: %s", name,
+           err ? err->msg : "accepted");
   keep_error_free(&err);
   keep_seccomp_free(f);
   json_decref(j);
 }
 
-
 /* A profile allowing everything but `rule` (JSON text of one syscalls[] entry). */
 static void expect_rule_error(const char *rule, const char *want, const char *name)
 {
   cleanup_free char *text = xasprintf("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
-                                      "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, %s]}", rule);
+                                      "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, %s]}",
+                                      rule);
   expect_profile_error(text, want, name);
 }
 
@@ -212,10 +213,14 @@ static void size_checks(void)
   tap_ok(!ok && strstr(msg, "syscalls[2]: more than 512 names in rules with args in the profile"),
          "more than 512 names under args refused: %s", msg);
   free(msg);
-  expect_rule_error("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\"}, "
-                    "{\"index\": 1, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 2, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 3, \"op\": \"SCMP_CMP_EQ\"}, "
-                    "{\"index\": 4, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 5, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 5, \"op\": \"SCMP_CMP_EQ\"}]}",
-                    "syscalls[1].args: 7 comparisons, at most 6 (one per argument)", "more than 6 args refused");
+  expect_rule_error("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, "
+                    "\"op\": \"SCMP_CMP_EQ\"}, "
+                    "{\"index\": 1, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 2, \"op\": \"SCMP_CMP_EQ\"}, "
+                    "{\"index\": 3, \"op\": \"SCMP_CMP_EQ\"}, "
+                    "{\"index\": 4, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 5, \"op\": \"SCMP_CMP_EQ\"}, "
+                    "{\"index\": 5, \"op\": \"SCMP_CMP_EQ\"}]}",
+                    "syscalls[1].args: 7 comparisons, at most 6 (one per argument)",
+                    "more than 6 args refused");
 
   /* At the bounds: 64 rules of 1024 names, the same few calls again and
    * again; it compiles at once, and denies what it names. */
@@ -260,10 +265,12 @@ static void size_checks(void)
  * allocated on the way out. */
 static void rejected_rule_checks(void)
 {
-  static const char conflict[] =
-    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", %s\"syscalls\": [{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, "
-    "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_%s\", \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}, "
-    "{\"names\": [\"getcwd\", \"mkdir\"], \"action\": \"SCMP_ACT_KILL\", \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}]}";
+  static const char conflict[] = "{\"defaultAction\": \"SCMP_ACT_ALLOW\", %s\"syscalls\": [{\"names\": "
+                                 "[\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, "
+                                 "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_%s\", \"args\": "
+                                 "[{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}, "
+                                 "{\"names\": [\"getcwd\", \"mkdir\"], \"action\": \"SCMP_ACT_KILL\", "
+                                 "\"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}]}";
   cleanup_free char *file = xasprintf(conflict, "", "ERRNO");
   expect_profile_error(file, "the rule for `mkdir` in syscalls[2] is refused by libseccomp",
                        "two actions for one call and comparison: refused, naming the rule");
@@ -274,8 +281,10 @@ static void rejected_rule_checks(void)
   /* Notify rules become allow rules in the main filter: allow and kill. */
   expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"listenerPath\": \"/a\", \"syscalls\": ["
                     "{\"names\": [\"execve\"], \"action\": \"SCMP_ACT_ALLOW\"}, "
-                    "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\", \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}, "
-                    "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_KILL\", \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}]}",
+                    "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\", \"args\": [{\"index\": 1, "
+                    "\"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}, "
+                    "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_KILL\", \"args\": [{\"index\": 1, "
+                    "\"op\": \"SCMP_CMP_EQ\", \"value\": 1}]}]}",
                     "the rule for `mkdir` in syscalls[2] is refused by libseccomp",
                     "OCI: refused rule after the listener filter was built");
 }
@@ -296,17 +305,18 @@ static void bpf_run_checks(void)
     uint32_t want;
     const char *name;
   } cases[] = {
-    {AUDIT_ARCH_X86_64, SYS_getpid, 0, SECCOMP_RET_ALLOW, "x86_64 getpid: allowed"},
-    {AUDIT_ARCH_X86_64, SYS_execve, 0, SECCOMP_RET_ALLOW, "x86_64 execve: allowed"},
-    {AUDIT_ARCH_X86_64, SYS_mount, 0, SECCOMP_RET_ERRNO | EPERM, "x86_64 mount: EPERM"},
-    {AUDIT_ARCH_X86_64, 999, 0, SECCOMP_RET_ERRNO | ENOSYS, "x86_64 unknown call: ENOSYS"},
-    {AUDIT_ARCH_X86_64, 435, 0, SECCOMP_RET_ERRNO | ENOSYS, "x86_64 clone3: ENOSYS"},
-    {AUDIT_ARCH_X86_64, SYS_socket, 40 /* AF_VSOCK */, SECCOMP_RET_ERRNO | EPERM, "x86_64 socket(AF_VSOCK): EPERM"},
-    {AUDIT_ARCH_X86_64, SYS_socket, 2 /* AF_INET */, SECCOMP_RET_ALLOW, "x86_64 socket(AF_INET): allowed"},
-    {AUDIT_ARCH_X86_64, 0x40000000 | 39, 0, SECCOMP_RET_ALLOW, "x32 getpid: allowed"},
-    {AUDIT_ARCH_I386, 20, 0, SECCOMP_RET_ALLOW, "i386 getpid: allowed"},
-    {AUDIT_ARCH_I386, 21, 0, SECCOMP_RET_ERRNO | EPERM, "i386 mount: EPERM"},
-    {AUDIT_ARCH_AARCH64, 172, 0, SECCOMP_RET_KILL_PROCESS, "another architecture: killed"},
+      {AUDIT_ARCH_X86_64, SYS_getpid, 0, SECCOMP_RET_ALLOW, "x86_64 getpid: allowed"},
+      {AUDIT_ARCH_X86_64, SYS_execve, 0, SECCOMP_RET_ALLOW, "x86_64 execve: allowed"},
+      {AUDIT_ARCH_X86_64, SYS_mount, 0, SECCOMP_RET_ERRNO | EPERM, "x86_64 mount: EPERM"},
+      {AUDIT_ARCH_X86_64, 999, 0, SECCOMP_RET_ERRNO | ENOSYS, "x86_64 unknown call: ENOSYS"},
+      {AUDIT_ARCH_X86_64, 435, 0, SECCOMP_RET_ERRNO | ENOSYS, "x86_64 clone3: ENOSYS"},
+      {AUDIT_ARCH_X86_64, SYS_socket, 40 /* AF_VSOCK */, SECCOMP_RET_ERRNO | EPERM,
+       "x86_64 socket(AF_VSOCK): EPERM"},
+      {AUDIT_ARCH_X86_64, SYS_socket, 2 /* AF_INET */, SECCOMP_RET_ALLOW, "x86_64 socket(AF_INET): allowed"},
+      {AUDIT_ARCH_X86_64, 0x40000000 | 39, 0, SECCOMP_RET_ALLOW, "x32 getpid: allowed"},
+      {AUDIT_ARCH_I386, 20, 0, SECCOMP_RET_ALLOW, "i386 getpid: allowed"},
+      {AUDIT_ARCH_I386, 21, 0, SECCOMP_RET_ERRNO | EPERM, "i386 mount: EPERM"},
+      {AUDIT_ARCH_AARCH64, 172, 0, SECCOMP_RET_KILL_PROCESS, "another architecture: killed"},
   };
   for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
     struct seccomp_data d = {.nr = cases[i].nr, .arch = cases[i].arch, .args = {cases[i].arg0}};
@@ -330,18 +340,22 @@ static void exec_checks(void)
 {
   expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\"}",
                        "execve is denied (SCMP_ACT_ERRNO, errno 1)", "a deny-all profile is refused");
-  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_KILL\", \"syscalls\": [{\"names\": [\"read\", \"write\", "
-                       "\"exit_group\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
-                       "execve is denied (SCMP_ACT_KILL)", "a kill-all profile with no execve is refused");
+  expect_profile_error(
+      "{\"defaultAction\": \"SCMP_ACT_KILL\", \"syscalls\": [{\"names\": [\"read\", \"write\", "
+      "\"exit_group\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+      "execve is denied (SCMP_ACT_KILL)", "a kill-all profile with no execve is refused");
   expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"execve\"], "
                        "\"action\": \"SCMP_ACT_KILL_PROCESS\"}]}",
                        "execve is denied (SCMP_ACT_KILL_PROCESS)", "a profile killing on execve is refused");
   expect_profile_ok("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"execve\"], "
-                    "\"action\": \"SCMP_ACT_ALLOW\"}]}", "a profile allowing execve alone is taken");
-  expect_profile_ok("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"execve\"], "
-                    "\"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 2, \"op\": \"SCMP_CMP_NE\", \"value\": 0}]}]}",
-                    "execve allowed depending on its arguments: taken (they are not known before)");
-  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_KILL_PROCESS\"}", "execve is denied (SCMP_ACT_KILL_PROCESS)",
+                    "\"action\": \"SCMP_ACT_ALLOW\"}]}",
+                    "a profile allowing execve alone is taken");
+  expect_profile_ok(
+      "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"execve\"], "
+      "\"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 2, \"op\": \"SCMP_CMP_NE\", \"value\": 0}]}]}",
+      "execve allowed depending on its arguments: taken (they are not known before)");
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_KILL_PROCESS\"}",
+                    "execve is denied (SCMP_ACT_KILL_PROCESS)",
                     "OCI linux.seccomp: a deny-all profile is refused");
 }
 
@@ -420,47 +434,59 @@ static void errno_checks(void)
 {
   static const char *const bad_errnos[] = {"65536", "1099511627776", "4294967295", "-1", "0", "4096"};
   for (size_t i = 0; i < ARRAY_SIZE(bad_errnos); i++) {
-    cleanup_free char *rule = xasprintf("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": %s}",
-                                        bad_errnos[i]);
+    cleanup_free char *rule = xasprintf(
+        "{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": %s}", bad_errnos[i]);
     cleanup_free char *want = xasprintf("syscalls[1].errnoRet: %s is not an errno (1-4095)", bad_errnos[i]);
     cleanup_free char *name = xasprintf("errnoRet %s refused", bad_errnos[i]);
     expect_rule_error(rule, want, name);
-    cleanup_free char *prof = xasprintf("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": %s, \"syscalls\": "
-                                        "[{\"names\": [\"execve\"], \"action\": \"SCMP_ACT_ALLOW\"}]}", bad_errnos[i]);
+    cleanup_free char *prof =
+        xasprintf("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": %s, \"syscalls\": "
+                  "[{\"names\": [\"execve\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+                  bad_errnos[i]);
     cleanup_free char *want2 = xasprintf("defaultErrnoRet: %s is not an errno (1-4095)", bad_errnos[i]);
     cleanup_free char *name2 = xasprintf("defaultErrnoRet %s refused", bad_errnos[i]);
     expect_profile_error(prof, want2, name2);
   }
   /* The whole message: the file, the field, the value. */
-  cleanup_free char *p = write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
-                                   "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, {\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, "
-                                   "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, "
-                                   "{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 65536}]}");
+  cleanup_free char *p =
+      write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+                "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, {\"names\": [\"getpid\"], "
+                "\"action\": \"SCMP_ACT_ERRNO\"}, "
+                "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\"}, "
+                "{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 65536}]}");
   struct keep_seccomp *f = NULL;
   cleanup_error keep_error *err = NULL;
-  cleanup_free char *want = xasprintf("seccomp profile `%s`: syscalls[3].errnoRet: 65536 is not an errno (1-4095)", p);
+  cleanup_free char *want =
+      xasprintf("seccomp profile `%s`: syscalls[3].errnoRet: 65536 is not an errno (1-4095)", p);
   tap_ok(keep_seccomp_prepare(p, 0, NULL, &f, &err) < 0 && err && strcmp(err->msg, want) == 0,
          "errnoRet out of range: one message naming file, field and value: %s", err ? err->msg : "accepted");
   keep_seccomp_free(f);
   unlink(p);
   expect_rule_error("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": \"13\"}",
-                    "syscalls[1].errnoRet: expected an integer, got a string", "errnoRet as a string refused");
+                    "syscalls[1].errnoRet: expected an integer, got a string",
+                    "errnoRet as a string refused");
   expect_rule_error("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13.5}",
-                    "syscalls[1].errnoRet: expected an integer, got a real number", "errnoRet as a real number refused");
+                    "syscalls[1].errnoRet: expected an integer, got a real number",
+                    "errnoRet as a real number refused");
   expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": \"1\"}",
-                       "defaultErrnoRet: expected an integer, got a string", "defaultErrnoRet as a string refused");
+                       "defaultErrnoRet: expected an integer, got a string",
+                       "defaultErrnoRet as a string refused");
   expect_rule_error("{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_TRACE\", \"errnoRet\": 65536}",
-                    "syscalls[1].errnoRet: 65536 is not a tracer message (0-65535)", "SCMP_ACT_TRACE: errnoRet in 16 bits");
+                    "syscalls[1].errnoRet: 65536 is not a tracer message (0-65535)",
+                    "SCMP_ACT_TRACE: errnoRet in 16 bits");
   expect_profile_ok("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getcwd\"], "
                     "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 4095}, {\"names\": [\"getppid\"], "
-                    "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1}]}", "errnoRet 1 and 4095 accepted");
+                    "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1}]}",
+                    "errnoRet 1 and 4095 accepted");
   /* 4095 is the kernel's highest errno, one libseccomp does not take. */
-  cleanup_free char *top = write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getcwd\"], "
-                                     "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 4095}, {\"names\": [\"getppid\"], "
-                                     "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13}]}");
+  cleanup_free char *top =
+      write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getcwd\"], "
+                "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 4095}, {\"names\": [\"getppid\"], "
+                "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13}]}");
   filter = NULL;
   keep_error_free(&err);
-  tap_ok(keep_seccomp_prepare(top, 0, NULL, &filter, &err) == 0, "errnoRet 4095 compiles: %s", err ? err->msg : "yes");
+  tap_ok(keep_seccomp_prepare(top, 0, NULL, &filter, &err) == 0, "errnoRet 4095 compiles: %s",
+         err ? err->msg : "yes");
   if (filter)
     TAP_EQ_INT(run_child(child_errnos), 0, "errnoRet 4095 and 13 are what the calls fail with");
   keep_seccomp_free(filter);
@@ -471,7 +497,8 @@ static void errno_checks(void)
                     "seccomp profile `linux.seccomp`: syscalls[0].errnoRet: 65536 is not an errno (1-4095)",
                     "OCI linux.seccomp: errnoRet range-checked too");
   expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1099511627776}",
-                    "defaultErrnoRet: 1099511627776 is not an errno (1-4095)", "OCI linux.seccomp: defaultErrnoRet range-checked too");
+                    "defaultErrnoRet: 1099511627776 is not an errno (1-4095)",
+                    "OCI linux.seccomp: defaultErrnoRet range-checked too");
 }
 
 /* Every field of the wrong JSON type, or a number out of its range, is
@@ -481,75 +508,101 @@ static void type_checks(void)
   static const struct {
     const char *rule, *want;
   } rules[] = {
-    {"{\"names\": \"getcwd\", \"action\": \"SCMP_ACT_ERRNO\"}", "syscalls[1].names: expected an array, got a string"},
-    {"{\"names\": [5], \"action\": \"SCMP_ACT_ERRNO\"}", "syscalls[1].names[0]: expected a string, got an integer"},
-    {"{\"names\": [\"\"], \"action\": \"SCMP_ACT_ERRNO\"}", "syscalls[1].names[0]: expected a system call name, got an empty string"},
-    {"{\"name\": 5, \"action\": \"SCMP_ACT_ERRNO\"}", "syscalls[1].name: expected a string, got an integer"},
-    {"{\"names\": [\"getcwd\"], \"action\": 1}", "syscalls[1].action: expected a string, got an integer"},
-    {"{\"names\": [\"getcwd\"]}", "syscalls[1].action: expected a string, got nothing"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": {}}", "syscalls[1].args: expected an array, got an object"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [5]}", "syscalls[1].args[0]: expected an object, got an integer"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": \"0\", \"op\": \"SCMP_CMP_EQ\"}]}",
-     "syscalls[1].args[0].index: expected an integer, got a string"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 6, \"op\": \"SCMP_CMP_EQ\"}]}",
-     "syscalls[1].args[0].index: 6 is not an argument index (0-5)"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": 4}]}",
-     "syscalls[1].args[0].op: expected a string, got an integer"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": -1}]}",
-     "syscalls[1].args[0].value: -1 is not an unsigned 64-bit integer"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": \"1\"}]}",
-     "syscalls[1].args[0].value: expected an integer, got a string"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_MASKED_EQ\", \"value\": 1, \"valueTwo\": 0.5}]}",
-     "syscalls[1].args[0].valueTwo: expected an integer, got a real number"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}, "
-     "{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 2}]}",
-     "syscalls[1].args[1].index: argument 0 is compared already"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": []}", "syscalls[1].includes: expected an object, got an array"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": \"CAP_SYS_ADMIN\"}}",
-     "syscalls[1].includes.caps: expected an array, got a string"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": [21]}}",
-     "syscalls[1].includes.caps[0]: expected a string, got an integer"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"excludes\": {\"arches\": \"amd64\"}}",
-     "syscalls[1].excludes.arches: expected an array, got a string"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"arches\": [\"amd46\"]}}",
-     "syscalls[1].includes.arches[0]: unknown architecture `amd46`"},
-    {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"minKernel\": 4}}",
-     "syscalls[1].includes.minKernel: expected a string, got an integer"},
+      {"{\"names\": \"getcwd\", \"action\": \"SCMP_ACT_ERRNO\"}",
+       "syscalls[1].names: expected an array, got a string"},
+      {"{\"names\": [5], \"action\": \"SCMP_ACT_ERRNO\"}",
+       "syscalls[1].names[0]: expected a string, got an integer"},
+      {"{\"names\": [\"\"], \"action\": \"SCMP_ACT_ERRNO\"}",
+       "syscalls[1].names[0]: expected a system call name, got an empty string"},
+      {"{\"name\": 5, \"action\": \"SCMP_ACT_ERRNO\"}",
+       "syscalls[1].name: expected a string, got an integer"},
+      {"{\"names\": [\"getcwd\"], \"action\": 1}", "syscalls[1].action: expected a string, got an integer"},
+      {"{\"names\": [\"getcwd\"]}", "syscalls[1].action: expected a string, got nothing"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": {}}",
+       "syscalls[1].args: expected an array, got an object"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [5]}",
+       "syscalls[1].args[0]: expected an object, got an integer"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": \"0\", \"op\": "
+       "\"SCMP_CMP_EQ\"}]}",
+       "syscalls[1].args[0].index: expected an integer, got a string"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 6, \"op\": "
+       "\"SCMP_CMP_EQ\"}]}",
+       "syscalls[1].args[0].index: 6 is not an argument index (0-5)"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": 4}]}",
+       "syscalls[1].args[0].op: expected a string, got an integer"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": "
+       "\"SCMP_CMP_EQ\", \"value\": -1}]}",
+       "syscalls[1].args[0].value: -1 is not an unsigned 64-bit integer"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": "
+       "\"SCMP_CMP_EQ\", \"value\": \"1\"}]}",
+       "syscalls[1].args[0].value: expected an integer, got a string"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": "
+       "\"SCMP_CMP_MASKED_EQ\", \"value\": 1, \"valueTwo\": 0.5}]}",
+       "syscalls[1].args[0].valueTwo: expected an integer, got a real number"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": "
+       "\"SCMP_CMP_EQ\", \"value\": 1}, "
+       "{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 2}]}",
+       "syscalls[1].args[1].index: argument 0 is compared already"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": []}",
+       "syscalls[1].includes: expected an object, got an array"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": "
+       "\"CAP_SYS_ADMIN\"}}",
+       "syscalls[1].includes.caps: expected an array, got a string"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": [21]}}",
+       "syscalls[1].includes.caps[0]: expected a string, got an integer"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"excludes\": {\"arches\": \"amd64\"}}",
+       "syscalls[1].excludes.arches: expected an array, got a string"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"arches\": [\"amd46\"]}}",
+       "syscalls[1].includes.arches[0]: unknown architecture `amd46`"},
+      {"{\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"minKernel\": 4}}",
+       "syscalls[1].includes.minKernel: expected a string, got an integer"},
   };
   for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
     expect_rule_error(rules[i].rule, rules[i].want, rules[i].want);
   static const struct {
     const char *profile, *want;
   } profiles[] = {
-    {"{\"defaultAction\": 1}", "defaultAction: expected a string, got an integer"},
-    {"{\"syscalls\": []}", "defaultAction: expected a string, got nothing"},
-    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": {}}", "syscalls: expected an array, got an object"},
-    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [5]}", "syscalls[0]: expected an object, got an integer"},
-    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": \"SECCOMP_FILTER_FLAG_LOG\"}", "flags: expected an array, got a string"},
-    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [1]}", "flags[0]: expected a string, got an integer"},
-    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": \"SCMP_ARCH_X86_64\"}", "architectures: expected an array, got a string"},
-    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_NOPE\"]}",
-     "architectures[1]: unknown architecture `SCMP_ARCH_NOPE`"},
-    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"archMap\": [{\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": [\"SCMP_ARCH_X68\"]}]}",
-     "archMap[0].subArchitectures[0]: unknown architecture `SCMP_ARCH_X68`"},
-    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"archMap\": [{\"architecture\": 5}]}", "archMap[0].architecture: expected a string, got an integer"},
+      {"{\"defaultAction\": 1}", "defaultAction: expected a string, got an integer"},
+      {"{\"syscalls\": []}", "defaultAction: expected a string, got nothing"},
+      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": {}}",
+       "syscalls: expected an array, got an object"},
+      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [5]}",
+       "syscalls[0]: expected an object, got an integer"},
+      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": \"SECCOMP_FILTER_FLAG_LOG\"}",
+       "flags: expected an array, got a string"},
+      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [1]}",
+       "flags[0]: expected a string, got an integer"},
+      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": \"SCMP_ARCH_X86_64\"}",
+       "architectures: expected an array, got a string"},
+      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\", "
+       "\"SCMP_ARCH_NOPE\"]}",
+       "architectures[1]: unknown architecture `SCMP_ARCH_NOPE`"},
+      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"archMap\": [{\"architecture\": \"SCMP_ARCH_X86_64\", "
+       "\"subArchitectures\": [\"SCMP_ARCH_X68\"]}]}",
+       "archMap[0].subArchitectures[0]: unknown architecture `SCMP_ARCH_X68`"},
+      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"archMap\": [{\"architecture\": 5}]}",
+       "archMap[0].architecture: expected a string, got an integer"},
   };
   for (size_t i = 0; i < ARRAY_SIZE(profiles); i++)
     expect_profile_error(profiles[i].profile, profiles[i].want, profiles[i].want);
   /* What Docker's and Podman's profiles use is accepted. */
-  expect_profile_ok("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1, \"archMap\": ["
-                    "{\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": [\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"]}, "
-                    "{\"architecture\": \"SCMP_ARCH_LOONGARCH64\", \"subArchitectures\": []}], "
-                    "\"architectures\": [\"SCMP_ARCH_AARCH64\", \"SCMP_ARCH_ARM\"], \"syscalls\": ["
-                    "{\"names\": [\"execve\", \"exit_group\"], \"action\": \"SCMP_ACT_ALLOW\", \"comment\": \"x\", "
-                    "\"includes\": {\"minKernel\": \"4.8\"}, \"excludes\": {}}, "
-                    "{\"names\": [\"clone\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0, \"value\": 2114060288, "
-                    "\"valueTwo\": 0, \"op\": \"SCMP_CMP_MASKED_EQ\"}], \"excludes\": {\"caps\": [\"CAP_SYS_ADMIN\"], "
-                    "\"arches\": [\"s390\", \"s390x\"]}}, "
-                    "{\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0, "
-                    "\"value\": 9223372036854775807, \"op\": \"SCMP_CMP_EQ\"}], \"includes\": {\"arches\": [\"amd64\", \"x32\", \"x86\"]}}, "
-                    "{\"names\": [\"clone3\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 38}]}",
-                    "a Docker-style profile (archMap, arches, minKernel, comment) accepted");
+  expect_profile_ok(
+      "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1, \"archMap\": ["
+      "{\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": [\"SCMP_ARCH_X86\", "
+      "\"SCMP_ARCH_X32\"]}, "
+      "{\"architecture\": \"SCMP_ARCH_LOONGARCH64\", \"subArchitectures\": []}], "
+      "\"architectures\": [\"SCMP_ARCH_AARCH64\", \"SCMP_ARCH_ARM\"], \"syscalls\": ["
+      "{\"names\": [\"execve\", \"exit_group\"], \"action\": \"SCMP_ACT_ALLOW\", \"comment\": \"x\", "
+      "\"includes\": {\"minKernel\": \"4.8\"}, \"excludes\": {}}, "
+      "{\"names\": [\"clone\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0, \"value\": "
+      "2114060288, "
+      "\"valueTwo\": 0, \"op\": \"SCMP_CMP_MASKED_EQ\"}], \"excludes\": {\"caps\": [\"CAP_SYS_ADMIN\"], "
+      "\"arches\": [\"s390\", \"s390x\"]}}, "
+      "{\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0, "
+      "\"value\": 9223372036854775807, \"op\": \"SCMP_CMP_EQ\"}], \"includes\": {\"arches\": [\"amd64\", "
+      "\"x32\", \"x86\"]}}, "
+      "{\"names\": [\"clone3\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 38}]}",
+      "a Docker-style profile (archMap, arches, minKernel, comment) accepted");
 }
 
 int main(void)
@@ -558,7 +611,8 @@ int main(void)
   double t0 = now();
   tap_ok(keep_seccomp_prepare(NULL, 0, NULL, &filter, &err) == 0, "default filter prepared");
   double t1 = now();
-  TAP_EQ_INT(run_child(child_default), 0, "default filter: allowed works, denied EPERM, unknown ENOSYS, vsock denied");
+  TAP_EQ_INT(run_child(child_default), 0,
+             "default filter: allowed works, denied EPERM, unknown ENOSYS, vsock denied");
 
   struct sc_profile p;
   sc_default_profile(0, &p);
@@ -587,21 +641,30 @@ int main(void)
   keep_seccomp_free(filter);
   unlink(path);
 
-  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [", "line", "malformed JSON names the position");
-  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], \"action\": \"NOPE\"}]}",
+  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [", "line",
+                       "malformed JSON names the position");
+  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], "
+                       "\"action\": \"NOPE\"}]}",
                        "syscalls[0].action: unknown action `NOPE`", "unknown action names the field");
-  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_WAT\"}]}]}",
-                       "args[0].op: unknown operator", "bad operator names the field");
-  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", "SCMP_ACT_NOTIFY", "notify refused clearly");
+  expect_profile_error(
+      "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], \"action\": "
+      "\"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_WAT\"}]}]}",
+      "args[0].op: unknown operator", "bad operator names the field");
+  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", "SCMP_ACT_NOTIFY",
+                       "notify refused clearly");
   expect_profile_error("[1,2]", "expected a JSON object", "not an object");
-  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
+  expect_profile_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], "
+                       "\"action\": \"SCMP_ACT_NOTIFY\"}]}",
                        "SCMP_ACT_NOTIFY is supported in OCI mode only", "keep run refuses notify rules");
 
   /* OCI profiles: notify rules need listenerPath, and may not name a call
    * keep's init makes under the listener filter. */
-  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/a\", \"listenerMetadata\": \"m\", "
-                    "\"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}", NULL, "notify with listenerPath");
-  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
+  expect_oci_notify(
+      "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/a\", \"listenerMetadata\": \"m\", "
+      "\"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
+      NULL, "notify with listenerPath");
+  expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], "
+                    "\"action\": \"SCMP_ACT_NOTIFY\"}]}",
                     "SCMP_ACT_NOTIFY needs listenerPath", "notify without listenerPath");
   expect_oci_notify("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerMetadata\": \"m\"}",
                     "listenerMetadata is set without listenerPath", "listenerMetadata without listenerPath");
@@ -624,11 +687,14 @@ int main(void)
 
   /* includes.caps: a rule only for a capability we do not keep is skipped. */
   cleanup_free char *capped = write_tmp("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
-                                        "{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}}]}");
+                                        "{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\", "
+                                        "\"includes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}}]}");
   struct sc_profile cp;
-  tap_ok(sc_parse_json(capped, 0, &cp, NULL) == 0 && cp.n_rules == 0, "includes.caps skipped without the cap");
+  tap_ok(sc_parse_json(capped, 0, &cp, NULL) == 0 && cp.n_rules == 0,
+         "includes.caps skipped without the cap");
   sc_profile_free(&cp);
-  tap_ok(sc_parse_json(capped, 1ULL << 21, &cp, NULL) == 0 && cp.n_rules == 1, "includes.caps applied with the cap");
+  tap_ok(sc_parse_json(capped, 1ULL << 21, &cp, NULL) == 0 && cp.n_rules == 1,
+         "includes.caps applied with the cap");
   sc_profile_free(&cp);
   unlink(capped);
   return tap_done();

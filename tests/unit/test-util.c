@@ -17,11 +17,26 @@
 
 static void test_parse_size(void)
 {
-  static const struct { const char *in; int ok; int64_t want; } cases[] = {
-    {"1048576", 0, 1048576}, {"512m", 0, 512LL << 20}, {"512MB", 0, 512LL << 20},
-    {"2g", 0, 2LL << 30}, {"1GiB", 0, 1LL << 30}, {"64k", 0, 65536}, {"10b", 0, 10},
-    {"abc", -1, 0}, {"", -1, 0}, {"-5", -1, 0}, {"5x", -1, 0}, {"5mm", -1, 0},
-    {"99999999999999999999", -1, 0}, {"9999999999t", -1, 0}, {" 5", -1, 0},
+  static const struct {
+    const char *in;
+    int ok;
+    int64_t want;
+  } cases[] = {
+      {"1048576", 0, 1048576},
+      {"512m", 0, 512LL << 20},
+      {"512MB", 0, 512LL << 20},
+      {"2g", 0, 2LL << 30},
+      {"1GiB", 0, 1LL << 30},
+      {"64k", 0, 65536},
+      {"10b", 0, 10},
+      {"abc", -1, 0},
+      {"", -1, 0},
+      {"-5", -1, 0},
+      {"5x", -1, 0},
+      {"5mm", -1, 0},
+      {"99999999999999999999", -1, 0},
+      {"9999999999t", -1, 0},
+      {" 5", -1, 0},
   };
   for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
     int64_t v = 0;
@@ -76,7 +91,8 @@ static void test_quote(void)
   TAP_EQ_STR(keep_q("plain/path:1"), "plain/path:1", "keep_q leaves printable text");
   TAP_EQ_STR(keep_q("a\nb\tc\x1b[2J"), "a\\nb\\tc\\x1b[2J", "keep_q escapes control characters");
   TAP_EQ_STR(keep_q("caf\xc3\xa9"), "caf\xc3\xa9", "keep_q keeps UTF-8");
-  TAP_EQ_STR(keep_q("\xff\xc2\x9b"), "\\xff\\xc2\\x9b", "keep_q escapes bytes that are not UTF-8, and C1 controls");
+  TAP_EQ_STR(keep_q("\xff\xc2\x9b"), "\\xff\\xc2\\x9b",
+             "keep_q escapes bytes that are not UTF-8, and C1 controls");
   TAP_EQ_STR(keep_qn("a\0b", 3), "a\\x00b", "keep_qn shows a NUL");
   char big[5000];
   memset(big, 'x', sizeof(big) - 1);
@@ -92,7 +108,8 @@ static void test_quote(void)
   q = keep_q(big);
   tap_ok(strlen(q) == KEEP_QUOTE_MAX - 1 + 3, "keep_q does not cut a UTF-8 sequence");
   const char *a = keep_q("first"), *b = keep_q("second");
-  tap_ok(strcmp(a, "first") == 0 && strcmp(b, "second") == 0, "keep_q results of one message do not overwrite each other");
+  tap_ok(strcmp(a, "first") == 0 && strcmp(b, "second") == 0,
+         "keep_q results of one message do not overwrite each other");
 }
 
 static void test_json(void)
@@ -104,7 +121,8 @@ static void test_json(void)
          "a JSON document with a NUL inside is refused: %s", err ? err->msg : "(accepted)");
   keep_error_free(&err);
   j = keep_json_parse(doc, strlen(doc), 0, "`x.json`", &err);
-  tap_ok(j != NULL && json_integer_value(json_object_get(j, "a")) == 1, "the same document up to the NUL parses");
+  tap_ok(j != NULL && json_integer_value(json_object_get(j, "a")) == 1,
+         "the same document up to the NUL parses");
   json_decref(j);
   j = keep_json_parse("{\"a\": 1} {", 10, 0, "`x.json`", &err);
   tap_ok(j == NULL && err && strstr(err->msg, "`x.json`: line 1") != NULL, "trailing text is refused: %s",
@@ -123,7 +141,8 @@ static void test_regular_only(void)
   cleanup_error keep_error *err = NULL;
   mkfifo(fifo, 0600);
   /* Would block in open() without O_NONBLOCK: there is no writer. */
-  tap_ok(read_file_at(AT_FDCWD, fifo, &text, NULL, &err) < 0 && err && strstr(err->msg, "is a FIFO, not a regular file"),
+  tap_ok(read_file_at(AT_FDCWD, fifo, &text, NULL, &err) < 0 && err &&
+             strstr(err->msg, "is a FIFO, not a regular file"),
          "read_file_at refuses a FIFO at once: %s", err ? err->msg : "(read)");
   keep_error_free(&err);
   tap_ok(read_file_at(AT_FDCWD, dir, &text, NULL, &err) < 0 && err && strstr(err->msg, "is a directory"),
@@ -145,7 +164,8 @@ static void check_open(opener fn, const char *how, const char *path, int want_er
   else
     tap_ok(fd < 0 && e == want_errno && (!want_link || (link && strcmp(link, want_link) == 0)) &&
                (!want_target || (target && strcmp(target, want_target) == 0)),
-           "%s: `%s` refused with %s (link `%s` -> `%s`)", how, path, strerror(e), link ? link : "", target ? target : "");
+           "%s: `%s` refused with %s (link `%s` -> `%s`)", how, path, strerror(e), link ? link : "",
+           target ? target : "");
   if (fd >= 0)
     close(fd);
   free(link);
@@ -168,7 +188,8 @@ static void test_open_nofollow(void)
     return;
   }
   cleanup_close int dirfd = open(dir, O_PATH | O_CLOEXEC);
-  cleanup_free char *through = xasprintf("%s/link/file", dir), *dotdot = xasprintf("%s/real/../real/file", dir);
+  cleanup_free char *through = xasprintf("%s/link/file", dir),
+                    *dotdot = xasprintf("%s/real/../real/file", dir);
   cleanup_free char *slash = xasprintf("%s/real/", dir), *file_slash = xasprintf("%s/real/file/", dir);
   cleanup_free char *nope = xasprintf("%s/nope", dir), *link_slash = xasprintf("%s/link/", dir);
   cleanup_free char *magic = xasprintf("/proc/self/fd/%d", dirfd);
@@ -200,7 +221,8 @@ static void test_open_nofollow(void)
   }
   cleanup_error keep_error *err = NULL;
   tap_ok(open_host_nofollow_checked(through, "volume source", &err) < 0 && err &&
-             strstr(err->msg, "passes through the symlink") && strstr(err->msg, "keep does not follow symlinks in volume sources"),
+             strstr(err->msg, "passes through the symlink") &&
+             strstr(err->msg, "keep does not follow symlinks in volume sources"),
          "the error names the symlink: %s", err ? err->msg : "(opened)");
   unlink(file);
   unlink(link);
@@ -250,7 +272,8 @@ static void test_messages(void)
   keep_error_free(&e);
   /* Bytes that are no message of ours. */
   tap_ok(write(sv[0], "G", 1) == 1, "a bare tag byte sent");
-  tap_ok(keep_msg_recv(sv[1], NULL, 0, NULL, &e) < 0 && e && e->errnum == EPROTO, "a malformed message is refused");
+  tap_ok(keep_msg_recv(sv[1], NULL, 0, NULL, &e) < 0 && e && e->errnum == EPROTO,
+         "a malformed message is refused");
   keep_error_free(&e);
   close(sv[0]);
   tap_ok(keep_msg_recv(sv[1], NULL, 0, NULL, &e) == KEEP_MSG_CLOSED, "EOF: the other side is gone");

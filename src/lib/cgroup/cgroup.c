@@ -61,7 +61,8 @@ int cg_write(const struct keep_cgroup *cg, const char *dir, const char *file, co
   return 0;
 }
 
-int cg_write_i64(const struct keep_cgroup *cg, const char *dir, const char *file, int64_t val, keep_error **err)
+int cg_write_i64(const struct keep_cgroup *cg, const char *dir, const char *file, int64_t val,
+                 keep_error **err)
 {
   char buf[32];
   snprintf(buf, sizeof(buf), "%lld", (long long) val);
@@ -123,8 +124,8 @@ void cg_rmdir_made(const char *leaf, size_t made)
 }
 
 int cg_mkdir_path(const char *base, const char *rel,
-                  int (*on_parent)(const char *dir, void *arg, keep_error **err), void *arg,
-                  char **out, size_t *made, keep_error **err)
+                  int (*on_parent)(const char *dir, void *arg, keep_error **err), void *arg, char **out,
+                  size_t *made, keep_error **err)
 {
   if (!cg_rel_valid(rel))
     return keep_fail(err, EINVAL, "cgroup path `%s` is not a plain relative path", rel);
@@ -144,7 +145,7 @@ int cg_mkdir_path(const char *base, const char *rel,
       keep_fail_errno(err, "mkdir `%s`", dir);
       if (errno == EEXIST)
         keep_error_hint(err, "another container uses this cgroup");
-      *strrchr(dir, '/') = '\0';  /* not made: its parent is the deepest that may be ours */
+      *strrchr(dir, '/') = '\0'; /* not made: its parent is the deepest that may be ours */
       goto fail;
     }
     if (last)
@@ -197,8 +198,8 @@ static int v2_base(bool rootless, char **out, keep_error **err)
   return 0;
 }
 
-int keep_cgroup_create(const char *id, const struct keep_limits *l, bool rootless,
-                       struct keep_cgroup **out, keep_error **err)
+int keep_cgroup_create(const char *id, const struct keep_limits *l, bool rootless, struct keep_cgroup **out,
+                       keep_error **err)
 {
   cleanup_free char *rel = xasprintf("keep/%s", id);
   return keep_cgroup_create_at(rel, l, rootless, out, err);
@@ -248,8 +249,7 @@ enum keep_cgroup_version keep_cgroup_version_of(const struct keep_cgroup *cg)
   return cg->version;
 }
 
-size_t keep_cgroup_dirs(const struct keep_cgroup *cg, const char *const **names,
-                        const char *const **dirs)
+size_t keep_cgroup_dirs(const struct keep_cgroup *cg, const char *const **names, const char *const **dirs)
 {
   *names = (const char *const *) cg->names;
   *dirs = (const char *const *) cg->dirs;

@@ -26,8 +26,8 @@ int keep_cgroup_detect(enum keep_cgroup_version *out, keep_error **err);
  * that cannot be applied is an error and nothing is left behind.
  * rootless: use the caller's delegated subtree (v2) or fail with a hint to
  * pass --cgroups=off. */
-int keep_cgroup_create(const char *id, const struct keep_limits *l, bool rootless,
-                       struct keep_cgroup **out, keep_error **err);
+int keep_cgroup_create(const char *id, const struct keep_limits *l, bool rootless, struct keep_cgroup **out,
+                       keep_error **err);
 
 /* Same at a path relative to each hierarchy's root (OCI cgroupsPath). */
 int keep_cgroup_create_at(const char *rel, const struct keep_limits *l, bool rootless,
@@ -51,8 +51,7 @@ enum keep_cgroup_version keep_cgroup_version_of(const struct keep_cgroup *cg);
 /* v1: the host directories of the container's cgroup, one per controller,
  * and the controller names (for read-only bind mounts at /sys/fs/cgroup/NAME).
  * v2: a single directory with name "". Returns the count. */
-size_t keep_cgroup_dirs(const struct keep_cgroup *cg, const char *const **names,
-                        const char *const **dirs);
+size_t keep_cgroup_dirs(const struct keep_cgroup *cg, const char *const **names, const char *const **dirs);
 
 /* Kill anything left, remove the directories (retrying while the kernel
  * still has them busy), free cg.  Safe on NULL. */

@@ -41,7 +41,8 @@
 #include "util.h"
 
 /* Our own instruction builders (the kernel's are not uapi). */
-#define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+#define INSN(c, d, s, o, i)                                                                                  \
+  ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 #define LDX_W(dst, src, off) INSN(BPF_LDX | BPF_W | BPF_MEM, dst, src, off, 0)
 #define ALU32_K(op, dst, imm) INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
 #define MOV64_K(dst, imm) INSN(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
@@ -58,10 +59,10 @@
 
 struct dev_rule {
   bool allow;
-  char type;        /* 'a', 'b' or 'c' */
-  int64_t major;    /* -1: any */
-  int64_t minor;    /* -1: any */
-  unsigned access;  /* BPF_DEVCG_ACC_* bits */
+  char type;       /* 'a', 'b' or 'c' */
+  int64_t major;   /* -1: any */
+  int64_t minor;   /* -1: any */
+  unsigned access; /* BPF_DEVCG_ACC_* bits */
 };
 
 /* "*" or a decimal number; the number goes into a jump's 32-bit immediate,
@@ -132,9 +133,9 @@ struct emitter {
   size_t n, cap;
   struct fixup {
     size_t at, label;
-  } *fix;
+  } * fix;
   size_t nfix, capfix;
-  size_t *label_at;  /* SIZE_MAX until placed */
+  size_t *label_at; /* SIZE_MAX until placed */
   size_t nlabels, caplabels;
 };
 
@@ -182,7 +183,8 @@ static int resolve(struct emitter *e, keep_error **err)
       return keep_fail(err, 0, "device filter: internal error: bad jump at %zu", e->fix[i].at);
     size_t off = to - e->fix[i].at - 1;
     if (off > INT16_MAX)
-      return keep_fail(err, E2BIG, "device filter: too many device rules (a jump spans %zu instructions)", off);
+      return keep_fail(err, E2BIG, "device filter: too many device rules (a jump spans %zu instructions)",
+                       off);
     e->insn[e->fix[i].at].off = (int16_t) off;
   }
   return 0;
@@ -217,7 +219,7 @@ static void emit_bit(struct emitter *e, const struct dev_rule *r, size_t nr, uns
     place(e, next);
   }
   if (!covered)
-    jump(e, JA, deny);  /* no rule matched: deny */
+    jump(e, JA, deny); /* no rule matched: deny */
   place(e, done);
 }
 
@@ -314,10 +316,12 @@ int cg_devices_load(const struct bpf_insn *insns, size_t n, const char *what, ke
   int saved = errno;
   log[log_size - 1] = '\0';
   const char *why = verifier_reason(log);
-  keep_fail(err, saved, "bpf(BPF_PROG_LOAD) of the device filter for `%s`%s%s", what, why[0] ? ": " : "", why);
+  keep_fail(err, saved, "bpf(BPF_PROG_LOAD) of the device filter for `%s`%s%s", what, why[0] ? ": " : "",
+            why);
   if (saved == EPERM)
-    keep_error_hint(err, "loading a cgroup device filter needs CAP_SYS_ADMIN or CAP_BPF (and, before Linux 5.11, "
-                         "enough RLIMIT_MEMLOCK)");
+    keep_error_hint(err,
+                    "loading a cgroup device filter needs CAP_SYS_ADMIN or CAP_BPF (and, before Linux 5.11, "
+                    "enough RLIMIT_MEMLOCK)");
   return -1;
 }
 

@@ -11,17 +11,18 @@
 struct keep_cgroup {
   enum keep_cgroup_version version;
   size_t n;
-  char *names[KEEP_CG_MAX];   /* v1 controller name, or "" for v2 */
-  char *dirs[KEEP_CG_MAX];    /* the container's cgroup directories */
-  size_t made[KEEP_CG_MAX];   /* how many of each path's directories keep made */
-  bool fake;                  /* a test tree of plain files, not a cgroup fs */
+  char *names[KEEP_CG_MAX]; /* v1 controller name, or "" for v2 */
+  char *dirs[KEEP_CG_MAX];  /* the container's cgroup directories */
+  size_t made[KEEP_CG_MAX]; /* how many of each path's directories keep made */
+  bool fake;                /* a test tree of plain files, not a cgroup fs */
 };
 
 /* Write `val` to dir/file, after checking dir is on a cgroup filesystem. */
 int cg_write(const struct keep_cgroup *cg, const char *dir, const char *file, const char *val,
              keep_error **err);
 /* The same with a number. */
-int cg_write_i64(const struct keep_cgroup *cg, const char *dir, const char *file, int64_t val, keep_error **err);
+int cg_write_i64(const struct keep_cgroup *cg, const char *dir, const char *file, int64_t val,
+                 keep_error **err);
 /* SIGKILL every process listed in dir/cgroup.procs; returns how many. */
 int cg_kill_procs(const char *dir);
 /* rmdir, retrying while the kernel still tears the cgroup down. */
@@ -33,8 +34,8 @@ int cg_rmdir(const char *dir, keep_error **err);
  * *made how many directories of it were created (the last ones).  On failure
  * the directories it made are removed again. */
 int cg_mkdir_path(const char *base, const char *rel,
-                  int (*on_parent)(const char *dir, void *arg, keep_error **err), void *arg,
-                  char **out, size_t *made, keep_error **err);
+                  int (*on_parent)(const char *dir, void *arg, keep_error **err), void *arg, char **out,
+                  size_t *made, keep_error **err);
 /* Remove `leaf` and the parents above it, `made` directories in all. */
 void cg_rmdir_made(const char *leaf, size_t made);
 /* Is rel a safe relative cgroup path (no "..", no empty components)? */
@@ -42,8 +43,8 @@ bool cg_rel_valid(const char *rel);
 
 int cg_v1_create(const char *mounts_root, const char *rel, const struct keep_limits *l,
                  struct keep_cgroup *cg, keep_error **err);
-int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
-                 struct keep_cgroup *cg, keep_error **err);
+int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l, struct keep_cgroup *cg,
+                 keep_error **err);
 void cg_free(struct keep_cgroup *cg);
 
 #endif

@@ -30,7 +30,7 @@ static int cpuset_inherit(const struct keep_cgroup *cg, const char *dir, keep_er
     cleanup_free char *mine = NULL, *theirs = NULL;
     cleanup_error keep_error *e = NULL;
     if (read_file_at(AT_FDCWD, path, &mine, NULL, &e) < 0 || strspn(mine, " \n") != strlen(mine))
-      continue;  /* set already (or the base itself) */
+      continue; /* set already (or the base itself) */
     cleanup_free char *parent = xstrdup(dir);
     *strrchr(parent, '/') = '\0';
     cleanup_free char *ppath = xasprintf("%s/%s", parent, files[i]);
@@ -157,8 +157,8 @@ static int v1_cpu_extras(const struct keep_cgroup *cg, const char *root, const c
   return 0;
 }
 
-int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
-                 struct keep_cgroup *cg, keep_error **err)
+int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l, struct keep_cgroup *cg,
+                 keep_error **err)
 {
   cg->version = KEEP_CGROUP_V1;
   bool mem_extras = l->memory_reservation > 0 || l->has_swappiness || l->disable_oom_killer ||
@@ -168,14 +168,14 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
   struct {
     const char *name;
     bool needed;
-    bool wanted;  /* joined only when asked for */
+    bool wanted; /* joined only when asked for */
   } ctrls[] = {
-    {"memory", l->memory_bytes > 0 || mem_extras, true},
-    {"cpu", l->cpu_quota_us > 0 || l->cpu_shares > 0 || cpu_extras, true},
-    {"pids", l->pids > 0, true},
-    {"freezer", false, true},   /* optional: makes killing race-free */
-    {"devices", l->device_rules != NULL, true},
-    {"cpuset", cpuset, cpuset},
+      {"memory", l->memory_bytes > 0 || mem_extras, true},
+      {"cpu", l->cpu_quota_us > 0 || l->cpu_shares > 0 || cpu_extras, true},
+      {"pids", l->pids > 0, true},
+      {"freezer", false, true}, /* optional: makes killing race-free */
+      {"devices", l->device_rules != NULL, true},
+      {"cpuset", cpuset, cpuset},
   };
   for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
     if (!ctrls[i].wanted)
@@ -207,7 +207,8 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
       (cg_write_i64(cg, d, "cpu.cfs_period_us", l->cpu_period_us, err) < 0 ||
        cg_write_i64(cg, d, "cpu.cfs_quota_us", l->cpu_quota_us, err) < 0))
     goto fail;
-  if (l->cpu_shares > 0 && (d = dir_of(cg, "cpu")) && cg_write_i64(cg, d, "cpu.shares", l->cpu_shares, err) < 0)
+  if (l->cpu_shares > 0 && (d = dir_of(cg, "cpu")) &&
+      cg_write_i64(cg, d, "cpu.shares", l->cpu_shares, err) < 0)
     goto fail;
   if (l->pids > 0 && (d = dir_of(cg, "pids")) && cg_write_i64(cg, d, "pids.max", l->pids, err) < 0)
     goto fail;
@@ -215,8 +216,9 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
     goto fail;
   if ((d = dir_of(cg, "cpu")) && v1_cpu_extras(cg, root, d, l, err) < 0)
     goto fail;
-  if ((d = dir_of(cg, "cpuset")) && ((l->cpuset_cpus && cg_write(cg, d, "cpuset.cpus", l->cpuset_cpus, err) < 0) ||
-                                     (l->cpuset_mems && cg_write(cg, d, "cpuset.mems", l->cpuset_mems, err) < 0)))
+  if ((d = dir_of(cg, "cpuset")) &&
+      ((l->cpuset_cpus && cg_write(cg, d, "cpuset.cpus", l->cpuset_cpus, err) < 0) ||
+       (l->cpuset_mems && cg_write(cg, d, "cpuset.mems", l->cpuset_mems, err) < 0)))
     goto fail;
   return 0;
 fail:

@@ -50,17 +50,18 @@ static int enable_on_parent(const char *dir, void *arg, keep_error **err)
   return enable(a->cg, dir, a->want, a->n, err);
 }
 
-int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
-                 struct keep_cgroup *cg, keep_error **err)
+int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l, struct keep_cgroup *cg,
+                 keep_error **err)
 {
   cg->version = KEEP_CGROUP_V2;
   /* Settings cgroup v2 does not have: refused, never dropped. */
-  const char *none = l->has_swappiness ? "memory swappiness (linux.resources.memory.swappiness)"
-                     : l->disable_oom_killer ? "disabling the OOM killer (linux.resources.memory.disableOOMKiller)"
-                     : l->kernel_bytes ? "a kernel memory limit (linux.resources.memory.kernel)"
-                     : l->kernel_tcp_bytes ? "a kernel TCP memory limit (linux.resources.memory.kernelTCP)"
-                     : l->rt_runtime_us || l->rt_period_us ? "a real-time budget (linux.resources.cpu.realtime*)"
-                                                           : NULL;
+  const char *none =
+      l->has_swappiness       ? "memory swappiness (linux.resources.memory.swappiness)"
+      : l->disable_oom_killer ? "disabling the OOM killer (linux.resources.memory.disableOOMKiller)"
+      : l->kernel_bytes       ? "a kernel memory limit (linux.resources.memory.kernel)"
+      : l->kernel_tcp_bytes   ? "a kernel TCP memory limit (linux.resources.memory.kernelTCP)"
+      : l->rt_runtime_us || l->rt_period_us ? "a real-time budget (linux.resources.cpu.realtime*)"
+                                            : NULL;
   if (none)
     return keep_fail(err, ENOTSUP, "cgroup v2 has no setting for %s", none);
   cleanup_free char *avail = NULL;

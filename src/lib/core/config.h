@@ -11,83 +11,83 @@
 /* Upper bounds on the lists an image, a config.json or a command line can
  * carry, refused by name above them: far beyond any real image or bundle,
  * low enough that no list makes keep spend seconds or gigabytes on it. */
-#define KEEP_MAX_ENV 32768       /* Env, process.env, -e and --env-file entries */
-#define KEEP_MAX_ARGS 32768      /* Entrypoint + Cmd, process.args, hook args */
-#define KEEP_MAX_MOUNTS 1024     /* -v and --tmpfs, config.json mounts */
-#define KEEP_MAX_LAYERS 1024     /* manifest layers, rootfs.diff_ids */
-#define KEEP_MAX_ITEMS 4096      /* any other list: devices, hooks, sysctls, paths, annotations */
-#define KEEP_MAX_PORTS 196608    /* ExposedPorts: every port of tcp, udp and sctp */
+#define KEEP_MAX_ENV 32768    /* Env, process.env, -e and --env-file entries */
+#define KEEP_MAX_ARGS 32768   /* Entrypoint + Cmd, process.args, hook args */
+#define KEEP_MAX_MOUNTS 1024  /* -v and --tmpfs, config.json mounts */
+#define KEEP_MAX_LAYERS 1024  /* manifest layers, rootfs.diff_ids */
+#define KEEP_MAX_ITEMS 4096   /* any other list: devices, hooks, sysctls, paths, annotations */
+#define KEEP_MAX_PORTS 196608 /* ExposedPorts: every port of tcp, udp and sctp */
 
 enum keep_mount_kind { KEEP_MOUNT_BIND, KEEP_MOUNT_TMPFS };
 
 struct keep_mount_req {
   enum keep_mount_kind kind;
-  char *src;      /* host path (bind) or NULL (tmpfs) */
-  char *dst;      /* absolute path inside the container */
-  bool writable;  /* volumes are read-only unless asked (:rw) */
+  char *src;     /* host path (bind) or NULL (tmpfs) */
+  char *dst;     /* absolute path inside the container */
+  bool writable; /* volumes are read-only unless asked (:rw) */
 };
 
 enum keep_seccomp_mode { KEEP_SECCOMP_DEFAULT, KEEP_SECCOMP_FILE, KEEP_SECCOMP_UNCONFINED };
 enum keep_network_mode { KEEP_NET_NONE, KEEP_NET_HOST };
 
 struct keep_process {
-  char **argv;          /* the command; entrypoint already prepended */
-  char **env;           /* KEY=VALUE entries asked for (-e, --env-file, image) */
-  char *cwd;            /* inside the container; NULL = "/" */
-  char *user;           /* "UID[:GID]" or "name[:group]" as given; NULL = image/default */
-  bool tty;             /* -t */
-  bool interactive;     /* -i: keep stdin open */
+  char **argv;      /* the command; entrypoint already prepended */
+  char **env;       /* KEY=VALUE entries asked for (-e, --env-file, image) */
+  char *cwd;        /* inside the container; NULL = "/" */
+  char *user;       /* "UID[:GID]" or "name[:group]" as given; NULL = image/default */
+  bool tty;         /* -t */
+  bool interactive; /* -i: keep stdin open */
 };
 
 struct keep_limits {
-  int64_t memory_bytes;   /* <= 0: no limit (only with explicit opt-out) */
-  int64_t cpu_quota_us;   /* per cpu_period_us; <= 0: no limit */
+  int64_t memory_bytes; /* <= 0: no limit (only with explicit opt-out) */
+  int64_t cpu_quota_us; /* per cpu_period_us; <= 0: no limit */
   int64_t cpu_period_us;
-  int64_t pids;           /* <= 0: no limit */
-  int64_t memory_swap_bytes;  /* memory+swap (OCI); 0: no swap on top, -1: unlimited */
-  int64_t cpu_shares;     /* relative weight (v1 cpu.shares); 0: unset */
-  char **device_rules;    /* OCI linux.resources.devices as "allow c 1:3 rwm" /
+  int64_t pids;              /* <= 0: no limit */
+  int64_t memory_swap_bytes; /* memory+swap (OCI); 0: no swap on top, -1: unlimited */
+  int64_t cpu_shares;        /* relative weight (v1 cpu.shares); 0: unset */
+  char **device_rules;       /* OCI linux.resources.devices as "allow c 1:3 rwm" /
                              "deny a *:* rwm", in order; NULL: none given */
   /* The rest only from an OCI config; zero / NULL / false: not asked. */
-  char *cpuset_cpus, *cpuset_mems;  /* "0-1,3" */
-  int64_t memory_reservation;       /* soft limit: v1 soft_limit_in_bytes, v2 memory.low */
+  char *cpuset_cpus, *cpuset_mems; /* "0-1,3" */
+  int64_t memory_reservation;      /* soft limit: v1 soft_limit_in_bytes, v2 memory.low */
   bool has_swappiness;
-  int64_t memory_swappiness;        /* v1 only: 0..100 */
-  bool disable_oom_killer;          /* v1 only */
-  int64_t kernel_bytes, kernel_tcp_bytes;  /* v1 kmem limits, where the kernel still has them */
-  int64_t rt_runtime_us, rt_period_us;     /* v1 real-time budget */
+  int64_t memory_swappiness;              /* v1 only: 0..100 */
+  bool disable_oom_killer;                /* v1 only */
+  int64_t kernel_bytes, kernel_tcp_bytes; /* v1 kmem limits, where the kernel still has them */
+  int64_t rt_runtime_us, rt_period_us;    /* v1 real-time budget */
   bool has_cpu_idle;
-  int64_t cpu_idle;                 /* 0 or 1 */
+  int64_t cpu_idle; /* 0 or 1 */
   int64_t cpu_burst_us;
 };
 
 struct keep_config {
-  char *rootfs;                 /* host directory, never modified */
-  char **layers;                /* an image: overlay lower dirs, bottom first
+  char *rootfs;         /* host directory, never modified */
+  char **layers;        /* an image: overlay lower dirs, bottom first
                                    (rootfs is then where it is attached) */
-  char *layers_scratch;         /* empty dir a --read-write image's tmpfs
+  char *layers_scratch; /* empty dir a --read-write image's tmpfs
                                    upper layer is mounted on (privately) */
-  int stop_signal;              /* the image's StopSignal: what SIGTERM to keep becomes; 0 = SIGTERM */
+  int stop_signal;      /* the image's StopSignal: what SIGTERM to keep becomes; 0 = SIGTERM */
   struct keep_process proc;
-  char *id;                     /* container id (random hex) */
-  char *hostname;               /* default: first 12 chars of id */
+  char *id;       /* container id (random hex) */
+  char *hostname; /* default: first 12 chars of id */
 
-  uint64_t cap_add;             /* capability bits kept (default none) */
+  uint64_t cap_add; /* capability bits kept (default none) */
   enum keep_seccomp_mode seccomp;
   char *seccomp_file;
-  bool landlock;                /* default on where the kernel has it */
-  bool read_write;              /* --read-write: root not read-only */
+  bool landlock;   /* default on where the kernel has it */
+  bool read_write; /* --read-write: root not read-only */
   enum keep_network_mode network;
-  bool cgroups;                 /* --cgroups=off clears it */
+  bool cgroups; /* --cgroups=off clears it */
   struct keep_limits limits;
 
   struct keep_mount_req *mounts;
   size_t n_mounts;
 
   /* Filled by keep itself, not by flags. */
-  bool rootless;                /* caller is not root */
-  char *state_dir;              /* /run/keep or $XDG_RUNTIME_DIR/keep */
-  char *cache_dir;              /* /var/lib/keep/cache or $XDG_DATA_HOME/keep/cache */
+  bool rootless;   /* caller is not root */
+  char *state_dir; /* /run/keep or $XDG_RUNTIME_DIR/keep */
+  char *cache_dir; /* /var/lib/keep/cache or $XDG_DATA_HOME/keep/cache */
 };
 
 void keep_config_free(struct keep_config *c);

@@ -32,7 +32,7 @@ extern const size_t keep_n_dev_links;
  * caller's own hard limit: raising one needs CAP_SYS_RESOURCE. */
 struct keep_default_rlimit {
   int resource;
-  const char *name;   /* as config.json spells it */
+  const char *name; /* as config.json spells it */
   uint64_t soft, hard;
 };
 extern const struct keep_default_rlimit keep_default_rlimits[];

@@ -102,9 +102,9 @@ static char *one_line(const char *s)
 char *keep_error_format(const keep_error *e)
 {
   char *s = NULL;
-  int r = asprintf(&s, "%s: %s%s%s%s%s%s", keep_progname, e->msg,
-                   e->errnum ? ": " : "", e->errnum ? strerror(e->errnum) : "",
-                   e->hint ? " (" : "", e->hint ? e->hint : "", e->hint ? ")" : "");
+  int r = asprintf(&s, "%s: %s%s%s%s%s%s", keep_progname, e->msg, e->errnum ? ": " : "",
+                   e->errnum ? strerror(e->errnum) : "", e->hint ? " (" : "", e->hint ? e->hint : "",
+                   e->hint ? ")" : "");
   if (r < 0)
     die("out of memory");
   char *line = one_line(s);
@@ -171,8 +171,8 @@ noreturn void die(const char *fmt, ...)
   va_end(ap);
   if (n < 0)
     n = 0;
-  dprintf(STDERR_FILENO, "%s: fatal: %s%s%s\n", keep_progname, buf,
-          saved ? ": " : "", saved ? strerror(saved) : "");
+  dprintf(STDERR_FILENO, "%s: fatal: %s%s%s\n", keep_progname, buf, saved ? ": " : "",
+          saved ? strerror(saved) : "");
   /* 125: keep itself failed (docker/podman convention). */
   _exit(125);
 }

@@ -12,22 +12,19 @@
 #include <stdnoreturn.h>
 
 typedef struct keep_error {
-  int errnum;    /* errno at the point of failure, 0 when not a syscall error */
-  char *msg;     /* human text, without the strerror() part */
-  char *hint;    /* optional "how to fix it", printed after the message */
+  int errnum; /* errno at the point of failure, 0 when not a syscall error */
+  char *msg;  /* human text, without the strerror() part */
+  char *hint; /* optional "how to fix it", printed after the message */
 } keep_error;
 
 /* Fill *err (if err and *err is empty) and return -1. */
-int keep_fail(keep_error **err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int keep_fail(keep_error **err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Same, reading errno. */
 #define keep_fail_errno(err, ...) keep_fail((err), errno, __VA_ARGS__)
 /* Attach a fix-it hint to an existing error; returns -1. */
-int keep_error_hint(keep_error **err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int keep_error_hint(keep_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefix context: "<context>: <old message>"; returns -1. */
-int keep_error_wrap(keep_error **err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int keep_error_wrap(keep_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One line: "keep: <msg>: <strerror>" (+ " (<hint>)"). */
 char *keep_error_format(const keep_error *err);
 void keep_error_print(const keep_error *err);

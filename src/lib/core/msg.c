@@ -11,9 +11,9 @@
 
 struct wire_header {
   uint32_t type;
-  int32_t errnum;      /* KEEP_MSG_ERROR only */
-  uint32_t text_len;   /* the message text (the error's message) */
-  uint32_t hint_len;   /* KEEP_MSG_ERROR only */
+  int32_t errnum;    /* KEEP_MSG_ERROR only */
+  uint32_t text_len; /* the message text (the error's message) */
+  uint32_t hint_len; /* KEEP_MSG_ERROR only */
 };
 
 #define MSG_MAX 8192
@@ -77,7 +77,9 @@ void keep_msg_send_error(int sock, const keep_error *e)
   const char *hint = e && e->hint ? e->hint : "";
   size_t tl = strlen(msg), hl = strlen(hint);
   fit(&tl, &hl);
-  struct wire_header h = {.type = KEEP_MSG_ERROR, .errnum = e ? e->errnum : 0, .text_len = (uint32_t) tl,
+  struct wire_header h = {.type = KEEP_MSG_ERROR,
+                          .errnum = e ? e->errnum : 0,
+                          .text_len = (uint32_t) tl,
                           .hint_len = (uint32_t) hl};
   send_raw(sock, &h, msg, hint, -1, NULL);
 }
@@ -96,8 +98,8 @@ int keep_msg_recv(int sock, char *text, size_t textlen, int *fd, keep_error **er
     char b[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
   } cbuf;
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.b,
-                       .msg_controllen = sizeof(cbuf.b)};
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.b, .msg_controllen = sizeof(cbuf.b)};
   if (fd)
     *fd = -1;
   if (text && textlen)

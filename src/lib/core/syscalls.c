@@ -29,8 +29,8 @@ long sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uin
 
 static bool is_symlink_in_root(int rootfd, const char *path)
 {
-  long fd = sys_openat2(rootfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
-                        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  long fd =
+      sys_openat2(rootfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (fd < 0)
     return errno == ELOOP;
   struct stat st;
@@ -39,8 +39,7 @@ static bool is_symlink_in_root(int rootfd, const char *path)
   return link;
 }
 
-static int open_resolved(int rootfd, const char *path, int extra_flags, uint64_t resolve,
-                         keep_error **err)
+static int open_resolved(int rootfd, const char *path, int extra_flags, uint64_t resolve, keep_error **err)
 {
   /* An absolute path is taken relative to the root: RESOLVE_IN_ROOT treats
    * "/" as rootfd, and skipping the slashes keeps "" (the root) well-formed. */
@@ -52,7 +51,8 @@ static int open_resolved(int rootfd, const char *path, int extra_flags, uint64_t
   if (fd < 0) {
     if ((errno == ELOOP || errno == ENOTDIR) && (resolve & RESOLVE_NO_SYMLINKS) &&
         is_symlink_in_root(rootfd, path))
-      return keep_fail(err, 0, "`/%s` in the root filesystem is or passes through a symlink; refusing to mount on it",
+      return keep_fail(err, 0,
+                       "`/%s` in the root filesystem is or passes through a symlink; refusing to mount on it",
                        keep_q(path));
     if (errno == ENOSYS) {
       keep_fail(err, ENOSYS, "openat2 `/%s`", keep_q(path));
@@ -116,7 +116,8 @@ int open_host_nofollow_walk(const char *path, int extra_flags, char **link, char
     /* Each component is opened relative to the one before, never through a
      * symlink: O_PATH|O_NOFOLLOW gives the link itself (refused below), and
      * O_DIRECTORY makes a symlinked directory on the way fail. */
-    int flags = O_PATH | O_CLOEXEC | O_NOFOLLOW | (last ? extra_flags : O_DIRECTORY) | (*end == '/' ? O_DIRECTORY : 0);
+    int flags = O_PATH | O_CLOEXEC | O_NOFOLLOW | (last ? extra_flags : O_DIRECTORY) |
+                (*end == '/' ? O_DIRECTORY : 0);
     int fd = openat(dir, name, flags);
     if (fd < 0) {
       int saved = errno;
@@ -152,7 +153,8 @@ int open_host_nofollow(const char *path, int extra_flags, char **link, char **ta
 {
   /* No O_NOFOLLOW: with it and O_PATH, openat2 would return a trailing
    * symlink itself instead of refusing it. */
-  long fd = sys_openat2(AT_FDCWD, path, (uint64_t) (O_PATH | O_CLOEXEC | extra_flags), 0, RESOLVE_NO_SYMLINKS);
+  long fd =
+      sys_openat2(AT_FDCWD, path, (uint64_t) (O_PATH | O_CLOEXEC | extra_flags), 0, RESOLVE_NO_SYMLINKS);
   if (fd < 0 && errno == ENOSYS)
     return open_host_nofollow_walk(path, extra_flags, link, target);
   if (fd < 0) {
@@ -184,11 +186,15 @@ int open_host_nofollow_checked(const char *path, const char *what, keep_error **
   if (fd >= 0)
     return fd;
   if (errno == ELOOP && link)
-    return keep_fail(err, 0, "%s `%s` passes through the symlink `%s` -> `%s`: keep does not follow symlinks in %ss; "
-                     "give the real path", what, keep_q(path), keep_q(link), target ? keep_q(target) : "?", what);
+    return keep_fail(err, 0,
+                     "%s `%s` passes through the symlink `%s` -> `%s`: keep does not follow symlinks in %ss; "
+                     "give the real path",
+                     what, keep_q(path), keep_q(link), target ? keep_q(target) : "?", what);
   if (errno == ELOOP)
-    return keep_fail(err, 0, "%s `%s` passes through a symlink: keep does not follow symlinks in %ss; give the "
-                     "real path", what, keep_q(path), what);
+    return keep_fail(err, 0,
+                     "%s `%s` passes through a symlink: keep does not follow symlinks in %ss; give the "
+                     "real path",
+                     what, keep_q(path), what);
   return keep_fail_errno(err, "%s `%s`", what, keep_q(path));
 }
 
@@ -238,16 +244,15 @@ int mount_attach(int mnt_fd, int target_fd, const char *what, const char *where,
   return 0;
 }
 
-int mount_set_attrs(int mnt_fd, unsigned int set, unsigned int clr, int recursive,
-                    const char *what, keep_error **err)
+int mount_set_attrs(int mnt_fd, unsigned int set, unsigned int clr, int recursive, const char *what,
+                    keep_error **err)
 {
   /* The atime mode is one field, not flags: changing it means clearing the
    * whole field (MOUNT_ATTR__ATIME) and setting the new value. */
   if ((set | clr) & MOUNT_ATTR__ATIME)
     clr |= MOUNT_ATTR__ATIME;
   struct mount_attr attr = {.attr_set = set, .attr_clr = clr};
-  if (mount_setattr(mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
-                    sizeof(attr)) < 0)
+  if (mount_setattr(mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
     return keep_fail_errno(err, "set mount attributes of `%s`", what);
   return 0;
 }

@@ -44,8 +44,8 @@ int fs_new_mount_source(const char *fstype, const char *source, const char *opti
 /* Attach a detached mount fd on the object target_fd refers to. */
 int mount_attach(int mnt_fd, int target_fd, const char *what, const char *where, keep_error **err);
 /* Set (and clear) attributes on the mount mnt_fd refers to. */
-int mount_set_attrs(int mnt_fd, unsigned int set, unsigned int clr, int recursive,
-                    const char *what, keep_error **err);
+int mount_set_attrs(int mnt_fd, unsigned int set, unsigned int clr, int recursive, const char *what,
+                    keep_error **err);
 /* Detached bind clone of dirfd/path (AT_EMPTY_PATH when path is ""). */
 int bind_clone(int dirfd, const char *path, int recursive, keep_error **err);
 

@@ -223,8 +223,7 @@ int open_regular_at(int dirfd, const char *path, keep_error **err)
   }
   if (!S_ISREG(st.st_mode)) {
     close(fd);
-    return keep_fail(err, 0, "`%s` is %s, not a regular file", keep_q(path),
-                     keep_file_kind(st.st_mode));
+    return keep_fail(err, 0, "`%s` is %s, not a regular file", keep_q(path), keep_file_kind(st.st_mode));
   }
   return fd;
 }
@@ -270,7 +269,8 @@ json_t *keep_json_parse(const char *text, size_t len, size_t flags, const char *
 {
   const char *nul = memchr(text, '\0', len);
   if (nul) {
-    keep_fail(err, 0, "%s contains a NUL byte (at offset %zu): not a JSON document", what, (size_t) (nul - text));
+    keep_fail(err, 0, "%s contains a NUL byte (at offset %zu): not a JSON document", what,
+              (size_t) (nul - text));
     return NULL;
   }
   json_error_t je;
@@ -363,7 +363,7 @@ const char *keep_qn(const char *s, size_t len)
     i++;
   }
   if (shown < len) {
-    memcpy(out + o, "\xe2\x80\xa6", 3);  /* … */
+    memcpy(out + o, "\xe2\x80\xa6", 3); /* … */
     o += 3;
   }
   out[o] = '\0';
@@ -387,7 +387,8 @@ int write_file_at(int dirfd, const char *path, const char *data, keep_error **er
 
 int create_file_at(int dirfd, const char *path, const char *data, mode_t mode, keep_error **err)
 {
-  cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
+  cleanup_close int fd =
+      openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
   if (fd < 0)
     return keep_fail_errno(err, "create `%s`", path);
   if (write_all(fd, data, strlen(data)) < 0)
@@ -472,7 +473,7 @@ void keep_cmdline_remember(int argc, char **argv)
   if (argc < 1)
     return;
   cmdline_start = argv[0];
-  cmdline_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]) + 1;
+  cmdline_len = (size_t) (argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]) + 1;
 }
 
 void keep_cmdline_rewrite(const char *name)

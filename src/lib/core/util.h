@@ -27,8 +27,18 @@ void cleanup_strvp(char ***v);
 #define cleanup_strv __attribute__((cleanup(cleanup_strvp)))
 
 /* Hand ownership on: returns the value and leaves NULL / -1 behind. */
-#define steal_pointer(pp) ({ __typeof__(*(pp)) _v = *(pp); *(pp) = NULL; _v; })
-#define steal_fd(fdp) ({ int _f = *(fdp); *(fdp) = -1; _f; })
+#define steal_pointer(pp)                                                                                    \
+  ({                                                                                                         \
+    __typeof__(*(pp)) _v = *(pp);                                                                            \
+    *(pp) = NULL;                                                                                            \
+    _v;                                                                                                      \
+  })
+#define steal_fd(fdp)                                                                                        \
+  ({                                                                                                         \
+    int _f = *(fdp);                                                                                         \
+    *(fdp) = -1;                                                                                             \
+    _f;                                                                                                      \
+  })
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -40,7 +50,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* NULL-terminated string vectors. */
 size_t strv_len(char *const *v);
-void strv_push(char ***v, const char *s);      /* appends a copy */
+void strv_push(char ***v, const char *s); /* appends a copy */
 void strv_free(char **v);
 char **strv_dup(char *const *v);
 /* strv_push measures the vector each time: for short lists only.  Lists an
@@ -50,9 +60,9 @@ struct strv_builder {
   char **v;
   size_t n, cap;
 };
-void strvb_add(struct strv_builder *b, const char *s);          /* appends a copy */
-void strvb_add_all(struct strv_builder *b, char *const *v);     /* appends copies of a NULL-terminated vector */
-char **strvb_finish(struct strv_builder *b);                     /* the vector (NULL when empty); b is reset */
+void strvb_add(struct strv_builder *b, const char *s);      /* appends a copy */
+void strvb_add_all(struct strv_builder *b, char *const *v); /* appends copies of a NULL-terminated vector */
+char **strvb_finish(struct strv_builder *b);                /* the vector (NULL when empty); b is reset */
 void strvb_free(struct strv_builder *b);
 #define cleanup_strvb __attribute__((cleanup(strvb_free)))
 
@@ -75,7 +85,8 @@ const char *keep_file_kind(mode_t mode);
 /* Parse a JSON document of exactly len bytes: a NUL byte inside is refused
  * (a parser reading up to the first NUL would accept a prefix and ignore the
  * rest).  `what` names the document in errors ("config.json"). */
-struct json_t *keep_json_parse(const char *text, size_t len, size_t flags, const char *what, keep_error **err);
+struct json_t *keep_json_parse(const char *text, size_t len, size_t flags, const char *what,
+                               keep_error **err);
 /* Read a JSON document from a regular file; errors name `path`. */
 struct json_t *keep_json_load_file_at(int dirfd, const char *path, size_t flags, keep_error **err);
 

@@ -27,8 +27,8 @@ static void crypto_load(void)
   void *h = dlopen(KEEP_LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
   if (h == NULL)
     die("cannot load %s (OpenSSL) to verify digests: %s", KEEP_LIBCRYPTO_SONAME, dlerror());
-#define SYM(field, name)                                                                                   \
-  if ((*(void **) &crypto.field = dlsym(h, name)) == NULL)                                                  \
+#define SYM(field, name)                                                                                     \
+  if ((*(void **) &crypto.field = dlsym(h, name)) == NULL)                                                   \
     die("%s has no %s", KEEP_LIBCRYPTO_SONAME, name);
   SYM(ctx_free, "EVP_MD_CTX_free")
   SYM(sha256, "EVP_sha256")
@@ -106,7 +106,8 @@ int keep_digest_check(const char *d, const char *what, keep_error **err)
   if (keep_digest_valid(d))
     return 0;
   if (d && strchr(d, ':') && strncmp(d, "sha256:", 7) != 0)
-    return keep_fail(err, 0, "%s: unsupported digest algorithm in `%s` (keep verifies sha256)", what, keep_q(d));
+    return keep_fail(err, 0, "%s: unsupported digest algorithm in `%s` (keep verifies sha256)", what,
+                     keep_q(d));
   return keep_fail(err, 0, "%s: `%s` is not a sha256 digest", what, d ? keep_q(d) : "(missing)");
 }
 

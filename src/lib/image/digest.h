@@ -10,7 +10,7 @@
 #include "error.h"
 
 #define KEEP_DIGEST_HEX 64
-#define KEEP_DIGEST_LEN (7 + KEEP_DIGEST_HEX)  /* "sha256:" + hex, without the NUL */
+#define KEEP_DIGEST_LEN (7 + KEEP_DIGEST_HEX) /* "sha256:" + hex, without the NUL */
 
 struct keep_hasher;
 

@@ -25,7 +25,7 @@ static int resolve_id_prefix(struct keep_store *s, json_t *refs, const char *pre
   const char *tag;
   json_t *v;
   const char *found = NULL;
-  json_object_foreach(refs, tag, v) {
+  json_object_foreach (refs, tag, v) {
     const char *md = json_string_value(v);
     struct keep_image img;
     cleanup_error keep_error *e = NULL;
@@ -189,11 +189,13 @@ int keep_image_setid_files(struct keep_store *s, const struct keep_image *img, c
     cleanup_error keep_error *e = NULL;
     json_t *j = keep_json_load_file_at(dir, name, 0, &e);
     if (j == NULL)
-      continue;  /* unpacked by an older keep: nothing recorded */
+      continue; /* unpacked by an older keep: nothing recorded */
     *count += (uint64_t) json_integer_value(json_object_get(j, "setid_count"));
     size_t k;
     json_t *v;
-    json_array_foreach(json_object_get(j, "setid"), k, v) if (json_is_string(v)) strv_push(paths, json_string_value(v));
+    json_array_foreach (json_object_get(j, "setid"), k, v)
+      if (json_is_string(v))
+        strv_push(paths, json_string_value(v));
     json_decref(j);
   }
   return 0;

@@ -12,7 +12,7 @@
 #include "store.h"
 
 struct keep_image {
-  char *digest;                      /* the manifest's */
+  char *digest; /* the manifest's */
   struct keep_manifest manifest;
   struct keep_image_config config;
 };
@@ -39,8 +39,8 @@ int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, co
  * blob later).  The unpacker checks both digests itself, as it does from a
  * stored blob. */
 struct keep_layer_job;
-int keep_layer_stream_start(struct keep_store *s, int dir, const struct keep_descriptor *d, const char *diff_id,
-                            struct keep_layer_job **job, int *feed, keep_error **err);
+int keep_layer_stream_start(struct keep_store *s, int dir, const struct keep_descriptor *d,
+                            const char *diff_id, struct keep_layer_job **job, int *feed, keep_error **err);
 int keep_layer_stream_finish(struct keep_layer_job *job, bool complete, keep_error **err);
 
 /* The unpacked layers, bottom first, as absolute directory paths; layers
@@ -55,7 +55,8 @@ int keep_image_layers_dir(struct keep_store *s, keep_error **err);
 
 /* The "vfs" driver: the layers (bottom first) merged into one tree of hard
  * links, made once and kept as layers/<uid>/vfs-<manifest hex>; its path. */
-char *keep_image_flatten(struct keep_store *s, const struct keep_image *img, char *const *dirs, keep_error **err);
+char *keep_image_flatten(struct keep_store *s, const struct keep_image *img, char *const *dirs,
+                         keep_error **err);
 
 /* Setuid/setgid files the image's layers keep (recorded when unpacked). */
 int keep_image_setid_files(struct keep_store *s, const struct keep_image *img, char ***paths, uint64_t *count,

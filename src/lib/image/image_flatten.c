@@ -99,7 +99,8 @@ static int merge(int src, int dst, keep_error **err)
   return r;
 }
 
-char *keep_image_flatten(struct keep_store *s, const struct keep_image *img, char *const *dirs, keep_error **err)
+char *keep_image_flatten(struct keep_store *s, const struct keep_image *img, char *const *dirs,
+                         keep_error **err)
 {
   cleanup_close int ldir = keep_image_layers_dir(s, err);
   if (ldir < 0)
@@ -108,7 +109,7 @@ char *keep_image_flatten(struct keep_store *s, const struct keep_image *img, cha
   char *path = xasprintf("%s/layers/%u/%s", s->root, s->uid_shift, name);
   struct stat st;
   if (fstatat(ldir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-    return path;  /* merged before: a name exists only when complete */
+    return path; /* merged before: a name exists only when complete */
   char rnd[17];
   if (random_hex(rnd, 16, err) < 0) {
     free(path);
@@ -134,7 +135,8 @@ char *keep_image_flatten(struct keep_store *s, const struct keep_image *img, cha
         goto out;
       }
       struct stat rs;
-      if (i == 0 && fstat(src, &rs) == 0 && (fchown(dst, rs.st_uid, rs.st_gid) < 0 || fchmod(dst, 0755) < 0)) {
+      if (i == 0 && fstat(src, &rs) == 0 &&
+          (fchown(dst, rs.st_uid, rs.st_gid) < 0 || fchmod(dst, 0755) < 0)) {
         keep_fail_errno(err, "set the owner of `%s`", tmp);
         goto out;
       }
@@ -151,11 +153,10 @@ char *keep_image_flatten(struct keep_store *s, const struct keep_image *img, cha
     }
     r = 0;
   }
-out:
-  {
-    cleanup_error keep_error *ignored = NULL;
-    keep_remove_tree(ldir, tmp, &ignored);
-  }
+out : {
+  cleanup_error keep_error *ignored = NULL;
+  keep_remove_tree(ldir, tmp, &ignored);
+}
   if (r < 0) {
     free(path);
     return NULL;

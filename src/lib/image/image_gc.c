@@ -29,7 +29,7 @@ static int live_sets(struct keep_store *s, char ***blobs, char ***layers, keep_e
     return -1;
   const char *tag;
   json_t *v;
-  json_object_foreach(refs, tag, v) {
+  json_object_foreach (refs, tag, v) {
     const char *md = json_string_value(v);
     struct keep_image img;
     cleanup_error keep_error *e = NULL;

@@ -7,9 +7,9 @@
 #include "store.h"
 
 struct keep_gc_stats {
-  uint64_t blobs, layers, tmp;  /* entries removed */
-  uint64_t bytes;               /* blob and tmp bytes freed */
-  uint64_t in_use;              /* layers skipped: a container has them mounted */
+  uint64_t blobs, layers, tmp; /* entries removed */
+  uint64_t bytes;              /* blob and tmp bytes freed */
+  uint64_t in_use;             /* layers skipped: a container has them mounted */
 };
 
 /* Needs the store opened exclusive. */

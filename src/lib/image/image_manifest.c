@@ -206,7 +206,7 @@ int keep_index_select(const char *text, size_t len, const char *platform, struct
   }
   size_t i;
   json_t *m;
-  json_array_foreach(ms, i, m) {
+  json_array_foreach (ms, i, m) {
     json_t *p = json_object_get(m, "platform");
     const char *os = opt_string(p, "os"), *a = opt_string(p, "architecture"), *v = opt_string(p, "variant");
     if (!os || !a || strcmp(os, want) != 0 || strcmp(a, arch) != 0)
@@ -226,7 +226,8 @@ out:
 }
 
 /* o.key, an array of at most max strings; `where` names o ("config", "rootfs"). */
-static int string_array(json_t *o, const char *where, const char *key, size_t max, char ***out, keep_error **err)
+static int string_array(json_t *o, const char *where, const char *key, size_t max, char ***out,
+                        keep_error **err)
 {
   json_t *a = json_object_get(o, key);
   if (a == NULL || json_is_null(a))
@@ -234,11 +235,12 @@ static int string_array(json_t *o, const char *where, const char *key, size_t ma
   if (!json_is_array(a))
     return keep_fail(err, 0, "%s.%s: not an array of strings", where, key);
   if (json_array_size(a) > max)
-    return keep_fail(err, 0, "%s.%s: %zu entries, more than keep accepts (%zu)", where, key, json_array_size(a), max);
+    return keep_fail(err, 0, "%s.%s: %zu entries, more than keep accepts (%zu)", where, key,
+                     json_array_size(a), max);
   *out = xcalloc(json_array_size(a) + 1, sizeof(char *));
   size_t i;
   json_t *v;
-  json_array_foreach(a, i, v) {
+  json_array_foreach (a, i, v) {
     if (!json_is_string(v))
       return keep_fail(err, 0, "%s.%s[%zu]: not a string", where, key, i);
     (*out)[i] = xstrdup(json_string_value(v));
@@ -285,7 +287,8 @@ int keep_image_config_parse(const char *text, size_t len, struct keep_image_conf
         goto out;
       }
       cleanup_strvb struct strv_builder b = {0};
-      json_object_foreach(ports, k, v) strvb_add(&b, k);
+      json_object_foreach (ports, k, v)
+        strvb_add(&b, k);
       c->exposed_ports = strvb_finish(&b);
     }
   }

@@ -87,7 +87,8 @@ int keep_image_ref_parse(const char *s, struct keep_image_ref *out, keep_error *
     if (*p < 0x20 || *p == 0x7f)
       return keep_fail(err, 0, "invalid image reference `%s`: it contains a control character", keep_q(s));
   if (strlen(s) > KEEP_IMAGE_REF_MAX)
-    return keep_fail(err, 0, "invalid image reference `%s`: longer than %d characters", keep_q(s), KEEP_IMAGE_REF_MAX);
+    return keep_fail(err, 0, "invalid image reference `%s`: longer than %d characters", keep_q(s),
+                     KEEP_IMAGE_REF_MAX);
   cleanup_free char *buf = xstrdup(s);
   char *at = strchr(buf, '@');
   if (at) {

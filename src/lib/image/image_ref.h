@@ -11,10 +11,10 @@
 #include "error.h"
 
 struct keep_image_ref {
-  char *registry;    /* "docker.io", "localhost", "127.0.0.1:5000" */
-  char *repository;  /* "library/busybox" */
-  char *tag;         /* NULL only when pinned by digest and no tag was given */
-  char *digest;      /* "sha256:<hex>" or NULL */
+  char *registry;   /* "docker.io", "localhost", "127.0.0.1:5000" */
+  char *repository; /* "library/busybox" */
+  char *tag;        /* NULL only when pinned by digest and no tag was given */
+  char *digest;     /* "sha256:<hex>" or NULL */
 };
 
 /* Registry 255 + repository 255 + tag 128 + a digest, with separators. */

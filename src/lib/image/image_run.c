@@ -52,8 +52,10 @@ static int apply_config(struct keep_config *c, const struct keep_image_config *i
   char *const *args = c->proc.argv ? c->proc.argv : entrypoint ? NULL : ic->cmd;
   strvb_add_all(&argv, args);
   if (argv.n > KEEP_MAX_ARGS)
-    return keep_fail(err, 0, "the command (image Entrypoint and Cmd, or the arguments given) has more than %d "
-                     "arguments", KEEP_MAX_ARGS);
+    return keep_fail(err, 0,
+                     "the command (image Entrypoint and Cmd, or the arguments given) has more than %d "
+                     "arguments",
+                     KEEP_MAX_ARGS);
   strv_free(c->proc.argv);
   c->proc.argv = strvb_finish(&argv);
 
@@ -85,7 +87,8 @@ static bool overlay_usable(void)
     return false;
   struct utsname u;
   unsigned maj = 0, min = 0;
-  return uname(&u) == 0 && sscanf(u.release, "%u.%u", &maj, &min) == 2 && (maj > 5 || (maj == 5 && min >= 11));
+  return uname(&u) == 0 && sscanf(u.release, "%u.%u", &maj, &min) == 2 &&
+         (maj > 5 || (maj == 5 && min >= 11));
 }
 
 int keep_image_configure(struct keep_config *c, const char *ref, const char *entrypoint, const char *driver,
@@ -118,12 +121,15 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
   vfs = vfs || too_deep;
   if (vfs) {
     if (c->read_write && auto_vfs) {
-      keep_fail(err, ENOTSUP, "--read-write: image `%s` has %zu layers, more than overlayfs stacks (%d), and a "
-                "writable image root needs overlayfs", ref, img.manifest.n_layers, KEEP_OVERLAY_MAX_LAYERS);
+      keep_fail(err, ENOTSUP,
+                "--read-write: image `%s` has %zu layers, more than overlayfs stacks (%d), and a "
+                "writable image root needs overlayfs",
+                ref, img.manifest.n_layers, KEEP_OVERLAY_MAX_LAYERS);
       goto out;
     }
     if (c->read_write) {
-      keep_fail(err, ENOTSUP, "--read-write with the vfs storage driver: a writable image root needs overlayfs");
+      keep_fail(err, ENOTSUP,
+                "--read-write with the vfs storage driver: a writable image root needs overlayfs");
       goto out;
     }
     char *flat = keep_image_flatten(&s, &img, dirs, err);
@@ -133,11 +139,15 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
     dirs = xcalloc(2, sizeof(char *));
     dirs[0] = flat;
     if (auto_vfs)
-      *notice = xasprintf("image `%s` has %zu layers, more than overlayfs stacks (%d): it runs from a merged copy of "
-                          "its layers (--storage-driver vfs)", ref, img.manifest.n_layers, KEEP_OVERLAY_MAX_LAYERS);
+      *notice = xasprintf(
+          "image `%s` has %zu layers, more than overlayfs stacks (%d): it runs from a merged copy of "
+          "its layers (--storage-driver vfs)",
+          ref, img.manifest.n_layers, KEEP_OVERLAY_MAX_LAYERS);
     else if (driver == NULL)
-      *notice = xasprintf("overlayfs cannot be mounted here: image `%s` runs from a merged copy of its layers "
-                          "(--storage-driver vfs)", ref);
+      *notice =
+          xasprintf("overlayfs cannot be mounted here: image `%s` runs from a merged copy of its layers "
+                    "(--storage-driver vfs)",
+                    ref);
   } else if (img.manifest.n_layers == 1) {
     /* overlayfs stacks at least two lower layers. */
     char *empty = keep_image_empty_layer(&s, err);
@@ -164,7 +174,8 @@ int keep_image_configure(struct keep_config *c, const char *ref, const char *ent
   }
   if (c->proc.user == NULL && *notice == NULL)
     *notice = xasprintf("image `%s` sets no USER: its process runs as the container's root, an unprivileged "
-                        "host uid (choose another with --user)", ref);
+                        "host uid (choose another with --user)",
+                        ref);
   free(c->rootfs);
   /* The overlay is attached over the top layer's directory, privately:
    * any directory would do, this one is sure to exist.  With vfs, the

@@ -179,8 +179,8 @@ void keep_blob_abort(struct keep_store *s, struct keep_blob_writer *w)
   writer_release(w);
 }
 
-int keep_blob_commit(struct keep_store *s, struct keep_blob_writer *w, const char *expect,
-                     char *digest_out, keep_error **err)
+int keep_blob_commit(struct keep_store *s, struct keep_blob_writer *w, const char *expect, char *digest_out,
+                     keep_error **err)
 {
   char got[KEEP_DIGEST_LEN + 1];
   keep_hasher_final(w->h, got);
@@ -364,7 +364,8 @@ int keep_refs_update(struct keep_store *s, const char *name, const char *digest,
     die("out of memory");
   /* Write beside, sync, then rename: readers see the old or the new file,
    * whole, and the renames of what the tag names are committed with it. */
-  cleanup_close int tfd = openat(s->dirfd, "tmp/refs.json", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  cleanup_close int tfd =
+      openat(s->dirfd, "tmp/refs.json", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (tfd < 0 || write_all(tfd, text, strlen(text)) < 0 || fsync(tfd) < 0)
     return keep_fail_errno(err, "write `%s/tmp/refs.json`", s->root);
   if (renameat(s->dirfd, "tmp/refs.json", s->dirfd, "refs.json") < 0)

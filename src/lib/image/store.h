@@ -23,10 +23,10 @@
 
 struct keep_store {
   char *root;
-  int dirfd;              /* the store's root directory */
-  int lockfd;             /* <root>/lock, held shared while open */
-  bool rootless;          /* layers keep the caller's ownership */
-  uint32_t uid_shift;     /* host uid of container root (0 when rootless) */
+  int dirfd;          /* the store's root directory */
+  int lockfd;         /* <root>/lock, held shared while open */
+  bool rootless;      /* layers keep the caller's ownership */
+  uint32_t uid_shift; /* host uid of container root (0 when rootless) */
   uint32_t gid_shift;
 };
 
@@ -38,7 +38,7 @@ void keep_store_close(struct keep_store *s);
 
 struct keep_blob_writer {
   int fd;
-  char *tmp;              /* name under tmp/ */
+  char *tmp; /* name under tmp/ */
   struct keep_hasher *h;
   uint64_t size;
 };
@@ -51,8 +51,8 @@ int keep_blob_write(struct keep_blob_writer *w, const void *buf, size_t n, keep_
 /* Check the content against `expect` (NULL: accept what it hashes to),
  * fsync, and rename into blobs/.  `digest_out` (KEEP_DIGEST_LEN+1) may be NULL.
  * The writer is released either way. */
-int keep_blob_commit(struct keep_store *s, struct keep_blob_writer *w, const char *expect,
-                     char *digest_out, keep_error **err);
+int keep_blob_commit(struct keep_store *s, struct keep_blob_writer *w, const char *expect, char *digest_out,
+                     keep_error **err);
 void keep_blob_abort(struct keep_store *s, struct keep_blob_writer *w);
 /* Release the writer but leave its file (a partial download to resume). */
 void keep_blob_abort_keep(struct keep_blob_writer *w);

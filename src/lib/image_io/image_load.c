@@ -20,13 +20,13 @@
 
 struct entry {
   char *name;
-  char *digest;   /* NULL for a link until resolved */
-  char *link;     /* symlink or hardlink target name */
+  char *digest; /* NULL for a link until resolved */
+  char *link;   /* symlink or hardlink target name */
 };
 
 struct source {
   struct keep_store *s;
-  int dirfd;            /* OCI layout directory, or -1 for an archive */
+  int dirfd; /* OCI layout directory, or -1 for an archive */
   struct entry *e;
   size_t n;
 };
@@ -99,7 +99,7 @@ static int import_fd(struct keep_store *s, int fd, struct archive *a, const char
 static char *link_target(const char *entry, const char *target)
 {
   if (target == NULL)
-    return NULL;  /* an empty link name (libarchive gives NULL) */
+    return NULL; /* an empty link name (libarchive gives NULL) */
   cleanup_free char *joined = NULL;
   const char *slash = strrchr(entry, '/');
   if (target[0] != '/' && slash)
@@ -123,7 +123,8 @@ static int read_archive(struct source *src, const char *path, keep_error **err)
   bool stdin_ = strcmp(path, "-") == 0;
   int rc = stdin_ ? archive_read_open_fd(a, 0, 1 << 16) : archive_read_open_filename(a, path, 1 << 16);
   if (rc != ARCHIVE_OK) {
-    keep_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "open `%s`: %s", keep_q(path), archive_error_string(a));
+    keep_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "open `%s`: %s", keep_q(path),
+              archive_error_string(a));
     goto out;
   }
   for (;;) {
@@ -146,7 +147,7 @@ static int read_archive(struct source *src, const char *path, keep_error **err)
       ent.link = hl ? link_target("", hl) : link_target(name, archive_entry_symlink(e));
       if (ent.link == NULL) {
         free(name);
-        continue;  /* a link leading nowhere names nothing we read */
+        continue; /* a link leading nowhere names nothing we read */
       }
     } else if (archive_entry_filetype(e) == AE_IFREG) {
       char digest[KEEP_DIGEST_LEN + 1];
@@ -171,7 +172,8 @@ out:
 
 /* The blob named `name` in the source, in the store; checked against
  * `expect` when the referring document gives a digest. */
-static int source_blob(struct source *src, const char *name, const char *expect, char *digest, keep_error **err)
+static int source_blob(struct source *src, const char *name, const char *expect, char *digest,
+                       keep_error **err)
 {
   if (src->dirfd >= 0) {
     cleanup_free char *clean = NULL;
@@ -193,7 +195,8 @@ static int source_blob(struct source *src, const char *name, const char *expect,
     memcpy(digest, e->digest, KEEP_DIGEST_LEN + 1);
   }
   if (expect && strcmp(expect, digest) != 0)
-    return keep_fail(err, 0, "`%s`: content does not match its digest %s (got %s)", keep_q(name), expect, digest);
+    return keep_fail(err, 0, "`%s`: content does not match its digest %s (got %s)", keep_q(name), expect,
+                     digest);
   return 0;
 }
 
@@ -279,8 +282,8 @@ static int load_oci_manifest(struct source *src, const char *digest, const char 
   return 0;
 }
 
-static int load_oci(struct source *src, const char *tag_override, const char *platform, struct keep_loaded **out,
-                    size_t *n_out, keep_error **err)
+static int load_oci(struct source *src, const char *tag_override, const char *platform,
+                    struct keep_loaded **out, size_t *n_out, keep_error **err)
 {
   json_t *index = NULL;
   if (read_json(src, "index.json", &index, err) < 0)
@@ -302,7 +305,7 @@ static int load_oci(struct source *src, const char *tag_override, const char *pl
   }
   size_t i;
   json_t *m;
-  json_array_foreach(ms, i, m) {
+  json_array_foreach (ms, i, m) {
     const char *digest = json_string_value(json_object_get(m, "digest"));
     char what[64];
     snprintf(what, sizeof(what), "index.json: manifests[%zu]", i);
@@ -374,13 +377,13 @@ static int load_docker_item(struct source *src, json_t *item, size_t idx, const 
   if (source_blob(src, config, NULL, cd, err) < 0)
     return -1;
   json_t *ls = json_array();
-  json_t *man = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", KEEP_MT_OCI_MANIFEST, "config",
-                          descriptor(src->s, KEEP_MT_OCI_CONFIG, cd), "layers", ls);
+  json_t *man = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", KEEP_MT_OCI_MANIFEST,
+                          "config", descriptor(src->s, KEEP_MT_OCI_CONFIG, cd), "layers", ls);
   int r = -1;
   cleanup_free char *text = NULL;
   size_t i;
   json_t *l;
-  json_array_foreach(layers, i, l) {
+  json_array_foreach (layers, i, l) {
     char ld[KEEP_DIGEST_LEN + 1];
     const char *ln = json_string_value(l);
     if (ln == NULL) {
@@ -433,7 +436,8 @@ static int load_docker(struct source *src, const char *tag_override, struct keep
     goto out;
   }
   if (json_array_size(list) > KEEP_MAX_ITEMS) {
-    keep_fail(err, 0, "manifest.json: %zu images, more than keep accepts (%d)", json_array_size(list), KEEP_MAX_ITEMS);
+    keep_fail(err, 0, "manifest.json: %zu images, more than keep accepts (%d)", json_array_size(list),
+              KEEP_MAX_ITEMS);
     goto out;
   }
   if (tag_override && json_array_size(list) > 1) {
@@ -442,7 +446,7 @@ static int load_docker(struct source *src, const char *tag_override, struct keep
   }
   size_t i;
   json_t *item;
-  json_array_foreach(list, i, item) {
+  json_array_foreach (list, i, item) {
     if (load_docker_item(src, item, i, tag_override, out, n_out, err) < 0)
       goto out;
   }
@@ -477,8 +481,10 @@ int keep_image_load(struct keep_store *s, const char *path, const char *tag_over
   else if (find(&src, "manifest.json"))
     r = load_docker(&src, tag_override, out, n_out, err);
   else
-    r = keep_fail(err, 0, "`%s` is neither a `docker save` archive nor an OCI image layout "
-                          "(no manifest.json, no index.json)", keep_q(path));
+    r = keep_fail(err, 0,
+                  "`%s` is neither a `docker save` archive nor an OCI image layout "
+                  "(no manifest.json, no index.json)",
+                  keep_q(path));
 out:
   source_free(&src);
   if (r < 0) {

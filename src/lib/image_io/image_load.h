@@ -9,8 +9,8 @@
 #include "store.h"
 
 struct keep_loaded {
-  char *digest;   /* manifest */
-  char *tag;      /* "registry/repo:tag" or NULL */
+  char *digest; /* manifest */
+  char *tag;    /* "registry/repo:tag" or NULL */
 };
 
 /* path: a tar (plain, gzip or zstd), "-" for stdin, or an OCI layout

@@ -30,13 +30,14 @@ struct sig_ctx {
 };
 
 /* Simple signing: <lookaside>/<repository>@sha256=<hex>/signature-<n>, n from 1. */
-static int simple_signature(void *arg, const char *digest, size_t index, char **data, size_t *len, keep_error **err)
+static int simple_signature(void *arg, const char *digest, size_t index, char **data, size_t *len,
+                            keep_error **err)
 {
   struct sig_ctx *c = arg;
   if (c->look.url == NULL || index >= MAX_SIGNATURES)
     return 1;
-  cleanup_free char *rel = xasprintf("%s@sha256=%s/signature-%zu", c->ref->repository, keep_digest_hex(digest),
-                                     index + 1);
+  cleanup_free char *rel =
+      xasprintf("%s@sha256=%s/signature-%zu", c->ref->repository, keep_digest_hex(digest), index + 1);
   if (str_has_prefix(c->look.url, "file://")) {
     cleanup_close int dir = open(c->look.url + 7, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dir < 0)
@@ -52,7 +53,8 @@ static int simple_signature(void *arg, const char *digest, size_t index, char **
     return 0;
   }
   if (!str_has_prefix(c->look.url, "https://") && !str_has_prefix(c->look.url, "http://"))
-    return keep_fail(err, 0, "signature store `%s`: only file://, http:// and https:// are supported", c->look.url);
+    return keep_fail(err, 0, "signature store `%s`: only file://, http:// and https:// are supported",
+                     c->look.url);
   cleanup_free char *url = xasprintf("%s/%s", c->look.url, rel);
   long status = 0;
   if (keep_registry_get_url(c->reg, url, data, len, &status, err) < 0)
@@ -72,8 +74,8 @@ static int simple_signature(void *arg, const char *digest, size_t index, char **
 
 /* Sigstore: the manifest tagged sha256-<hex>.sig lists one layer per
  * signature: the payload blob, the signature in an annotation. */
-static int sigstore_signature(void *arg, const char *digest, size_t index, char **payload, size_t *len, char **sig,
-                              keep_error **err)
+static int sigstore_signature(void *arg, const char *digest, size_t index, char **payload, size_t *len,
+                              char **sig, keep_error **err)
 {
   struct sig_ctx *c = arg;
   if (!c->fetched) {
@@ -96,15 +98,17 @@ static int sigstore_signature(void *arg, const char *digest, size_t index, char 
   for (size_t seen = 0, i = 0; i < json_array_size(c->layers); i++) {
     json_t *l = json_array_get(c->layers, i);
     const char *mt = json_string_value(json_object_get(l, "mediaType"));
-    const char *s = json_string_value(json_object_get(json_object_get(l, "annotations"), SIGSTORE_ANNOTATION));
+    const char *s =
+        json_string_value(json_object_get(json_object_get(l, "annotations"), SIGSTORE_ANNOTATION));
     const char *ld = json_string_value(json_object_get(l, "digest"));
     json_t *size = json_object_get(l, "size");
-    if (!mt || strcmp(mt, SIGSTORE_PAYLOAD_MT) != 0 || !s || !keep_digest_valid(ld) || !json_is_integer(size) ||
-        json_integer_value(size) > (1 << 20))
+    if (!mt || strcmp(mt, SIGSTORE_PAYLOAD_MT) != 0 || !s || !keep_digest_valid(ld) ||
+        !json_is_integer(size) || json_integer_value(size) > (1 << 20))
       continue;
     if (seen++ != index)
       continue;
-    cleanup_free char *url = xasprintf("%s/v2/%s/blobs/%s", keep_registry_base(c->reg), c->ref->repository, ld);
+    cleanup_free char *url =
+        xasprintf("%s/v2/%s/blobs/%s", keep_registry_base(c->reg), c->ref->repository, ld);
     long status = 0;
     if (keep_registry_get_url(c->reg, url, payload, len, &status, err) < 0)
       return -1;
@@ -113,7 +117,8 @@ static int sigstore_signature(void *arg, const char *digest, size_t index, char 
     if (status != 200 || strcmp(got, ld) != 0) {
       free(*payload);
       *payload = NULL;
-      return keep_fail(err, 0, "sigstore payload %s: HTTP %ld or content does not match its digest", ld, status);
+      return keep_fail(err, 0, "sigstore payload %s: HTTP %ld or content does not match its digest", ld,
+                       status);
     }
     *sig = xstrdup(s);
     return 0;
@@ -161,7 +166,8 @@ static int fetch_image(struct keep_store *s, struct keep_registry *reg, const ch
    * keep_image_commit: here it only means no streaming. */
   cleanup_error keep_error *ignored = NULL;
   bool stream = r == 0 && keep_blob_read(s, m.config.digest, &cfg_text, &cfg_len, &ignored) == 0 &&
-                keep_image_config_parse(cfg_text, cfg_len, &cfg, &ignored) == 0 && strv_len(cfg.diff_ids) == m.n_layers;
+                keep_image_config_parse(cfg_text, cfg_len, &cfg, &ignored) == 0 &&
+                strv_len(cfg.diff_ids) == m.n_layers;
   if (stream)
     dir = keep_image_layers_dir(s, err);
   if (stream && dir < 0)
@@ -178,8 +184,8 @@ static int fetch_image(struct keep_store *s, struct keep_registry *reg, const ch
   return r;
 }
 
-int keep_image_pull(struct keep_store *s, const char *refstr, const struct keep_pull_opts *o, char *digest_out,
-                    char **name, keep_error **err)
+int keep_image_pull(struct keep_store *s, const char *refstr, const struct keep_pull_opts *o,
+                    char *digest_out, char **name, keep_error **err)
 {
   struct keep_image_ref ref;
   if (keep_image_ref_parse(refstr, &ref, err) < 0)
@@ -196,7 +202,8 @@ int keep_image_pull(struct keep_store *s, const char *refstr, const struct keep_
   sc.reg = reg;
   size_t len = 0;
   char top[KEEP_DIGEST_LEN + 1];
-  if (keep_registry_manifest(reg, ref.repository, ref.digest ? ref.digest : ref.tag, &text, &len, top, err) < 0)
+  if (keep_registry_manifest(reg, ref.repository, ref.digest ? ref.digest : ref.tag, &text, &len, top, err) <
+      0)
     goto out;
   /* Trust is decided on the digest the reference resolved to, before a
    * single layer is fetched. */

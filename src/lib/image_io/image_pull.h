@@ -8,9 +8,9 @@
 
 struct keep_pull_opts {
   struct keep_registry_opts registry;
-  const char *platform;        /* "linux/amd64" */
-  const char *policy;          /* policy.json path, or NULL for the usual places */
-  const char *registries_d;    /* registries.d directory (lookaside config), or NULL */
+  const char *platform;     /* "linux/amd64" */
+  const char *policy;       /* policy.json path, or NULL for the usual places */
+  const char *registries_d; /* registries.d directory (lookaside config), or NULL */
 };
 
 /* *name: the store key the image is filed under (caller frees). */

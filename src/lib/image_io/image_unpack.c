@@ -70,7 +70,7 @@ out:
 /* An unpacker at work in a child process. */
 struct unpacker_proc {
   pid_t pid;
-  int report;  /* read end: the child's result, one line of JSON */
+  int report; /* read end: the child's result, one line of JSON */
 };
 
 /* The unpacker child.  `mapped`: in a user namespace of its own whose root
@@ -78,16 +78,16 @@ struct unpacker_proc {
  * anything else (a flaw in the unpacker reaches nothing outside the
  * container's id range); else (rootless) as the user.  It reports the
  * stats, or the error, as one line. */
-static noreturn void unpack_child(int blob, int root, const struct keep_unpack_opts *host_o, bool mapped, int go,
-                                  int report)
+static noreturn void unpack_child(int blob, int root, const struct keep_unpack_opts *host_o, bool mapped,
+                                  int go, int report)
 {
   keep_error *e = NULL;
   struct keep_unpack_stats st = {0};
   struct keep_unpack_opts o = *host_o;
-  o.allow_devices = false;  /* mknod of a device needs the host's root */
+  o.allow_devices = false; /* mknod of a device needs the host's root */
   if (mapped) {
     char c;
-    o.uid_shift = o.gid_shift = 0;  /* ids are the namespace's own now */
+    o.uid_shift = o.gid_shift = 0; /* ids are the namespace's own now */
     /* Tell the parent the namespace exists, then wait for its maps. */
     if (write(go, "u", 1) != 1 || read(go, &c, 1) != 1)
       _exit(1);
@@ -97,8 +97,8 @@ static noreturn void unpack_child(int blob, int root, const struct keep_unpack_o
   if (e == NULL)
     keep_layer_unpack(blob, root, &o, &st, &e);
   json_t *j = e ? json_pack("{s:s, s:i}", "error", e->msg, "errno", e->errnum)
-                : json_pack("{s:I, s:I, s:I}", "entries", (json_int_t) st.entries, "bytes", (json_int_t) st.bytes,
-                            "setid_count", (json_int_t) st.setid);
+                : json_pack("{s:I, s:I, s:I}", "entries", (json_int_t) st.entries, "bytes",
+                            (json_int_t) st.bytes, "setid_count", (json_int_t) st.setid);
   json_t *paths = json_array();
   for (size_t i = 0; st.setid_paths && st.setid_paths[i]; i++)
     json_array_append_new(paths, json_string(st.setid_paths[i]));
@@ -111,8 +111,8 @@ static noreturn void unpack_child(int blob, int root, const struct keep_unpack_o
 
 /* Start an unpacker reading `blob` (a file, or a pipe being fed: its write
  * end `close_in_child` must not stay open in the child, or no end comes). */
-static int unpacker_start(int blob, int root, const struct keep_unpack_opts *o, bool mapped, int close_in_child,
-                          struct unpacker_proc *up, keep_error **err)
+static int unpacker_start(int blob, int root, const struct keep_unpack_opts *o, bool mapped,
+                          int close_in_child, struct unpacker_proc *up, keep_error **err)
 {
   struct keep_userns_plan plan = {0};
   if (mapped && keep_userns_plan(&plan, err) < 0)
@@ -192,7 +192,8 @@ static int unpacker_wait(struct unpacker_proc *up, struct keep_unpack_stats *st,
     st->setid = (uint64_t) json_integer_value(json_object_get(j, "setid_count"));
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(j, "setid"), i, v) strv_push(&st->setid_paths, json_string_value(v));
+    json_array_foreach (json_object_get(j, "setid"), i, v)
+      strv_push(&st->setid_paths, json_string_value(v));
     r = 0;
   }
   json_decref(j);
@@ -203,9 +204,9 @@ static int unpacker_wait(struct unpacker_proc *up, struct keep_unpack_stats *st,
  * and renamed when whole, so a layer directory that exists is complete. */
 struct keep_layer_job {
   struct keep_store *s;
-  int dir;              /* layers/<uid>, owned */
+  int dir; /* layers/<uid>, owned */
   char *tmp;
-  int root;             /* the .tmp directory */
+  int root; /* the .tmp directory */
   char *digest, *diff_id;
   struct keep_unpack_opts o;
   struct unpacker_proc up;
@@ -238,8 +239,11 @@ static int layer_begin(struct keep_store *s, int dir, const struct keep_descript
                        struct keep_layer_job *job, keep_error **err)
 {
   *job = (struct keep_layer_job){.s = s, .dir = -1, .root = -1, .up = {.pid = -1, .report = -1}};
-  job->o = (struct keep_unpack_opts){.chown = !s->rootless, .uid_shift = s->uid_shift, .gid_shift = s->gid_shift,
-                                     .id_count = KEEP_SUBID_COUNT, .allow_devices = false};
+  job->o = (struct keep_unpack_opts){.chown = !s->rootless,
+                                     .uid_shift = s->uid_shift,
+                                     .gid_shift = s->gid_shift,
+                                     .id_count = KEEP_SUBID_COUNT,
+                                     .allow_devices = false};
   if (keep_layer_media_type(d->media_type, &job->o.compression, err) < 0)
     return -1;
   char rnd[17];
@@ -260,7 +264,7 @@ static int layer_begin(struct keep_store *s, int dir, const struct keep_descript
     free(tmp);
     goto fail;
   }
-  job->tmp = tmp;  /* from here on, layer_end removes it */
+  job->tmp = tmp; /* from here on, layer_end removes it */
   job->root = openat(dir, job->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (job->root < 0) {
     keep_fail_errno(err, "open `%s`", job->tmp);
@@ -281,15 +285,17 @@ static int layer_store(struct keep_layer_job *job, struct keep_unpack_stats *st,
 {
   struct keep_store *s = job->s;
   /* What the layer holds that deserves a look, beside it (keep image inspect). */
-  json_t *meta = json_pack("{s:I, s:I, s:I, s:o}", "entries", (json_int_t) st->entries, "bytes",
-                           (json_int_t) st->bytes, "setid_count", (json_int_t) st->setid, "setid", json_array());
+  json_t *meta =
+      json_pack("{s:I, s:I, s:I, s:o}", "entries", (json_int_t) st->entries, "bytes", (json_int_t) st->bytes,
+                "setid_count", (json_int_t) st->setid, "setid", json_array());
   for (size_t i = 0; st->setid_paths && st->setid_paths[i]; i++)
     json_array_append_new(json_object_get(meta, "setid"), json_string(st->setid_paths[i]));
   cleanup_free char *text = json_dumps(meta, JSON_COMPACT);
   json_decref(meta);
   cleanup_free char *meta_tmp = xasprintf("%s.json", job->tmp);
   cleanup_free char *meta_name = xasprintf("%s.json", keep_digest_hex(job->diff_id));
-  if (create_file_at(job->dir, meta_tmp, text, 0644, err) < 0 || renameat(job->dir, meta_tmp, job->dir, meta_name) < 0) {
+  if (create_file_at(job->dir, meta_tmp, text, 0644, err) < 0 ||
+      renameat(job->dir, meta_tmp, job->dir, meta_name) < 0) {
     if (!*err)
       keep_fail_errno(err, "store layer metadata `%s`", meta_name);
     unlinkat(job->dir, meta_tmp, 0);
@@ -329,8 +335,8 @@ static int unpack_layer(struct keep_store *s, int dir, const struct keep_descrip
   return r;
 }
 
-int keep_layer_stream_start(struct keep_store *s, int dir, const struct keep_descriptor *d, const char *diff_id,
-                            struct keep_layer_job **out, int *feed, keep_error **err)
+int keep_layer_stream_start(struct keep_store *s, int dir, const struct keep_descriptor *d,
+                            const char *diff_id, struct keep_layer_job **out, int *feed, keep_error **err)
 {
   struct keep_layer_job *job = xcalloc(1, sizeof(*job));
   if (layer_begin(s, dir, d, diff_id, job, err) < 0) {
@@ -402,4 +408,3 @@ int keep_image_layers(struct keep_store *s, const struct keep_image *img, char *
   *dirs = out;
   return unpacked;
 }
-

@@ -59,15 +59,15 @@ int keep_layer_path_clean(const char *name, char **out, keep_error **err)
  * out) and feeds a pipe; the caller's thread parses the tar from the pipe
  * and creates the files.  One pass checks both digests. */
 struct stream {
-  int fd;               /* the blob */
-  struct archive *raw;  /* the decompressor: the thread's alone once started */
+  int fd;              /* the blob */
+  struct archive *raw; /* the decompressor: the thread's alone once started */
   struct keep_hasher *blob_h, *tar_h;
   int pipe[2];
-  atomic_bool stop;     /* the parser failed: no need to read further */
-  char *error;          /* the thread's failure, if any */
+  atomic_bool stop; /* the parser failed: no need to read further */
+  char *error;      /* the thread's failure, if any */
   char in[CHUNK];
-  char mid[CHUNK];      /* the thread's buffer */
-  char out[CHUNK];      /* the parser's buffer */
+  char mid[CHUNK]; /* the thread's buffer */
+  char out[CHUNK]; /* the parser's buffer */
 };
 
 static la_ssize_t read_blob(struct archive *a, void *data, const void **buf)
@@ -139,13 +139,13 @@ struct unpacker {
   int rootfd;
   const struct keep_unpack_opts *o;
   struct keep_unpack_stats *st;
-  const char *entry;    /* the entry being written, cleaned */
-  char *cached_dir;     /* the parent of the last entry, and its O_PATH fd */
+  const char *entry; /* the entry being written, cleaned */
+  char *cached_dir;  /* the parent of the last entry, and its O_PATH fd */
   int cached_fd;
-  bool cached_setgid;   /* ... and whether new entries in it take its group */
+  bool cached_setgid; /* ... and whether new entries in it take its group */
   bool root_setgid;
-  bool parent_setgid;   /* of the entry being written */
-  uid_t self_uid;       /* who creates the entries: what they are owned by */
+  bool parent_setgid; /* of the entry being written */
+  uid_t self_uid;     /* who creates the entries: what they are owned by */
   gid_t self_gid;
 };
 
@@ -174,9 +174,11 @@ static int own(const struct unpacker *u, int dirfd, const char *name, bool creat
 {
   if (!u->o->chown)
     return 0;
-  if (created && !u->parent_setgid && u->o->uid_shift + uid == u->self_uid && u->o->gid_shift + gid == u->self_gid)
+  if (created && !u->parent_setgid && u->o->uid_shift + uid == u->self_uid &&
+      u->o->gid_shift + gid == u->self_gid)
     return 0;
-  if (fchownat(dirfd, name, u->o->uid_shift + uid, u->o->gid_shift + gid, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) < 0)
+  if (fchownat(dirfd, name, u->o->uid_shift + uid, u->o->gid_shift + gid,
+               AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) < 0)
     return keep_fail_errno(err, "chown");
   return 0;
 }
@@ -277,7 +279,8 @@ static int clear_slot(int dirfd, const char *base, bool want_dir, bool *is_dir, 
 static int ids_of(const struct unpacker *u, struct archive_entry *e, uid_t *uid, gid_t *gid, keep_error **err)
 {
   la_int64_t su = archive_entry_uid(e), sg = archive_entry_gid(e);
-  if (su < 0 || sg < 0 || (u->o->chown && ((uint64_t) su >= u->o->id_count || (uint64_t) sg >= u->o->id_count)))
+  if (su < 0 || sg < 0 ||
+      (u->o->chown && ((uint64_t) su >= u->o->id_count || (uint64_t) sg >= u->o->id_count)))
     return keep_fail(err, 0, "owner %lld:%lld is outside the container's %u ids", (long long) su,
                      (long long) sg, u->o->id_count);
   *uid = (uid_t) su;
@@ -285,8 +288,8 @@ static int ids_of(const struct unpacker *u, struct archive_entry *e, uid_t *uid,
   return 0;
 }
 
-static int write_file(struct unpacker *u, struct archive *a, int dirfd, const char *base, struct archive_entry *e,
-                      uid_t uid, gid_t gid, keep_error **err)
+static int write_file(struct unpacker *u, struct archive *a, int dirfd, const char *base,
+                      struct archive_entry *e, uid_t uid, gid_t gid, keep_error **err)
 {
   /* Created with its final permissions (the unpacker runs with umask 0);
    * only set-id and sticky bits need a chmod, after the chown that clears them. */
@@ -368,7 +371,8 @@ static int write_dir(struct unpacker *u, int dirfd, const char *base, bool exist
   return 0;
 }
 
-static int write_hardlink(struct unpacker *u, int dirfd, const char *base, const char *target, keep_error **err)
+static int write_hardlink(struct unpacker *u, int dirfd, const char *base, const char *target,
+                          keep_error **err)
 {
   cleanup_free char *clean = NULL;
   if (keep_layer_path_clean(target, &clean, err) < 0)
@@ -422,7 +426,7 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive_ent
     if (strcmp(base, OPAQUE) == 0)
       return write_opaque(dirfd, err);
     if (str_has_prefix(base, WHITEOUT WHITEOUT) || base[4] == '\0')
-      return 0;  /* aufs bookkeeping (.wh..wh.plnk …), not content */
+      return 0; /* aufs bookkeeping (.wh..wh.plnk …), not content */
     const char *victim = base + 4;
     bool d;
     if (clear_slot(dirfd, victim, false, &d, err) < 0)
@@ -440,16 +444,14 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive_ent
   const char *hardlink = archive_entry_hardlink(e);
   mode_t type = archive_entry_filetype(e);
   bool exists = false;
-  bool plain_file = type == AE_IFREG && !hardlink;  /* write_file clears on EEXIST */
+  bool plain_file = type == AE_IFREG && !hardlink; /* write_file clears on EEXIST */
   if (!plain_file && clear_slot(dirfd, base, type == AE_IFDIR && !hardlink, &exists, err) < 0)
     return -1;
   if (hardlink)
     return write_hardlink(u, dirfd, base, hardlink, err);
   switch (type) {
-  case AE_IFREG:
-    return write_file(u, a, dirfd, base, e, uid, gid, err);
-  case AE_IFDIR:
-    return write_dir(u, dirfd, base, exists, e, uid, gid, err);
+  case AE_IFREG: return write_file(u, a, dirfd, base, e, uid, gid, err);
+  case AE_IFDIR: return write_dir(u, dirfd, base, exists, e, uid, gid, err);
   case AE_IFLNK: {
     const char *target = archive_entry_symlink(e);
     /* The target is stored as text and never followed by keep. */
@@ -470,8 +472,7 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive_ent
     if (mknodat(dirfd, base, type | (archive_entry_perm(e) & 0777), archive_entry_rdev(e)) < 0)
       return keep_fail_errno(err, "mknod");
     return own(u, dirfd, base, true, uid, gid, err);
-  default:
-    return 0;  /* sockets and unknown kinds carry no content */
+  default: return 0; /* sockets and unknown kinds carry no content */
   }
 }
 
@@ -532,8 +533,13 @@ int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, 
   s->pipe[0] = s->pipe[1] = -1;
   s->blob_h = keep_hasher_new();
   s->tar_h = keep_hasher_new();
-  struct unpacker u = {.rootfd = rootfd, .o = o, .st = st, .cached_fd = -1, .self_uid = geteuid(),
-                       .self_gid = getegid(), .root_setgid = (rst.st_mode & S_ISGID) != 0};
+  struct unpacker u = {.rootfd = rootfd,
+                       .o = o,
+                       .st = st,
+                       .cached_fd = -1,
+                       .self_uid = geteuid(),
+                       .self_gid = getegid(),
+                       .root_setgid = (rst.st_mode & S_ISGID) != 0};
   /* Modes exactly as the layer says (restored on the way out). */
   mode_t saved_umask = umask(0);
   struct archive *tar = NULL;
@@ -556,7 +562,8 @@ int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, 
   tar = archive_read_new();
   if (tar == NULL)
     die("out of memory");
-  if (archive_read_support_format_tar(tar) != ARCHIVE_OK || archive_read_support_format_gnutar(tar) != ARCHIVE_OK ||
+  if (archive_read_support_format_tar(tar) != ARCHIVE_OK ||
+      archive_read_support_format_gnutar(tar) != ARCHIVE_OK ||
       archive_read_open(tar, s, NULL, read_tar, NULL) != ARCHIVE_OK) {
     keep_fail(err, 0, "open the layer tar: %s", archive_error_string(tar));
     goto out;
@@ -577,7 +584,7 @@ int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, 
       goto out;
     st->entries++;
     if (*path == '\0')
-      continue;  /* "./": the layer root itself */
+      continue; /* "./": the layer root itself */
     u.entry = path;
     if (write_entry(&u, tar, e, path, err) < 0) {
       keep_error_wrap(err, "entry `%s`", name);
@@ -598,7 +605,7 @@ out:
   if (ret == 0)
     ret = finish_digests(s, o, err);
   else if (s->error && *err && strstr((*err)->msg, "read the layer tar"))
-    keep_error_wrap(err, "%s", s->error);  /* the cause is the decompressor's */
+    keep_error_wrap(err, "%s", s->error); /* the cause is the decompressor's */
   if (s->pipe[1] >= 0)
     close(s->pipe[1]);
   if (tar)

@@ -18,19 +18,19 @@
 
 struct keep_unpack_opts {
   enum keep_layer_compression compression;
-  bool chown;             /* set owners: uid + uid_shift (root); off rootless */
+  bool chown; /* set owners: uid + uid_shift (root); off rootless */
   uint32_t uid_shift, gid_shift;
-  uint32_t id_count;      /* ids the container maps; owners beyond are refused */
-  bool allow_devices;     /* device nodes: false in every keep unpack today */
-  const char *digest;     /* the blob's digest, checked over every byte read */
-  const char *diff_id;    /* the uncompressed tar's digest, or NULL */
+  uint32_t id_count;   /* ids the container maps; owners beyond are refused */
+  bool allow_devices;  /* device nodes: false in every keep unpack today */
+  const char *digest;  /* the blob's digest, checked over every byte read */
+  const char *diff_id; /* the uncompressed tar's digest, or NULL */
 };
 
 struct keep_unpack_stats {
   uint64_t entries;
-  uint64_t bytes;         /* file content written */
-  uint64_t setid;         /* setuid/setgid files kept */
-  char **setid_paths;     /* the first of them (caller frees with strv_free) */
+  uint64_t bytes;     /* file content written */
+  uint64_t setid;     /* setuid/setgid files kept */
+  char **setid_paths; /* the first of them (caller frees with strv_free) */
 };
 
 int keep_layer_unpack(int blobfd, int rootfd, const struct keep_unpack_opts *o, struct keep_unpack_stats *st,

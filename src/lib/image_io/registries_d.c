@@ -33,7 +33,7 @@ static void take(yaml_document_t *d, yaml_node_t *entry, struct keep_lookaside *
 {
   const char *url = scalar(map_get(d, entry, "lookaside"));
   if (url == NULL)
-    url = scalar(map_get(d, entry, "sigstore"));  /* the older name */
+    url = scalar(map_get(d, entry, "sigstore")); /* the older name */
   if (url) {
     free(out->url);
     out->url = xstrdup(url);
@@ -56,8 +56,8 @@ static bool scope_matches(const char *scope, const char *name)
   return strncmp(scope, name, n) == 0 && (name[n] == '\0' || name[n] == '/');
 }
 
-static int read_file(const char *path, const char *name, struct keep_lookaside *def, struct keep_lookaside *best,
-                     size_t *best_len, keep_error **err)
+static int read_file(const char *path, const char *name, struct keep_lookaside *def,
+                     struct keep_lookaside *best, size_t *best_len, keep_error **err)
 {
   /* A regular file only: a FIFO in registries.d would hold keep in open(). */
   int fd = open_regular_at(AT_FDCWD, path, err);
@@ -98,13 +98,13 @@ static int read_file(const char *path, const char *name, struct keep_lookaside *
   return 0;
 }
 
-static int scan_dir(const char *dir, const char *name, struct keep_lookaside *def, struct keep_lookaside *best,
-                    size_t *best_len, bool *found, keep_error **err)
+static int scan_dir(const char *dir, const char *name, struct keep_lookaside *def,
+                    struct keep_lookaside *best, size_t *best_len, bool *found, keep_error **err)
 {
   struct dirent **list = NULL;
   int n = scandir(dir, &list, NULL, alphasort);
   if (n < 0)
-    return 0;  /* no such directory: nothing configured there */
+    return 0; /* no such directory: nothing configured there */
   int r = 0;
   for (int i = 0; i < n; i++) {
     const char *f = list[i]->d_name;
@@ -141,8 +141,8 @@ int keep_lookaside_find(const char *dir, const char *name, struct keep_lookaside
     struct keep_lookaside *pick = best_len ? &best : &def;
     out->url = pick->url ? xstrdup(pick->url) : NULL;
     out->staging_url = pick->staging_url ? xstrdup(pick->staging_url) : NULL;
-    out->sigstore_attachments = best_len ? best.sigstore_attachments || def.sigstore_attachments
-                                         : def.sigstore_attachments;
+    out->sigstore_attachments =
+        best_len ? best.sigstore_attachments || def.sigstore_attachments : def.sigstore_attachments;
   }
   keep_lookaside_free(&def);
   keep_lookaside_free(&best);

@@ -9,9 +9,9 @@
 #include "error.h"
 
 struct keep_lookaside {
-  char *url;                  /* lookaside base URL (file:// or http(s)://), or NULL */
-  char *staging_url;          /* where new signatures are written (lookaside-staging), or NULL */
-  bool sigstore_attachments;  /* use-sigstore-attachments */
+  char *url;                 /* lookaside base URL (file:// or http(s)://), or NULL */
+  char *staging_url;         /* where new signatures are written (lookaside-staging), or NULL */
+  bool sigstore_attachments; /* use-sigstore-attachments */
 };
 
 /* For "host/repo": the most specific docker: entry, else default-docker.

@@ -18,20 +18,20 @@
 
 #define MAX_DOC (4 << 20)
 #define ACCEPT_MANIFESTS                                                                                     \
-  "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "          \
-  "application/vnd.docker.distribution.manifest.list.v2+json, "                                             \
+  "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "            \
+  "application/vnd.docker.distribution.manifest.list.v2+json, "                                              \
   "application/vnd.docker.distribution.manifest.v2+json"
 
 struct keep_registry {
-  char *host;       /* as the reference names it */
-  char *base;       /* scheme://api-host */
-  bool secure;      /* HTTPS: redirects may not leave it */
-  char *basic;      /* "user:password" or NULL */
-  char *token;      /* bearer token */
+  char *host;  /* as the reference names it */
+  char *base;  /* scheme://api-host */
+  bool secure; /* HTTPS: redirects may not leave it */
+  char *basic; /* "user:password" or NULL */
+  char *token; /* bearer token */
   char *ca_file;
   bool progress;
   CURL *curl;
-  CURLcode last;    /* of the last transfer */
+  CURLcode last; /* of the last transfer */
 };
 
 /* What one request brought back, and where its body goes. */
@@ -39,17 +39,17 @@ struct response {
   CURL *curl;
   long status;
   char *www_auth, *content_digest;
-  bool is_registry;     /* Docker-Distribution-API-Version was sent */
+  bool is_registry; /* Docker-Distribution-API-Version was sent */
   /* memory sink */
   char *buf;
   size_t len;
   bool too_large;
   /* blob sink */
   struct keep_blob_writer *w;
-  uint64_t limit;      /* bytes the whole blob may have */
+  uint64_t limit; /* bytes the whole blob may have */
   bool checked, over_limit;
-  int tee;             /* a pipe that gets each blob byte too, or -1 */
-  bool tee_broken;     /* its reader went away */
+  int tee;         /* a pipe that gets each blob byte too, or -1 */
+  bool tee_broken; /* its reader went away */
   keep_error *werr;
   const char *label;
 };
@@ -177,7 +177,9 @@ static int do_request(struct keep_registry *r, const char *url, const char *acce
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "keep/" "0.1");
+  curl_easy_setopt(c, CURLOPT_USERAGENT,
+                   "keep/"
+                   "0.1");
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -217,7 +219,8 @@ static int do_request(struct keep_registry *r, const char *url, const char *acce
     return -1;
   }
   if (cc == CURLE_PARTIAL_FILE)
-    return keep_fail(err, EPIPE, "GET %s: the transfer was cut short (truncated); a new pull resumes it", url);
+    return keep_fail(err, EPIPE, "GET %s: the transfer was cut short (truncated); a new pull resumes it",
+                     url);
   /* A resumed range the server could not satisfy: the caller starts over. */
   if (cc == CURLE_RANGE_ERROR || (rs->status == 416))
     return keep_fail(err, ERANGE, "GET %s: the server refused to resume", url);
@@ -232,7 +235,7 @@ char *keep_www_auth_param(const char *h, const char *key)
    * never read from inside another parameter's quoted value. */
   size_t kl = strlen(key);
   const char *p = h + strspn(h, " \t");
-  p += strcspn(p, " \t");   /* the scheme */
+  p += strcspn(p, " \t"); /* the scheme */
   for (;;) {
     p += strspn(p, " \t,");
     if (*p == '\0')
@@ -242,7 +245,7 @@ char *keep_www_auth_param(const char *h, const char *key)
     p += nl;
     p += strspn(p, " \t");
     if (*p != '=')
-      continue;   /* a bare token (token68): not a parameter */
+      continue; /* a bare token (token68): not a parameter */
     p++;
     p += strspn(p, " \t");
     cleanup_free char *value = NULL;
@@ -257,7 +260,7 @@ char *keep_www_auth_param(const char *h, const char *key)
         value[n++] = *p;
       }
       if (*p != '"')
-        return NULL;   /* an unterminated quoted string: nothing trustworthy */
+        return NULL; /* an unterminated quoted string: nothing trustworthy */
       p++;
     } else {
       size_t vl = strcspn(p, ", \t");
@@ -282,8 +285,9 @@ static int fetch_token(struct keep_registry *r, const char *challenge, const cha
   char *es = service ? curl_easy_escape(c, service, 0) : NULL;
   cleanup_free char *default_scope = repo ? xasprintf("repository:%s:pull", repo) : NULL;
   char *esc = (scope || default_scope) ? curl_easy_escape(c, scope ? scope : default_scope, 0) : NULL;
-  cleanup_free char *url = xasprintf("%s%s%s%s%s%s", realm, strchr(realm, '?') ? "&" : "?", es ? "service=" : "",
-                                     es ? es : "", esc ? "&scope=" : "", esc ? esc : "");
+  cleanup_free char *url =
+      xasprintf("%s%s%s%s%s%s", realm, strchr(realm, '?') ? "&" : "?", es ? "service=" : "", es ? es : "",
+                esc ? "&scope=" : "", esc ? esc : "");
   curl_free(es);
   curl_free(esc);
   char *saved_token = steal_pointer(&r->token);
@@ -474,8 +478,9 @@ int keep_registry_open(const char *registry, const struct keep_registry_opts *o,
     *err = steal_pointer(&e);
     keep_registry_close(r);
     if (!insecure_ok)
-      return keep_error_hint(err, "registry %s is reached over HTTPS only; pass --insecure-registry %s to "
-                                  "allow plain HTTP",
+      return keep_error_hint(err,
+                             "registry %s is reached over HTTPS only; pass --insecure-registry %s to "
+                             "allow plain HTTP",
                              registry, registry);
     return -1;
   }
@@ -522,9 +527,10 @@ int keep_registry_manifest(struct keep_registry *r, const char *repo, const char
      * server's own claim must agree with it. */
     if (keep_digest_valid(reference) && strcmp(reference, digest) != 0) {
       ret = keep_fail(err, 0, "manifest `%s`: the registry's content hashes to %s", reference, digest);
-    } else if (rs.content_digest && keep_digest_valid(rs.content_digest) && strcmp(rs.content_digest, digest) != 0) {
-      ret = keep_fail(err, 0, "manifest `%s`: Docker-Content-Digest says %s, the content hashes to %s", reference,
-                      rs.content_digest, digest);
+    } else if (rs.content_digest && keep_digest_valid(rs.content_digest) &&
+               strcmp(rs.content_digest, digest) != 0) {
+      ret = keep_fail(err, 0, "manifest `%s`: Docker-Content-Digest says %s, the content hashes to %s",
+                      reference, rs.content_digest, digest);
     } else {
       *text = steal_pointer(&rs.buf);
       *len = rs.len;
@@ -560,8 +566,8 @@ static int request_teeing(struct keep_registry *r, const char *url, const char *
   return ret;
 }
 
-int keep_registry_blob_tee(struct keep_registry *r, struct keep_store *s, const char *repo, const char *digest,
-                           int64_t size, int tee, bool *teed, keep_error **err)
+int keep_registry_blob_tee(struct keep_registry *r, struct keep_store *s, const char *repo,
+                           const char *digest, int64_t size, int tee, bool *teed, keep_error **err)
 {
   *teed = false;
   if (keep_blob_exists(s, digest)) {
@@ -593,7 +599,8 @@ int keep_registry_blob_tee(struct keep_registry *r, struct keep_store *s, const 
     w.size = 0;
   }
   if (ret == 0 && w.size < (uint64_t) size)
-    ret = rs.tee >= 0 ? request_teeing(r, url, repo, w.size, &rs, err) : request(r, url, NULL, repo, w.size, &rs, err);
+    ret = rs.tee >= 0 ? request_teeing(r, url, repo, w.size, &rs, err)
+                      : request(r, url, NULL, repo, w.size, &rs, err);
   /* The reader had the blob from its first byte: all of it, or as much as
    * it wanted before it stopped (it has its own verdict then). */
   bool went_through = rs.tee >= 0 || rs.tee_broken;

@@ -15,11 +15,11 @@
 struct keep_registry;
 
 struct keep_registry_opts {
-  char *const *insecure;  /* registries allowed plain HTTP */
-  const char *auth_file;  /* docker-style config.json with "auths"; NULL: the usual places */
-  const char *creds;      /* "user:password", overrides the auth file */
-  const char *cert_dir;   /* holds ca.crt for this registry; NULL: /etc/{containers,docker}/certs.d/HOST */
-  bool progress;          /* a progress line per blob on stderr */
+  char *const *insecure; /* registries allowed plain HTTP */
+  const char *auth_file; /* docker-style config.json with "auths"; NULL: the usual places */
+  const char *creds;     /* "user:password", overrides the auth file */
+  const char *cert_dir;  /* holds ca.crt for this registry; NULL: /etc/{containers,docker}/certs.d/HOST */
+  bool progress;         /* a progress line per blob on stderr */
 };
 
 int keep_registry_open(const char *registry, const struct keep_registry_opts *o, struct keep_registry **out,
@@ -39,8 +39,8 @@ int keep_registry_blob(struct keep_registry *r, struct keep_store *s, const char
  * unpacker).  *teed: the blob went through `tee` from its first byte, up to
  * its end or until the reader stopped reading (not so when the blob was
  * already stored or the download resumed a partial one). */
-int keep_registry_blob_tee(struct keep_registry *r, struct keep_store *s, const char *repo, const char *digest,
-                           int64_t size, int tee, bool *teed, keep_error **err);
+int keep_registry_blob_tee(struct keep_registry *r, struct keep_store *s, const char *repo,
+                           const char *digest, int64_t size, int tee, bool *teed, keep_error **err);
 /* GET any small document (signature lookaside, sigstore tag): *text, NUL-terminated. */
 int keep_registry_get_url(struct keep_registry *r, const char *url, char **text, size_t *len, long *status,
                           keep_error **err);

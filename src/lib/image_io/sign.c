@@ -16,9 +16,10 @@
 
 char *keep_simple_signing_payload(const char *reference, const char *digest)
 {
-  json_t *j = json_pack("{s:{s:{s:s}, s:{s:s}, s:s}, s:{s:s, s:I}}", "critical", "identity", "docker-reference",
-                        reference, "image", "docker-manifest-digest", digest, "type", "atomic container signature",
-                        "optional", "creator", "keep " KEEP_VERSION, "timestamp", (json_int_t) time(NULL));
+  json_t *j =
+      json_pack("{s:{s:{s:s}, s:{s:s}, s:s}, s:{s:s, s:I}}", "critical", "identity", "docker-reference",
+                reference, "image", "docker-manifest-digest", digest, "type", "atomic container signature",
+                "optional", "creator", "keep " KEEP_VERSION, "timestamp", (json_int_t) time(NULL));
   if (j == NULL)
     die("out of memory");
   char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
@@ -46,15 +47,15 @@ int keep_gpg_sign(const char *fingerprint, const char *payload, char **sig, size
     goto done;
   }
   gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
-  gpgme_set_armor(ctx, 0);  /* the stored form is the binary message */
+  gpgme_set_armor(ctx, 0); /* the stored form is the binary message */
   if ((e = gpgme_get_key(ctx, fingerprint, &key, 1))) {
     const char *home = getenv("GNUPGHOME");
-    keep_fail(err, 0, "no secret key `%s` in the GnuPG keyring %s (%s)", fingerprint, home ? home : "~/.gnupg",
-              gpgme_strerror(e));
+    keep_fail(err, 0, "no secret key `%s` in the GnuPG keyring %s (%s)", fingerprint,
+              home ? home : "~/.gnupg", gpgme_strerror(e));
     goto done;
   }
-  if ((e = gpgme_signers_add(ctx, key)) || (e = gpgme_data_new_from_mem(&plain, payload, strlen(payload), 0)) ||
-      (e = gpgme_data_new(&out))) {
+  if ((e = gpgme_signers_add(ctx, key)) ||
+      (e = gpgme_data_new_from_mem(&plain, payload, strlen(payload), 0)) || (e = gpgme_data_new(&out))) {
     gpg_fail(err, e, "prepare a signature with", fingerprint);
     goto done;
   }
@@ -118,12 +119,13 @@ static int open_dirs(int dirfd, const char *rel, keep_error **err)
   return cur;
 }
 
-int keep_lookaside_store(const char *url, const struct keep_image_ref *ref, const char *digest, const char *sig,
-                         size_t sig_len, char **path_out, keep_error **err)
+int keep_lookaside_store(const char *url, const struct keep_image_ref *ref, const char *digest,
+                         const char *sig, size_t sig_len, char **path_out, keep_error **err)
 {
   if (!str_has_prefix(url, "file://"))
-    return keep_fail(err, 0, "signature store `%s`: keep writes signatures only to a file:// store (set "
-                             "lookaside-staging in registries.d, or use --output)",
+    return keep_fail(err, 0,
+                     "signature store `%s`: keep writes signatures only to a file:// store (set "
+                     "lookaside-staging in registries.d, or use --output)",
                      url);
   const char *base = url + 7;
   cleanup_close int root = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);

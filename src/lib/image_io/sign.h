@@ -16,12 +16,13 @@ char *keep_simple_signing_payload(const char *reference, const char *digest);
 
 /* Sign `payload` with the secret key `fingerprint` from the caller's GnuPG
  * keyring ($GNUPGHOME or ~/.gnupg): a binary OpenPGP message. */
-int keep_gpg_sign(const char *fingerprint, const char *payload, char **sig, size_t *sig_len, keep_error **err);
+int keep_gpg_sign(const char *fingerprint, const char *payload, char **sig, size_t *sig_len,
+                  keep_error **err);
 
 /* Store a signature of `digest` for `ref` in a file:// lookaside store:
  * <dir>/<repository>@sha256=<hex>/signature-<n>, n the first free index.
  * *path_out (caller frees) names the file written. */
-int keep_lookaside_store(const char *url, const struct keep_image_ref *ref, const char *digest, const char *sig,
-                         size_t sig_len, char **path_out, keep_error **err);
+int keep_lookaside_store(const char *url, const struct keep_image_ref *ref, const char *digest,
+                         const char *sig, size_t sig_len, char **path_out, keep_error **err);
 
 #endif

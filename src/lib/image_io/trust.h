@@ -44,7 +44,8 @@ int keep_policy_check(const struct keep_policy *p, const struct keep_image_ref *
 /* Pure pieces, for tests: check one simple-signing payload (already
  * verified cryptographically) against a digest and reference. */
 int keep_signature_payload_check(const char *payload, size_t len, const char *want_type, const char *digest,
-                                 const struct keep_image_ref *ref, const char *identity_rule, keep_error **err);
+                                 const struct keep_image_ref *ref, const char *identity_rule,
+                                 keep_error **err);
 /* Verify one GPG signature with the keys in key_file; *payload gets the
  * signed content. */
 int keep_gpg_verify(const char *key_file, const char *sig, size_t sig_len, char **payload, size_t *len,

@@ -56,7 +56,8 @@ static int identity_ok(const char *claimed, const struct keep_image_ref *ref, co
   keep_image_ref_free(&c);
   cleanup_free char *shown = keep_image_ref_string(ref);
   if (!ok)
-    return keep_fail(err, 0, "the signature is for `%s`, which does not match `%s` (%s)", keep_q(claimed), keep_q(shown), rule);
+    return keep_fail(err, 0, "the signature is for `%s`, which does not match `%s` (%s)", keep_q(claimed),
+                     keep_q(shown), rule);
   return 0;
 }
 
@@ -70,7 +71,8 @@ int trust_payload_check(const char *payload, size_t len, const char *want_type, 
   int r = -1;
   json_t *crit = json_object_get(j, "critical");
   const char *type = json_string_value(json_object_get(crit, "type"));
-  const char *md = json_string_value(json_object_get(json_object_get(crit, "image"), "docker-manifest-digest"));
+  const char *md =
+      json_string_value(json_object_get(json_object_get(crit, "image"), "docker-manifest-digest"));
   const char *id = json_string_value(json_object_get(json_object_get(crit, "identity"), "docker-reference"));
   if (!json_is_object(crit) || json_object_size(crit) != 3 || type == NULL || md == NULL || id == NULL) {
     keep_fail(err, 0, "signature payload: `critical` must hold exactly type, image and identity");
@@ -86,7 +88,8 @@ int trust_payload_check(const char *payload, size_t len, const char *want_type, 
 }
 
 int keep_signature_payload_check(const char *payload, size_t len, const char *want_type, const char *digest,
-                                 const struct keep_image_ref *ref, const char *identity_rule, keep_error **err)
+                                 const struct keep_image_ref *ref, const char *identity_rule,
+                                 keep_error **err)
 {
   struct requirement rq = {.identity = (char *) identity_rule};
   return trust_payload_check(payload, len, want_type, digest, ref, &rq, err);
@@ -166,9 +169,10 @@ int keep_gpg_verify(const char *key_file, const char *sig, size_t sig_len, char 
     goto out;
   }
   if (gpgme_err_code(s->status) != GPG_ERR_NO_ERROR) {
-    const char *why = gpgme_err_code(s->status) == GPG_ERR_NO_PUBKEY ? "made with a key the policy does not name"
-                      : gpgme_err_code(s->status) == GPG_ERR_SIG_EXPIRED ? "the signature has expired"
-                      : gpgme_err_code(s->status) == GPG_ERR_KEY_EXPIRED ? "the signing key has expired"
+    const char *why = gpgme_err_code(s->status) == GPG_ERR_NO_PUBKEY
+                          ? "made with a key the policy does not name"
+                      : gpgme_err_code(s->status) == GPG_ERR_SIG_EXPIRED  ? "the signature has expired"
+                      : gpgme_err_code(s->status) == GPG_ERR_KEY_EXPIRED  ? "the signing key has expired"
                       : gpgme_err_code(s->status) == GPG_ERR_CERT_REVOKED ? "the signing key is revoked"
                                                                           : gpgme_strerror(s->status);
     keep_fail(err, 0, "signature refused: %s", keep_q(why));

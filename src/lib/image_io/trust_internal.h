@@ -17,8 +17,8 @@ enum req_type { REQ_ACCEPT, REQ_REJECT, REQ_SIGNED_BY, REQ_SIGSTORE };
 struct requirement {
   enum req_type type;
   char **key_paths;
-  char *identity;       /* signedIdentity.type; NULL = matchRepoDigestOrExact */
-  char *identity_arg;   /* dockerReference / dockerRepository */
+  char *identity;     /* signedIdentity.type; NULL = matchRepoDigestOrExact */
+  char *identity_arg; /* dockerReference / dockerRepository */
 };
 
 /* The signature payload both formats sign (the "critical" object): its

@@ -17,13 +17,13 @@
 #include "util.h"
 
 struct scope {
-  char *name;           /* "" for the transport's default */
+  char *name; /* "" for the transport's default */
   struct requirement *reqs;
   size_t n;
 };
 
 struct keep_policy {
-  char *path;           /* NULL: no policy file (keep's built-in default) */
+  char *path; /* NULL: no policy file (keep's built-in default) */
   struct scope deflt;
   struct scope *scopes; /* transports.docker */
   size_t n_scopes;
@@ -62,13 +62,13 @@ static int parse_identity(json_t *id, const char *what, struct requirement *r, k
   if (id == NULL)
     return 0;
   const char *t = json_string_value(json_object_get(id, "type"));
-  static const char *const known[] = {"matchExact", "matchRepoDigestOrExact", "matchRepository", "exactReference",
-                                      "exactRepository"};
+  static const char *const known[] = {"matchExact", "matchRepoDigestOrExact", "matchRepository",
+                                      "exactReference", "exactRepository"};
   for (size_t i = 0; t && i < sizeof(known) / sizeof(known[0]); i++)
     if (strcmp(t, known[i]) == 0) {
       r->identity = xstrdup(t);
-      const char *arg = json_string_value(json_object_get(id, strcmp(t, "exactReference") == 0 ? "dockerReference"
-                                                                                              : "dockerRepository"));
+      const char *arg = json_string_value(
+          json_object_get(id, strcmp(t, "exactReference") == 0 ? "dockerReference" : "dockerRepository"));
       if (str_has_prefix(t, "exact")) {
         if (arg == NULL)
           return keep_fail(err, 0, "%s.signedIdentity: `%s` needs its reference", what, keep_q(t));
@@ -90,10 +90,12 @@ static int parse_keys(json_t *o, const char *what, struct requirement *r, keep_e
   size_t i;
   json_t *v;
   if (json_array_size(kps) > KEEP_MAX_ITEMS)
-    return keep_fail(err, 0, "%s.keyPaths: %zu entries, more than keep accepts (%d)", what, json_array_size(kps),
-                     KEEP_MAX_ITEMS);
+    return keep_fail(err, 0, "%s.keyPaths: %zu entries, more than keep accepts (%d)", what,
+                     json_array_size(kps), KEEP_MAX_ITEMS);
   if (json_is_array(kps))
-    json_array_foreach(kps, i, v) if (json_is_string(v)) strv_push(&r->key_paths, json_string_value(v));
+    json_array_foreach (kps, i, v)
+      if (json_is_string(v))
+        strv_push(&r->key_paths, json_string_value(v));
   if (r->key_paths == NULL)
     return keep_fail(err, 0, "%s: keyPath is missing", what);
   return 0;
@@ -108,7 +110,7 @@ static int parse_scope(json_t *arr, const char *name, const char *what, struct s
   s->reqs = xcalloc(s->n, sizeof(*s->reqs));
   size_t i;
   json_t *o;
-  json_array_foreach(arr, i, o) {
+  json_array_foreach (arr, i, o) {
     char w[512];
     snprintf(w, sizeof(w), "%s[%zu]", what, i);
     const char *t = json_string_value(json_object_get(o, "type"));
@@ -173,13 +175,13 @@ int keep_policy_load(const char *path, struct keep_policy **out, keep_error **er
   const char *name;
   json_t *v;
   if (json_object_size(docker) > KEEP_MAX_ITEMS) {
-    keep_fail(err, 0, "trust policy `%s`: transports.docker: %zu scopes, more than keep accepts (%d)", keep_q(p->path),
-              json_object_size(docker), KEEP_MAX_ITEMS);
+    keep_fail(err, 0, "trust policy `%s`: transports.docker: %zu scopes, more than keep accepts (%d)",
+              keep_q(p->path), json_object_size(docker), KEEP_MAX_ITEMS);
     goto out;
   }
   if (json_is_object(docker)) {
     p->scopes = xcalloc(json_object_size(docker), sizeof(*p->scopes));
-    json_object_foreach(docker, name, v) {
+    json_object_foreach (docker, name, v) {
       cleanup_free char *w = xasprintf("%s: transports.docker[\"%s\"]", p->path, name);
       if (parse_scope(v, name, w, &p->scopes[p->n_scopes++], err) < 0)
         goto out;
@@ -261,8 +263,9 @@ static int check_signatures(const struct requirement *rq, bool sigstore, const s
     }
   }
   if (seen == 0)
-    return keep_fail(err, 0, sigstore ? "no sigstore signature attached to %s (sigstoreSigned requires one)"
-                                       : "no signature found for %s (signedBy requires one)",
+    return keep_fail(err, 0,
+                     sigstore ? "no sigstore signature attached to %s (sigstoreSigned requires one)"
+                              : "no signature found for %s (signedBy requires one)",
                      digest);
   *err = steal_pointer(&last);
   return -1;
@@ -287,20 +290,17 @@ int keep_policy_check(const struct keep_policy *p, const struct keep_image_ref *
     const struct requirement *rq = &s->reqs[i];
     int r = 0;
     switch (rq->type) {
-    case REQ_ACCEPT:
-      break;
+    case REQ_ACCEPT: break;
     case REQ_REJECT:
-      keep_fail(err, EPERM, "the trust policy `%s` rejects `%s` (scope `%s`)", p->path, keep_q(shown), scope_name);
+      keep_fail(err, EPERM, "the trust policy `%s` rejects `%s` (scope `%s`)", p->path, keep_q(shown),
+                scope_name);
       return keep_error_hint(err, "change the policy for this scope if the image is one you trust");
-    case REQ_SIGNED_BY:
-      r = check_signatures(rq, false, ref, digest, src, err);
-      break;
-    case REQ_SIGSTORE:
-      r = check_signatures(rq, true, ref, digest, src, err);
-      break;
+    case REQ_SIGNED_BY: r = check_signatures(rq, false, ref, digest, src, err); break;
+    case REQ_SIGSTORE: r = check_signatures(rq, true, ref, digest, src, err); break;
     }
     if (r < 0) {
-      keep_error_wrap(err, "`%s` does not satisfy the trust policy `%s` (scope `%s`)", shown, p->path, scope_name);
+      keep_error_wrap(err, "`%s` does not satisfy the trust policy `%s` (scope `%s`)", shown, p->path,
+                      scope_name);
       return keep_error_hint(err, "ask the publisher for a signature by a key the policy names, or pull by a "
                                   "digest the policy accepts");
     }

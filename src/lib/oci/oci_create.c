@@ -30,31 +30,37 @@
 #include "terminal.h"
 #include "util.h"
 
-static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_create_opts *o,
-                           bool attached, keep_error **err)
+static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_create_opts *o, bool attached,
+                           keep_error **err)
 {
   if (!s->ns[OCI_NS_MOUNT])
     return keep_fail(err, 0, "config.json: linux.namespaces: keep needs a mount namespace");
   if (s->ns_path[OCI_NS_MOUNT] && s->ns[OCI_NS_USER] && !s->ns_path[OCI_NS_USER])
-    return keep_fail(err, 0,
-                     "config.json: linux.namespaces: mount namespace `%s` cannot be joined from a new user namespace "
-                     "(a mount namespace can be joined only from the user namespace that owns it: give that one's path, "
-                     "or no user namespace)", s->ns_path[OCI_NS_MOUNT]);
+    return keep_fail(
+        err, 0,
+        "config.json: linux.namespaces: mount namespace `%s` cannot be joined from a new user namespace "
+        "(a mount namespace can be joined only from the user namespace that owns it: give that one's path, "
+        "or no user namespace)",
+        s->ns_path[OCI_NS_MOUNT]);
   if (s->process.terminal && !o->console_socket && !attached)
     return keep_fail(err, 0, "process.terminal is true: pass --console-socket to receive the terminal");
   if (s->process.apparmor_profile && *s->process.apparmor_profile &&
       access("/sys/kernel/security/apparmor", F_OK) < 0)
-    return keep_fail(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
+    return keep_fail(err, ENOTSUP,
+                     "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
   if (s->process.selinux_label && *s->process.selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
     return keep_fail(err, ENOTSUP, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
   for (size_t i = 0; i < s->n_mounts; i++)
     if (s->mounts[i].idmap != OCI_IDMAP_NONE && geteuid() != 0)
-      return keep_fail(err, EPERM, "config.json: mounts[%zu]: an idmapped mount needs keep to run as root "
-                       "(it idmaps a filesystem of the host, and writes mappings of host ids)", i);
+      return keep_fail(err, EPERM,
+                       "config.json: mounts[%zu]: an idmapped mount needs keep to run as root "
+                       "(it idmaps a filesystem of the host, and writes mappings of host ids)",
+                       i);
   if (s->process.present && keep_oci_caps_grantable(&s->process, "config.json", err) < 0)
     return -1;
   if (s->cgroups_path && strchr(s->cgroups_path, ':'))
-    return keep_fail(err, ENOTSUP, "config.json: linux.cgroupsPath `%s` is systemd's form: keep drives cgroupfs only",
+    return keep_fail(err, ENOTSUP,
+                     "config.json: linux.cgroupsPath `%s` is systemd's form: keep drives cgroupfs only",
                      s->cgroups_path);
   return 0;
 }
@@ -75,8 +81,9 @@ static int join_namespaces(const struct keep_oci_spec *s, keep_error **err)
     if (unshare(CLONE_NEWTIME) < 0)
       return keep_fail_errno(err, "unshare(CLONE_NEWTIME)");
     if (s->has_time_offsets) {
-      cleanup_free char *o = xasprintf("monotonic %lld 0\nboottime %lld 0\n",
-                                       (long long) s->time_offset_monotonic_s, (long long) s->time_offset_boottime_s);
+      cleanup_free char *o =
+          xasprintf("monotonic %lld 0\nboottime %lld 0\n", (long long) s->time_offset_monotonic_s,
+                    (long long) s->time_offset_boottime_s);
       if (write_file_at(AT_FDCWD, "/proc/self/timens_offsets", o, err) < 0)
         return keep_error_wrap(err, "config.json: linux.timeOffsets");
     }
@@ -193,7 +200,8 @@ static int send_idmapped_trees(struct create_res *r, pid_t pid, keep_error **err
       } else {
         userns = open(own, O_RDONLY | O_CLOEXEC);
         if (userns < 0)
-          return keep_fail_errno(err, "config.json: mounts[%zu]: open the container's user namespace `%s`", i, own);
+          return keep_fail_errno(err, "config.json: mounts[%zu]: open the container's user namespace `%s`", i,
+                                 own);
       }
     }
     if (m->idmap != OCI_IDMAP_NONE && send_tree(r->sock, m, i, userns, err) < 0)
@@ -233,7 +241,8 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   /* As root, the root is cloned here, by host root: a bundle below a
    * directory the container's root cannot search still works. */
   if (geteuid() == 0 && !s->ns_path[OCI_NS_MOUNT]) {
-    r->root_tree = (int) open_tree(r->rootfs_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    r->root_tree =
+        (int) open_tree(r->rootfs_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
     if (r->root_tree < 0)
       return keep_fail_errno(err, "config.json: root.path `%s`: clone it", s->root_path);
   }
@@ -259,7 +268,8 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   keep_cgroup_detect(&cgv, NULL);
   bool want_cg = !(rootless && cgv != KEEP_CGROUP_V2);
   if (!want_cg && s->has_resources && limits_asked(&s->limits))
-    return keep_fail(err, EPERM, "config.json: linux.resources: cgroup v1 cannot be delegated to an unprivileged user");
+    return keep_fail(err, EPERM,
+                     "config.json: linux.resources: cgroup v1 cannot be delegated to an unprivileged user");
   if (want_cg) {
     /* Not under keep/: `keep gc` owns that tree and removes cgroups whose
      * `keep run` died; an OCI container's life is its manager's business. */
@@ -295,9 +305,14 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   cleanup_close int fifo = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0)
     return keep_fail_errno(err, "open `%s`", fifo_path);
-  struct oci_child c = {.s = s, .o = o, .seccomp = r->seccomp, .sock = sv[1], .rootfs_fd = r->rootfs_fd,
+  struct oci_child c = {.s = s,
+                        .o = o,
+                        .seccomp = r->seccomp,
+                        .sock = sv[1],
+                        .rootfs_fd = r->rootfs_fd,
                         .root_tree = r->root_tree,
-                        .fifo = fifo, .deny_setgroups = r->userns.deny_setgroups,
+                        .fifo = fifo,
+                        .deny_setgroups = r->userns.deny_setgroups,
                         .close_fds = {r->st.dirfd, r->console}};
   if (r->cg) {
     const char *const *names, *const *dirs;
@@ -340,7 +355,7 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
     int fd = -1;
     int type = keep_msg_recv(r->sock, NULL, 0, &fd, err);
     if (type < 0)
-      return -1;   /* the container's side failed: its error, as it was */
+      return -1; /* the container's side failed: its error, as it was */
     if (type == KEEP_MSG_TERMINAL) {
       if (r->console >= 0) {
         int sent = keep_console_send(r->console, fd, err);
@@ -354,7 +369,8 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
     }
     if (type == KEEP_MSG_ROOT_BUILT) {
       if (keep_oci_run_hooks(s, OCI_HOOK_PRESTART, &r->st, err) < 0 ||
-          keep_oci_run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &r->st, err) < 0 || send_idmapped_trees(r, pid, err) < 0)
+          keep_oci_run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &r->st, err) < 0 ||
+          send_idmapped_trees(r, pid, err) < 0)
         return -1;
       json_t *j = keep_oci_state_json(&r->st);
       cleanup_free char *txt = json_dumps(j, JSON_COMPACT);

@@ -28,9 +28,9 @@ struct oci_child {
   struct keep_seccomp *seccomp;
   int sock;
   int rootfs_fd;
-  int root_tree;   /* the root cloned by create as host root, or -1 */
-  int fifo;             /* exec.fifo, read end: `start` writes to it */
-  int close_fds[2];     /* the parent's: the state lock must never outlive create */
+  int root_tree;    /* the root cloned by create as host root, or -1 */
+  int fifo;         /* exec.fifo, read end: `start` writes to it */
+  int close_fds[2]; /* the parent's: the state lock must never outlive create */
   bool deny_setgroups;
   struct keep_oci_mount_ctx mctx;
 };
@@ -52,8 +52,10 @@ struct create_res {
 };
 
 /* Nothing held yet: every fd -1. */
-#define OCI_CREATE_RES_INIT \
-  {.rootfs_fd = -1, .root_tree = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1}}
+#define OCI_CREATE_RES_INIT                                                                                  \
+  {                                                                                                          \
+    .rootfs_fd = -1, .root_tree = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1 }          \
+  }
 
 /* Create the container described by o into r (oci_create.c).  `block`: the
  * signals an attached run forwards, blocked once the inputs are open and

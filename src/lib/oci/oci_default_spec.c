@@ -60,16 +60,13 @@ json_t *keep_oci_default_spec(bool rootless, keep_error **err)
       "{s:s,s:s,s:s,s:[s,s,s]}]",
       "destination", "/proc", "type", "proc", "source", "proc", "options", "nosuid", "noexec", "nodev",
       "destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "noexec", "ro",
-      "mode=755", "size=64k", "nr_inodes=64",
-      "destination", "/dev/pts", "type", "devpts", "source", "devpts", "options", "nosuid", "noexec",
-      "newinstance", "ptmxmode=0666", "mode=0620", rootless ? "nodev" : "gid=5",
-      "destination", "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid", "noexec", "nodev",
-      "mode=1777", "size=65536k",
-      "destination", "/dev/mqueue", "type", "mqueue", "source", "mqueue", "options", "nosuid", "noexec",
-      "nodev",
-      "destination", "/sys", "type", "sysfs", "source", "sysfs", "options", "nosuid", "noexec", "nodev", "ro",
-      "destination", "/sys/fs/cgroup", "type", "cgroup", "source", "cgroup", "options", "nosuid", "noexec",
-      "nodev", "ro",
+      "mode=755", "size=64k", "nr_inodes=64", "destination", "/dev/pts", "type", "devpts", "source", "devpts",
+      "options", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
+      rootless ? "nodev" : "gid=5", "destination", "/dev/shm", "type", "tmpfs", "source", "shm", "options",
+      "nosuid", "noexec", "nodev", "mode=1777", "size=65536k", "destination", "/dev/mqueue", "type", "mqueue",
+      "source", "mqueue", "options", "nosuid", "noexec", "nodev", "destination", "/sys", "type", "sysfs",
+      "source", "sysfs", "options", "nosuid", "noexec", "nodev", "ro", "destination", "/sys/fs/cgroup",
+      "type", "cgroup", "source", "cgroup", "options", "nosuid", "noexec", "nodev", "ro",
       /* /tmp and /run as keep run makes them: unbounded but for the
        * container's memory limit, which their pages count against. */
       "destination", "/tmp", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "nodev", "mode=1777",
@@ -92,27 +89,25 @@ json_t *keep_oci_default_spec(bool rootless, keep_error **err)
     json_array_append_new(rlimits, json_pack("{s:s, s:I, s:I}", "type", d->name, "soft", (json_int_t) soft,
                                              "hard", (json_int_t) hard));
   }
-  json_t *spec = json_pack(
-      "{s:s, s:{s:s, s:b}, s:s,"
-      " s:{s:b, s:{s:i, s:i}, s:[s], s:[s,s], s:s,"
-      "    s:{s:[], s:[], s:[], s:[], s:[]},"
-      "    s:o, s:b},"
-      " s:o,"
-      " s:{s:o, s:[{s:i, s:i, s:i}], s:[{s:i, s:i, s:i}],"
-      "    s:{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I}},"
-      "    s:o, s:o, s:o}}",
-      "ociVersion", "1.0.2", "root", "path", "rootfs", "readonly", 1, "hostname", "keep",
-      "process", "terminal", 0, "user", "uid", 0, "gid", 0, "args", "sh", "env",
-      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "cwd", "/",
-      "capabilities", "bounding", "effective", "inheritable", "permitted", "ambient",
-      "rlimits", rlimits, "noNewPrivileges", 1,
-      "mounts", mounts,
-      "linux", "namespaces", ns, "uidMappings", "containerID", 0, "hostID", (int) uid_out, "size",
-      (int) count, "gidMappings", "containerID", 0, "hostID", (int) gid_out, "size", (int) count,
-      "resources", "memory", "limit", (json_int_t) l.memory_bytes, "swap", (json_int_t) l.memory_bytes,
-      "cpu", "quota", (json_int_t) l.cpu_quota_us, "period", (json_int_t) l.cpu_period_us, "pids", "limit",
-      (json_int_t) l.pids,
-      "seccomp", sc, "maskedPaths", masked, "readonlyPaths", ro);
+  json_t *spec =
+      json_pack("{s:s, s:{s:s, s:b}, s:s,"
+                " s:{s:b, s:{s:i, s:i}, s:[s], s:[s,s], s:s,"
+                "    s:{s:[], s:[], s:[], s:[], s:[]},"
+                "    s:o, s:b},"
+                " s:o,"
+                " s:{s:o, s:[{s:i, s:i, s:i}], s:[{s:i, s:i, s:i}],"
+                "    s:{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I}},"
+                "    s:o, s:o, s:o}}",
+                "ociVersion", "1.0.2", "root", "path", "rootfs", "readonly", 1, "hostname", "keep", "process",
+                "terminal", 0, "user", "uid", 0, "gid", 0, "args", "sh", "env",
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "cwd", "/",
+                "capabilities", "bounding", "effective", "inheritable", "permitted", "ambient", "rlimits",
+                rlimits, "noNewPrivileges", 1, "mounts", mounts, "linux", "namespaces", ns, "uidMappings",
+                "containerID", 0, "hostID", (int) uid_out, "size", (int) count, "gidMappings", "containerID",
+                0, "hostID", (int) gid_out, "size", (int) count, "resources", "memory", "limit",
+                (json_int_t) l.memory_bytes, "swap", (json_int_t) l.memory_bytes, "cpu", "quota",
+                (json_int_t) l.cpu_quota_us, "period", (json_int_t) l.cpu_period_us, "pids", "limit",
+                (json_int_t) l.pids, "seccomp", sc, "maskedPaths", masked, "readonlyPaths", ro);
   if (spec == NULL)
     keep_fail(err, 0, "build the default config.json");
   if (rootless && spec) {

@@ -66,7 +66,7 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
   struct keep_seccomp *sc = NULL;
   struct keep_cgroup *cg = NULL;
   int console = -1, pidfd = -1, report[2] = {-1, -1};
-  cleanup_free char *text = NULL;  /* before the first goto: the exit path frees it */
+  cleanup_free char *text = NULL; /* before the first goto: the exit path frees it */
   size_t text_len = 0;
   if (st.status != OCI_RUNNING && st.status != OCI_CREATED) {
     keep_fail(err, 0, "container `%s` is %s: exec needs a running container", o->id,
@@ -83,8 +83,11 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
   /* The new process would need a listener of its own sent to the agent;
    * without one its notify rules would be missing, so refuse. */
   if (keep_seccomp_listener_path(sc)) {
-    keep_fail(err, ENOTSUP, "config.json: linux.seccomp: container `%s` has SCMP_ACT_NOTIFY rules: "
-              "exec does not hand a listener to the seccomp agent, so it refuses to run a process without them", o->id);
+    keep_fail(
+        err, ENOTSUP,
+        "config.json: linux.seccomp: container `%s` has SCMP_ACT_NOTIFY rules: "
+        "exec does not hand a listener to the seccomp agent, so it refuses to run a process without them",
+        o->id);
     goto out;
   }
   if (st.cgroup_rel && keep_cgroup_open_at(st.cgroup_rel, &cg, err) < 0)
@@ -120,7 +123,8 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
     keep_error *e = NULL;
     close(report[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if ((cg && keep_cgroup_enter(cg, getpid(), &e) < 0) || keep_oci_set_oom_score_adj(getpid(), o->process, &e) < 0)
+    if ((cg && keep_cgroup_enter(cg, getpid(), &e) < 0) ||
+        keep_oci_set_oom_score_adj(getpid(), o->process, &e) < 0)
       goto helper_fail;
     if (join && setns(pidfd, join) < 0) {
       keep_fail_errno(&e, "setns into the namespaces of container `%s`", o->id);
@@ -157,11 +161,11 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
     int n = snprintf(buf, sizeof(buf), "%d", (int) child);
     write_all(report[1], buf, (size_t) n);
     _exit(0);
-  helper_fail: {
-      char *msg = keep_error_format(e);
-      write_all(report[1], msg, strlen(msg));
-      _exit(125);
-    }
+  helper_fail : {
+    char *msg = keep_error_format(e);
+    write_all(report[1], msg, strlen(msg));
+    _exit(125);
+  }
   }
   close(report[1]);
   report[1] = -1;

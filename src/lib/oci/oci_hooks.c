@@ -46,7 +46,8 @@ static int run_one(const struct keep_oci_hook *h, const char *state, keep_error 
     if (deadline && time(NULL) >= deadline) {
       kill(pid, SIGKILL);
       waitpid(pid, NULL, 0);
-      return keep_fail(err, ETIMEDOUT, "hook `%s` ran longer than its timeout of %d s", keep_q(h->path), h->timeout);
+      return keep_fail(err, ETIMEDOUT, "hook `%s` ran longer than its timeout of %d s", keep_q(h->path),
+                       h->timeout);
     }
     if (deadline) {
       struct timespec ts = {0, 10 * 1000 * 1000};
@@ -114,8 +115,8 @@ int keep_unix_send_fd(int sock, const char *text, int fd, const char *what, keep
     char buf[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
   } u;
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof(u.buf)};
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;

@@ -79,7 +79,8 @@ static int setup_root(struct oci_child *c, int *newroot_out, keep_error **err)
   if (here < 0 || fstat(here, &a) < 0 || fstat(c->rootfs_fd, &b) < 0)
     return keep_fail_errno(err, "root.path `%s`", s->root_path);
   if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-    return keep_fail(err, ESTALE, "root.path `%s` changed while the container was being created", s->root_path);
+    return keep_fail(err, ESTALE, "root.path `%s` changed while the container was being created",
+                     s->root_path);
   cleanup_close int newroot = bind_clone(here, "", 1, err);
   if (newroot < 0)
     return keep_error_wrap(err, "root.path `%s`", s->root_path);
@@ -110,7 +111,8 @@ static int open_pty(int newroot, const struct keep_oci_process *p, int sock, int
   long m = sys_openat2(newroot, "dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0,
                        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (m < 0)
-    return keep_fail_errno(err, "open the container's `/dev/pts/ptmx` (process.terminal needs a devpts mount)");
+    return keep_fail_errno(err,
+                           "open the container's `/dev/pts/ptmx` (process.terminal needs a devpts mount)");
   cleanup_close int master = (int) m;
   if (unlockpt(master) < 0)
     return keep_fail_errno(err, "unlockpt");
@@ -118,7 +120,8 @@ static int open_pty(int newroot, const struct keep_oci_process *p, int sock, int
   if (*peer < 0)
     return keep_fail_errno(err, "TIOCGPTPEER");
   if (p->console_height || p->console_width) {
-    struct winsize ws = {.ws_row = (unsigned short) p->console_height, .ws_col = (unsigned short) p->console_width};
+    struct winsize ws = {.ws_row = (unsigned short) p->console_height,
+                         .ws_col = (unsigned short) p->console_width};
     ioctl(master, TIOCSWINSZ, &ws);
   }
   return keep_msg_send(sock, KEEP_MSG_TERMINAL, NULL, master, err);
@@ -165,7 +168,7 @@ static noreturn void oci_child(struct oci_child *c)
       close(c->close_fds[i]);
   char state[8192];
   if (keep_msg_expect(sock, KEEP_MSG_GO, "the set-up", &err) < 0)
-    _exit(125);   /* keep is gone or failed: it reports */
+    _exit(125); /* keep is gone or failed: it reports */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (s->ns[OCI_NS_USER] && !s->ns_path[OCI_NS_USER]) {
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
@@ -180,7 +183,8 @@ static noreturn void oci_child(struct oci_child *c)
   } else if (s->ns_path[OCI_NS_USER]) {
     /* A joined user namespace: become its root, as in a new one. */
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-      keep_fail_errno(&err, "config.json: linux.namespaces: become root (uid and gid 0) in user namespace `%s`",
+      keep_fail_errno(&err,
+                      "config.json: linux.namespaces: become root (uid and gid 0) in user namespace `%s`",
                       s->ns_path[OCI_NS_USER]);
       keep_msg_fail(sock, err);
     }
@@ -207,7 +211,8 @@ static noreturn void oci_child(struct oci_child *c)
     keep_msg_fail(sock, err);
   int fifo = c->fifo;
   /* prestart and createRuntime hooks run in the parent now. */
-  if (keep_msg_send(sock, KEEP_MSG_ROOT_BUILT, NULL, -1, &err) < 0 || receive_trees(c, state, sizeof(state), &err) < 0)
+  if (keep_msg_send(sock, KEEP_MSG_ROOT_BUILT, NULL, -1, &err) < 0 ||
+      receive_trees(c, state, sizeof(state), &err) < 0)
     _exit(125);
   if (keep_oci_mounts_setup(newroot, s, &c->mctx, &err) < 0)
     keep_msg_fail(sock, err);
@@ -243,7 +248,8 @@ static noreturn void oci_child(struct oci_child *c)
   }
   if (s->rootfs_propagation) {
     struct mount_attr pa = {.propagation = s->rootfs_propagation & ~(unsigned long) MS_REC};
-    if (mount_setattr(AT_FDCWD, "/", (s->rootfs_propagation & MS_REC) ? AT_RECURSIVE : 0, &pa, sizeof(pa)) < 0) {
+    if (mount_setattr(AT_FDCWD, "/", (s->rootfs_propagation & MS_REC) ? AT_RECURSIVE : 0, &pa, sizeof(pa)) <
+        0) {
       keep_fail_errno(&err, "linux.rootfsPropagation");
       keep_msg_fail(sock, err);
     }
@@ -283,14 +289,15 @@ static noreturn void oci_child(struct oci_child *c)
       break;
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
       continue;
-    _exit(125);   /* the state directory went away: deleted before start */
+    _exit(125); /* the state directory went away: deleted before start */
   }
   close(fifo);
   /* No process (optional at create, required at start): `start` refuses,
    * and this init ends so the container is stopped, not left waiting. */
   if (!s->process.present)
     _exit(125);
-  if (s->n_hooks[OCI_HOOK_START_CONTAINER] && run_hooks_in_child(s, OCI_HOOK_START_CONTAINER, state, &err) < 0) {
+  if (s->n_hooks[OCI_HOOK_START_CONTAINER] &&
+      run_hooks_in_child(s, OCI_HOOK_START_CONTAINER, state, &err) < 0) {
     keep_error_print(err);
     _exit(125);
   }

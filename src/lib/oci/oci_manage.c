@@ -80,7 +80,7 @@ int keep_oci_delete(const char *root, const char *id, bool force, keep_error **e
   if (open_state(root, id, &st, err) < 0)
     return -1;
   int r = 0;
-  cleanup_free char *text = NULL;  /* before the first goto: the exit path frees it */
+  cleanup_free char *text = NULL; /* before the first goto: the exit path frees it */
   if ((st.status == OCI_RUNNING || st.status == OCI_PAUSED) && !force) {
     r = keep_fail(err, EBUSY, "container `%s` is %s", id, keep_oci_status_name(st.status));
     keep_error_hint(err, "stop it first (`keep kill %s KILL`) or pass --force", id);
@@ -136,8 +136,8 @@ int keep_oci_pause(const char *root, const char *id, bool pause, keep_error **er
   struct keep_cgroup *cg = NULL;
   enum keep_oci_status want = pause ? OCI_RUNNING : OCI_PAUSED;
   if (st.status != want) {
-    keep_fail(err, 0, "container `%s` is %s: only a %s container can be %s", id, keep_oci_status_name(st.status),
-              keep_oci_status_name(want), pause ? "paused" : "resumed");
+    keep_fail(err, 0, "container `%s` is %s: only a %s container can be %s", id,
+              keep_oci_status_name(st.status), keep_oci_status_name(want), pause ? "paused" : "resumed");
   } else if (st.cgroup_rel == NULL) {
     keep_fail(err, ENOTSUP, "container `%s` has no cgroup to freeze", id);
   } else if (keep_cgroup_open_at(st.cgroup_rel, &cg, err) == 0 && keep_cgroup_freeze(cg, pause, err) == 0) {

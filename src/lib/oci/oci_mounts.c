@@ -60,7 +60,8 @@ static int mkdirs_in_root(int rootfd, const char *path, keep_error **err)
       return keep_fail_errno(err, "mkdir `%s` (at `%s`)", keep_q(path), keep_q(c));
     int next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0)
-      return keep_fail_errno(err, "open `%s` (at `%s`): a symlink or not a directory", keep_q(path), keep_q(c));
+      return keep_fail_errno(err, "open `%s` (at `%s`): a symlink or not a directory", keep_q(path),
+                             keep_q(c));
     close(cur);
     cur = next;
   }
@@ -143,8 +144,8 @@ static int idmap_tree(int tree, const struct keep_oci_mount *m, int userns_fd, k
                     : e == EPERM  ? " (needs root on the host, and a source not idmapped already)"
                     : e == ENOSYS ? " (the kernel has no idmapped mounts: 5.12 or later)"
                                   : "";
-  return keep_fail(err, e, "idmap `%s` on `%s`: mount_setattr(MOUNT_ATTR_IDMAP)%s", keep_q(m->source), keep_q(m->destination),
-                   why);
+  return keep_fail(err, e, "idmap `%s` on `%s`: mount_setattr(MOUNT_ATTR_IDMAP)%s", keep_q(m->source),
+                   keep_q(m->destination), why);
 }
 
 /* The detached tree of a bind mount with every attribute it asks for,
@@ -161,7 +162,7 @@ static int bind_tree(const struct keep_oci_mount *m, int userns_fd, keep_error *
     return -1;
   unsigned int set = ms_to_attr(m->flags), clr = ms_to_attr(m->clear);
   if (m->flags & MS_RELATIME)
-    clr |= MOUNT_ATTR__ATIME;  /* relatime is the field's zero value */
+    clr |= MOUNT_ATTR__ATIME; /* relatime is the field's zero value */
   if ((set || clr) && mount_set_attrs(clone, set, clr, m->recursive, m->source, err) < 0)
     return -1;
   if (set_propagation(clone, m->propagation, m->destination, err) < 0)
@@ -356,7 +357,7 @@ int keep_oci_make_mount_points(int rootfd, const struct keep_oci_spec *s, keep_e
     struct stat st;
     if (m->bind) {
       if (stat(m->source, &st) < 0)
-        continue;   /* the container's side names the missing source */
+        continue; /* the container's side names the missing source */
       want_dir = S_ISDIR(st.st_mode);
     }
     cleanup_close int fd = open_destination(rootfd, m->destination, want_dir, err);

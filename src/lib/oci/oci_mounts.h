@@ -10,11 +10,11 @@
 #include "oci_spec.h"
 
 struct keep_oci_mount_ctx {
-  size_t n_cgroup_dirs;   /* the container's own cgroup (v1: one per controller) */
+  size_t n_cgroup_dirs; /* the container's own cgroup (v1: one per controller) */
   const char *const *cgroup_names;
   const char *const *cgroup_dirs;
   bool cgroup2;
-  int *trees;             /* per mount: the idmapped tree create prepared, or -1 (NULL: none) */
+  int *trees; /* per mount: the idmapped tree create prepared, or -1 (NULL: none) */
 };
 
 /* In create (host root, the host's mount namespace) once the container's

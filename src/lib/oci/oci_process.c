@@ -28,10 +28,12 @@ static int set_caps(const struct keep_oci_process *p, keep_error **err)
 {
   struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
   struct __user_cap_data_struct d[2] = {
-    {.effective = (uint32_t) p->caps_effective, .permitted = (uint32_t) p->caps_permitted,
-     .inheritable = (uint32_t) p->caps_inheritable},
-    {.effective = (uint32_t) (p->caps_effective >> 32), .permitted = (uint32_t) (p->caps_permitted >> 32),
-     .inheritable = (uint32_t) (p->caps_inheritable >> 32)},
+      {.effective = (uint32_t) p->caps_effective,
+       .permitted = (uint32_t) p->caps_permitted,
+       .inheritable = (uint32_t) p->caps_inheritable},
+      {.effective = (uint32_t) (p->caps_effective >> 32),
+       .permitted = (uint32_t) (p->caps_permitted >> 32),
+       .inheritable = (uint32_t) (p->caps_inheritable >> 32)},
   };
   if (syscall(SYS_capset, &h, d) < 0)
     return keep_fail_errno(err, "capset (process.capabilities)");
@@ -56,9 +58,13 @@ int keep_oci_caps_grantable(const struct keep_oci_process *p, const char *where,
   for (int bit = 0; bit < 64; bit++)
     if (prctl(PR_CAPBSET_READ, bit, 0, 0, 0) == 1)
       bounding |= 1ULL << bit;
-  const struct { const char *name; uint64_t set; } sets[] = {
-    {"bounding", p->caps_bounding}, {"effective", p->caps_effective}, {"permitted", p->caps_permitted},
-    {"inheritable", p->caps_inheritable}, {"ambient", p->caps_ambient},
+  const struct {
+    const char *name;
+    uint64_t set;
+  } sets[] = {
+      {"bounding", p->caps_bounding},   {"effective", p->caps_effective},
+      {"permitted", p->caps_permitted}, {"inheritable", p->caps_inheritable},
+      {"ambient", p->caps_ambient},
   };
   for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
     uint64_t missing = sets[i].set & ~bounding;
@@ -67,8 +73,10 @@ int keep_oci_caps_grantable(const struct keep_oci_process *p, const char *where,
     /* No process keep starts can hold a capability keep's own bounding set
      * lacks: say so now, not as a container that dies after `start`. */
     cleanup_free char *name = keep_caps_name(__builtin_ctzll(missing));
-    keep_fail(err, EPERM, "%s: process.capabilities.%s: %s is not in keep's own bounding set, so no process "
-              "it starts can have it", where, sets[i].name, name ? name : "an unknown capability");
+    keep_fail(err, EPERM,
+              "%s: process.capabilities.%s: %s is not in keep's own bounding set, so no process "
+              "it starts can have it",
+              where, sets[i].name, name ? name : "an unknown capability");
     return keep_error_hint(err, "drop it from the config, or run keep where its bounding set has it");
   }
   return 0;

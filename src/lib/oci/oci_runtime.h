@@ -12,13 +12,13 @@
 #include "oci_state.h"
 
 struct keep_oci_create_opts {
-  const char *root;            /* state root (--root) */
+  const char *root; /* state root (--root) */
   const char *id;
   const char *bundle;
   const char *pid_file;
-  const char *console_socket;  /* AF_UNIX path: receives the pty master */
+  const char *console_socket; /* AF_UNIX path: receives the pty master */
   bool no_pivot;
-  bool detach;                 /* run -d */
+  bool detach; /* run -d */
 };
 
 /* create: the container exists, its process waits for `start`. */
@@ -48,7 +48,7 @@ int keep_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, kee
 
 struct keep_oci_exec_opts {
   const char *root, *id;
-  struct keep_oci_process *process;  /* filled from --process or the config + CLI */
+  struct keep_oci_process *process; /* filled from --process or the config + CLI */
   const char *pid_file;
   const char *console_socket;
   bool detach;
@@ -72,6 +72,7 @@ int keep_unix_send_fd(int sock, const char *text, int fd, const char *what, keep
 /* SCMP_ACT_NOTIFY (oci_seccomp_notify.c): send the listener `fd` of the
  * container process st->pid, with its state, to linux.seccomp.listenerPath. */
 struct keep_seccomp;
-int keep_oci_send_listener(const struct keep_seccomp *sc, const struct keep_oci_state *st, int fd, keep_error **err);
+int keep_oci_send_listener(const struct keep_seccomp *sc, const struct keep_oci_state *st, int fd,
+                           keep_error **err);
 
 #endif

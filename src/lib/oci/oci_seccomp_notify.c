@@ -14,7 +14,8 @@
 #include "seccomp_filter.h"
 #include "util.h"
 
-int keep_oci_send_listener(const struct keep_seccomp *sc, const struct keep_oci_state *st, int fd, keep_error **err)
+int keep_oci_send_listener(const struct keep_seccomp *sc, const struct keep_oci_state *st, int fd,
+                           keep_error **err)
 {
   const char *path = keep_seccomp_listener_path(sc), *meta = keep_seccomp_listener_metadata(sc);
   json_t *j = json_pack("{s:s, s:[s], s:I, s:o}", "ociVersion", st->oci_version ?: "1.0.2", "fds",

@@ -78,8 +78,8 @@ static int check_joined_maps(const struct keep_oci_spec *s, keep_error **err)
   return 0;
 }
 
-static noreturn void joiner(int sock, int userfd, int mntfd, const struct keep_oci_spec *s, unsigned long flags,
-                            int close_in_init, void (*init)(void *), void *arg)
+static noreturn void joiner(int sock, int userfd, int mntfd, const struct keep_oci_spec *s,
+                            unsigned long flags, int close_in_init, void (*init)(void *), void *arg)
 {
   keep_error *err = NULL;
   int pidfd = -1;
@@ -87,16 +87,17 @@ static noreturn void joiner(int sock, int userfd, int mntfd, const struct keep_o
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (userfd >= 0) {
     if (setns(userfd, CLONE_NEWUSER) < 0) {
-      keep_fail_errno(&err, "config.json: linux.namespaces: join user namespace `%s`", keep_q(s->ns_path[OCI_NS_USER]));
+      keep_fail_errno(&err, "config.json: linux.namespaces: join user namespace `%s`",
+                      keep_q(s->ns_path[OCI_NS_USER]));
       goto fail;
     }
     if (check_joined_maps(s, &err) < 0)
       goto fail;
   }
   if (mntfd >= 0 && setns(mntfd, CLONE_NEWNS) < 0) {
-    keep_fail_errno(&err, "config.json: linux.namespaces: join mount namespace `%s`%s", s->ns_path[OCI_NS_MOUNT],
-                    errno == EPERM ? " (a mount namespace can be joined only from the user namespace that owns it)"
-                                   : "");
+    keep_fail_errno(
+        &err, "config.json: linux.namespaces: join mount namespace `%s`%s", s->ns_path[OCI_NS_MOUNT],
+        errno == EPERM ? " (a mount namespace can be joined only from the user namespace that owns it)" : "");
     goto fail;
   }
   pid = (pid_t) syscall(SYS_clone, flags | CLONE_PARENT | CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, NULL);
@@ -136,8 +137,8 @@ int keep_oci_ns_open(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_err
   /* O_NONBLOCK: a FIFO at that path must not hold keep in open(). */
   int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
-    return keep_fail_errno(err, "config.json: linux.namespaces: %s namespace `%s`", keep_oci_namespaces[k].name,
-                           keep_q(s->ns_path[k]));
+    return keep_fail_errno(err, "config.json: linux.namespaces: %s namespace `%s`",
+                           keep_oci_namespaces[k].name, keep_q(s->ns_path[k]));
   struct statfs sf;
   if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC) {
     struct stat st;

@@ -19,8 +19,8 @@
 
 static int expect_type(json_t *v, json_type t, const char *field, keep_error **err)
 {
-  static const char *const names[] = {"an object", "an array", "a string", "an integer",
-                                      "a number", "a boolean", "a boolean", "null"};
+  static const char *const names[] = {"an object", "an array",  "a string",  "an integer",
+                                      "a number",  "a boolean", "a boolean", "null"};
   if (v == NULL || json_typeof(v) == t)
     return 0;
   if (t == JSON_TRUE && json_is_boolean(v))
@@ -53,7 +53,8 @@ static int too_many(json_t *v, size_t max, const char *field, keep_error **err)
   return keep_fail(err, 0, CFG "%s: %zu entries, more than keep accepts (%zu)", field, n, max);
 }
 
-static int get_strv(json_t *obj, const char *key, const char *field, size_t max, char ***out, keep_error **err)
+static int get_strv(json_t *obj, const char *key, const char *field, size_t max, char ***out,
+                    keep_error **err)
 {
   json_t *v = json_object_get(obj, key);
   if (v == NULL || json_is_null(v))
@@ -65,7 +66,7 @@ static int get_strv(json_t *obj, const char *key, const char *field, size_t max,
   size_t i;
   json_t *e;
   char **list = xcalloc(json_array_size(v) + 1, sizeof(char *));
-  json_array_foreach(v, i, e) {
+  json_array_foreach (v, i, e) {
     if (!json_is_string(e)) {
       strv_free(list);
       return keep_fail(err, 0, CFG "%s[%zu]: expected a string", field, i);
@@ -82,11 +83,12 @@ static int get_strv(json_t *obj, const char *key, const char *field, size_t max,
  * (a negative rlimit read as unsigned, a uid of -1, a umask of 0o7777). */
 static int range_error(const char *field, int64_t min, int64_t max, keep_error **err)
 {
-  return keep_fail(err, 0, CFG "%s: expected an integer from %lld to %lld", field, (long long) min, (long long) max);
+  return keep_fail(err, 0, CFG "%s: expected an integer from %lld to %lld", field, (long long) min,
+                   (long long) max);
 }
 
-static int get_u32(json_t *obj, const char *key, const char *field, bool required, uint32_t max, uint32_t *out,
-                   keep_error **err)
+static int get_u32(json_t *obj, const char *key, const char *field, bool required, uint32_t max,
+                   uint32_t *out, keep_error **err)
 {
   json_t *v = json_object_get(obj, key);
   if (v == NULL) {
@@ -137,7 +139,7 @@ static int parse_idmaps(json_t *v, const char *field, struct keep_idmap *out, si
     return keep_fail(err, 0, CFG "%s: expected an array of at most 5 mappings", field);
   size_t i;
   json_t *m;
-  json_array_foreach(v, i, m) {
+  json_array_foreach (v, i, m) {
     char f[96];
     uint32_t c = 0, h = 0, sz = 0;
     snprintf(f, sizeof(f), "%s[%zu].containerID", field, i);
@@ -174,32 +176,42 @@ static const struct {
   bool clear;
   unsigned long flag;
 } mount_flags[] = {
-  {"ro", false, MS_RDONLY},          {"rw", true, MS_RDONLY},
-  {"nosuid", false, MS_NOSUID},      {"suid", true, MS_NOSUID},
-  {"nodev", false, MS_NODEV},        {"dev", true, MS_NODEV},
-  {"noexec", false, MS_NOEXEC},      {"exec", true, MS_NOEXEC},
-  {"sync", false, MS_SYNCHRONOUS},   {"async", true, MS_SYNCHRONOUS},
-  {"dirsync", false, MS_DIRSYNC},    {"remount", false, MS_REMOUNT},
-  {"mand", false, MS_MANDLOCK},      {"nomand", true, MS_MANDLOCK},
-  {"atime", true, MS_NOATIME},       {"noatime", false, MS_NOATIME},
-  {"diratime", true, MS_NODIRATIME}, {"nodiratime", false, MS_NODIRATIME},
-  {"relatime", false, MS_RELATIME},  {"norelatime", true, MS_RELATIME},
-  {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
-  {"defaults", false, 0},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},
+    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},
+    {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},
+    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"atime", true, MS_NOATIME},
+    {"noatime", false, MS_NOATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"defaults", false, 0},
 };
 
 static const struct {
   const char *name;
   unsigned long flag;
 } propagations[] = {
-  {"private", MS_PRIVATE},   {"rprivate", MS_PRIVATE | MS_REC},
-  {"shared", MS_SHARED},     {"rshared", MS_SHARED | MS_REC},
-  {"slave", MS_SLAVE},       {"rslave", MS_SLAVE | MS_REC},
-  {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
-int keep_oci_mount_options(json_t *opts, const char *where, struct keep_oci_mount *m,
-                           keep_error **err)
+int keep_oci_mount_options(json_t *opts, const char *where, struct keep_oci_mount *m, keep_error **err)
 {
   if (opts == NULL || json_is_null(opts))
     return 0;
@@ -207,7 +219,7 @@ int keep_oci_mount_options(json_t *opts, const char *where, struct keep_oci_moun
     return keep_fail(err, 0, CFG "%s.options: expected an array of strings", where);
   size_t i;
   json_t *o;
-  json_array_foreach(opts, i, o) {
+  json_array_foreach (opts, i, o) {
     if (!json_is_string(o))
       return keep_fail(err, 0, CFG "%s.options[%zu]: expected a string", where, i);
     const char *s = json_string_value(o);
@@ -245,8 +257,10 @@ int keep_oci_mount_options(json_t *opts, const char *where, struct keep_oci_moun
     /* Mappings written into the option (idmap=uids=...) are another
      * runtime's extension: never pass them on as filesystem data. */
     if (str_has_prefix(s, "idmap=") || str_has_prefix(s, "ridmap="))
-      return keep_fail(err, ENOTSUP, CFG "%s.options[%zu]: `%s`: mappings in the option are not supported "
-                       "(give the mount uidMappings and gidMappings)", where, i, keep_q(s));
+      return keep_fail(err, ENOTSUP,
+                       CFG "%s.options[%zu]: `%s`: mappings in the option are not supported "
+                           "(give the mount uidMappings and gidMappings)",
+                       where, i, keep_q(s));
     /* Anything else is for the filesystem (size=, mode=, newinstance...). */
     char *d = m->data ? xasprintf("%s,%s", m->data, s) : xstrdup(s);
     free(m->data);
@@ -290,7 +304,7 @@ static int parse_mounts(struct keep_oci_spec *s, json_t *mounts, keep_error **er
   s->mounts = xcalloc(json_array_size(mounts) + 1, sizeof(*s->mounts));
   size_t i;
   json_t *j;
-  json_array_foreach(mounts, i, j) {
+  json_array_foreach (mounts, i, j) {
     char where[32];
     snprintf(where, sizeof(where), "mounts[%zu]", i);
     if (!json_is_object(j))
@@ -345,17 +359,19 @@ static int parse_caps(json_t *caps, const char *key, uint64_t *out, keep_error *
     return keep_fail(err, 0, CFG "process.capabilities.%s: expected an array", key);
   size_t i;
   json_t *c;
-  json_array_foreach(v, i, c) {
+  json_array_foreach (v, i, c) {
     if (!json_is_string(c))
       return keep_fail(err, 0, CFG "process.capabilities.%s[%zu]: expected a string", key, i);
     const char *name = json_string_value(c);
     /* The spec names capabilities CAP_*; "ALL" is a docker-ism, not valid here. */
     if (!str_has_prefix(name, "CAP_"))
-      return keep_fail(err, 0, CFG "process.capabilities.%s[%zu]: unknown capability `%s`", key, i, keep_q(name));
+      return keep_fail(err, 0, CFG "process.capabilities.%s[%zu]: unknown capability `%s`", key, i,
+                       keep_q(name));
     keep_error *e = NULL;
     if (keep_caps_parse(name, out, &e) < 0) {
       keep_error_free(&e);
-      return keep_fail(err, 0, CFG "process.capabilities.%s[%zu]: unknown capability `%s`", key, i, keep_q(name));
+      return keep_fail(err, 0, CFG "process.capabilities.%s[%zu]: unknown capability `%s`", key, i,
+                       keep_q(name));
     }
   }
   return 0;
@@ -365,14 +381,22 @@ static const struct {
   const char *name;
   int resource;
 } rlimit_names[] = {
-  {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-  {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-  {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-  {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-  {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-  {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-  {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-  {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 static int parse_rlimits(struct keep_oci_process *p, json_t *v, const char *where, keep_error **err)
@@ -384,7 +408,7 @@ static int parse_rlimits(struct keep_oci_process *p, json_t *v, const char *wher
   p->rlimits = xcalloc(json_array_size(v) + 1, sizeof(*p->rlimits));
   size_t i;
   json_t *r;
-  json_array_foreach(v, i, r) {
+  json_array_foreach (v, i, r) {
     cleanup_free char *type = NULL;
     char field[64];
     snprintf(field, sizeof(field), "%s.rlimits[%zu].type", where, i);
@@ -422,8 +446,7 @@ static int parse_rlimits(struct keep_oci_process *p, json_t *v, const char *wher
   return 0;
 }
 
-int keep_oci_process_parse(json_t *obj, const char *where, struct keep_oci_process *p,
-                           keep_error **err)
+int keep_oci_process_parse(json_t *obj, const char *where, struct keep_oci_process *p, keep_error **err)
 {
   char f[96];
   p->umask = -1;
@@ -475,7 +498,7 @@ int keep_oci_process_parse(json_t *obj, const char *where, struct keep_oci_proce
     p->additional_gids = xcalloc(json_array_size(ag) + 1, sizeof(gid_t));
     size_t i;
     json_t *g;
-    json_array_foreach(ag, i, g) {
+    json_array_foreach (ag, i, g) {
       if (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > ID_MAX) {
         snprintf(f, sizeof(f), "%s.user.additionalGids[%zu]", where, i);
         return range_error(f, 0, ID_MAX, err);
@@ -535,7 +558,7 @@ int keep_oci_process_parse(json_t *obj, const char *where, struct keep_oci_proce
 /* ---- hooks ---- */
 
 static const char *const hook_keys[OCI_HOOK_KINDS] = {
-  "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
 
 static int parse_hooks(struct keep_oci_spec *s, json_t *hooks, keep_error **err)
@@ -546,7 +569,7 @@ static int parse_hooks(struct keep_oci_spec *s, json_t *hooks, keep_error **err)
     return keep_fail(err, 0, CFG "hooks: expected an object");
   const char *key;
   json_t *list;
-  json_object_foreach(hooks, key, list) {
+  json_object_foreach (hooks, key, list) {
     int kind = -1;
     for (int k = 0; k < OCI_HOOK_KINDS; k++)
       if (strcmp(key, hook_keys[k]) == 0)
@@ -562,7 +585,7 @@ static int parse_hooks(struct keep_oci_spec *s, json_t *hooks, keep_error **err)
     s->hooks[kind] = xcalloc(json_array_size(list) + 1, sizeof(struct keep_oci_hook));
     size_t i;
     json_t *h;
-    json_array_foreach(list, i, h) {
+    json_array_foreach (list, i, h) {
       struct keep_oci_hook *hk = &s->hooks[kind][s->n_hooks[kind]++];
       char f[64];
       snprintf(f, sizeof(f), "hooks.%s[%zu].path", key, i);
@@ -599,7 +622,7 @@ static int parse_namespaces(struct keep_oci_spec *s, json_t *v, keep_error **err
     return keep_fail(err, 0, CFG "linux.namespaces: expected an array");
   size_t i;
   json_t *n;
-  json_array_foreach(v, i, n) {
+  json_array_foreach (v, i, n) {
     cleanup_free char *type = NULL;
     char f[64];
     snprintf(f, sizeof(f), "linux.namespaces[%zu].type", i);
@@ -638,7 +661,9 @@ static bool asks(json_t *v)
     /* Docker writes "blockIO": {"weight": 0}: asking nothing. */
     const char *k;
     json_t *m;
-    json_object_foreach(v, k, m) if (asks(m)) return true;
+    json_object_foreach (v, k, m)
+      if (asks(m))
+        return true;
     return false;
   }
   return true;
@@ -720,22 +745,23 @@ static int parse_resource_extras(struct keep_limits *l, json_t *mem, json_t *cpu
     if (oom && !json_is_null(oom) && !json_is_boolean(oom))
       return keep_fail(err, 0, CFG "linux.resources.memory.disableOOMKiller: expected true or false");
     l->disable_oom_killer = json_is_true(oom);
-    if (get_i64(mem, "reservation", "linux.resources.memory.reservation", -1, INT64_MAX, &l->memory_reservation, NULL,
-                err) < 0 ||
-        get_i64(mem, "kernel", "linux.resources.memory.kernel", -1, INT64_MAX, &l->kernel_bytes, NULL, err) < 0 ||
-        get_i64(mem, "kernelTCP", "linux.resources.memory.kernelTCP", -1, INT64_MAX, &l->kernel_tcp_bytes, NULL,
-                err) < 0)
+    if (get_i64(mem, "reservation", "linux.resources.memory.reservation", -1, INT64_MAX,
+                &l->memory_reservation, NULL, err) < 0 ||
+        get_i64(mem, "kernel", "linux.resources.memory.kernel", -1, INT64_MAX, &l->kernel_bytes, NULL, err) <
+            0 ||
+        get_i64(mem, "kernelTCP", "linux.resources.memory.kernelTCP", -1, INT64_MAX, &l->kernel_tcp_bytes,
+                NULL, err) < 0)
       return -1;
     if (l->memory_reservation < 0)
-      l->memory_reservation = 0;  /* -1: none */
+      l->memory_reservation = 0; /* -1: none */
   }
   if (cpu) {
     if (get_cpu_list(cpu, "cpus", "linux.resources.cpu.cpus", &l->cpuset_cpus, err) < 0 ||
         get_cpu_list(cpu, "mems", "linux.resources.cpu.mems", &l->cpuset_mems, err) < 0 ||
-        get_i64(cpu, "realtimeRuntime", "linux.resources.cpu.realtimeRuntime", -1, INT64_MAX, &l->rt_runtime_us,
+        get_i64(cpu, "realtimeRuntime", "linux.resources.cpu.realtimeRuntime", -1, INT64_MAX,
+                &l->rt_runtime_us, NULL, err) < 0 ||
+        get_i64(cpu, "realtimePeriod", "linux.resources.cpu.realtimePeriod", 0, INT64_MAX, &l->rt_period_us,
                 NULL, err) < 0 ||
-        get_i64(cpu, "realtimePeriod", "linux.resources.cpu.realtimePeriod", 0, INT64_MAX, &l->rt_period_us, NULL,
-                err) < 0 ||
         get_i64(cpu, "idle", "linux.resources.cpu.idle", 0, 1, &l->cpu_idle, &l->has_cpu_idle, err) < 0 ||
         get_i64(cpu, "burst", "linux.resources.cpu.burst", 0, INT64_MAX, &l->cpu_burst_us, NULL, err) < 0)
       return -1;
@@ -768,8 +794,10 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
     return -1;
   struct keep_limits *l = &s->limits;
   if (mem) {
-    if (get_i64(mem, "limit", "linux.resources.memory.limit", -1, INT64_MAX, &l->memory_bytes, NULL, err) < 0 ||
-        get_i64(mem, "swap", "linux.resources.memory.swap", -1, INT64_MAX, &l->memory_swap_bytes, NULL, err) < 0)
+    if (get_i64(mem, "limit", "linux.resources.memory.limit", -1, INT64_MAX, &l->memory_bytes, NULL, err) <
+            0 ||
+        get_i64(mem, "swap", "linux.resources.memory.swap", -1, INT64_MAX, &l->memory_swap_bytes, NULL, err) <
+            0)
       return -1;
     if (l->memory_bytes > 0 && l->memory_swap_bytes > 0 && l->memory_swap_bytes < l->memory_bytes)
       return keep_fail(err, 0, CFG "linux.resources.memory.swap: below memory.limit");
@@ -806,7 +834,7 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
     cleanup_strvb struct strv_builder rules = {0};
     size_t i;
     json_t *d;
-    json_array_foreach(devs, i, d) {
+    json_array_foreach (devs, i, d) {
       json_t *allow = json_object_get(d, "allow");
       if (!json_is_boolean(allow))
         return keep_fail(err, 0, CFG "linux.resources.devices[%zu].allow: required (true or false)", i);
@@ -816,18 +844,20 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
       if (type == NULL)
         type = "a";
       if (strlen(type) != 1 || strchr("abc", type[0]) == NULL)
-        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].type: `%s` is not a, b or c", i, keep_q(type));
+        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].type: `%s` is not a, b or c", i,
+                         keep_q(type));
       if (access == NULL)
         access = "rwm";
       if (access[strspn(access, "rwm")] != '\0')
-        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].access: `%s` is not made of r, w, m", i, keep_q(access));
+        return keep_fail(err, 0, CFG "linux.resources.devices[%zu].access: `%s` is not made of r, w, m", i,
+                         keep_q(access));
       char majs[24] = "*", mins[24] = "*";
       if (json_is_integer(maj) && json_integer_value(maj) >= 0)
         snprintf(majs, sizeof(majs), "%lld", (long long) json_integer_value(maj));
       if (json_is_integer(min) && json_integer_value(min) >= 0)
         snprintf(mins, sizeof(mins), "%lld", (long long) json_integer_value(min));
-      cleanup_free char *rule = xasprintf("%s %s %s:%s %s", json_is_true(allow) ? "allow" : "deny", type, majs,
-                                          mins, *access ? access : "rwm");
+      cleanup_free char *rule = xasprintf("%s %s %s:%s %s", json_is_true(allow) ? "allow" : "deny", type,
+                                          majs, mins, *access ? access : "rwm");
       strvb_add(&rules, rule);
     }
     l->device_rules = strvb_finish(&rules);
@@ -846,7 +876,7 @@ static int parse_devices(struct keep_oci_spec *s, json_t *v, keep_error **err)
   s->devices = xcalloc(json_array_size(v) + 1, sizeof(*s->devices));
   size_t i;
   json_t *d;
-  json_array_foreach(v, i, d) {
+  json_array_foreach (v, i, d) {
     struct keep_oci_device *dv = &s->devices[s->n_devices++];
     char f[64];
     cleanup_free char *type = NULL;
@@ -878,7 +908,8 @@ static int parse_devices(struct keep_oci_spec *s, json_t *v, keep_error **err)
     if (get_u32(d, "fileMode", f, false, UINT32_MAX, &mode, err) < 0)
       return -1;
     if (mode & ~(07777u | S_IFMT))
-      return keep_fail(err, 0, CFG "%s: %u is not a file mode (permission bits, and file type bits)", f, mode);
+      return keep_fail(err, 0, CFG "%s: %u is not a file mode (permission bits, and file type bits)", f,
+                       mode);
     mode &= 07777;
     snprintf(f, sizeof(f), "linux.devices[%zu].uid", i);
     if (get_u32(d, "uid", f, false, ID_MAX, &uid, err) < 0)
@@ -901,8 +932,8 @@ static void add_default_device_rules(struct keep_oci_spec *s)
   if (s->limits.device_rules == NULL)
     return;
   static const char *const defaults[] = {
-      "allow c 1:3 rwm",  "allow c 1:5 rwm", "allow c 1:7 rwm", "allow c 1:8 rwm", "allow c 1:9 rwm",
-      "allow c 5:0 rwm",  "allow c 5:1 rwm", "allow c 5:2 rwm", "allow c 136:* rwm",
+      "allow c 1:3 rwm", "allow c 1:5 rwm", "allow c 1:7 rwm", "allow c 1:8 rwm",   "allow c 1:9 rwm",
+      "allow c 5:0 rwm", "allow c 5:1 rwm", "allow c 5:2 rwm", "allow c 136:* rwm",
   };
   cleanup_strvb struct strv_builder rules = {0};
   strvb_add_all(&rules, s->limits.device_rules);
@@ -912,7 +943,7 @@ static void add_default_device_rules(struct keep_oci_spec *s)
   for (size_t i = 0; i < s->n_devices; i++) {
     const struct keep_oci_device *d = &s->devices[i];
     if (d->type == 'p')
-      continue;  /* a FIFO is not a device the cgroup filters */
+      continue; /* a FIFO is not a device the cgroup filters */
     cleanup_free char *rule = xasprintf("allow %c %lld:%lld rwm", d->type == 'b' ? 'b' : 'c',
                                         (long long) d->major, (long long) d->minor);
     strvb_add(&rules, rule);
@@ -927,8 +958,10 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
   if (!json_is_object(lx))
     return keep_fail(err, 0, CFG "linux: expected an object");
   if (parse_namespaces(s, json_object_get(lx, "namespaces"), err) < 0 ||
-      parse_idmaps(json_object_get(lx, "uidMappings"), "linux.uidMappings", s->uid_map, &s->n_uid_map, err) < 0 ||
-      parse_idmaps(json_object_get(lx, "gidMappings"), "linux.gidMappings", s->gid_map, &s->n_gid_map, err) < 0 ||
+      parse_idmaps(json_object_get(lx, "uidMappings"), "linux.uidMappings", s->uid_map, &s->n_uid_map, err) <
+          0 ||
+      parse_idmaps(json_object_get(lx, "gidMappings"), "linux.gidMappings", s->gid_map, &s->n_gid_map, err) <
+          0 ||
       parse_resources(s, json_object_get(lx, "resources"), err) < 0 ||
       parse_devices(s, json_object_get(lx, "devices"), err) < 0 ||
       get_string(lx, "cgroupsPath", "linux.cgroupsPath", false, &s->cgroups_path, err) < 0 ||
@@ -951,7 +984,7 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
     const char *k;
     json_t *v;
     cleanup_strvb struct strv_builder kvs = {0};
-    json_object_foreach(sysctl, k, v) {
+    json_object_foreach (sysctl, k, v) {
       if (!json_is_string(v) || strstr(k, "..") || k[0] == '/' || k[0] == '.')
         return keep_fail(err, 0, CFG "linux.sysctl.%s: %s", keep_q(k),
                          json_is_string(v) ? "not a sysctl name" : "expected a string");
@@ -999,8 +1032,8 @@ static int parse_linux(struct keep_oci_spec *s, json_t *lx, keep_error **err)
     if (!s->ns[OCI_NS_TIME])
       return keep_fail(err, 0, CFG "linux.timeOffsets: given without a time namespace");
     json_t *b = json_object_get(to, "boottime"), *m = json_object_get(to, "monotonic");
-    if (b && get_i64(b, "secs", "linux.timeOffsets.boottime.secs", INT64_MIN, INT64_MAX, &s->time_offset_boottime_s,
-                     NULL, err) < 0)
+    if (b && get_i64(b, "secs", "linux.timeOffsets.boottime.secs", INT64_MIN, INT64_MAX,
+                     &s->time_offset_boottime_s, NULL, err) < 0)
       return -1;
     if (m && get_i64(m, "secs", "linux.timeOffsets.monotonic.secs", INT64_MIN, INT64_MAX,
                      &s->time_offset_monotonic_s, NULL, err) < 0)
@@ -1023,13 +1056,17 @@ static int check_idmapped_mounts(const struct keep_oci_spec *s, keep_error **err
     /* Without mappings of its own a mount takes the container's; with no
      * user namespace there are none (runtime-spec: an error). */
     if (!m->n_uid_map && !s->ns[OCI_NS_USER])
-      return keep_fail(err, 0, CFG "mounts[%zu].options: `%s` without uidMappings and gidMappings needs a user "
-                       "namespace", i, m->idmap == OCI_IDMAP_RECURSIVE ? "ridmap" : "idmap");
+      return keep_fail(err, 0,
+                       CFG "mounts[%zu].options: `%s` without uidMappings and gidMappings needs a user "
+                           "namespace",
+                       i, m->idmap == OCI_IDMAP_RECURSIVE ? "ridmap" : "idmap");
     /* The tree is prepared by keep in the host's mount namespace: a source
      * path meant for a joined one would name something else. */
     if (s->ns_path[OCI_NS_MOUNT])
-      return keep_fail(err, ENOTSUP, CFG "mounts[%zu]: an idmapped mount with a joined mount namespace (`%s`) "
-                       "is not supported", i, keep_q(s->ns_path[OCI_NS_MOUNT]));
+      return keep_fail(err, ENOTSUP,
+                       CFG "mounts[%zu]: an idmapped mount with a joined mount namespace (`%s`) "
+                           "is not supported",
+                       i, keep_q(s->ns_path[OCI_NS_MOUNT]));
   }
   return 0;
 }
@@ -1070,7 +1107,7 @@ static int parse_doc(struct keep_oci_spec *s, keep_error **err)
       return -1;
     const char *k;
     json_t *v;
-    json_object_foreach(ann, k, v)
+    json_object_foreach (ann, k, v)
       if (!json_is_string(v))
         return keep_fail(err, 0, CFG "annotations.%s: expected a string", keep_q(k));
     s->annotations = ann;

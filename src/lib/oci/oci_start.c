@@ -44,8 +44,9 @@ static int release_init(struct keep_oci_state *st, const struct keep_oci_spec *s
   if (write(fifo, "1", 1) != 1)
     return keep_fail_errno(err, "start `%s`", st->id);
   if (!s->process.present)
-    return keep_fail(err, 0, "config.json: process: not set, so container `%s` has nothing to start (it is now stopped)",
-                     st->id);
+    return keep_fail(
+        err, 0, "config.json: process: not set, so container `%s` has nothing to start (it is now stopped)",
+        st->id);
   return 0;
 }
 
@@ -88,7 +89,8 @@ static void relay(int master, pid_t child, int *status)
 {
   bool in_open = true, out_open = true;
   while (waitpid(child, status, WNOHANG) == 0) {
-    struct pollfd p[2] = {{.fd = in_open ? 0 : -1, .events = POLLIN}, {.fd = out_open ? master : -1, .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = in_open ? 0 : -1, .events = POLLIN},
+                          {.fd = out_open ? master : -1, .events = POLLIN}};
     if (poll(p, 2, 100) <= 0)
       continue;
     char buf[4096];

@@ -30,8 +30,8 @@ bool keep_oci_id_valid(const char *id)
   if (n == 0 || n > 1024 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
     return false;
   for (const char *p = id; *p; p++)
-    if (!(*p == '-' || *p == '_' || *p == '.' || *p == '+' || *p == ':' ||
-          (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+    if (!(*p == '-' || *p == '_' || *p == '.' || *p == '+' || *p == ':' || (*p >= 'a' && *p <= 'z') ||
+          (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
       return false;
   return true;
 }
@@ -103,9 +103,9 @@ unsigned long long keep_proc_start_time(pid_t pid)
     return 0;
   char state = p[2];
   if (state == 'Z' || state == 'X')
-    return 0;   /* a zombie has stopped */
+    return 0; /* a zombie has stopped */
   unsigned long long v = 0;
-  int field = 3;   /* p + 2 is the state, field 3 */
+  int field = 3; /* p + 2 is the state, field 3 */
   for (p += 2; *p && field < 22; p++)
     if (*p == ' ')
       field++;
@@ -211,8 +211,8 @@ int keep_oci_state_save(const struct keep_oci_state *st, keep_error **err)
 
 json_t *keep_oci_state_json(const struct keep_oci_state *st)
 {
-  json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", st->oci_version ?: "1.0.2", "id",
-                        st->id, "status", keep_oci_status_name(st->status), "pid",
+  json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", st->oci_version ?: "1.0.2", "id", st->id,
+                        "status", keep_oci_status_name(st->status), "pid",
                         st->status == OCI_STOPPED ? 0 : (int) st->pid, "bundle", st->bundle ?: "");
   json_object_set_new(j, "created", json_string(st->created ?: ""));
   json_object_set_new(j, "rootfs", json_string(""));
@@ -223,8 +223,8 @@ json_t *keep_oci_state_json(const struct keep_oci_state *st)
 
 static void remove_all_at(int dirfd)
 {
-  static const char *const names[] = {"state.json", "state.json.tmp", "config.json", "exec.fifo",
-                                      "started", "paused"};
+  static const char *const names[] = {"state.json", "state.json.tmp", "config.json",
+                                      "exec.fifo",  "started",        "paused"};
   for (size_t i = 0; i < ARRAY_SIZE(names); i++)
     unlinkat(dirfd, names[i], 0);
 }

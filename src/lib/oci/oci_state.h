@@ -17,12 +17,12 @@ enum keep_oci_status { OCI_CREATING, OCI_CREATED, OCI_RUNNING, OCI_PAUSED, OCI_S
 struct keep_oci_state {
   char *id, *bundle, *dir, *cgroup_rel, *oci_version;
   pid_t pid;
-  unsigned long long start_time;  /* of pid, from /proc/PID/stat: detects pid reuse */
-  char *created;                  /* RFC 3339 */
-  json_t *annotations;            /* owned */
-  bool cgroup_owned;              /* keep created the cgroup: delete removes it */
+  unsigned long long start_time; /* of pid, from /proc/PID/stat: detects pid reuse */
+  char *created;                 /* RFC 3339 */
+  json_t *annotations;           /* owned */
+  bool cgroup_owned;             /* keep created the cgroup: delete removes it */
   enum keep_oci_status status;
-  int dirfd;                      /* the state directory, locked (flock) */
+  int dirfd; /* the state directory, locked (flock) */
 };
 
 /* Default root: /run/keep/oci (root) or $XDG_RUNTIME_DIR/keep/oci. */

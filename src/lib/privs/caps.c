@@ -16,7 +16,7 @@
 
 static int max_cap(void)
 {
-  int m = (int) cap_max_bits();   /* what the running kernel has */
+  int m = (int) cap_max_bits(); /* what the running kernel has */
   return m > 64 ? 64 : m;
 }
 
@@ -27,8 +27,7 @@ int keep_caps_parse(const char *name, uint64_t *mask, keep_error **err)
       *mask |= 1ULL << i;
     return 0;
   }
-  cleanup_free char *norm = xstrdup(str_has_prefix(name, "CAP_") || str_has_prefix(name, "cap_")
-                                        ? name : "");
+  cleanup_free char *norm = xstrdup(str_has_prefix(name, "CAP_") || str_has_prefix(name, "cap_") ? name : "");
   if (*norm == '\0') {
     free(norm);
     norm = xasprintf("cap_%s", name);

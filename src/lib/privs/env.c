@@ -116,7 +116,7 @@ char **keep_env_build(char *const *asked, const char *home, const char *hostname
   size_t slots = 16;
   while (slots < total * 2)
     slots *= 2;
-  cleanup_free size_t *table = xcalloc(slots, sizeof(size_t));  /* index + 1 into out; 0 = empty */
+  cleanup_free size_t *table = xcalloc(slots, sizeof(size_t)); /* index + 1 into out; 0 = empty */
   char **out = xcalloc(total + 1, sizeof(char *));
   size_t n = 0;
   for (size_t i = 0; i < total; i++) {

@@ -16,7 +16,6 @@ int keep_landlock_abi(void);
  * everywhere under "/" when root_writable).  Anything reached through an fd
  * from outside the tree (a leaked host directory) is denied.  Also scopes
  * signals and abstract unix sockets when the ABI has it (>= 6). */
-int keep_landlock_apply(const char *const *writable, size_t n_writable, bool root_writable,
-                        keep_error **err);
+int keep_landlock_apply(const char *const *writable, size_t n_writable, bool root_writable, keep_error **err);
 
 #endif

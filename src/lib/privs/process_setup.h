@@ -28,15 +28,15 @@ char **keep_env_build(char *const *asked, const char *home, const char *hostname
 struct keep_user {
   uid_t uid;
   gid_t gid;
-  char *home;     /* from the container's /etc/passwd, or "/" */
+  char *home; /* from the container's /etc/passwd, or "/" */
 };
 /* Resolve "UID[:GID]" / "name[:group]" against the container's /etc/passwd
  * and /etc/group read through rootfd (never NSS: host code must not load the
  * container's libraries).  spec NULL = root. */
 int keep_user_resolve(int rootfd, const char *spec, struct keep_user *out, keep_error **err);
 /* Pure parsers, exposed for unit tests. */
-int keep_passwd_find(const char *passwd, const char *name, uid_t uid_or_neg, uid_t *uid,
-                     gid_t *gid, char **home);
+int keep_passwd_find(const char *passwd, const char *name, uid_t uid_or_neg, uid_t *uid, gid_t *gid,
+                     char **home);
 int keep_group_find(const char *group, const char *name, gid_t *gid);
 
 #endif

@@ -19,8 +19,8 @@ static int lower(int res, const char *name, rlim_t soft, rlim_t hard, keep_error
   if (want.rlim_cur > want.rlim_max)
     want.rlim_cur = want.rlim_max;
   if (setrlimit(res, &want) < 0)
-    return keep_fail_errno(err, "setrlimit(%s, %llu:%llu)", name,
-                           (unsigned long long) want.rlim_cur, (unsigned long long) want.rlim_max);
+    return keep_fail_errno(err, "setrlimit(%s, %llu:%llu)", name, (unsigned long long) want.rlim_cur,
+                           (unsigned long long) want.rlim_max);
   return 0;
 }
 

@@ -37,8 +37,8 @@ static bool parse_id(const char *s, uint32_t *out)
   return true;
 }
 
-int keep_passwd_find(const char *passwd, const char *name, uid_t uid_or_neg, uid_t *uid,
-                     gid_t *gid, char **home)
+int keep_passwd_find(const char *passwd, const char *name, uid_t uid_or_neg, uid_t *uid, gid_t *gid,
+                     char **home)
 {
   cleanup_free char *copy = xstrdup(passwd ? passwd : "");
   char *save = NULL;
@@ -46,7 +46,7 @@ int keep_passwd_find(const char *passwd, const char *name, uid_t uid_or_neg, uid
     char *f[7];
     uint32_t u, g;
     if (split_fields(line, f, 7) < 7 || !parse_id(f[2], &u) || !parse_id(f[3], &g))
-      continue;   /* malformed lines are skipped, as by libc */
+      continue; /* malformed lines are skipped, as by libc */
     if ((name && strcmp(f[0], name) == 0) || (!name && u == (uint32_t) uid_or_neg)) {
       *uid = u;
       *gid = g;

@@ -35,14 +35,14 @@
 
 struct run_resources {
   int rootfs_fd;
-  int root_tree;                      /* the root as a detached mount (root only) */
+  int root_tree; /* the root as a detached mount (root only) */
   int *volume_fds;
   size_t n_volumes;
   struct keep_seccomp *seccomp;
   struct keep_cgroup *cgroup;
   char *state_base;
   const char *id;
-  int state_lock;                     /* held while the container exists (state.h) */
+  int state_lock; /* held while the container exists (state.h) */
   struct keep_userns_plan userns;
   pid_t child;
   int sock;
@@ -141,7 +141,7 @@ static int await_ready(struct run_resources *r, keep_error **err)
       r->master = fd;
       continue;
     }
-    if (type == KEEP_MSG_ALIVE)   /* after switching ids: the parent is still there */
+    if (type == KEEP_MSG_ALIVE) /* after switching ids: the parent is still there */
       continue;
     if (type == KEEP_MSG_READY)
       return 0;
@@ -165,8 +165,7 @@ static void pump(int from, int to, bool *open_flag)
     *open_flag = false;
 }
 
-static int wait_container(struct run_resources *r, const sigset_t *mask, int *exit_code,
-                          keep_error **err)
+static int wait_container(struct run_resources *r, const sigset_t *mask, int *exit_code, keep_error **err)
 {
   cleanup_close int sigfd = signalfd(-1, mask, SFD_CLOEXEC);
   if (sigfd < 0)
@@ -229,12 +228,19 @@ static int wait_container(struct run_resources *r, const sigset_t *mask, int *ex
 
 int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err)
 {
-  struct run_resources r = {.rootfs_fd = -1, .root_tree = -1, .sock = -1, .master = -1, .state_lock = -1, .id = cfg->id,
-                           .interactive = cfg->proc.interactive, .stop_signal = cfg->stop_signal};
+  struct run_resources r = {.rootfs_fd = -1,
+                            .root_tree = -1,
+                            .sock = -1,
+                            .master = -1,
+                            .state_lock = -1,
+                            .id = cfg->id,
+                            .interactive = cfg->proc.interactive,
+                            .stop_signal = cfg->stop_signal};
   int ret = -1;
   sigset_t mask, old;
   sigemptyset(&mask);
-  int fwd[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE, SIGALRM};
+  int fwd[] = {SIGCHLD, SIGINT,   SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
+               SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE, SIGALRM};
   for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
     sigaddset(&mask, fwd[i]);
   sigprocmask(SIG_BLOCK, NULL, &old);
@@ -251,7 +257,8 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   /* As root, the root filesystem is mounted here, by host root, before the
    * container exists: the container's root need not be able to reach it
    * (a root below /root, or a store below a 0700 directory). */
-  if (!cfg->rootless && !(cfg->layers && cfg->read_write) && (r.root_tree = keep_rootfs_tree(cfg, r.rootfs_fd, r.volume_fds, err)) < 0)
+  if (!cfg->rootless && !(cfg->layers && cfg->read_write) &&
+      (r.root_tree = keep_rootfs_tree(cfg, r.rootfs_fd, r.volume_fds, err)) < 0)
     goto out;
 
   /* From here on keep creates things (state, cgroup, the child): signals
@@ -284,14 +291,17 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   r.sock = sv[0];
 
   struct keep_child_ctx ctx = {
-    .cfg = cfg,
-    .sock = sv[1],
-    .state_lock = r.state_lock,
-    .seccomp = r.seccomp,
-    .deny_setgroups = r.userns.deny_setgroups,
-    .new_netns = cfg->network == KEEP_NET_NONE,
-    .plan = {.cfg = cfg, .rootfs_fd = r.rootfs_fd, .root_tree = r.root_tree, .volume_fds = r.volume_fds,
-             .tty_gid = r.userns.tty_gid_mapped},
+      .cfg = cfg,
+      .sock = sv[1],
+      .state_lock = r.state_lock,
+      .seccomp = r.seccomp,
+      .deny_setgroups = r.userns.deny_setgroups,
+      .new_netns = cfg->network == KEEP_NET_NONE,
+      .plan = {.cfg = cfg,
+               .rootfs_fd = r.rootfs_fd,
+               .root_tree = r.root_tree,
+               .volume_fds = r.volume_fds,
+               .tty_gid = r.userns.tty_gid_mapped},
   };
   if (r.cgroup) {
     const char *const *names = NULL, *const *dirs = NULL;
@@ -329,9 +339,8 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   keep_fault_point("run-cloned");
 
-  if ((r.cgroup && keep_cgroup_enter(r.cgroup, pid, err) < 0) ||
-      keep_userns_apply(&r.userns, pid, err) < 0 || keep_msg_send(r.sock, KEEP_MSG_GO, NULL, -1, err) < 0 ||
-      await_ready(&r, err) < 0)
+  if ((r.cgroup && keep_cgroup_enter(r.cgroup, pid, err) < 0) || keep_userns_apply(&r.userns, pid, err) < 0 ||
+      keep_msg_send(r.sock, KEEP_MSG_GO, NULL, -1, err) < 0 || await_ready(&r, err) < 0)
     goto out;
   keep_fault_point("run-ready");
 

@@ -19,10 +19,10 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
 /* What the container side needs, prepared by the parent before clone. */
 struct keep_child_ctx {
   const struct keep_config *cfg;
-  int sock;                            /* to the parent */
-  int state_lock;                      /* the parent's state lock: not the container's */
+  int sock;       /* to the parent */
+  int state_lock; /* the parent's state lock: not the container's */
   struct keep_rootfs_plan plan;
-  const struct keep_seccomp *seccomp;  /* NULL = unconfined */
+  const struct keep_seccomp *seccomp; /* NULL = unconfined */
   bool deny_setgroups;
   bool new_netns;
 };

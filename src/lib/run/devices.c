@@ -34,8 +34,8 @@ static int bind_node(int devfd, const char *name, keep_error **err)
   return mount_attach(src, target, host, host, err);
 }
 
-static int sub_mount(int devfd, const char *name, const char *fstype, const char *opts,
-                     unsigned int attrs, keep_error **err)
+static int sub_mount(int devfd, const char *name, const char *fstype, const char *opts, unsigned int attrs,
+                     keep_error **err)
 {
   if (mkdirat(devfd, name, 0755) < 0)
     return keep_fail_errno(err, "mkdir `/dev/%s`", name);
@@ -54,8 +54,8 @@ int keep_dev_setup(int newroot, bool tty_gid, keep_error **err)
   cleanup_close int target = open_in_root_nofollow(newroot, "/dev", O_DIRECTORY, err);
   if (target < 0)
     return -1;
-  cleanup_close int dev = fs_new_mount("tmpfs", "mode=0755,size=64k,nr_inodes=64",
-                                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
+  cleanup_close int dev =
+      fs_new_mount("tmpfs", "mode=0755,size=64k,nr_inodes=64", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
   if (dev < 0)
     return keep_error_wrap(err, "/dev");
   if (mount_attach(dev, target, "tmpfs", "/dev", err) < 0)
@@ -69,8 +69,8 @@ int keep_dev_setup(int newroot, bool tty_gid, keep_error **err)
       return keep_fail_errno(err, "symlink `/dev/%s`", keep_dev_links[i].name);
 
   /* A private devpts instance: the container never sees the host's ptys. */
-  const char *pts_opts = tty_gid ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
-                                 : "newinstance,ptmxmode=0666,mode=0620";
+  const char *pts_opts =
+      tty_gid ? "newinstance,ptmxmode=0666,mode=0620,gid=5" : "newinstance,ptmxmode=0666,mode=0620";
   const unsigned int safe = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   /* devpts holds device nodes (ptmx, the ptys) of its own: no nodev there. */
   if (sub_mount(dev, "pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err) < 0 ||

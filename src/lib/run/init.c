@@ -45,7 +45,7 @@ static void reset_signals(void)
 {
   struct sigaction sa = {.sa_handler = SIG_DFL};
   for (int s = 1; s < NSIG; s++)
-    sigaction(s, &sa, NULL);   /* errors for SIGKILL/SIGSTOP/invalid are expected */
+    sigaction(s, &sa, NULL); /* errors for SIGKILL/SIGSTOP/invalid are expected */
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -197,7 +197,7 @@ noreturn void keep_container_child(struct keep_child_ctx *ctx)
   close(ctx->state_lock);
 
   if (keep_msg_expect(sock, KEEP_MSG_GO, "the set-up", &err) < 0)
-    _exit(125);   /* the parent is gone or failed: it reports */
+    _exit(125); /* the parent is gone or failed: it reports */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   /* The parent has written our id maps: become the container's root. */

@@ -18,7 +18,8 @@ static int lowerdir_string(int fsfd, char *const *layers, size_t n, keep_error *
   size_t len = 1;
   for (size_t i = 0; i < n; i++) {
     if (strpbrk(layers[i], ":,\\"))
-      return keep_fail(err, EINVAL, "layer path `%s` has a character overlayfs options cannot carry", layers[i]);
+      return keep_fail(err, EINVAL, "layer path `%s` has a character overlayfs options cannot carry",
+                       layers[i]);
     len += strlen(layers[i]) + 1;
   }
   cleanup_free char *s = xcalloc(1, len);
@@ -95,7 +96,8 @@ int keep_overlay_create(char *const *layers, const char *scratch, keep_error **e
       return hint_vfs(err, "this kernel's overlayfs refuses so many layers: ");
     }
     if (lowerdir_string(fsfd, layers, n, err) < 0)
-      return hint_vfs(err, "this kernel's overlayfs takes the layers as one option, too long for this many: ");
+      return hint_vfs(err,
+                      "this kernel's overlayfs takes the layers as one option, too long for this many: ");
     break;
   }
   /* Opaque directories are marked with user.overlay.opaque (see

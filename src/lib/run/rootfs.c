@@ -60,8 +60,8 @@ int keep_mask_path(int dirfd, const char *base, const char *path, keep_error **e
   if (S_ISDIR(st.st_mode))
     src = fs_new_mount("tmpfs", "size=0,mode=0555", ATTR_SAFE | MOUNT_ATTR_RDONLY, err);
   else if ((src = bind_clone(AT_FDCWD, "/dev/null", 0, err)) >= 0 &&
-           mount_set_attrs(src, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0,
-                           where, err) < 0)
+           mount_set_attrs(src, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0, where, err) <
+               0)
     return -1;
   if (src < 0)
     return keep_error_wrap(err, "mask `%s`", where);
@@ -186,8 +186,7 @@ static int setup_sys(int newroot, const struct keep_rootfs_plan *p, keep_error *
   return setup_cgroup_view(sys, p, err);
 }
 
-static int mount_tmpfs_at(int newroot, const char *dst, const char *opts, bool nofollow,
-                          keep_error **err)
+static int mount_tmpfs_at(int newroot, const char *dst, const char *opts, bool nofollow, keep_error **err)
 {
   cleanup_close int target = nofollow ? open_in_root_nofollow(newroot, dst, O_DIRECTORY, err)
                                       : open_in_root(newroot, dst, O_DIRECTORY, err);
@@ -205,7 +204,8 @@ static int mount_tmpfs_at(int newroot, const char *dst, const char *opts, bool n
  * again through no symlink (`what` names it), as the parent opened it. */
 static int reopen_same(int checked_fd, const char *path, const char *nofollow_what, keep_error **err)
 {
-  int fd = nofollow_what ? open_host_nofollow_checked(path, nofollow_what, err) : open(path, O_PATH | O_CLOEXEC);
+  int fd =
+      nofollow_what ? open_host_nofollow_checked(path, nofollow_what, err) : open(path, O_PATH | O_CLOEXEC);
   if (fd < 0)
     return nofollow_what ? -1 : keep_fail_errno(err, "open `%s`", keep_q(path));
   struct stat a, b;
@@ -217,8 +217,7 @@ static int reopen_same(int checked_fd, const char *path, const char *nofollow_wh
   return fd;
 }
 
-static int mount_volume(int newroot, const struct keep_mount_req *m, int checked_fd,
-                        keep_error **err)
+static int mount_volume(int newroot, const struct keep_mount_req *m, int checked_fd, keep_error **err)
 {
   if (m->kind == KEEP_MOUNT_TMPFS)
     return mount_tmpfs_at(newroot, m->dst, "mode=1777", false, err);
@@ -228,7 +227,8 @@ static int mount_volume(int newroot, const struct keep_mount_req *m, int checked
   cleanup_close int target = open_in_root(newroot, m->dst, 0, err);
   if (target < 0) {
     if (*err && (*err)->errnum == ENOENT)
-      keep_error_hint(err, "keep never modifies the root filesystem: create `%s` in it first", keep_q(m->dst));
+      keep_error_hint(err, "keep never modifies the root filesystem: create `%s` in it first",
+                      keep_q(m->dst));
     return -1;
   }
   cleanup_close int srcfd = reopen_same(checked_fd, m->src, "volume source", err);
@@ -371,7 +371,7 @@ static int init_layer(int root, const struct keep_config *cfg, const int *volume
         continue;
     } else {
       if (below_a_volume(cfg, dst))
-        continue;   /* inside another volume: nothing of the root's */
+        continue; /* inside another volume: nothing of the root's */
       keep_error *e = NULL;
       int fd = open_in_root(root, dst, 0, &e);
       bool missing = fd < 0 && e && e->errnum == ENOENT;
@@ -383,7 +383,8 @@ static int init_layer(int root, const struct keep_config *cfg, const int *volume
       int src = volume_fds[i - ARRAY_SIZE(own_mount_points)];
       dir = m->kind == KEEP_MOUNT_TMPFS || (src >= 0 && fstat(src, &st) == 0 && S_ISDIR(st.st_mode));
     }
-    if (layer < 0 && (layer = fs_new_mount("tmpfs", "mode=0755,size=64k", MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID, err)) < 0)
+    if (layer < 0 &&
+        (layer = fs_new_mount("tmpfs", "mode=0755,size=64k", MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID, err)) < 0)
       return keep_error_wrap(err, "the layer of missing mount points");
     if (make_in_layer(layer, dst, dir, err) < 0)
       return -1;
@@ -394,8 +395,9 @@ static int init_layer(int root, const struct keep_config *cfg, const int *volume
 int keep_rootfs_tree(const struct keep_config *cfg, int hostroot, const int *volume_fds, keep_error **err)
 {
   /* An image is its layers stacked; a directory is bound as it is. */
-  cleanup_close int root = cfg->layers ? keep_overlay_create(cfg->layers, cfg->read_write ? cfg->layers_scratch : NULL, err)
-                                       : bind_clone(hostroot, "", 0, err);
+  cleanup_close int root =
+      cfg->layers ? keep_overlay_create(cfg->layers, cfg->read_write ? cfg->layers_scratch : NULL, err)
+                  : bind_clone(hostroot, "", 0, err);
   if (root < 0)
     return keep_error_wrap(err, "root filesystem `%s`", cfg->rootfs);
   /* Mount points the root lacks: stack keep's init layer beneath it.  A
@@ -460,8 +462,7 @@ int keep_rootfs_setup(const struct keep_rootfs_plan *p, keep_error **err)
   if (setup_proc(newroot, err) < 0 || setup_sys(newroot, p, err) < 0 ||
       keep_dev_setup(newroot, p->tty_gid, err) < 0 ||
       mount_tmpfs_at(newroot, "/tmp", "mode=1777", true, err) < 0 ||
-      mount_tmpfs_at(newroot, "/run", "mode=0755", true, err) < 0 ||
-      setup_volumes(newroot, p, err) < 0)
+      mount_tmpfs_at(newroot, "/run", "mode=0755", true, err) < 0 || setup_volumes(newroot, p, err) < 0)
     return -1;
   return keep_pivot_root(newroot, err);
 }

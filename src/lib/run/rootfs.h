@@ -11,14 +11,14 @@
 
 struct keep_rootfs_plan {
   const struct keep_config *cfg;
-  int rootfs_fd;            /* O_PATH|O_DIRECTORY of the host root, opened by the parent */
-  int root_tree;            /* the root, made by the parent (keep_rootfs_tree), or -1 */
-  const int *volume_fds;    /* O_PATH of each bind source (cfg->mounts order), -1 for tmpfs */
-  size_t n_cgroup_dirs;     /* the container's own cgroup, shown read-only */
+  int rootfs_fd;         /* O_PATH|O_DIRECTORY of the host root, opened by the parent */
+  int root_tree;         /* the root, made by the parent (keep_rootfs_tree), or -1 */
+  const int *volume_fds; /* O_PATH of each bind source (cfg->mounts order), -1 for tmpfs */
+  size_t n_cgroup_dirs;  /* the container's own cgroup, shown read-only */
   const char *const *cgroup_names;
   const char *const *cgroup_dirs;
-  bool cgroup2;             /* mount a cgroup2 fs (private cgroup namespace) */
-  bool tty_gid;             /* gid 5 (tty) is mapped: give devpts gid=5 */
+  bool cgroup2; /* mount a cgroup2 fs (private cgroup namespace) */
+  bool tty_gid; /* gid 5 (tty) is mapped: give devpts gid=5 */
 };
 
 /* Runs inside the new mount namespace as root of the user namespace.  On

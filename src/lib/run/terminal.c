@@ -14,7 +14,7 @@ int keep_tty_make_raw(int fd, struct termios *saved, keep_error **err)
     return keep_fail_errno(err, "tcgetattr on the terminal");
   struct termios raw = *saved;
   cfmakeraw(&raw);
-  raw.c_oflag = saved->c_oflag;   /* keep output processing: the container's pty does it too */
+  raw.c_oflag = saved->c_oflag; /* keep output processing: the container's pty does it too */
   if (tcsetattr(fd, TCSANOW, &raw) < 0)
     return keep_fail_errno(err, "tcsetattr on the terminal");
   return 0;

@@ -15,8 +15,7 @@
 
 #include "util.h"
 
-int keep_subid_find(const char *content, const char *user, uid_t uid, uint32_t *start,
-                    uint32_t *count)
+int keep_subid_find(const char *content, const char *user, uid_t uid, uint32_t *start, uint32_t *count)
 {
   char uidstr[16];
   snprintf(uidstr, sizeof(uidstr), "%u", (unsigned) uid);
@@ -28,14 +27,14 @@ int keep_subid_find(const char *content, const char *user, uid_t uid, uint32_t *
     if (len < sizeof(buf)) {
       memcpy(buf, line, len);
       buf[len] = '\0';
-      char *save = buf;  /* strsep: an empty field stays a field */
+      char *save = buf; /* strsep: an empty field stays a field */
       char *name = strsep(&save, ":");
       char *s = strsep(&save, ":");
       char *c = strsep(&save, ":");
       int64_t sv, cv;
       if (name && s && c && ((user && strcmp(name, user) == 0) || strcmp(name, uidstr) == 0) &&
-          parse_int64(s, &sv) == 0 && parse_int64(c, &cv) == 0 && sv > 0 && cv > 0 &&
-          sv <= UINT32_MAX && cv <= UINT32_MAX && sv + cv <= UINT32_MAX) {
+          parse_int64(s, &sv) == 0 && parse_int64(c, &cv) == 0 && sv > 0 && cv > 0 && sv <= UINT32_MAX &&
+          cv <= UINT32_MAX && sv + cv <= UINT32_MAX) {
         *start = (uint32_t) sv;
         *count = (uint32_t) cv;
         return 0;
@@ -46,8 +45,7 @@ int keep_subid_find(const char *content, const char *user, uid_t uid, uint32_t *
   return -1;
 }
 
-static int lookup_subid(const char *file, const char *user, uid_t uid, uint32_t *start,
-                        uint32_t *count)
+static int lookup_subid(const char *file, const char *user, uid_t uid, uint32_t *start, uint32_t *count)
 {
   cleanup_free char *content = NULL;
   if (read_file_at(AT_FDCWD, file, &content, NULL, NULL) < 0)
@@ -81,7 +79,7 @@ int keep_userns_plan(struct keep_userns_plan *p, keep_error **err)
     return 0;
   }
 
-  struct passwd *pw = getpwuid(uid);   /* the caller's own entry, on the host */
+  struct passwd *pw = getpwuid(uid); /* the caller's own entry, on the host */
   const char *name = pw ? pw->pw_name : NULL;
   bool have_u = lookup_subid("/etc/subuid", name, uid, &us, &uc) == 0;
   bool have_g = lookup_subid("/etc/subgid", name, uid, &gs, &gc) == 0;
@@ -132,8 +130,7 @@ static char *format_map(const struct keep_idmap *m, size_t n)
   return s;
 }
 
-static int run_helper(const char *helper, pid_t pid, const struct keep_idmap *m, size_t n,
-                      keep_error **err)
+static int run_helper(const char *helper, pid_t pid, const struct keep_idmap *m, size_t n, keep_error **err)
 {
   char *argv[2 + 3 * 2 + 1];
   char bufs[7][16];
@@ -228,7 +225,8 @@ int keep_userns_open(const struct keep_idmap *uid, size_t n_uid, const struct ke
   }
   int e = errno;
   close(hold[0]);
-  int fd = pid < 0 ? keep_fail(err, e, "clone(CLONE_NEWUSER) for an idmapped mount") : open_ns_of(pid, &p, err);
+  int fd =
+      pid < 0 ? keep_fail(err, e, "clone(CLONE_NEWUSER) for an idmapped mount") : open_ns_of(pid, &p, err);
   close(hold[1]);
   if (pid > 0) {
     kill(pid, SIGKILL);

@@ -19,12 +19,12 @@ struct keep_idmap {
 };
 
 struct keep_userns_plan {
-  struct keep_idmap uid[5], gid[5];  /* the kernel takes at most 5 lines unprivileged */
+  struct keep_idmap uid[5], gid[5]; /* the kernel takes at most 5 lines unprivileged */
   size_t n_uid, n_gid;
-  bool use_helpers;       /* newuidmap/newgidmap (rootless with a subuid range) */
-  bool deny_setgroups;    /* single-uid rootless map: setgroups must be denied */
-  bool tty_gid_mapped;    /* gid 5 exists inside */
-  char *notice;           /* one line to tell the user (or NULL) */
+  bool use_helpers;    /* newuidmap/newgidmap (rootless with a subuid range) */
+  bool deny_setgroups; /* single-uid rootless map: setgroups must be denied */
+  bool tty_gid_mapped; /* gid 5 exists inside */
+  char *notice;        /* one line to tell the user (or NULL) */
 };
 
 /* Decide the mapping for the caller (root or not). */
@@ -42,7 +42,6 @@ int keep_userns_open(const struct keep_idmap *uid, size_t n_uid, const struct ke
                      keep_error **err);
 
 /* Pure: find `user` (or the decimal uid) in /etc/subuid-format text. */
-int keep_subid_find(const char *content, const char *user, uid_t uid, uint32_t *start,
-                    uint32_t *count);
+int keep_subid_find(const char *content, const char *user, uid_t uid, uint32_t *start, uint32_t *count);
 
 #endif

@@ -18,7 +18,7 @@
 struct keep_seccomp {
   struct sock_fprog prog;
   unsigned int flags;
-  unsigned char *owned;   /* NULL when prog points at the built-in filter */
+  unsigned char *owned; /* NULL when prog points at the built-in filter */
   /* The profile's SCMP_ACT_NOTIFY rules (seccomp_notify.c), or len 0. */
   struct sock_fprog listener;
   unsigned int listener_flags;
@@ -47,21 +47,11 @@ static int compile_prog(const struct sc_profile *p, struct sock_fprog *prog, uns
 static void describe_action(uint32_t ret, char *buf, size_t len)
 {
   switch (ret & SECCOMP_RET_ACTION_FULL) {
-  case SECCOMP_RET_KILL_PROCESS:
-    snprintf(buf, len, "SCMP_ACT_KILL_PROCESS");
-    break;
-  case SECCOMP_RET_KILL_THREAD:
-    snprintf(buf, len, "SCMP_ACT_KILL");
-    break;
-  case SECCOMP_RET_TRAP:
-    snprintf(buf, len, "SCMP_ACT_TRAP");
-    break;
-  case SECCOMP_RET_ERRNO:
-    snprintf(buf, len, "SCMP_ACT_ERRNO, errno %u", ret & SECCOMP_RET_DATA);
-    break;
-  default:
-    snprintf(buf, len, "action %#x", ret);
-    break;
+  case SECCOMP_RET_KILL_PROCESS: snprintf(buf, len, "SCMP_ACT_KILL_PROCESS"); break;
+  case SECCOMP_RET_KILL_THREAD: snprintf(buf, len, "SCMP_ACT_KILL"); break;
+  case SECCOMP_RET_TRAP: snprintf(buf, len, "SCMP_ACT_TRAP"); break;
+  case SECCOMP_RET_ERRNO: snprintf(buf, len, "SCMP_ACT_ERRNO, errno %u", ret & SECCOMP_RET_DATA); break;
+  default: snprintf(buf, len, "action %#x", ret); break;
   }
 }
 
@@ -87,21 +77,21 @@ static int check_exec_allowed(const struct sock_fprog *prog, const char *label, 
     for (size_t a = 0; a < ARRAY_SIZE(d.args); a++)
       d.args[a] = samples[i];
     if (sc_bpf_run(prog->filter, prog->len, &d, &ret) < 0)
-      return 0;   /* cannot tell: the kernel will */
+      return 0; /* cannot tell: the kernel will */
     switch (ret & SECCOMP_RET_ACTION_FULL) {
     case SECCOMP_RET_ALLOW:
     case SECCOMP_RET_LOG:
-    case SECCOMP_RET_TRACE:       /* a tracer may let it through */
-    case SECCOMP_RET_USER_NOTIF:  /* so may the seccomp agent */
-      return 0;
-    default:
-      break;
+    case SECCOMP_RET_TRACE: /* a tracer may let it through */
+    case SECCOMP_RET_USER_NOTIF: /* so may the seccomp agent */ return 0;
+    default: break;
     }
   }
   char what[64];
   describe_action(ret, what, sizeof(what));
-  keep_fail(err, 0, "seccomp profile `%s`: execve is denied (%s): keep starts the container's process with execve "
-            "after loading the filter", label, what);
+  keep_fail(err, 0,
+            "seccomp profile `%s`: execve is denied (%s): keep starts the container's process with execve "
+            "after loading the filter",
+            label, what);
   return keep_error_hint(err, "allow execve in the profile");
 }
 
@@ -128,8 +118,10 @@ int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char 
   }
   int r = 0;
   if (sc_profile_has_notify(&p))
-    r = keep_fail(err, ENOTSUP, "seccomp profile `%s`: SCMP_ACT_NOTIFY is supported in OCI mode only "
-                  "(linux.seccomp.listenerPath in config.json)", profile_path);
+    r = keep_fail(err, ENOTSUP,
+                  "seccomp profile `%s`: SCMP_ACT_NOTIFY is supported in OCI mode only "
+                  "(linux.seccomp.listenerPath in config.json)",
+                  profile_path);
   else if (compile_prog(&p, &s->prog, &s->owned, err) < 0)
     r = keep_error_wrap(err, "seccomp profile `%s`", profile_path ? profile_path : "default");
   else
@@ -168,8 +160,10 @@ static int prepare_listener(json_t *obj, const char *label, struct sc_profile *p
   const char *path = json_string_value(json_object_get(obj, "listenerPath"));
   const char *meta = json_string_value(json_object_get(obj, "listenerMetadata"));
   if (path == NULL)
-    return keep_fail(err, 0, "seccomp profile `%s`: SCMP_ACT_NOTIFY needs listenerPath (the socket the listener "
-                     "is sent to)", label);
+    return keep_fail(err, 0,
+                     "seccomp profile `%s`: SCMP_ACT_NOTIFY needs listenerPath (the socket the listener "
+                     "is sent to)",
+                     label);
   struct sc_profile lp = {0};
   int r = sc_profile_split_notify(p, &lp, label, err);
   if (r == 0 && (r = compile_prog(&lp, &s->listener, &s->listener_owned, err)) < 0)
@@ -183,8 +177,7 @@ static int prepare_listener(json_t *obj, const char *label, struct sc_profile *p
   return 0;
 }
 
-int keep_seccomp_prepare_json(json_t *obj, const char *label, struct keep_seccomp **out,
-                              keep_error **err)
+int keep_seccomp_prepare_json(json_t *obj, const char *label, struct keep_seccomp **out, keep_error **err)
 {
   /* keep's own profile (as `keep spec` writes it) is already compiled:
    * compiling it again with libseccomp would cost ~10 ms per start. */
@@ -224,8 +217,8 @@ const char *keep_seccomp_listener_metadata(const struct keep_seccomp *f)
 
 int keep_seccomp_install_listener(const struct keep_seccomp *f, keep_error **err)
 {
-  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->listener_flags | SECCOMP_FILTER_FLAG_NEW_LISTENER,
-                    &f->listener);
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                    f->listener_flags | SECCOMP_FILTER_FLAG_NEW_LISTENER, &f->listener);
   if (fd < 0)
     return keep_fail_errno(err, "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER)");
   return (int) fd;

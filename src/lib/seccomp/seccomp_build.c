@@ -11,8 +11,8 @@
 #include "seccomp_internal.h"
 #include "util.h"
 
-void sc_profile_add_strv(struct sc_profile *p, char **names, uint32_t action,
-                         const struct sc_arg *args, unsigned n_args)
+void sc_profile_add_strv(struct sc_profile *p, char **names, uint32_t action, const struct sc_arg *args,
+                         unsigned n_args)
 {
   p->rules = xrealloc(p->rules, (p->n_rules + 1) * sizeof(*p->rules));
   struct sc_rule *r = &p->rules[p->n_rules++];
@@ -25,8 +25,8 @@ void sc_profile_add_strv(struct sc_profile *p, char **names, uint32_t action,
     memcpy(r->args, args, r->n_args * sizeof(*args));
 }
 
-void sc_profile_add(struct sc_profile *p, const char *names, uint32_t action,
-                    const struct sc_arg *args, unsigned n_args)
+void sc_profile_add(struct sc_profile *p, const char *names, uint32_t action, const struct sc_arg *args,
+                    unsigned n_args)
 {
   size_t n = 0;
   for (const char *c = names; *c; c++)
@@ -71,15 +71,15 @@ static void prologue(struct sock_filter *f)
 {
   uint32_t max64 = max_known(SCMP_ARCH_X86_64), max32 = max_known(SCMP_ARCH_X86);
   const struct sock_filter pro[] = {
-    /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
-    /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-    /* 3 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_BIT, 5, 0),   /* x32: libseccomp's rules */
-    /* 4 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, max64, 3, 4),
-    /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 3),
-    /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-    /* 7 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, max32, 0, 1),
-    /* 8 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+      /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_BIT, 5, 0), /* x32: libseccomp's rules */
+      /* 4 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, max64, 3, 4),
+      /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 3),
+      /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      /* 7 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, max32, 0, 1),
+      /* 8 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
   };
   memcpy(f, pro, sizeof(pro));
 }
@@ -125,7 +125,7 @@ static void restore_top_errno(struct sock_filter *f, size_t n, uint32_t stand_in
 
 /* One libseccomp rule to add: the `name`th system call of rule `rule`. */
 struct entry {
-  size_t filter;   /* the first rule with the same action and comparisons */
+  size_t filter; /* the first rule with the same action and comparisons */
   int nr;
   size_t rule, name;
 };
@@ -179,7 +179,7 @@ static struct entry *profile_entries(const struct sc_profile *p, size_t *count)
   for (size_t i = 0; i < p->n_rules; i++) {
     const struct sc_rule *rule = &p->rules[i];
     if (rule->action == p->default_action)
-      continue;   /* what the default does anyway; libseccomp refuses it */
+      continue; /* what the default does anyway; libseccomp refuses it */
     size_t filter = i;
     for (size_t j = 0; j < i && filter == i; j++)
       if (same_filter(&p->rules[j], rule))
@@ -187,7 +187,7 @@ static struct entry *profile_entries(const struct sc_profile *p, size_t *count)
     for (size_t k = 0; rule->names && rule->names[k]; k++) {
       int nr = seccomp_syscall_resolve_name(rule->names[k]);
       if (nr == __NR_SCMP_ERROR)
-        continue;   /* unknown to this libseccomp: newer than it (the prologue answers ENOSYS) or no call at all */
+        continue; /* unknown to this libseccomp: newer than it (the prologue answers ENOSYS) or no call at all */
       e[n++] = (struct entry){.filter = filter, .nr = nr, .rule = i, .name = k};
     }
   }
@@ -218,9 +218,12 @@ static int add_rules(scmp_filter_ctx ctx, const struct sc_profile *p, uint32_t s
     const struct sc_rule *rule = &p->rules[entries[i].rule];
     struct scmp_arg_cmp cmp[SC_MAX_ARGS];
     for (unsigned a = 0; a < rule->n_args; a++)
-      cmp[a] = (struct scmp_arg_cmp){.arg = rule->args[a].index, .op = rule->args[a].op,
-                                     .datum_a = rule->args[a].value, .datum_b = rule->args[a].value_two};
-    int r = seccomp_rule_add_array(ctx, compiled_action(rule->action, stand_in), entries[i].nr, rule->n_args, cmp);
+      cmp[a] = (struct scmp_arg_cmp){.arg = rule->args[a].index,
+                                     .op = rule->args[a].op,
+                                     .datum_a = rule->args[a].value,
+                                     .datum_b = rule->args[a].value_two};
+    int r = seccomp_rule_add_array(ctx, compiled_action(rule->action, stand_in), entries[i].nr, rule->n_args,
+                                   cmp);
     if (r < 0) {
       char where[48] = "";
       if (rule->origin >= 0)
@@ -263,8 +266,8 @@ int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, kee
   ssize_t got = pread(mfd, out + PROLOGUE_LEN * sizeof(struct sock_filter), (size_t) size, 0);
   if (got != size)
     return keep_fail(err, EIO, "read the compiled seccomp filter");
-  restore_top_errno((struct sock_filter *) (void *) out + PROLOGUE_LEN, (size_t) size / sizeof(struct sock_filter),
-                    stand_in);
+  restore_top_errno((struct sock_filter *) (void *) out + PROLOGUE_LEN,
+                    (size_t) size / sizeof(struct sock_filter), stand_in);
   *bpf = steal_pointer(&out);
   *len = total;
   return 0;
@@ -284,18 +287,10 @@ int sc_bpf_run(const struct sock_filter *f, size_t len, const struct seccomp_dat
         return -1;
       memcpy(&a, (const unsigned char *) d + k, 4);
       break;
-    case BPF_LD | BPF_W | BPF_LEN:
-      a = sizeof(*d);
-      break;
-    case BPF_LDX | BPF_W | BPF_LEN:
-      x = sizeof(*d);
-      break;
-    case BPF_LD | BPF_IMM:
-      a = k;
-      break;
-    case BPF_LDX | BPF_IMM:
-      x = k;
-      break;
+    case BPF_LD | BPF_W | BPF_LEN: a = sizeof(*d); break;
+    case BPF_LDX | BPF_W | BPF_LEN: x = sizeof(*d); break;
+    case BPF_LD | BPF_IMM: a = k; break;
+    case BPF_LDX | BPF_IMM: x = k; break;
     case BPF_LD | BPF_MEM:
     case BPF_LDX | BPF_MEM:
     case BPF_ST:
@@ -309,24 +304,27 @@ int sc_bpf_run(const struct sock_filter *f, size_t len, const struct seccomp_dat
       else
         mem[k] = in->code == BPF_ST ? a : x;
       break;
-    case BPF_MISC | BPF_TAX:
-      x = a;
-      break;
-    case BPF_MISC | BPF_TXA:
-      a = x;
-      break;
-    case BPF_ALU | BPF_NEG:
-      a = -a;
-      break;
-    case BPF_ALU | BPF_ADD | BPF_K: case BPF_ALU | BPF_ADD | BPF_X:
-    case BPF_ALU | BPF_SUB | BPF_K: case BPF_ALU | BPF_SUB | BPF_X:
-    case BPF_ALU | BPF_MUL | BPF_K: case BPF_ALU | BPF_MUL | BPF_X:
-    case BPF_ALU | BPF_DIV | BPF_K: case BPF_ALU | BPF_DIV | BPF_X:
-    case BPF_ALU | BPF_AND | BPF_K: case BPF_ALU | BPF_AND | BPF_X:
-    case BPF_ALU | BPF_OR | BPF_K: case BPF_ALU | BPF_OR | BPF_X:
-    case BPF_ALU | BPF_XOR | BPF_K: case BPF_ALU | BPF_XOR | BPF_X:
-    case BPF_ALU | BPF_LSH | BPF_K: case BPF_ALU | BPF_LSH | BPF_X:
-    case BPF_ALU | BPF_RSH | BPF_K: case BPF_ALU | BPF_RSH | BPF_X: {
+    case BPF_MISC | BPF_TAX: x = a; break;
+    case BPF_MISC | BPF_TXA: a = x; break;
+    case BPF_ALU | BPF_NEG: a = -a; break;
+    case BPF_ALU | BPF_ADD | BPF_K:
+    case BPF_ALU | BPF_ADD | BPF_X:
+    case BPF_ALU | BPF_SUB | BPF_K:
+    case BPF_ALU | BPF_SUB | BPF_X:
+    case BPF_ALU | BPF_MUL | BPF_K:
+    case BPF_ALU | BPF_MUL | BPF_X:
+    case BPF_ALU | BPF_DIV | BPF_K:
+    case BPF_ALU | BPF_DIV | BPF_X:
+    case BPF_ALU | BPF_AND | BPF_K:
+    case BPF_ALU | BPF_AND | BPF_X:
+    case BPF_ALU | BPF_OR | BPF_K:
+    case BPF_ALU | BPF_OR | BPF_X:
+    case BPF_ALU | BPF_XOR | BPF_K:
+    case BPF_ALU | BPF_XOR | BPF_X:
+    case BPF_ALU | BPF_LSH | BPF_K:
+    case BPF_ALU | BPF_LSH | BPF_X:
+    case BPF_ALU | BPF_RSH | BPF_K:
+    case BPF_ALU | BPF_RSH | BPF_X: {
       uint32_t v = BPF_SRC(in->code) == BPF_X ? x : k;
       switch (BPF_OP(in->code)) {
       case BPF_ADD: a += v; break;
@@ -345,13 +343,15 @@ int sc_bpf_run(const struct sock_filter *f, size_t len, const struct seccomp_dat
       }
       break;
     }
-    case BPF_JMP | BPF_JA:
-      pc += k;
-      break;
-    case BPF_JMP | BPF_JEQ | BPF_K: case BPF_JMP | BPF_JEQ | BPF_X:
-    case BPF_JMP | BPF_JGT | BPF_K: case BPF_JMP | BPF_JGT | BPF_X:
-    case BPF_JMP | BPF_JGE | BPF_K: case BPF_JMP | BPF_JGE | BPF_X:
-    case BPF_JMP | BPF_JSET | BPF_K: case BPF_JMP | BPF_JSET | BPF_X: {
+    case BPF_JMP | BPF_JA: pc += k; break;
+    case BPF_JMP | BPF_JEQ | BPF_K:
+    case BPF_JMP | BPF_JEQ | BPF_X:
+    case BPF_JMP | BPF_JGT | BPF_K:
+    case BPF_JMP | BPF_JGT | BPF_X:
+    case BPF_JMP | BPF_JGE | BPF_K:
+    case BPF_JMP | BPF_JGE | BPF_X:
+    case BPF_JMP | BPF_JSET | BPF_K:
+    case BPF_JMP | BPF_JSET | BPF_X: {
       uint32_t v = BPF_SRC(in->code) == BPF_X ? x : k;
       bool t;
       switch (BPF_OP(in->code)) {
@@ -363,15 +363,10 @@ int sc_bpf_run(const struct sock_filter *f, size_t len, const struct seccomp_dat
       pc += t ? in->jt : in->jf;
       break;
     }
-    case BPF_RET | BPF_K:
-      *ret = k;
-      return 0;
-    case BPF_RET | BPF_A:
-      *ret = a;
-      return 0;
-    default:
-      return -1;
+    case BPF_RET | BPF_K: *ret = k; return 0;
+    case BPF_RET | BPF_A: *ret = a; return 0;
+    default: return -1;
     }
   }
-  return -1;   /* ran off the end: the kernel refuses such a program */
+  return -1; /* ran off the end: the kernel refuses such a program */
 }

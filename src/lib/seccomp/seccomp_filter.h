@@ -13,7 +13,7 @@
 
 #include "error.h"
 
-struct keep_seccomp;   /* a ready-to-load BPF program */
+struct keep_seccomp; /* a ready-to-load BPF program */
 
 /* In the parent, before anything is created: build the filter to install.
  * profile_path == NULL: the default profile for the given kept capabilities

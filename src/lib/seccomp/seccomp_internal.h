@@ -20,33 +20,33 @@ struct sc_arg {
  * with args; libseccomp knows ~480 names in all.  Work is n log n in the
  * names, but libseccomp's compile time grows with the square of the
  * comparison chains (rules with args), so those are bounded tighter. */
-#define SC_MAX_RULES 1024       /* syscalls[] */
-#define SC_MAX_NAMES 1024       /* names of one rule */
-#define SC_MAX_ARGS 6           /* args of one rule: one per argument of a call */
-#define SC_MAX_ARG_NAMES 512    /* names of rules with args, in the whole profile */
+#define SC_MAX_RULES 1024    /* syscalls[] */
+#define SC_MAX_NAMES 1024    /* names of one rule */
+#define SC_MAX_ARGS 6        /* args of one rule: one per argument of a call */
+#define SC_MAX_ARG_NAMES 512 /* names of rules with args, in the whole profile */
 
 struct sc_rule {
-  char **names;         /* NULL-terminated */
-  uint32_t action;      /* SCMP_ACT_* */
+  char **names;    /* NULL-terminated */
+  uint32_t action; /* SCMP_ACT_* */
   struct sc_arg args[SC_MAX_ARGS];
   unsigned n_args;
-  long origin;          /* its index in the profile's syscalls[], or -1 */
+  long origin; /* its index in the profile's syscalls[], or -1 */
 };
 
 struct sc_profile {
   uint32_t default_action;
-  unsigned int flags;   /* SECCOMP_FILTER_FLAG_* */
+  unsigned int flags; /* SECCOMP_FILTER_FLAG_* */
   struct sc_rule *rules;
   size_t n_rules;
 };
 
 void sc_profile_free(struct sc_profile *p);
 /* `names`: space-separated (keep's own table). */
-void sc_profile_add(struct sc_profile *p, const char *names, uint32_t action,
-                    const struct sc_arg *args, unsigned n_args);
+void sc_profile_add(struct sc_profile *p, const char *names, uint32_t action, const struct sc_arg *args,
+                    unsigned n_args);
 /* `names`: NULL-terminated, owned by the profile from now on. */
-void sc_profile_add_strv(struct sc_profile *p, char **names, uint32_t action,
-                         const struct sc_arg *args, unsigned n_args);
+void sc_profile_add_strv(struct sc_profile *p, char **names, uint32_t action, const struct sc_arg *args,
+                         unsigned n_args);
 
 /* SCMP_ACT_NOTIFY rules (seccomp_notify.c): move them from `p` into a
  * listener profile of their own, refusing any on a call keep's init makes. */

@@ -16,9 +16,13 @@ static const struct {
   const char *name;
   enum scmp_compare op;
 } ops[] = {
-  {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-  {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
-  {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 /* What a JSON value is, for "expected X, got Y". */
@@ -27,21 +31,14 @@ static const char *json_kind(const json_t *v)
   if (v == NULL)
     return "nothing";
   switch (json_typeof(v)) {
-  case JSON_OBJECT:
-    return "an object";
-  case JSON_ARRAY:
-    return "an array";
-  case JSON_STRING:
-    return json_string_length(v) ? "a string" : "an empty string";
-  case JSON_INTEGER:
-    return "an integer";
-  case JSON_REAL:
-    return "a real number";
+  case JSON_OBJECT: return "an object";
+  case JSON_ARRAY: return "an array";
+  case JSON_STRING: return json_string_length(v) ? "a string" : "an empty string";
+  case JSON_INTEGER: return "an integer";
+  case JSON_REAL: return "a real number";
   case JSON_TRUE:
-  case JSON_FALSE:
-    return "a boolean";
-  case JSON_NULL:
-    return "null";
+  case JSON_FALSE: return "a boolean";
+  case JSON_NULL: return "null";
   }
   return "an unknown JSON value";
 }
@@ -67,20 +64,22 @@ static int optional(const char *path, const char *field, json_t *v, json_type ty
  * whatever a profile lists; the names are checked so a typo is not taken
  * for an architecture that does not apply. */
 static const char *const scmp_arches[] = {
-  "SCMP_ARCH_NATIVE", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM",
-  "SCMP_ARCH_AARCH64", "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64",
-  "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
-  "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X",
-  "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV32", "SCMP_ARCH_RISCV64", "SCMP_ARCH_SH",
-  "SCMP_ARCH_SHEB",
+    "SCMP_ARCH_NATIVE",   "SCMP_ARCH_X86",         "SCMP_ARCH_X86_64",      "SCMP_ARCH_X32",
+    "SCMP_ARCH_ARM",      "SCMP_ARCH_AARCH64",     "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
+    "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
+    "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",         "SCMP_ARCH_PPC64",
+    "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",       "SCMP_ARCH_PARISC",
+    "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV32",     "SCMP_ARCH_RISCV64",     "SCMP_ARCH_SH",
+    "SCMP_ARCH_SHEB",
 };
 static const char *const docker_arches[] = {
-  "386", "amd64", "x86", "x32", "arm", "arm64", "aarch64", "loong64", "m68k", "mips", "mipsle", "mips64",
-  "mips64le", "mips64n32", "mips64len32", "mipsel", "mipsel64", "mipsel64n32", "ppc", "ppc64", "ppc64le",
-  "riscv64", "s390", "s390x", "parisc", "parisc64", "sh", "sheb",
+    "386",         "amd64",  "x86",      "x32",         "arm",      "arm64",    "aarch64",
+    "loong64",     "m68k",   "mips",     "mipsle",      "mips64",   "mips64le", "mips64n32",
+    "mips64len32", "mipsel", "mipsel64", "mipsel64n32", "ppc",      "ppc64",    "ppc64le",
+    "riscv64",     "s390",   "s390x",    "parisc",      "parisc64", "sh",       "sheb",
 };
 static const char *const our_arches[] = {
-  "amd64", "x86", "x32", "386", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
+    "amd64", "x86", "x32", "386", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
 };
 
 static bool in_list(const char *s, const char *const *list, size_t n)
@@ -101,7 +100,7 @@ static int parse_arches(const char *path, const char *field, json_t *v, bool doc
     return set;
   size_t i;
   json_t *a;
-  json_array_foreach(v, i, a) {
+  json_array_foreach (v, i, a) {
     char f[160];
     snprintf(f, sizeof(f), "%s[%zu]", field, i);
     if (!json_is_string(a))
@@ -133,11 +132,12 @@ static int parse_ret(const char *path, const char *field, json_t *v, bool trace,
   if (trace) {
     /* SCMP_ACT_TRACE: a message for the tracer, 16 bits. */
     if (e < 0 || e > 0xffff)
-      return keep_fail(err, 0, "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not a tracer message (0-65535)",
+      return keep_fail(err, 0,
+                       "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not a tracer message (0-65535)",
                        path, field, e);
   } else if (e < 1 || e > SC_MAX_ERRNO) {
-    return keep_fail(err, 0, "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not an errno (1-%d)", path, field,
-                     e, SC_MAX_ERRNO);
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not an errno (1-%d)",
+                     path, field, e, SC_MAX_ERRNO);
   }
   *out = (uint32_t) e;
   return 0;
@@ -175,8 +175,8 @@ static int parse_action(const char *path, const char *field, json_t *action, con
 
 /* includes/excludes: {"caps": [...], "arches": [...], "minKernel": "..."};
  * true if the rule applies. */
-static int filter_applies(const char *path, const char *field, json_t *inc, json_t *exc,
-                          uint64_t cap_add, bool *applies, keep_error **err)
+static int filter_applies(const char *path, const char *field, json_t *inc, json_t *exc, uint64_t cap_add,
+                          bool *applies, keep_error **err)
 {
   *applies = true;
   json_t *sets[2] = {inc, exc};
@@ -194,7 +194,7 @@ static int filter_applies(const char *path, const char *field, json_t *inc, json
       return -1;
     size_t i;
     json_t *c;
-    json_array_foreach(caps, i, c) {
+    json_array_foreach (caps, i, c) {
       uint64_t m = 0;
       snprintf(sub, sizeof(sub), "%s.caps[%zu]", f, i);
       if (!json_is_string(c))
@@ -228,7 +228,8 @@ static int parse_u64(const char *path, const char *field, json_t *v, uint64_t *o
   if (set <= 0)
     return set;
   if (json_integer_value(v) < 0)
-    return keep_fail(err, 0, "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not an unsigned 64-bit integer",
+    return keep_fail(err, 0,
+                     "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not an unsigned 64-bit integer",
                      path, field, json_integer_value(v));
   *out = (uint64_t) json_integer_value(v);
   return 0;
@@ -246,12 +247,13 @@ static int parse_arg(const char *path, const char *field, json_t *a, unsigned *s
     return bad_type(path, f, "an integer", index, err);
   json_int_t idx = json_integer_value(index);
   if (idx < 0 || idx > 5)
-    return keep_fail(err, 0, "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not an argument index (0-5)",
+    return keep_fail(err, 0,
+                     "seccomp profile `%s`: %s: %" JSON_INTEGER_FORMAT " is not an argument index (0-5)",
                      path, f, idx);
   /* libseccomp takes one comparison per argument in a rule. */
   if (*seen & (1u << idx))
-    return keep_fail(err, 0, "seccomp profile `%s`: %s: argument %d is compared already in this rule", path, f,
-                     (int) idx);
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: argument %d is compared already in this rule", path,
+                     f, (int) idx);
   *seen |= 1u << idx;
   out->index = (unsigned) idx;
   snprintf(f, sizeof(f), "%s.op", field);
@@ -264,7 +266,8 @@ static int parse_arg(const char *path, const char *field, json_t *a, unsigned *s
       found = true;
     }
   if (!found)
-    return keep_fail(err, 0, "seccomp profile `%s`: %s: unknown operator `%s`", path, f, json_string_value(op));
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: unknown operator `%s`", path, f,
+                     json_string_value(op));
   snprintf(f, sizeof(f), "%s.value", field);
   if (parse_u64(path, f, json_object_get(a, "value"), &out->value, err) < 0)
     return -1;
@@ -294,15 +297,15 @@ static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
   if (!json_is_object(r))
     return bad_type(path, field, "an object", r, err);
   bool applies;
-  if (filter_applies(path, field, json_object_get(r, "includes"), json_object_get(r, "excludes"),
-                     cap_add, &applies, err) < 0)
+  if (filter_applies(path, field, json_object_get(r, "includes"), json_object_get(r, "excludes"), cap_add,
+                     &applies, err) < 0)
     return -1;
   char action_field[96], ret_field[96];
   snprintf(action_field, sizeof(action_field), "%s.action", field);
   snprintf(ret_field, sizeof(ret_field), "%s.errnoRet", field);
   uint32_t act;
-  if (parse_action(path, action_field, json_object_get(r, "action"), ret_field, json_object_get(r, "errnoRet"),
-                   &act, err) < 0)
+  if (parse_action(path, action_field, json_object_get(r, "action"), ret_field,
+                   json_object_get(r, "errnoRet"), &act, err) < 0)
     return -1;
   struct sc_arg args[SC_MAX_ARGS];
   unsigned n_args = 0, seen = 0;
@@ -311,11 +314,11 @@ static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
   if (optional(path, f, jargs, JSON_ARRAY, "an array", err) < 0)
     return -1;
   if (json_array_size(jargs) > SC_MAX_ARGS)
-    return keep_fail(err, 0, "seccomp profile `%s`: %s: %zu comparisons, at most %d (one per argument)", path, f,
-                     json_array_size(jargs), SC_MAX_ARGS);
+    return keep_fail(err, 0, "seccomp profile `%s`: %s: %zu comparisons, at most %d (one per argument)", path,
+                     f, json_array_size(jargs), SC_MAX_ARGS);
   size_t i;
   json_t *a;
-  json_array_foreach(jargs, i, a) {
+  json_array_foreach (jargs, i, a) {
     snprintf(f, sizeof(f), "%s.args[%zu]", field, i);
     if (parse_arg(path, f, a, &seen, &args[n_args++], err) < 0)
       return -1;
@@ -334,7 +337,7 @@ static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
   if (json_is_string(name) && !syscall_name_ok(name))
     return bad_type(path, f, "a system call name", name, err);
   json_t *n;
-  json_array_foreach(names, i, n) {
+  json_array_foreach (names, i, n) {
     snprintf(f, sizeof(f), "%s.names[%zu]", field, i);
     if (!json_is_string(n))
       return bad_type(path, f, "a string", n, err);
@@ -350,14 +353,15 @@ static int parse_rule(const char *path, size_t idx, json_t *r, uint64_t cap_add,
   if (n_args > 0) {
     *arg_names += count;
     if (*arg_names > SC_MAX_ARG_NAMES)
-      return keep_fail(err, 0, "seccomp profile `%s`: %s: more than %d names in rules with args in the profile",
-                       path, field, SC_MAX_ARG_NAMES);
+      return keep_fail(err, 0,
+                       "seccomp profile `%s`: %s: more than %d names in rules with args in the profile", path,
+                       field, SC_MAX_ARG_NAMES);
   }
   char **v = xcalloc(count + 1, sizeof(*v));
   size_t k = 0;
   if (json_is_string(name))
     v[k++] = xstrdup(json_string_value(name));
-  json_array_foreach(names, i, n)
+  json_array_foreach (names, i, n)
     v[k++] = xstrdup(json_string_value(n));
   sc_profile_add_strv(p, v, act, args, n_args);
   p->rules[p->n_rules - 1].origin = (long) idx;
@@ -373,7 +377,7 @@ static int parse_arch_fields(const char *path, json_t *root, keep_error **err)
     return -1;
   size_t i;
   json_t *m;
-  json_array_foreach(map, i, m) {
+  json_array_foreach (map, i, m) {
     char f[64], sub[96];
     snprintf(f, sizeof(f), "archMap[%zu]", i);
     if (!json_is_object(m))
@@ -383,7 +387,8 @@ static int parse_arch_fields(const char *path, json_t *root, keep_error **err)
     if (!json_is_string(arch))
       return bad_type(path, sub, "a string", arch, err);
     if (!in_list(json_string_value(arch), scmp_arches, ARRAY_SIZE(scmp_arches)))
-      return keep_fail(err, 0, "seccomp profile `%s`: %s: unknown architecture `%s`", path, sub, json_string_value(arch));
+      return keep_fail(err, 0, "seccomp profile `%s`: %s: unknown architecture `%s`", path, sub,
+                       json_string_value(arch));
     snprintf(sub, sizeof(sub), "%s.subArchitectures", f);
     if (parse_arches(path, sub, json_object_get(m, "subArchitectures"), false, NULL, err) < 0)
       return -1;
@@ -403,7 +408,8 @@ int sc_parse_json_obj(json_t *root, const char *path, uint64_t cap_add, struct s
   /* keep's init would have to wait on a listener for every call of its
    * own, before the listener could even be handed over. */
   if (p->default_action == SCMP_ACT_NOTIFY)
-    return keep_fail(err, 0, "seccomp profile `%s`: defaultAction: SCMP_ACT_NOTIFY cannot be the default action", path);
+    return keep_fail(
+        err, 0, "seccomp profile `%s`: defaultAction: SCMP_ACT_NOTIFY cannot be the default action", path);
   if (parse_arch_fields(path, root, err) < 0)
     return -1;
   json_t *lp = json_object_get(root, "listenerPath"), *lm = json_object_get(root, "listenerMetadata");
@@ -418,7 +424,7 @@ int sc_parse_json_obj(json_t *root, const char *path, uint64_t cap_add, struct s
     return -1;
   size_t i;
   json_t *r;
-  json_array_foreach(flags, i, r) {
+  json_array_foreach (flags, i, r) {
     char f[32];
     snprintf(f, sizeof(f), "flags[%zu]", i);
     if (!json_is_string(r))
@@ -437,10 +443,10 @@ int sc_parse_json_obj(json_t *root, const char *path, uint64_t cap_add, struct s
   if (optional(path, "syscalls", sys, JSON_ARRAY, "an array", err) < 0)
     return -1;
   if (json_array_size(sys) > SC_MAX_RULES)
-    return keep_fail(err, 0, "seccomp profile `%s`: syscalls: %zu rules, at most %d", path, json_array_size(sys),
-                     SC_MAX_RULES);
+    return keep_fail(err, 0, "seccomp profile `%s`: syscalls: %zu rules, at most %d", path,
+                     json_array_size(sys), SC_MAX_RULES);
   size_t arg_names = 0;
-  json_array_foreach(sys, i, r)
+  json_array_foreach (sys, i, r)
     if (parse_rule(path, i, r, cap_add, &arg_names, p, err) < 0) {
       sc_profile_free(p);
       return -1;
@@ -482,7 +488,8 @@ static int read_profile(const char *path, char **out, size_t *len, keep_error **
       break;
     n += (size_t) r;
     if (n > SC_MAX_PROFILE_BYTES)
-      return keep_fail(err, EFBIG, "seccomp profile `%s` is larger than %u bytes", path, SC_MAX_PROFILE_BYTES);
+      return keep_fail(err, EFBIG, "seccomp profile `%s` is larger than %u bytes", path,
+                       SC_MAX_PROFILE_BYTES);
   }
   buf[n] = '\0';
   *len = n;
@@ -500,7 +507,8 @@ int sc_parse_json(const char *path, uint64_t cap_add, struct sc_profile *p, keep
   json_error_t je;
   json_t *root = json_loadb(text, len, 0, &je);
   if (root == NULL)
-    return keep_fail(err, 0, "seccomp profile `%s`: line %d, column %d: %s", path, je.line, je.column, je.text);
+    return keep_fail(err, 0, "seccomp profile `%s`: line %d, column %d: %s", path, je.line, je.column,
+                     je.text);
   int ret = sc_parse_json_obj(root, path, cap_add, p, err);
   json_decref(root);
   return ret;

@@ -32,13 +32,39 @@
  * with strace).  execve itself may be notified: by then the process is as
  * confined as the config asks, whatever the agent answers. */
 static const char *const init_syscalls[] = {
-  /* handing the listener over, waiting for `start` */
-  "sendmsg", "close", "prctl", "poll", "ppoll", "read",
-  /* startContainer hooks */
-  "pipe2", "clone", "clone3", "dup2", "dup3", "write", "wait4", "kill", "rt_sigaction",
-  /* the process's session, terminal, limits, cwd, ids, capabilities, fds, filter */
-  "setsid", "ioctl", "openat", "setrlimit", "prlimit64", "chdir", "getcwd", "setgroups", "setresgid",
-  "setresuid", "capset", "personality", "umask", "close_range", "seccomp",
+    /* handing the listener over, waiting for `start` */
+    "sendmsg",
+    "close",
+    "prctl",
+    "poll",
+    "ppoll",
+    "read",
+    /* startContainer hooks */
+    "pipe2",
+    "clone",
+    "clone3",
+    "dup2",
+    "dup3",
+    "write",
+    "wait4",
+    "kill",
+    "rt_sigaction",
+    /* the process's session, terminal, limits, cwd, ids, capabilities, fds, filter */
+    "setsid",
+    "ioctl",
+    "openat",
+    "setrlimit",
+    "prlimit64",
+    "chdir",
+    "getcwd",
+    "setgroups",
+    "setresgid",
+    "setresuid",
+    "capset",
+    "personality",
+    "umask",
+    "close_range",
+    "seccomp",
 };
 
 bool sc_profile_has_notify(const struct sc_profile *p)
@@ -66,7 +92,8 @@ int sc_profile_split_notify(struct sc_profile *p, struct sc_profile *listener, c
           sc_profile_free(listener);
           return keep_fail(err, ENOTSUP,
                            "seccomp profile `%s`: SCMP_ACT_NOTIFY on `%s` is refused: keep's init makes that "
-                           "call itself after the listener exists and before the process runs", label, r->names[n]);
+                           "call itself after the listener exists and before the process runs",
+                           label, r->names[n]);
         }
     listener->rules = xrealloc(listener->rules, (listener->n_rules + 1) * sizeof(*listener->rules));
     struct sc_rule *copy = &listener->rules[listener->n_rules++];
