@@ -267,3 +267,56 @@ int bind_clone(int dirfd, const char *path, int recursive, keep_error **err)
     return keep_fail_errno(err, "bind `%s`", *path ? path : "(fd)");
   return fd;
 }
+
+/* mkdir -p of `path` inside the root, one component at a time, never
+ * following a symlink: returns an O_PATH fd of the last directory. */
+int mkdirs_in_root(int rootfd, const char *path, keep_error **err)
+{
+  cleanup_close int cur = dup(rootfd);
+  if (cur < 0)
+    return keep_fail_errno(err, "dup");
+  cleanup_free char *copy = xstrdup(path);
+  char *save = NULL;
+  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+    if (strcmp(c, ".") == 0)
+      continue;
+    if (strcmp(c, "..") == 0)
+      return keep_fail(err, EINVAL, "`%s`: `..` in a path below the root", keep_q(path));
+    if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST)
+      return keep_fail_errno(err, "mkdir `%s` (at `%s`)", keep_q(path), keep_q(c));
+    int next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0)
+      return keep_fail_errno(err, "open `%s` (at `%s`): a symlink or not a directory", keep_q(path),
+                             keep_q(c));
+    close(cur);
+    cur = next;
+  }
+  return steal_fd(&cur);
+}
+
+int create_in_root(int rootfd, const char *path, bool dir, keep_error **err)
+{
+  if (dir)
+    return mkdirs_in_root(rootfd, path, err);
+  cleanup_free char *parent = xstrdup(path);
+  char *slash = strrchr(parent, '/');
+  const char *name = slash ? path + (slash - parent) + 1 : path;
+  if (slash)
+    *slash = '\0';
+  cleanup_close int pfd = mkdirs_in_root(rootfd, parent, err);
+  if (pfd < 0)
+    return -1;
+  /* The O_PATH fd names the directory; creating in it needs a real one. */
+  cleanup_free char *where = xasprintf("/proc/self/fd/%d", pfd);
+  cleanup_close int dirfd = open(where, O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return keep_fail_errno(err, "open the parent of `%s`", keep_q(path));
+  int f = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (f < 0)
+    return keep_fail_errno(err, "create `%s`", keep_q(path));
+  close(f);
+  int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return keep_fail_errno(err, "open `%s`", keep_q(path));
+  return fd;
+}

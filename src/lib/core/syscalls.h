@@ -3,6 +3,7 @@
 #ifndef KEEP_SYSCALLS_H
 #define KEEP_SYSCALLS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mount.h>
 #include <sys/types.h>
@@ -48,5 +49,12 @@ int mount_set_attrs(int mnt_fd, unsigned int set, unsigned int clr, int recursiv
                     keep_error **err);
 /* Detached bind clone of dirfd/path (AT_EMPTY_PATH when path is ""). */
 int bind_clone(int dirfd, const char *path, int recursive, keep_error **err);
+
+/* mkdir -p of `path` below rootfd, one component at a time, never following
+ * a symlink (`..` refused): returns an O_PATH fd of the last directory. */
+int mkdirs_in_root(int rootfd, const char *path, keep_error **err);
+/* The same, ending in a directory or (dir false) an empty file, which is
+ * created unless it exists; returns an O_PATH fd of it. */
+int create_in_root(int rootfd, const char *path, bool dir, keep_error **err);
 
 #endif

@@ -42,32 +42,6 @@ static unsigned int ms_to_attr(unsigned long ms)
   return a;
 }
 
-/* mkdir -p of `path` inside the root, one component at a time, never
- * following a symlink: returns an O_PATH fd of the last directory. */
-static int mkdirs_in_root(int rootfd, const char *path, keep_error **err)
-{
-  cleanup_close int cur = dup(rootfd);
-  if (cur < 0)
-    return keep_fail_errno(err, "dup");
-  cleanup_free char *copy = xstrdup(path);
-  char *save = NULL;
-  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-    if (strcmp(c, ".") == 0)
-      continue;
-    if (strcmp(c, "..") == 0)
-      return keep_fail(err, EINVAL, "`%s`: `..` in a mount destination", keep_q(path));
-    if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST)
-      return keep_fail_errno(err, "mkdir `%s` (at `%s`)", keep_q(path), keep_q(c));
-    int next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next < 0)
-      return keep_fail_errno(err, "open `%s` (at `%s`): a symlink or not a directory", keep_q(path),
-                             keep_q(c));
-    close(cur);
-    cur = next;
-  }
-  return steal_fd(&cur);
-}
-
 /* The destination of a mount, inside the root, created when missing (a
  * directory, or an empty file when the source is not a directory). */
 static int open_destination(int rootfd, const char *dst, bool want_dir, keep_error **err)
@@ -81,28 +55,7 @@ static int open_destination(int rootfd, const char *dst, bool want_dir, keep_err
     return fd;
   }
   keep_error_free(&e);
-  if (want_dir)
-    return mkdirs_in_root(rootfd, dst, err);
-  cleanup_free char *parent = xstrdup(dst);
-  char *slash = strrchr(parent, '/');
-  const char *name = slash ? slash + 1 : parent;
-  if (slash)
-    *slash = '\0';
-  cleanup_close int pfd = mkdirs_in_root(rootfd, parent, err);
-  if (pfd < 0)
-    return -1;
-  cleanup_free char *where = xasprintf("/proc/self/fd/%d", pfd);
-  cleanup_close int dirfd = open(where, O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0)
-    return keep_fail_errno(err, "open the parent of `%s`", keep_q(dst));
-  int f = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (f < 0)
-    return keep_fail_errno(err, "create mount destination `%s`", keep_q(dst));
-  close(f);
-  fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return keep_fail_errno(err, "open mount destination `%s`", keep_q(dst));
-  return fd;
+  return create_in_root(rootfd, dst, want_dir, err);
 }
 
 static int set_propagation(int mfd, unsigned long prop, const char *dst, keep_error **err)

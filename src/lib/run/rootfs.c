@@ -321,35 +321,6 @@ static bool below_a_volume(const struct keep_config *cfg, const char *dst)
   return false;
 }
 
-/* mkdir -p `path` (absolute) in our own tmpfs, the last component a
- * directory or an empty file. */
-static int make_in_layer(int layer, const char *path, bool dir, keep_error **err)
-{
-  cleanup_close int cur = dup(layer);
-  cleanup_free char *copy = xstrdup(path);
-  char *save = NULL, *next = NULL;
-  for (char *c = strtok_r(copy, "/", &save); c; c = next) {
-    next = strtok_r(NULL, "/", &save);
-    if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0)
-      return keep_fail(err, EINVAL, "mount point `%s`: `.` or `..` in the path", path);
-    if (next == NULL && !dir) {
-      int f = openat(cur, c, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (f < 0)
-        return keep_fail_errno(err, "create mount point `%s`", path);
-      close(f);
-      return 0;
-    }
-    if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST)
-      return keep_fail_errno(err, "create mount point `%s`", path);
-    int d = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (d < 0)
-      return keep_fail_errno(err, "open mount point `%s`", path);
-    close(cur);
-    cur = d;
-  }
-  return 0;
-}
-
 /* Docker's init layer, made only when needed.  A root may lack the
  * directories keep mounts on (a FROM-scratch image holding one binary, an
  * image with no /run) or a volume's target; keep never writes to the root,
@@ -386,7 +357,8 @@ static int init_layer(int root, const struct keep_config *cfg, const int *volume
     if (layer < 0 &&
         (layer = fs_new_mount("tmpfs", "mode=0755,size=64k", MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID, err)) < 0)
       return keep_error_wrap(err, "the layer of missing mount points");
-    if (make_in_layer(layer, dst, dir, err) < 0)
+    cleanup_close int made = create_in_root(layer, dst, dir, err);
+    if (made < 0)
       return -1;
   }
   return steal_fd(&layer);
