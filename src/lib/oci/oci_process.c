@@ -54,9 +54,12 @@ int keep_oci_caps_grantable(const struct keep_oci_process *p, const char *where,
 {
   if (!p->has_caps)
     return 0;
+  /* Only the capabilities asked for are looked up (one prctl each). */
+  uint64_t asked =
+      p->caps_bounding | p->caps_effective | p->caps_permitted | p->caps_inheritable | p->caps_ambient;
   uint64_t bounding = 0;
   for (int bit = 0; bit < 64; bit++)
-    if (prctl(PR_CAPBSET_READ, bit, 0, 0, 0) == 1)
+    if (((asked >> bit) & 1) && prctl(PR_CAPBSET_READ, bit, 0, 0, 0) == 1)
       bounding |= 1ULL << bit;
   const struct {
     const char *name;

@@ -199,7 +199,10 @@ int keep_oci_state_save(const struct keep_oci_state *st, keep_error **err)
   int fd = openat(st->dirfd, "state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return keep_fail_errno(err, "create `%s/state.json.tmp`", st->dir);
-  if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+  /* Written whole, then renamed: a reader sees the old state or the new,
+   * never half of one, whenever keep is killed.  No fsync: the state
+   * describes processes, which a power loss ends too (and /run is tmpfs). */
+  if (write_all(fd, text, strlen(text)) < 0) {
     close(fd);
     return keep_fail_errno(err, "write `%s/state.json.tmp`", st->dir);
   }
