@@ -28,6 +28,17 @@ mkroot() {
 }
 
 rootless() { [ -n "${KEEP_AS:-}" ]; }
+# as_test_user CMD...: CMD as the case's user (KEEP_AS), or as root.
+as_test_user() {
+  if rootless; then
+    setpriv --reuid="$KEEP_AS" --regid="$KEEP_AS" --init-groups --reset-env "$@"
+  else
+    "$@"
+  fi
+}
+# The flags a direct `keep run` needs as that user (cgroup v1 cannot be delegated).
+rootless_run_flags=()
+if rootless; then rootless_run_flags=(--cgroups=off); fi
 
 # krun ARGS...: `keep run ARGS` with output in $T/out and status in $RC.
 # Rootless on a cgroup v1 host needs --cgroups=off (v1 cannot be delegated).

@@ -5,15 +5,6 @@
 # rootless
 . "$SRCDIR/tests/lib.sh"
 mkroot
-as_user() {
-  if rootless; then
-    setpriv --reuid="$KEEP_AS" --regid="$KEEP_AS" --init-groups --reset-env "$@"
-  else
-    "$@"
-  fi
-}
-cg_flag=()
-rootless && cg_flag=(--cgroups=off)
 
 # gc in a loop while containers start and stop: each container sleeps long
 # enough to be seen by several gc passes, then exits 7.
@@ -29,7 +20,7 @@ rounds=4 width=24
 for r in $(seq "$rounds"); do
   pids=()
   for i in $(seq "$width"); do
-    as_user timeout 60 "$KEEP" run "${cg_flag[@]}" "$ROOTFS" /bin/sh -c 'sleep 0.3; exit 7' \
+    as_test_user timeout 60 "$KEEP" run "${rootless_run_flags[@]}" "$ROOTFS" /bin/sh -c 'sleep 0.3; exit 7' \
       >"$T/run.$r.$i" 2>&1 </dev/null &
     pids+=($!)
   done

@@ -27,30 +27,21 @@ leftovers() {
 settle() {
   for _ in $(seq 50); do pgrep -f '^keep-init' >/dev/null || break; sleep 0.05; done
 }
-as_user() {
-  if rootless; then
-    setpriv --reuid="$KEEP_AS" --regid="$KEEP_AS" --init-groups --reset-env "$@"
-  else
-    "$@"
-  fi
-}
-cg_flag=()
-rootless && cg_flag=(--cgroups=off)
 
 # keep run: every step from the state directory to the cgroup's removal.
 for step in run-state run-cgroup run-cloned run-ready run-exited run-cgroup-removed; do
   if rootless && [ "$step" = run-cgroup-removed ]; then continue; fi
   before=$(leftovers)
   RC=0
-  as_user env KEEP_FAULT_KILL_AT=$step timeout 30 "$KEEP" run "${cg_flag[@]}" "$ROOTFS" /bin/sh -c 'sleep 0.2' \
+  as_test_user env KEEP_FAULT_KILL_AT=$step timeout 30 "$KEEP" run "${rootless_run_flags[@]}" "$ROOTFS" /bin/sh -c 'sleep 0.2' \
     >"$T/out" 2>&1 </dev/null || RC=$?
   expect_code "run killed at $step: killed (137)" 137
   settle
-  as_user "$KEEP" gc >"$T/gc.out" 2>&1 || { fail "gc after $step"; sed 's/^/#   /' "$T/gc.out"; }
+  as_test_user "$KEEP" gc >"$T/gc.out" 2>&1 || { fail "gc after $step"; sed 's/^/#   /' "$T/gc.out"; }
   left=$(comm -13 <(echo "$before") <(leftovers) | tr '\n' ' ')
   if [ -z "${left// /}" ]; then ok "run killed at $step: gc leaves nothing"; else fail "run killed at $step: left $left"; fi
 done
-RC=0; as_user timeout 30 "$KEEP" run "${cg_flag[@]}" "$ROOTFS" /bin/true >"$T/out" 2>&1 </dev/null || RC=$?
+RC=0; as_test_user timeout 30 "$KEEP" run "${rootless_run_flags[@]}" "$ROOTFS" /bin/true >"$T/out" 2>&1 </dev/null || RC=$?
 expect_code "keep runs normally after the kills" 0
 
 # OCI create and delete, killed at each step: delete --force cleans up and

@@ -8,10 +8,10 @@
 void keep_fault_point(const char *name)
 {
   static const char *at;
-  static int read;
-  if (!read) {
+  static int looked;
+  if (!looked) {
     at = getenv("KEEP_FAULT_KILL_AT");
-    read = 1;
+    looked = 1;
   }
   if (at && strcmp(at, name) == 0)
     kill(getpid(), SIGKILL);
