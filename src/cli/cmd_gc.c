@@ -40,10 +40,10 @@ int cmd_gc(int argc, char **argv)
     return EXIT_KEEP_FAILED;
   }
   printf("removed %d cgroup(s) and %d state dir(s)\n", cg, st);
-  return keep_store_gc();
+  return cli_store_gc();
 }
 
-void keep_print_gc(const struct keep_gc_stats *st)
+void cli_print_gc(const struct keep_gc_stats *st)
 {
   char sz[32];
   keep_human_size(st->bytes, sz, sizeof(sz));
@@ -54,7 +54,7 @@ void keep_print_gc(const struct keep_gc_stats *st)
     printf("Kept %llu layers a running container uses\n", (unsigned long long) st->in_use);
 }
 
-int keep_store_gc(void)
+int cli_store_gc(void)
 {
   cleanup_error keep_error *err = NULL;
   struct keep_store s;
@@ -67,6 +67,6 @@ int keep_store_gc(void)
     keep_error_print(err);
     return EXIT_KEEP_FAILED;
   }
-  keep_print_gc(&st);
+  cli_print_gc(&st);
   return 0;
 }

@@ -255,7 +255,7 @@ int cmd_rmi(int argc, char **argv)
     return keep_cli_fail(&err);
   }
   keep_store_close(&s);
-  keep_print_gc(&st);
+  cli_print_gc(&st);
   return code;
 }
 

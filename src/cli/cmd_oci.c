@@ -305,7 +305,7 @@ int cmd_oci_spec(int argc, char **argv)
       return usage_error("spec", "unknown option");
   }
   keep_error *err = NULL;
-  json_t *j = keep_oci_default_spec(rootless, &err);
+  json_t *j = keep_oci_default_spec(rootless, true, &err);
   if (j == NULL)
     return keep_cli_fail(&err);
   cleanup_free char *path = xasprintf("%s/config.json", bundle);

@@ -27,9 +27,9 @@ void keep_note_setid(struct keep_store *s, const char *digest, const char *name)
 bool keep_is_image_command(const char *cmd);
 int keep_exec_images(int argc, char **argv);
 /* Reclaim unreferenced blobs and layers (keep gc, keep rmi). */
-int keep_store_gc(void);
+int cli_store_gc(void);
 struct keep_gc_stats;
-void keep_print_gc(const struct keep_gc_stats *st);
+void cli_print_gc(const struct keep_gc_stats *st);
 /* The OCI runtime command line (cmd_oci.c, cmd_oci_exec.c). */
 int cmd_oci_create(int argc, char **argv);
 int cmd_oci_start(int argc, char **argv);

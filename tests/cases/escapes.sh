@@ -31,6 +31,12 @@ krun -w /nonexistent "$ROOTFS" pwd
 expect_code "-w to a missing directory: 125" 125
 expect "-w names the directory" "working directory"
 
+# CVE-2019-16884 class: a mount covering /proc would take the masks meant
+# for procfs; refused, as runc refuses mounts over /proc.
+krun -v "$T/hostdir:/proc" "$ROOTFS" true
+expect_code "a volume over /proc: refused with 125" 125
+expect "a volume over /proc: says another mount covers it" "/proc. is not the proc mounted there"
+
 # CVE-2017-5226: TIOCSTI into the caller's terminal.
 if command -v script >/dev/null; then
   if rootless; then cmd="setpriv --reuid=$KEEP_AS --regid=$KEEP_AS --init-groups --reset-env $KEEP run --cgroups=off"; else cmd="$KEEP run"; fi

@@ -57,6 +57,12 @@ if ! rootless; then
   KEEP_STORE=$private/store krun keep.test/scratch:1
   expect_code "an image from a store below a 0700 directory" 0
   expect "it runs" "^from-scratch$"
+  # Writable: its upper layer is mounted in keep's own mount namespace,
+  # which the host never sees.
+  KEEP_STORE=$private/store krun --read-write keep.test/scratch:1 /bin/busybox sh -c 'echo w > /written && /bin/busybox cat /written'
+  expect_code "--read-write image from a store below a 0700 directory" 0
+  expect "it writes" "^w$"
+  check "--read-write: no mount of keep's reaches the host" sh -c "! grep -q ' $private' /proc/self/mountinfo"
   rm -rf "$private"
 
   # keep spec + run --bundle, the rootfs owned by host root (a user

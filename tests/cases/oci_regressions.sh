@@ -144,4 +144,16 @@ expect "run --bundle of a root on a shared mount" "^shared-ok$"
 RC=0; timeout 30 "$KEEP" run "$T/shared/plain" echo shared-ok >"$T/out" 2>&1 </dev/null || RC=$?
 expect "keep run of a root on a shared mount" "^shared-ok$"
 umount -l "$T/shared"
+# An attached `run --bundle` blocks the signals it forwards: the container's
+# process must not inherit that mask (a blocked SIGTERM made it unstoppable).
+fresh
+cfg 'c["process"]["args"] = ["grep", "^SigBlk", "/proc/self/status"]'
+orun sig1
+expect "run --bundle: the process has no blocked signal" "^SigBlk:[[:space:]]+0+$"
+# A new network namespace gets its loopback up, as runc and crun do.
+fresh
+cfg 'c["process"]["args"] = ["cat", "/sys/class/net/lo/operstate", "/sys/class/net/lo/flags"]'
+orun lo1
+expect "run --bundle: loopback is up in a new network namespace" "^0x9$"
+
 done_testing

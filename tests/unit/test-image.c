@@ -324,8 +324,8 @@ static void test_overlay_layers(void)
   char **many = xcalloc(KEEP_OVERLAY_MAX_LAYERS + 2, sizeof(char *));
   for (size_t i = 0; i <= KEEP_OVERLAY_MAX_LAYERS; i++)
     many[i] = layers[i % 2];
-  tap_ok(keep_overlay_create(many, NULL, &err) < 0 && err && strstr(err->msg, "501 layers") && err->hint &&
-             strstr(err->hint, "--storage-driver vfs"),
+  tap_ok(keep_overlay_create(many, NULL, (uid_t) -1, (gid_t) -1, &err) < 0 && err &&
+             strstr(err->msg, "501 layers") && err->hint && strstr(err->hint, "--storage-driver vfs"),
          "overlay: keep_overlay_create refuses 501 layers before touching overlayfs");
   free(many);
 }

@@ -1,7 +1,7 @@
-/* The defaults every container gets, one table per kind.  `keep run` applies
- * them (rootfs.c, devices.c, rlimits.c), `keep spec` writes them into its
- * config.json (oci_default_spec.c), and OCI create uses the /dev table for
- * every config: what keep spec describes is what keep run does. */
+/* The defaults every container gets, one table per kind.  `keep spec` writes
+ * them into its config.json (oci_default_spec.c), which is also the document
+ * `keep run` starts from (run_spec.c); OCI create uses the /dev table for
+ * every config.  What keep spec describes is what keep run does. */
 #ifndef KEEP_DEFAULTS_H
 #define KEEP_DEFAULTS_H
 

@@ -98,9 +98,16 @@ int keep_state_create(const char *base, const char *id, keep_error **err)
 
 void keep_state_remove(const char *base, const char *id, int lock_fd)
 {
-  cleanup_free char *owner = xasprintf("%s/%s/owner", base, id);
   cleanup_free char *dir = xasprintf("%s/%s", base, id);
-  unlink(owner);
+  /* The owner file and what the container's create wrote beside it (its
+   * state.json, config.json, exec.fifo): files only, never followed. */
+  cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = dfd < 0 ? NULL : fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+      unlinkat(dfd, e->d_name, 0);
+  if (d)
+    closedir(d);
   rmdir(dir);
   if (lock_fd >= 0)
     close(lock_fd);

@@ -25,6 +25,7 @@
 #include "oci_create_internal.h"
 #include "oci_mounts.h"
 #include "oci_process.h"
+#include "state.h"
 #include "syscalls.h"
 #include "msg.h"
 #include "terminal.h"
@@ -56,7 +57,8 @@ static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_
                        "config.json: mounts[%zu]: an idmapped mount needs keep to run as root "
                        "(it idmaps a filesystem of the host, and writes mappings of host ids)",
                        i);
-  if (s->process.present && keep_oci_caps_grantable(&s->process, "config.json", err) < 0)
+  if (s->process.present &&
+      keep_oci_caps_grantable(&s->process, o->ext ? "--cap-add" : "config.json", err) < 0)
     return -1;
   if (s->cgroups_path && strchr(s->cgroups_path, ':'))
     return keep_fail(err, ENOTSUP,
@@ -123,11 +125,23 @@ void oci_create_release(struct create_res *r)
   if (!r->done) {
     if (r->child > 0) {
       kill(r->child, SIGKILL);
-      waitpid(r->child, NULL, 0);
+      while (waitpid(r->child, NULL, 0) < 0 && errno == EINTR)
+        ;
     }
-    keep_cgroup_destroy(r->cg, NULL);
-    if (r->st.dirfd >= 0)
+    keep_error *e = NULL;
+    if (r->cg && keep_cgroup_destroy(r->cg, &e) < 0 && r->ext) {
+      keep_error_wrap(&e, "remove the container's cgroup (`keep gc` retries)");
+      keep_error_print(e);
+    }
+    keep_error_free(&e);
+    if (r->ext) {
+      keep_fault_point("run-cgroup-removed");
+      /* The state goes last: while it is locked, gc leaves the cgroup alone. */
+      if (r->run_lock >= 0)
+        keep_state_remove(r->ext->state_base, r->st.id, r->run_lock);
+    } else if (r->st.dirfd >= 0) {
       keep_oci_state_remove(&r->st, NULL);
+    }
   } else {
     /* Handed over: the container owns its cgroup until `delete`. */
     keep_cgroup_forget(r->cg);
@@ -154,6 +168,12 @@ static int plan_userns(struct create_res *r, keep_error **err)
   if (!s->ns[OCI_NS_USER] || s->ns_path[OCI_NS_USER])
     return 0;
   struct keep_userns_plan *p = &r->userns;
+  if (r->ext) {
+    /* keep run's plan: the same maps, and how to write them (helpers). */
+    *p = *r->ext->userns;
+    p->notice = NULL;
+    return 0;
+  }
   memcpy(p->uid, s->uid_map, sizeof(struct keep_idmap) * s->n_uid_map);
   memcpy(p->gid, s->gid_map, sizeof(struct keep_idmap) * s->n_gid_map);
   p->n_uid = s->n_uid_map;
@@ -220,17 +240,60 @@ static bool limits_asked(const struct keep_limits *l)
          l->has_cpu_idle || l->cpu_burst_us > 0;
 }
 
-/* `block`: the signals an attached run forwards, blocked once the inputs
- * are open and checked (a blocking open stays interruptible), or NULL. */
-int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t *block, sigset_t *old,
-                  struct create_res *r, keep_error **err)
+/* keep run: per mount, the volume source it opened, and the name its errors
+ * give the mount (a user of keep run wrote flags, not a config.json). */
+static void run_mounts(const struct keep_oci_run_ext *x, const struct keep_oci_spec *s, int **sources,
+                       char ***names, bool **strict)
 {
+  *sources = xcalloc(s->n_mounts + 1, sizeof(int));
+  *names = xcalloc(s->n_mounts + 1, sizeof(char *));
+  *strict = xcalloc(s->n_mounts + 1, sizeof(bool));
+  for (size_t i = 0; i < s->n_mounts; i++) {
+    const struct keep_oci_mount *m = &s->mounts[i];
+    int v = x->volume_of_mount[i];
+    /* keep's own mount points on the root itself (not /dev/pts inside its
+     * /dev) must be the root's directories, never symlinks: a symlink
+     * there is refused, not followed. */
+    (*strict)[i] = v < 0 && strchr(m->destination + 1, '/') == NULL;
+    (*sources)[i] = v >= 0 ? x->volume_fds[v] : -1;
+    if (v >= 0 && m->bind)
+      (*names)[i] = xasprintf("volume `%s:%s`", keep_q(m->source), keep_q(m->destination));
+    else if (v >= 0)
+      (*names)[i] = xasprintf("--tmpfs `%s`", keep_q(m->destination));
+    else
+      (*names)[i] = xasprintf("%s on `%s`", m->type, m->destination);
+  }
+}
+
+/* The fault-injection step (fault.h): keep run's names for its own. */
+static void step(const struct create_res *r, const char *create_name, const char *run_name)
+{
+  keep_fault_point(r->ext ? run_name : create_name);
+}
+
+/* The config, from the bundle or (keep run) from its document, and what
+ * it names opened: the seccomp filter, the root. */
+static int load_inputs(const struct keep_oci_create_opts *o, bool attached, struct create_res *r,
+                       keep_error **err)
+{
+  const struct keep_oci_run_ext *x = o->ext;
   const char *bundle = o->bundle ? o->bundle : ".";
-  if (keep_oci_spec_load(bundle, &r->spec, err) < 0)
+  if ((x ? keep_oci_spec_parse(bundle, x->spec_text, &r->spec, err)
+         : keep_oci_spec_load(bundle, &r->spec, err)) < 0)
     return -1;
   struct keep_oci_spec *s = &r->spec;
   if (check_supported(s, o, attached, err) < 0)
     return -1;
+  if (x) {
+    /* keep run opened and checked these before anything existed, and
+     * compiled its profile once for every run (seccomp.c caches it). */
+    r->seccomp = steal_pointer(&o->ext->seccomp);
+    r->root_tree = steal_fd(&o->ext->root_tree);
+    r->rootfs_fd = fcntl(x->rootfs_fd, F_DUPFD_CLOEXEC, 3);
+    if (r->rootfs_fd < 0)
+      return keep_fail_errno(err, "dup the root's fd");
+    return 0;
+  }
   if (s->seccomp && keep_seccomp_prepare_json(s->seccomp, "config.json: linux.seccomp", &r->seccomp, err) < 0)
     return -1;
   r->rootfs_fd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -246,6 +309,36 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
     if (r->root_tree < 0)
       return keep_fail_errno(err, "config.json: root.path `%s`: clone it", s->root_path);
   }
+  return 0;
+}
+
+/* The state directory, locked.  keep run's lives in its own state base
+ * with an owner lock, so `keep gc` removes it (and its cgroup) when the
+ * keep that ran it was killed; leftovers of such runs go first. */
+static int make_state(const struct keep_oci_create_opts *o, struct create_res *r, keep_error **err)
+{
+  const struct keep_oci_run_ext *x = o->ext;
+  if (x == NULL)
+    return keep_oci_state_new(o->root, o->id, &r->st, err);
+  keep_state_gc(x->state_base, NULL);
+  if (x->cfg->cgroups)
+    keep_cgroup_gc(x->cfg->rootless, NULL);
+  r->run_lock = keep_state_create(x->state_base, o->id, err);
+  if (r->run_lock < 0)
+    return -1;
+  cleanup_free char *dir = xasprintf("%s/%s", x->state_base, o->id);
+  return keep_oci_state_adopt(dir, o->id, &r->st, err);
+}
+
+/* `block`: the signals an attached run forwards, blocked once the inputs
+ * are open and checked (a blocking open stays interruptible), or NULL. */
+int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t *block, sigset_t *old,
+                  struct create_res *r, keep_error **err)
+{
+  r->ext = o->ext;
+  if (load_inputs(o, attached, r, err) < 0)
+    return -1;
+  struct keep_oci_spec *s = &r->spec;
   if (plan_userns(r, err) < 0)
     return -1;
   if (o->console_socket && s->process.terminal) {
@@ -256,7 +349,7 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   if (block)
     keep_oci_block_forwarded(block, old);
 
-  if (keep_oci_state_new(o->root, o->id, &r->st, err) < 0)
+  if (make_state(o, r, err) < 0)
     return -1;
   r->st.bundle = xstrdup(s->bundle);
   r->st.oci_version = xstrdup(s->oci_version);
@@ -266,24 +359,30 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   bool rootless = geteuid() != 0;
   enum keep_cgroup_version cgv = KEEP_CGROUP_NONE;
   keep_cgroup_detect(&cgv, NULL);
-  bool want_cg = !(rootless && cgv != KEEP_CGROUP_V2);
-  if (!want_cg && s->has_resources && limits_asked(&s->limits))
+  /* keep run: a cgroup unless --cgroups=off (rootless on v1 that fails,
+   * and says to pass it); OCI: where one can be had. */
+  bool want_cg = r->ext ? r->ext->cfg->cgroups : !(rootless && cgv != KEEP_CGROUP_V2);
+  if (!want_cg && !r->ext && s->has_resources && limits_asked(&s->limits))
     return keep_fail(err, EPERM,
                      "config.json: linux.resources: cgroup v1 cannot be delegated to an unprivileged user");
   if (want_cg) {
-    /* Not under keep/: `keep gc` owns that tree and removes cgroups whose
-     * `keep run` died; an OCI container's life is its manager's business. */
-    r->st.cgroup_rel = s->cgroups_path ? xstrdup(s->cgroups_path + strspn(s->cgroups_path, "/"))
-                                       : xasprintf("keep-oci/%s", o->id);
+    /* Not under keep/ for OCI: `keep gc` owns that tree and removes
+     * cgroups whose `keep run` died; an OCI container's life is its
+     * manager's business. */
+    r->st.cgroup_rel = r->ext            ? xasprintf("keep/%s", o->id)
+                       : s->cgroups_path ? xstrdup(s->cgroups_path + strspn(s->cgroups_path, "/"))
+                                         : xasprintf("keep-oci/%s", o->id);
     r->st.cgroup_owned = true;
   }
   /* Crash safety: everything `delete --force` must undo is recorded before
    * it exists.  The cgroup path is saved before the cgroup is made, the
    * init's pid as soon as it has one, so a create killed at any point
-   * leaves a state that delete can clean up, and the id can be used again. */
-  if (keep_oci_state_save(&r->st, err) < 0)
+   * leaves a state that delete can clean up, and the id can be used again.
+   * keep run's needs neither: its owner lock tells `keep gc` that it died,
+   * and its cgroup is keep/<id>; it is saved once, created. */
+  if (!r->ext && keep_oci_state_save(&r->st, err) < 0)
     return -1;
-  keep_fault_point("create-state");
+  step(r, "create-state", "run-state");
   cleanup_free char *cfg_text = json_dumps(s->json, JSON_COMPACT);
   if (create_file_at(r->st.dirfd, "config.json", cfg_text, 0600, err) < 0)
     return -1;
@@ -291,8 +390,8 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   if (mkfifo(fifo_path, 0600) < 0)
     return keep_fail_errno(err, "mkfifo `%s`", fifo_path);
   if (want_cg && keep_cgroup_create_at(r->st.cgroup_rel, &s->limits, rootless, &r->cg, err) < 0)
-    return keep_error_wrap(err, "config.json: linux.cgroupsPath");
-  keep_fault_point("create-cgroup");
+    return r->ext ? -1 : keep_error_wrap(err, "config.json: linux.cgroupsPath");
+  step(r, "create-cgroup", "run-cgroup");
 
   if (join_namespaces(s, err) < 0)
     return -1;
@@ -313,7 +412,17 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
                         .root_tree = r->root_tree,
                         .fifo = fifo,
                         .deny_setgroups = r->userns.deny_setgroups,
-                        .close_fds = {r->st.dirfd, r->console}};
+                        .ext = r->ext,
+                        .close_fds = {r->st.dirfd, r->console, r->run_lock}};
+  cleanup_free int *sources = NULL;
+  cleanup_free bool *strict = NULL;
+  cleanup_strv char **mount_names = NULL;
+  if (r->ext) {
+    run_mounts(r->ext, s, &sources, &mount_names, &strict);
+    c.mctx.sources = sources;
+    c.mctx.names = mount_names;
+    c.mctx.strict = strict;
+  }
   if (r->cg) {
     const char *const *names, *const *dirs;
     c.mctx.n_cgroup_dirs = keep_cgroup_dirs(r->cg, &names, &dirs);
@@ -343,9 +452,9 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   r->st.pid = pid;
   r->st.start_time = keep_proc_start_time(pid);
-  if (keep_oci_state_save(&r->st, err) < 0)
+  if (!r->ext && keep_oci_state_save(&r->st, err) < 0)
     return -1;
-  keep_fault_point("create-spawned");
+  step(r, "create-spawned", "run-cloned");
   if ((r->cg && keep_cgroup_enter(r->cg, pid, err) < 0) ||
       keep_oci_set_oom_score_adj(pid, &s->process, err) < 0 ||
       (flags & CLONE_NEWUSER && keep_userns_apply(&r->userns, pid, err) < 0) ||
@@ -399,7 +508,10 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   r->st.status = OCI_CREATED;
   if (keep_oci_state_save(&r->st, err) < 0 || write_pid_file(o->pid_file, pid, err) < 0)
     return -1;
-  keep_fault_point("create-saved");
+  step(r, "create-saved", "run-ready");
+  /* keep run's init never outlives it: it keeps its parent-death signal. */
+  if (r->ext)
+    return 0;
   /* Only now may the init outlive this process: it drops its parent-death
    * signal when told, and says so, so that it neither dies with a create
    * that succeeded nor survives one that was killed. */

@@ -28,9 +28,11 @@ struct oci_child {
   struct keep_seccomp *seccomp;
   int sock;
   int rootfs_fd;
-  int root_tree;    /* the root cloned by create as host root, or -1 */
-  int fifo;         /* exec.fifo, read end: `start` writes to it */
-  int close_fds[2]; /* the parent's: the state lock must never outlive create */
+  int root_tree;                      /* the root cloned by create as host root, or -1 */
+  bool root_over_slash;               /* the init attached the root over its "/" */
+  int fifo;                           /* exec.fifo, read end: `start` writes to it */
+  int close_fds[3];                   /* the parent's: the state lock must never outlive create */
+  const struct keep_oci_run_ext *ext; /* keep run's additions, or NULL */
   bool deny_setgroups;
   struct keep_oci_mount_ctx mctx;
 };
@@ -47,6 +49,8 @@ struct create_res {
   struct keep_cgroup *cg;
   struct keep_userns_plan userns;
   int rootfs_fd, root_tree, sock, console, master;
+  int run_lock; /* keep run: the owner lock of its state (state.h) */
+  const struct keep_oci_run_ext *ext;
   pid_t child;
   bool done;
 };
@@ -54,7 +58,9 @@ struct create_res {
 /* Nothing held yet: every fd -1. */
 #define OCI_CREATE_RES_INIT                                                                                  \
   {                                                                                                          \
-    .rootfs_fd = -1, .root_tree = -1, .sock = -1, .console = -1, .master = -1, .st = {.dirfd = -1 }          \
+    .rootfs_fd = -1, .root_tree = -1, .sock = -1, .console = -1, .master = -1, .run_lock = -1, .st = {       \
+      .dirfd = -1                                                                                            \
+    }                                                                                                        \
   }
 
 /* Create the container described by o into r (oci_create.c).  `block`: the

@@ -31,9 +31,10 @@ static json_t *default_seccomp(keep_error **err)
   return j;
 }
 
-json_t *keep_oci_default_spec(bool rootless, keep_error **err)
+json_t *keep_oci_default_spec(bool rootless, bool with_seccomp, keep_error **err)
 {
-  json_t *sc = default_seccomp(err);
+  /* keep run leaves the profile out: it loads the same one precompiled. */
+  json_t *sc = with_seccomp ? default_seccomp(err) : json_object();
   if (sc == NULL)
     return NULL;
   struct keep_limits l;
@@ -110,6 +111,8 @@ json_t *keep_oci_default_spec(bool rootless, keep_error **err)
                 (json_int_t) l.pids, "seccomp", sc, "maskedPaths", masked, "readonlyPaths", ro);
   if (spec == NULL)
     keep_fail(err, 0, "build the default config.json");
+  if (spec && !with_seccomp)
+    json_object_del(json_object_get(spec, "linux"), "seccomp");
   if (rootless && spec) {
     /* cgroup v1 cannot be delegated: no limits there, said by `keep audit`. */
     enum keep_cgroup_version v = KEEP_CGROUP_NONE;

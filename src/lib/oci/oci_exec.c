@@ -155,7 +155,13 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
         setgroups_ok = !(n > 0 && strncmp(sg, "deny", 4) == 0);
         close(fd);
       }
-      keep_oci_process_exec(o->process, sc, peer, setgroups_ok, spec.has_personality, spec.personality);
+      struct keep_oci_confine cf = {.p = o->process,
+                                    .seccomp = sc,
+                                    .tty_fd = peer,
+                                    .setgroups_allowed = setgroups_ok,
+                                    .has_personality = spec.has_personality,
+                                    .personality = spec.personality};
+      keep_oci_process_exec(&cf);
     }
     char buf[16];
     int n = snprintf(buf, sizeof(buf), "%d", (int) child);

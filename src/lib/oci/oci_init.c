@@ -16,11 +16,17 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caps.h"
+#include "net.h"
 #include "oci_create_internal.h"
 #include "oci_process.h"
+#include "process_setup.h"
 #include "rootfs.h"
 #include "syscalls.h"
 #include "msg.h"
@@ -55,8 +61,20 @@ static int setup_root(struct oci_child *c, int *newroot_out, keep_error **err)
    * directory): attach that over "/" of this private namespace, where
    * pivot_root takes it.  The root's own device nodes mean nothing in a
    * container: /dev is its own. */
+  if (c->ext && c->root_tree < 0) {
+    /* keep run, rootless or with a writable image: the root (its overlay,
+     * keep's layer of missing mount points) is made here, in the
+     * container's namespaces, from the directory its caller checked. */
+    cleanup_close int hostroot = keep_reopen_same(c->rootfs_fd, c->ext->cfg->rootfs, NULL, err);
+    if (hostroot < 0)
+      return keep_error_wrap(err, "root filesystem");
+    c->root_tree = keep_rootfs_tree(c->ext->cfg, hostroot, c->ext->volume_fds, (uid_t) -1, (gid_t) -1, err);
+    if (c->root_tree < 0)
+      return -1;
+  }
   if (c->root_tree >= 0) {
-    cleanup_close int newroot = c->root_tree;
+    cleanup_close int newroot = steal_fd(&c->root_tree);
+    c->root_over_slash = true;
     cleanup_close int slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (slash < 0)
       return keep_fail_errno(err, "open `/`");
@@ -156,6 +174,104 @@ static int receive_trees(struct oci_child *c, char *state, size_t state_len, kee
   }
 }
 
+/* keep run: the user named by the flags or the image, looked up in the
+ * container's own /etc/passwd and /etc/group (never NSS, never the host's),
+ * and the environment with its HOME. */
+static int resolve_user(const struct oci_child *c, int rootfd, struct keep_oci_process *p, gid_t *gid_store,
+                        keep_error **err)
+{
+  const struct keep_config *cfg = c->ext->cfg;
+  struct keep_user user = {0};
+  if (keep_user_resolve(rootfd, cfg->proc.user, &user, err) < 0)
+    return -1;
+  p->uid = user.uid;
+  p->gid = user.gid;
+  /* Its primary group is its only one: none of the host's. */
+  *gid_store = user.gid;
+  p->additional_gids = gid_store;
+  p->n_additional_gids = 1;
+  p->env = keep_env_build(cfg->proc.env, user.home, cfg->hostname, cfg->proc.tty);
+  free(user.home);
+  return 0;
+}
+
+/* PID 1 after the workload started: forward, reap, report. */
+static noreturn void init_loop(pid_t workload, int sigfd)
+{
+  for (;;) {
+    struct signalfd_siginfo si;
+    ssize_t n = read(sigfd, &si, sizeof(si));
+    if (n != (ssize_t) sizeof(si)) {
+      if (n < 0 && errno == EINTR)
+        continue;
+      kill(workload, SIGKILL);
+      _exit(125);
+    }
+    if (si.ssi_signo != SIGCHLD) {
+      kill(workload, (int) si.ssi_signo);
+      continue;
+    }
+    for (;;) {
+      int status = 0;
+      pid_t p = waitpid(-1, &status, WNOHANG);
+      if (p <= 0)
+        break;
+      if (p == workload) {
+        /* Everything else in the namespace dies with PID 1. */
+        if (WIFEXITED(status))
+          _exit(WEXITSTATUS(status));
+        _exit(128 + WTERMSIG(status));
+      }
+    }
+  }
+}
+
+/* keep run: keep's init stays PID 1 (it reaps orphans, forwards signals,
+ * exits with the workload's status) and the workload is its child.  PID 1
+ * keeps only CAP_KILL, to signal a workload of another uid, and no
+ * descriptor but stdio and its signalfd.  It gets no Landlock domain of its
+ * own: Landlock scopes signals to a domain and its children, and init must
+ * reach the workload, whose own domain keeps it from signalling init. */
+static noreturn void run_as_pid1(const struct keep_oci_confine *cf, bool stdin_null)
+{
+  keep_error *err = NULL;
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, NULL);
+  pid_t workload = fork();
+  if (workload < 0) {
+    keep_fail_errno(&err, "fork the workload");
+    keep_error_print(err);
+    _exit(125);
+  }
+  if (workload == 0) {
+    /* Without -i, stdin is the container's /dev/null, as `docker run`. */
+    int nul = stdin_null ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+    if (stdin_null && (nul < 0 || dup2(nul, 0) < 0)) {
+      keep_fail_errno(&err, "open `/dev/null` for stdin");
+      keep_error_print(err);
+      _exit(125);
+    }
+    keep_oci_process_exec(cf);
+  }
+  uint64_t kill_only = 1ULL << CAP_KILL;
+  if (keep_caps_drop_bounding(kill_only, &err) < 0 || keep_caps_apply(kill_only, &err) < 0 ||
+      prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    if (err == NULL)
+      keep_fail_errno(&err, "prctl(PR_SET_NO_NEW_PRIVS)");
+    keep_error_print(err);
+    kill(workload, SIGKILL);
+    _exit(125);
+  }
+  close_range(3, ~0U, 0);
+  int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
+  if (sigfd < 0) {
+    kill(workload, SIGKILL);
+    _exit(125);
+  }
+  init_loop(workload, sigfd);
+}
+
 static noreturn void oci_child(struct oci_child *c)
 {
   const struct keep_oci_spec *s = c->s;
@@ -206,6 +322,9 @@ static noreturn void oci_child(struct oci_child *c)
     keep_fail_errno(&err, "setdomainname `%s`", s->domainname);
     keep_msg_fail(sock, err);
   }
+  /* A network namespace of its own starts with loopback down. */
+  if (s->ns[OCI_NS_NETWORK] && !s->ns_path[OCI_NS_NETWORK] && keep_net_loopback_up(&err) < 0)
+    keep_msg_fail(sock, err);
   cleanup_close int newroot = -1;
   if (setup_root(c, &newroot, &err) < 0)
     keep_msg_fail(sock, err);
@@ -231,7 +350,7 @@ static noreturn void oci_child(struct oci_child *c)
       }
   }
   /* sysctls before masking: /proc/sys is among the read-only paths. */
-  if (do_pivot(newroot, c->o->no_pivot, c->root_tree >= 0, &err) < 0 || keep_oci_sysctl(s, &err) < 0)
+  if (do_pivot(newroot, c->o->no_pivot, c->root_over_slash, &err) < 0 || keep_oci_sysctl(s, &err) < 0)
     keep_msg_fail(sock, err);
   cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0 || keep_oci_mask_paths(rootfd, s, &err) < 0) {
@@ -267,13 +386,21 @@ static noreturn void oci_child(struct oci_child *c)
     if (sent < 0)
       _exit(125);
   }
-  /* Created: once create has recorded it, this process outlives create. */
-  if (keep_msg_send(sock, KEEP_MSG_READY, NULL, -1, &err) < 0 ||
-      keep_msg_expect(sock, KEEP_MSG_RECORDED, "create recorded the container", &err) < 0)
+  struct keep_oci_process proc = s->process;
+  gid_t gid_store = 0;
+  if (c->ext && resolve_user(c, rootfd, &proc, &gid_store, &err) < 0)
+    keep_msg_fail(sock, err);
+  /* Created: once create has recorded it, this process outlives create;
+   * keep run's never does. */
+  if (keep_msg_send(sock, KEEP_MSG_READY, NULL, -1, &err) < 0)
     _exit(125);
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  if (keep_msg_send(sock, KEEP_MSG_RECORDED_ACK, NULL, -1, &err) < 0)
-    _exit(125);
+  if (!c->ext) {
+    if (keep_msg_expect(sock, KEEP_MSG_RECORDED, "create recorded the container", &err) < 0)
+      _exit(125);
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    if (keep_msg_send(sock, KEEP_MSG_RECORDED_ACK, NULL, -1, &err) < 0)
+      _exit(125);
+  }
   close(sock);
 
   struct pollfd pf = {.fd = fifo, .events = POLLIN};
@@ -301,8 +428,20 @@ static noreturn void oci_child(struct oci_child *c)
     keep_error_print(err);
     _exit(125);
   }
-  keep_oci_process_exec(&s->process, c->seccomp, tty_peer, !c->deny_setgroups, s->has_personality,
-                        s->personality);
+  cleanup_strv char **writable = NULL;
+  if (c->ext && c->ext->cfg->landlock)
+    writable = keep_rootfs_writable_paths(c->ext->cfg);
+  struct keep_oci_confine cf = {.p = &proc,
+                                .seccomp = c->seccomp,
+                                .tty_fd = tty_peer,
+                                .setgroups_allowed = !c->deny_setgroups,
+                                .has_personality = s->has_personality,
+                                .personality = s->personality,
+                                .landlock_writable = writable,
+                                .landlock_root_writable = c->ext && c->ext->cfg->read_write};
+  if (c->ext)
+    run_as_pid1(&cf, tty_peer < 0 && !c->ext->cfg->proc.interactive);
+  keep_oci_process_exec(&cf);
 }
 
 /* keep_oci_spawn_init runs this in the new init. */

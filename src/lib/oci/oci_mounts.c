@@ -103,11 +103,12 @@ static int idmap_tree(int tree, const struct keep_oci_mount *m, int userns_fd, k
 
 /* The detached tree of a bind mount with every attribute it asks for,
  * idmapped first through userns_fd when that is not -1. */
-static int bind_tree(const struct keep_oci_mount *m, int userns_fd, keep_error **err)
+static int bind_tree(const struct keep_oci_mount *m, int userns_fd, int checked, keep_error **err)
 {
-  cleanup_close int src = open(m->source, O_PATH | O_CLOEXEC);
+  cleanup_close int src = checked >= 0 ? keep_reopen_same(checked, m->source, "volume source", err)
+                                       : open(m->source, O_PATH | O_CLOEXEC);
   if (src < 0)
-    return keep_fail_errno(err, "bind mount source `%s`", keep_q(m->source));
+    return checked >= 0 ? -1 : keep_fail_errno(err, "bind mount source `%s`", keep_q(m->source));
   cleanup_close int clone = bind_clone(src, "", m->recursive, err);
   if (clone < 0)
     return keep_error_wrap(err, "bind `%s`", m->source);
@@ -131,17 +132,17 @@ int keep_oci_idmapped_tree(const struct keep_oci_mount *m, int container_userns,
     if (own < 0)
       return keep_error_wrap(err, "uidMappings");
   }
-  return bind_tree(m, own >= 0 ? own : container_userns, err);
+  return bind_tree(m, own >= 0 ? own : container_userns, -1, err);
 }
 
 /* tree: the one create prepared (idmapped), or -1 to make it here; taken. */
-static int mount_bind(int rootfd, const struct keep_oci_mount *m, int tree_in, keep_error **err)
+static int mount_bind(int rootfd, const struct keep_oci_mount *m, int tree_in, int checked, keep_error **err)
 {
   cleanup_close int tree = tree_in;
   /* Never a plain bind where an idmapped one was asked for. */
   if (tree < 0 && m->idmap != OCI_IDMAP_NONE)
     return keep_fail(err, EINVAL, "the idmapped tree of `%s` was not prepared", keep_q(m->destination));
-  if (tree < 0 && (tree = bind_tree(m, -1, err)) < 0)
+  if (tree < 0 && (tree = bind_tree(m, -1, checked, err)) < 0)
     return -1;
   struct stat st;
   if (fstat(tree, &st) < 0)
@@ -178,10 +179,13 @@ static int mount_cgroup_v1(int target, const struct keep_oci_mount *m, const str
   return mount_attach(tmp, target, "cgroup", m->destination, err);
 }
 
+/* strict: keep run's own mount points on the root (/proc, /sys, /dev,
+ * /tmp, /run) must be directories of the root, never symlinks. */
 static int mount_fs(int rootfd, const struct keep_oci_mount *m, const struct keep_oci_mount_ctx *c,
-                    keep_error **err)
+                    bool strict, keep_error **err)
 {
-  cleanup_close int target = open_destination(rootfd, m->destination, true, err);
+  cleanup_close int target = strict ? open_in_root_nofollow(rootfd, m->destination, O_DIRECTORY, err)
+                                    : open_destination(rootfd, m->destination, true, err);
   if (target < 0)
     return -1;
   const char *type = m->type;
@@ -338,9 +342,12 @@ int keep_oci_mounts_setup(int rootfd, const struct keep_oci_spec *s, const struc
       writable_dev.flags &= ~(unsigned long) MS_RDONLY;
       m = &writable_dev;
     }
-    int r = m->bind ? mount_bind(rootfd, m, tree, err) : mount_fs(rootfd, m, c, err);
+    int checked = c->sources ? c->sources[i] : -1;
+    bool strict = c->strict && c->strict[i];
+    int r = m->bind ? mount_bind(rootfd, m, tree, checked, err) : mount_fs(rootfd, m, c, strict, err);
     if (r < 0)
-      return keep_error_wrap(err, "config.json: mounts[%zu]", i);
+      return c->names && c->names[i] ? keep_error_wrap(err, "%s", c->names[i])
+                                     : keep_error_wrap(err, "config.json: mounts[%zu]", i);
     if (strcmp(m->destination, "/dev") == 0) {
       dev_tmpfs = !m->bind;
       dev_ro = is_dev && (s->mounts[i].flags & MS_RDONLY);
@@ -359,8 +366,32 @@ int keep_oci_mounts_setup(int rootfd, const struct keep_oci_spec *s, const struc
   return 0;
 }
 
+/* Where the config mounts procfs (sysfs) on /proc (/sys), the masks below
+ * it must land on that filesystem: never on a mount that covers it, never
+ * on a directory of the image (CVE-2019-16884, CVE-2025-52881). */
+static int check_fs_at(int rootfd, const struct keep_oci_spec *s, const char *dir, const char *type,
+                       unsigned long magic, keep_error **err)
+{
+  bool mounted = false;
+  for (size_t i = 0; i < s->n_mounts && !mounted; i++)
+    mounted = !s->mounts[i].bind && strcmp(s->mounts[i].destination, dir) == 0 &&
+              strcmp(s->mounts[i].type, type) == 0;
+  if (!mounted)
+    return 0;
+  cleanup_close int fd = open_in_root_nofollow(rootfd, dir, O_DIRECTORY, err);
+  struct statfs sfs;
+  if (fd < 0 || fstatfs(fd, &sfs) < 0)
+    return fd < 0 ? -1 : keep_fail_errno(err, "fstatfs `%s`", dir);
+  if ((unsigned long) sfs.f_type != magic)
+    return keep_fail(err, 0, "`%s` is not the %s mounted there: another mount covers it", dir, type);
+  return 0;
+}
+
 int keep_oci_mask_paths(int rootfd, const struct keep_oci_spec *s, keep_error **err)
 {
+  if (check_fs_at(rootfd, s, "/proc", "proc", PROC_SUPER_MAGIC, err) < 0 ||
+      check_fs_at(rootfd, s, "/sys", "sysfs", SYSFS_MAGIC, err) < 0)
+    return -1;
   for (size_t i = 0; s->masked_paths && s->masked_paths[i]; i++) {
     const char *p = s->masked_paths[i];
     if (keep_mask_path(rootfd, "", p + strspn(p, "/"), err) < 0)

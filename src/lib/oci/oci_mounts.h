@@ -15,6 +15,12 @@ struct keep_oci_mount_ctx {
   const char *const *cgroup_dirs;
   bool cgroup2;
   int *trees; /* per mount: the idmapped tree create prepared, or -1 (NULL: none) */
+  /* keep run, per mount (NULL: none): the bind source its caller opened
+   * through no symlink (reopened the same way, and must be the same inode),
+   * or -1; and the name its errors give the mount ("volume `SRC:DST`"). */
+  const int *sources;
+  char *const *names;
+  const bool *strict; /* keep's own mount point on the root: never a symlink */
 };
 
 /* In create (host root, the host's mount namespace) once the container's

@@ -1,14 +1,17 @@
-/* The last steps before an OCI process runs, shared by `create` and `exec`,
- * in a fixed order: session and terminal -> rlimits -> oom score -> cwd
- * (verified inside the root) -> bounding set -> groups and ids ->
- * capabilities -> no_new_privs -> personality -> close fds -> seccomp ->
- * exec. */
+/* The last steps before a process runs in a container, shared by every way
+ * one enters it (`keep run`, `run --bundle`, `create`/`start`, `exec`), in
+ * one fixed order:
+ *   signals reset -> session and terminal -> rlimits -> cwd (verified
+ *   inside the root) -> bounding set -> groups -> close fds -> [seccomp,
+ *   without no_new_privs] -> ids -> capabilities -> no_new_privs ->
+ *   personality -> umask -> Landlock -> seccomp -> exec. */
 #include "oci_process.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "landlock.h"
 #include "util.h"
 
 extern char **environ;
@@ -103,12 +107,13 @@ static int set_rlimits(const struct keep_oci_process *p, keep_error **err)
 static int enter_cwd(const char *cwd, keep_error **err)
 {
   if (chdir(cwd) < 0)
-    return keep_fail_errno(err, "process.cwd `%s`", keep_q(cwd));
+    return keep_fail_errno(err, "working directory `%s` (process.cwd)", keep_q(cwd));
   /* CVE-2024-21626: a cwd reached through a leaked fd resolves outside the
    * root and shows as "(unreachable)"; refuse to run there. */
   char buf[4096];
   if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
-    return keep_fail(err, EXDEV, "process.cwd `%s` is outside the container", keep_q(cwd));
+    return keep_fail(err, EXDEV, "working directory `%s` (process.cwd) is outside the container",
+                     keep_q(cwd));
   return 0;
 }
 
@@ -134,11 +139,26 @@ int keep_oci_set_oom_score_adj(pid_t pid, const struct keep_oci_process *p, keep
   return -1;
 }
 
-noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const struct keep_seccomp *sc,
-                                    int tty_fd, bool setgroups_allowed, bool has_personality,
-                                    unsigned long persona)
+/* Nothing the caller blocked or ignored reaches the process: an attached
+ * keep blocks the signals it forwards, and a blocked SIGTERM would make a
+ * container that cannot be stopped. */
+static void reset_signals(void)
 {
+  struct sigaction sa = {.sa_handler = SIG_DFL};
+  for (int s = 1; s < NSIG; s++)
+    sigaction(s, &sa, NULL); /* errors for SIGKILL/SIGSTOP/invalid are expected */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+noreturn void keep_oci_process_exec(const struct keep_oci_confine *c)
+{
+  const struct keep_oci_process *p = c->p;
+  const struct keep_seccomp *sc = c->seccomp;
+  int tty_fd = c->tty_fd;
   keep_error *err = NULL;
+  reset_signals();
   /* A new session: no TIOCSTI into a terminal the caller handed us
    * (CVE-2017-5226). */
   if (setsid() < 0 && errno != EPERM)
@@ -155,7 +175,7 @@ noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const stru
     goto fail;
   if (err)
     goto fail;
-  if (setgroups_allowed && setgroups(p->n_additional_gids, p->additional_gids) < 0) {
+  if (c->setgroups_allowed && setgroups(p->n_additional_gids, p->additional_gids) < 0) {
     keep_fail_errno(&err, "setgroups (process.user.additionalGids)");
     goto fail;
   }
@@ -182,12 +202,18 @@ noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const stru
     keep_fail_errno(&err, "prctl(PR_SET_NO_NEW_PRIVS)");
     goto fail;
   }
-  if (has_personality && personality(persona) < 0) {
+  if (c->has_personality && personality(c->personality) < 0) {
     keep_fail_errno(&err, "personality (linux.personality)");
     goto fail;
   }
   if (p->umask >= 0)
     umask((mode_t) p->umask);
+  /* Landlock after no_new_privs, which it needs; the close_range above
+   * left no descriptor that would reach past it. */
+  if (c->landlock_writable &&
+      keep_landlock_apply((const char *const *) c->landlock_writable, strv_len(c->landlock_writable),
+                          c->landlock_root_writable, &err) < 0)
+    goto fail;
   if (sc && !seccomp_early && keep_seccomp_install(sc, &err) < 0)
     goto fail;
   environ = p->env ? p->env : (char *[]){NULL};

@@ -9,8 +9,6 @@
 #include "oci_spec.h"
 #include "seccomp_filter.h"
 
-/* In the container, root and cwd already inside it: confine and exec.
- * Never returns; exits 125 (setup), 126 (cannot exec) or 127 (not found). */
 /* process.oomScoreAdj, set on `pid` from outside the container: the
  * container's processes are not dumpable, so their /proc files belong to
  * host root, which their user namespace does not map.  Children and execve
@@ -21,8 +19,20 @@ int keep_oci_set_oom_score_adj(pid_t pid, const struct keep_oci_process *p, keep
  * keep's own bounding set), naming the set and the capability. */
 int keep_oci_caps_grantable(const struct keep_oci_process *p, const char *where, keep_error **err);
 
-noreturn void keep_oci_process_exec(const struct keep_oci_process *p, const struct keep_seccomp *sc,
-                                    int tty_fd, bool setgroups_allowed, bool has_personality,
-                                    unsigned long persona);
+/* In the container, root and cwd already inside it: confine and exec.
+ * Never returns; exits 125 (setup), 126 (cannot exec) or 127 (not found).
+ * How one process is confined, beside what its process object says. */
+struct keep_oci_confine {
+  const struct keep_oci_process *p;
+  const struct keep_seccomp *seccomp; /* NULL: unconfined */
+  int tty_fd;                         /* the terminal to make controlling, or -1 */
+  bool setgroups_allowed;             /* false in a user namespace that denies it */
+  bool has_personality;
+  unsigned long personality;
+  char *const *landlock_writable; /* keep run: a Landlock domain writing only there; NULL: none */
+  bool landlock_root_writable;    /* --read-write: the root too */
+};
+
+noreturn void keep_oci_process_exec(const struct keep_oci_confine *c);
 
 #endif

@@ -11,6 +11,27 @@
 #include "oci_spec.h"
 #include "oci_state.h"
 
+struct keep_config;
+struct keep_seccomp;
+struct keep_userns_plan;
+
+/* What `keep run` hands create beside its document (run_spec.h): keep's own
+ * steps that config.json has no field for (keep's init as PID 1, Landlock,
+ * a user named in the image's /etc/passwd, stdin closed unless -i) and what
+ * keep run opened and checked before anything existed.  The OCI commands
+ * pass none. */
+struct keep_oci_run_ext {
+  const struct keep_config *cfg;
+  const char *spec_text;  /* the document */
+  const char *state_base; /* the state is <base>/<id>, owner-locked (state.h): `keep gc` finds it */
+  int rootfs_fd;          /* the root as the caller named it */
+  int root_tree;          /* made by keep_rootfs_tree as host root, taken by create; -1: the init makes it */
+  const int *volume_fds;  /* cfg->mounts order; -1 for tmpfs */
+  const int *volume_of_mount;   /* per mount of the document: its index in cfg->mounts, or -1 */
+  struct keep_seccomp *seccomp; /* precompiled, taken by create; NULL: unconfined */
+  const struct keep_userns_plan *userns;
+};
+
 struct keep_oci_create_opts {
   const char *root; /* state root (--root) */
   const char *id;
@@ -18,7 +39,8 @@ struct keep_oci_create_opts {
   const char *pid_file;
   const char *console_socket; /* AF_UNIX path: receives the pty master */
   bool no_pivot;
-  bool detach; /* run -d */
+  bool detach;                  /* run -d */
+  struct keep_oci_run_ext *ext; /* keep run's additions, or NULL */
 };
 
 /* create: the container exists, its process waits for `start`. */
@@ -28,6 +50,18 @@ int keep_oci_start(const char *root, const char *id, keep_error **err);
 /* run: create + start; unless detached, wait and return the exit status
  * (relaying the terminal when the process has one and no console socket). */
 int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_error **err);
+/* The wait of an attached run (oci_attach.c): relay the terminal `master`
+ * (stdin too when interactive), forward the signals of `mask` (blocked by
+ * keep_oci_block_forwarded) to `child`, SIGTERM as stop_signal when set;
+ * *exit_code gets its status as a shell shows it. */
+struct keep_oci_attach {
+  pid_t child;
+  int master; /* -1: no terminal */
+  bool interactive;
+  int stop_signal;
+  const sigset_t *mask;
+};
+int keep_oci_attach(const struct keep_oci_attach *a, int *exit_code, keep_error **err);
 /* Attached waits (oci_wait.c): block the forwarded signals, then forward
  * them to `child` until it exits; returns its status as a shell would. */
 void keep_oci_block_forwarded(sigset_t *mask, sigset_t *old);

@@ -149,8 +149,9 @@ int keep_oci_mount_options(json_t *opts, const char *where, struct keep_oci_moun
 
 /* keep's hardened default config.json (`keep spec`): read-only root, every
  * namespace, no capabilities, no_new_privileges, keep's seccomp profile,
- * limits; rootless: mappings for the calling user. */
-json_t *keep_oci_default_spec(bool rootless, keep_error **err);
+ * limits; rootless: mappings for the calling user.  Without with_seccomp,
+ * no linux.seccomp (keep run loads the same profile precompiled). */
+json_t *keep_oci_default_spec(bool rootless, bool with_seccomp, keep_error **err);
 
 /* One row per namespace kind, indexed by enum keep_oci_ns (oci_namespaces.c). */
 struct keep_oci_ns_kind {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "config.h"
 #include "oci_create_internal.h"
 #include "util.h"
 
@@ -50,26 +51,32 @@ static int release_init(struct keep_oci_state *st, const struct keep_oci_spec *s
   return 0;
 }
 
-static int start_locked(struct keep_oci_state *st, keep_error **err)
+/* `spec`: the config create just parsed (run), or NULL to read the one
+ * create stored (start). */
+static int start_locked(struct keep_oci_state *st, const struct keep_oci_spec *spec, keep_error **err)
 {
   if (st->status != OCI_CREATED)
     return keep_fail(err, 0, "container `%s` is %s: only a created container can be started", st->id,
                      keep_oci_status_name(st->status));
-  struct keep_oci_spec s;
-  if (load_stored_spec(st, &s, err) < 0)
-    return -1;
-  int r = release_init(st, &s, err);
+  struct keep_oci_spec stored;
+  if (spec == NULL) {
+    if (load_stored_spec(st, &stored, err) < 0)
+      return -1;
+    spec = &stored;
+  }
+  int r = release_init(st, spec, err);
   if (r == 0) {
     st->status = OCI_RUNNING;
     keep_error *e = NULL;
     /* A failing poststart hook is reported, the container keeps running. */
-    if (keep_oci_run_hooks(&s, OCI_HOOK_POSTSTART, st, &e) < 0) {
+    if (keep_oci_run_hooks(spec, OCI_HOOK_POSTSTART, st, &e) < 0) {
       keep_error_wrap(&e, "poststart");
       keep_error_print(e);
       keep_error_free(&e);
     }
   }
-  keep_oci_spec_free(&s);
+  if (spec == &stored)
+    keep_oci_spec_free(&stored);
   return r;
 }
 
@@ -80,31 +87,9 @@ int keep_oci_start(const char *root, const char *id, keep_error **err)
     keep_oci_state_free(&st);
     return -1;
   }
-  int r = start_locked(&st, err);
+  int r = start_locked(&st, NULL, err);
   keep_oci_state_free(&st);
   return r;
-}
-
-static void relay(int master, pid_t child, int *status)
-{
-  bool in_open = true, out_open = true;
-  while (waitpid(child, status, WNOHANG) == 0) {
-    struct pollfd p[2] = {{.fd = in_open ? 0 : -1, .events = POLLIN},
-                          {.fd = out_open ? master : -1, .events = POLLIN}};
-    if (poll(p, 2, 100) <= 0)
-      continue;
-    char buf[4096];
-    if (p[0].revents) {
-      ssize_t n = read(0, buf, sizeof(buf));
-      if (n <= 0 || write_all(master, buf, (size_t) n) < 0)
-        in_open = false;
-    }
-    if (p[1].revents) {
-      ssize_t n = read(master, buf, sizeof(buf));
-      if (n <= 0 || write_all(1, buf, (size_t) n) < 0)
-        out_open = false;
-    }
-  }
 }
 
 int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_error **err)
@@ -114,27 +99,33 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
   sigprocmask(SIG_SETMASK, NULL, &old);
   int ret = oci_do_create(o, !o->detach, &mask, &old, &r, err);
   if (ret == 0)
-    ret = start_locked(&r.st, err);
+    ret = start_locked(&r.st, &r.spec, err);
   if (ret == 0 && o->detach) {
     r.done = true;
     r.child = 0;
   } else if (ret == 0) {
-    /* Attached: forward signals (or relay the terminal), wait, then delete
-     * like `--rm`. */
-    int status = 0;
-    if (r.master >= 0) {
-      relay(r.master, r.child, &status);
-      *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    } else {
-      *exit_code = keep_oci_forward_and_wait(r.child, &mask);
-    }
+    /* Attached: forward signals and relay the terminal, wait, then delete
+     * like `--rm`.  keep run's stdin reaches the container only with -i;
+     * SIGTERM becomes the image's StopSignal. */
+    const struct keep_oci_run_ext *x = o->ext;
+    struct keep_oci_attach a = {.child = r.child,
+                                .master = r.master,
+                                .interactive = x ? x->cfg->proc.interactive : true,
+                                .stop_signal = x ? x->cfg->stop_signal : 0,
+                                .mask = &mask};
+    ret = keep_oci_attach(&a, exit_code, err);
+    if (ret < 0)
+      goto out;
     r.child = 0;
+    if (x)
+      keep_fault_point("run-exited");
     keep_error *e = NULL;
     if (keep_oci_run_hooks(&r.spec, OCI_HOOK_POSTSTOP, &r.st, &e) < 0) {
       keep_error_print(e);
       keep_error_free(&e);
     }
   }
+out:
   oci_create_release(&r);
   sigprocmask(SIG_SETMASK, &old, NULL);
   return ret;

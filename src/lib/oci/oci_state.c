@@ -90,6 +90,18 @@ int keep_oci_state_new(const char *root, const char *id, struct keep_oci_state *
   return 0;
 }
 
+int keep_oci_state_adopt(const char *dir, const char *id, struct keep_oci_state *st, keep_error **err)
+{
+  memset(st, 0, sizeof(*st));
+  st->dirfd = lock_dir(dir, err);
+  if (st->dirfd < 0)
+    return -1;
+  st->dir = xstrdup(dir);
+  st->id = xstrdup(id);
+  st->status = OCI_CREATING;
+  return 0;
+}
+
 unsigned long long keep_proc_start_time(pid_t pid)
 {
   char path[64];

@@ -32,6 +32,9 @@ bool keep_oci_id_valid(const char *id);
 
 /* mkdir <root>/<id> (EEXIST: "container already exists") and lock it. */
 int keep_oci_state_new(const char *root, const char *id, struct keep_oci_state *st, keep_error **err);
+/* The OCI state of `keep run`, kept in the directory `dir` that its own
+ * owner-locked state (state.h) made: opened and locked. */
+int keep_oci_state_adopt(const char *dir, const char *id, struct keep_oci_state *st, keep_error **err);
 /* Open and lock an existing container's state, and compute its status. */
 int keep_oci_state_open(const char *root, const char *id, struct keep_oci_state *st, keep_error **err);
 /* Write state.json atomically (temp file + rename). */

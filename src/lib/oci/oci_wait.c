@@ -11,7 +11,8 @@
 void keep_oci_block_forwarded(sigset_t *mask, sigset_t *old)
 {
   /* SIGCHLD too: the wait wakes the moment the process exits. */
-  static const int fwd[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  static const int fwd[] = {SIGCHLD, SIGINT,   SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
+                            SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE, SIGALRM};
   sigemptyset(mask);
   for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
     sigaddset(mask, fwd[i]);

@@ -1,4 +1,4 @@
-/* Per-process limits and environment of the container's workload. */
+/* The environment and the user of keep run's workload. */
 #ifndef KEEP_PROCESS_SETUP_H
 #define KEEP_PROCESS_SETUP_H
 
@@ -8,10 +8,6 @@
 #include "config.h"
 #include "error.h"
 #include "util.h"
-
-/* Default rlimits: core 0, nofile 1024 soft / min(hard, 65536) hard.
- * Only lowers limits (root in this sandbox cannot raise a hard limit). */
-int keep_rlimits_apply(keep_error **err);
 
 /* Parse a docker-style --env-file: KEY=VALUE lines, '#' comments, a bare KEY
  * takes the caller's value (skipped when unset).  Appends to *env; at most

@@ -35,7 +35,7 @@ static int lowerdir_string(int fsfd, char *const *layers, size_t n, keep_error *
 
 /* A private tmpfs on `scratch` (in this mount namespace only) holding the
  * upper and work directories of a writable root; it goes with the container. */
-static int scratch_upper(int fsfd, const char *scratch, keep_error **err)
+static int scratch_upper(int fsfd, const char *scratch, uid_t uid, gid_t gid, keep_error **err)
 {
   cleanup_close int tmp = fs_new_mount("tmpfs", "mode=0755", MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID, err);
   if (tmp < 0)
@@ -48,6 +48,10 @@ static int scratch_upper(int fsfd, const char *scratch, keep_error **err)
   cleanup_close int dir = open(scratch, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dir < 0 || mkdirat(dir, "upper", 0755) < 0 || mkdirat(dir, "work", 0700) < 0)
     return keep_fail_errno(err, "prepare the writable layer in `%s`", scratch);
+  /* The upper directory is the root directory the container sees: its
+   * root owns it, not the host root that made it. */
+  if (uid != (uid_t) -1 && fchownat(dir, "upper", uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return keep_fail_errno(err, "chown the writable layer in `%s`", scratch);
   cleanup_free char *upper = xasprintf("%s/upper", scratch);
   cleanup_free char *work = xasprintf("%s/work", scratch);
   if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
@@ -74,7 +78,7 @@ int keep_overlay_check_layers(size_t n, keep_error **err)
   return keep_error_hint(err, VFS_HINT);
 }
 
-int keep_overlay_create(char *const *layers, const char *scratch, keep_error **err)
+int keep_overlay_create(char *const *layers, const char *scratch, uid_t uid, gid_t gid, keep_error **err)
 {
   size_t n = strv_len(layers);
   if (n == 0 || (n < 2 && scratch == NULL))
@@ -104,7 +108,7 @@ int keep_overlay_create(char *const *layers, const char *scratch, keep_error **e
    * layer_unpack.c): the name an overlay mounted in a user namespace reads. */
   if (fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
     return keep_fail_errno(err, "fsconfig overlay userxattr");
-  if (scratch && scratch_upper(fsfd, scratch, err) < 0)
+  if (scratch && scratch_upper(fsfd, scratch, uid, gid, err) < 0)
     return -1;
   if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
     keep_fail_errno(err, "create the overlay root filesystem (%zu layers)", n);
