@@ -3,6 +3,7 @@
  *   cpu:    half the CPUs, rounded up (quota per 100 ms period);
  *   pids:   2048, Podman's default: ample for services, fatal to fork bombs. */
 #include <stdio.h>
+#include <sys/sysinfo.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,16 +26,10 @@ void keep_limits_default_for(struct keep_limits *l, int64_t host_mem, int host_c
 
 void keep_limits_default(struct keep_limits *l)
 {
-  int64_t mem = 0;
-  cleanup_file FILE *f = fopen("/proc/meminfo", "re");
-  char line[256];
-  while (f && fgets(line, sizeof(line), f)) {
-    long long kb;
-    if (sscanf(line, "MemTotal: %lld kB", &kb) == 1) {
-      mem = kb * 1024;
-      break;
-    }
-  }
+  /* sysinfo, not /proc/meminfo: the kernel computes every line of that
+   * file to print one, and keep run asks on every start. */
+  struct sysinfo si;
+  int64_t mem = sysinfo(&si) == 0 ? (int64_t) si.totalram * (int64_t) si.mem_unit : 0;
   if (mem <= 0)
     mem = 4LL << 30;
   keep_limits_default_for(l, mem, (int) sysconf(_SC_NPROCESSORS_ONLN));

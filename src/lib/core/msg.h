@@ -17,16 +17,15 @@
 enum keep_msg {
   KEEP_MSG_CLOSED = 0,    /* the other side is gone (EOF) */
   KEEP_MSG_GO,            /* keep -> init: ids mapped, cgroup joined: build the container */
-  KEEP_MSG_ALIVE,         /* init -> keep: root of its user namespace, keep still there */
   KEEP_MSG_TERMINAL,      /* init -> keep: the pty master [fd] */
-  KEEP_MSG_ROOT_BUILT,    /* init -> keep (OCI): run the prestart and createRuntime hooks */
-  KEEP_MSG_HOOK_STATE,    /* keep -> init (OCI): the state, for createContainer hooks [text] */
-  KEEP_MSG_IDMAPPED_TREE, /* keep -> init (OCI): the tree of mounts[text] [fd] */
-  KEEP_MSG_LISTENER,      /* init -> keep (OCI): the seccomp notify listener [fd] */
+  KEEP_MSG_ROOT_BUILT,    /* init -> keep: run the prestart and createRuntime hooks */
+  KEEP_MSG_HOOK_STATE,    /* keep -> init: the state, for createContainer hooks [text] */
+  KEEP_MSG_IDMAPPED_TREE, /* keep -> init: the tree of mounts[text] [fd] */
+  KEEP_MSG_LISTENER,      /* init -> keep: the seccomp notify listener [fd] */
   KEEP_MSG_READY,         /* init -> keep: set up; the workload runs or waits for start */
-  KEEP_MSG_RECORDED,      /* keep -> init (OCI): create saved the state: outlive it */
-  KEEP_MSG_RECORDED_ACK,  /* init -> keep (OCI): parent-death signal dropped */
-  KEEP_MSG_PIDFD,         /* joiner -> keep (OCI): the init's pidfd [fd] */
+  KEEP_MSG_RECORDED,      /* keep -> init: create saved the state: outlive it (not keep run) */
+  KEEP_MSG_RECORDED_ACK,  /* init -> keep: parent-death signal dropped */
+  KEEP_MSG_PIDFD,         /* joiner -> keep: the init's pidfd [fd] */
   KEEP_MSG_ERROR,         /* either way: a failure {errno, message, hint} */
 };
 

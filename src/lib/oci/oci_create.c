@@ -320,8 +320,9 @@ static int make_state(const struct keep_oci_create_opts *o, struct create_res *r
   const struct keep_oci_run_ext *x = o->ext;
   if (x == NULL)
     return keep_oci_state_new(o->root, o->id, &r->st, err);
-  keep_state_gc(x->state_base, NULL);
-  if (x->cfg->cgroups)
+  /* A dead run's cgroup outlives it only while its state does (the state
+   * goes last): no dead state, no cgroup to look for. */
+  if (keep_state_gc(x->state_base, NULL) > 0 && x->cfg->cgroups)
     keep_cgroup_gc(x->cfg->rootless, NULL);
   r->run_lock = keep_state_create(x->state_base, o->id, err);
   if (r->run_lock < 0)
@@ -383,8 +384,8 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   if (!r->ext && keep_oci_state_save(&r->st, err) < 0)
     return -1;
   step(r, "create-state", "run-state");
-  cleanup_free char *cfg_text = json_dumps(s->json, JSON_COMPACT);
-  if (create_file_at(r->st.dirfd, "config.json", cfg_text, 0600, err) < 0)
+  cleanup_free char *cfg_text = r->ext ? NULL : json_dumps(s->json, JSON_COMPACT);
+  if (create_file_at(r->st.dirfd, "config.json", r->ext ? r->ext->spec_text : cfg_text, 0600, err) < 0)
     return -1;
   cleanup_free char *fifo_path = xasprintf("%s/exec.fifo", r->st.dir);
   if (mkfifo(fifo_path, 0600) < 0)

@@ -248,7 +248,8 @@ int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, kee
   int r;
   if (((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST) ||
       ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST) ||
-      (r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
+      (r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
+      (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
     return keep_fail(err, -r, "set up the seccomp filter");
   if (add_rules(ctx, p, stand_in, err) < 0)
     return -1;
