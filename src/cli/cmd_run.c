@@ -209,7 +209,7 @@ static int parse_cpus(const char *s, struct keep_limits *l, keep_error **err)
     return keep_fail(err, 0, "invalid --cpus `%s`: this host has only %s CPUs", keep_q(s), n);
   }
   l->cpu_period_us = 100000;
-  l->cpu_quota_us = (int64_t) llround(v * 100000.0);
+  l->cpu_quota_us = (int64_t) (v * 100000.0 + 0.5); /* v is positive and at most the CPU count */
   if (l->cpu_quota_us < 1000)
     return keep_fail(err, 0, "invalid --cpus `%s`: at least 0.01", keep_q(s));
   return 0;

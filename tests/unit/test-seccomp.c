@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libseccomp.h"
 #include "seccomp_filter.h"
 #include "seccomp_internal.h"
 #include "tap.h"
@@ -248,7 +249,7 @@ static void size_checks(void)
   char *all[512];
   size_t n_all = 0;
   for (int nr = 0; nr < 1024 && n_all < ARRAY_SIZE(all); nr++) {
-    char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, nr);
+    char *name = keep_libseccomp()->resolve_num_arch(SCMP_ARCH_X86_64, nr);
     if (name)
       all[n_all++] = name;
   }

@@ -3,21 +3,75 @@
  * capabilities of an executable grant more than the runtime meant). */
 #include "caps.h"
 
-#include <ctype.h>
+#include <strings.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
 
+/* The capabilities by number, as <linux/capability.h> names them: a table,
+ * not libcap, whose constructor probes the kernel on every start of keep
+ * (twice: keep re-executes itself sealed) for the two lookups keep needs. */
+static const char *const cap_names[] = {
+    [CAP_CHOWN] = "CAP_CHOWN",
+    [CAP_DAC_OVERRIDE] = "CAP_DAC_OVERRIDE",
+    [CAP_DAC_READ_SEARCH] = "CAP_DAC_READ_SEARCH",
+    [CAP_FOWNER] = "CAP_FOWNER",
+    [CAP_FSETID] = "CAP_FSETID",
+    [CAP_KILL] = "CAP_KILL",
+    [CAP_SETGID] = "CAP_SETGID",
+    [CAP_SETUID] = "CAP_SETUID",
+    [CAP_SETPCAP] = "CAP_SETPCAP",
+    [CAP_LINUX_IMMUTABLE] = "CAP_LINUX_IMMUTABLE",
+    [CAP_NET_BIND_SERVICE] = "CAP_NET_BIND_SERVICE",
+    [CAP_NET_BROADCAST] = "CAP_NET_BROADCAST",
+    [CAP_NET_ADMIN] = "CAP_NET_ADMIN",
+    [CAP_NET_RAW] = "CAP_NET_RAW",
+    [CAP_IPC_LOCK] = "CAP_IPC_LOCK",
+    [CAP_IPC_OWNER] = "CAP_IPC_OWNER",
+    [CAP_SYS_MODULE] = "CAP_SYS_MODULE",
+    [CAP_SYS_RAWIO] = "CAP_SYS_RAWIO",
+    [CAP_SYS_CHROOT] = "CAP_SYS_CHROOT",
+    [CAP_SYS_PTRACE] = "CAP_SYS_PTRACE",
+    [CAP_SYS_PACCT] = "CAP_SYS_PACCT",
+    [CAP_SYS_ADMIN] = "CAP_SYS_ADMIN",
+    [CAP_SYS_BOOT] = "CAP_SYS_BOOT",
+    [CAP_SYS_NICE] = "CAP_SYS_NICE",
+    [CAP_SYS_RESOURCE] = "CAP_SYS_RESOURCE",
+    [CAP_SYS_TIME] = "CAP_SYS_TIME",
+    [CAP_SYS_TTY_CONFIG] = "CAP_SYS_TTY_CONFIG",
+    [CAP_MKNOD] = "CAP_MKNOD",
+    [CAP_LEASE] = "CAP_LEASE",
+    [CAP_AUDIT_WRITE] = "CAP_AUDIT_WRITE",
+    [CAP_AUDIT_CONTROL] = "CAP_AUDIT_CONTROL",
+    [CAP_SETFCAP] = "CAP_SETFCAP",
+    [CAP_MAC_OVERRIDE] = "CAP_MAC_OVERRIDE",
+    [CAP_MAC_ADMIN] = "CAP_MAC_ADMIN",
+    [CAP_SYSLOG] = "CAP_SYSLOG",
+    [CAP_WAKE_ALARM] = "CAP_WAKE_ALARM",
+    [CAP_BLOCK_SUSPEND] = "CAP_BLOCK_SUSPEND",
+    [CAP_AUDIT_READ] = "CAP_AUDIT_READ",
+    [CAP_PERFMON] = "CAP_PERFMON",
+    [CAP_BPF] = "CAP_BPF",
+    [CAP_CHECKPOINT_RESTORE] = "CAP_CHECKPOINT_RESTORE",
+};
+
+/* How many capabilities both this table and the running kernel know:
+ * PR_CAPBSET_READ fails (EINVAL) past the kernel's last one. */
 static int max_cap(void)
 {
-  int m = (int) cap_max_bits(); /* what the running kernel has */
-  return m > 64 ? 64 : m;
+  static int known = -1;
+  if (known < 0) {
+    int n = (int) ARRAY_SIZE(cap_names);
+    while (n > 0 && prctl(PR_CAPBSET_READ, n - 1, 0, 0, 0) < 0)
+      n--;
+    known = n;
+  }
+  return known;
 }
 
 int keep_caps_parse(const char *name, uint64_t *mask, keep_error **err)
@@ -27,18 +81,14 @@ int keep_caps_parse(const char *name, uint64_t *mask, keep_error **err)
       *mask |= 1ULL << i;
     return 0;
   }
-  cleanup_free char *norm = xstrdup(str_has_prefix(name, "CAP_") || str_has_prefix(name, "cap_") ? name : "");
-  if (*norm == '\0') {
-    free(norm);
-    norm = xasprintf("cap_%s", name);
-  }
-  for (char *p = norm; *p; p++)
-    *p = (char) tolower((unsigned char) *p);
-  cap_value_t v;
-  if (*name == '\0' || cap_from_name(norm, &v) < 0 || v < 0 || v >= max_cap())
-    return keep_fail(err, 0, "unknown capability `%s`", name);
-  *mask |= 1ULL << v;
-  return 0;
+  /* CAP_NET_RAW, cap_net_raw and NET_RAW alike. */
+  const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
+  for (int v = 0; *bare && v < max_cap(); v++)
+    if (strcasecmp(bare, cap_names[v] + 4) == 0) {
+      *mask |= 1ULL << v;
+      return 0;
+    }
+  return keep_fail(err, 0, "unknown capability `%s`", name);
 }
 
 int keep_caps_parse_list(const char *csv, uint64_t *mask, keep_error **err)
@@ -55,14 +105,7 @@ char *keep_caps_name(int bit)
 {
   if (bit < 0 || bit >= max_cap())
     return NULL;
-  char *n = cap_to_name((cap_value_t) bit);
-  if (n == NULL)
-    return NULL;
-  char *up = xstrdup(n);
-  cap_free(n);
-  for (char *p = up; *p; p++)
-    *p = (char) toupper((unsigned char) *p);
-  return up;
+  return xstrdup(cap_names[bit]);
 }
 
 int keep_caps_drop_bounding(uint64_t keep, keep_error **err)

@@ -13,6 +13,7 @@
 
 #include "seccomp_default_bpf.h"
 #include "seccomp_internal.h"
+#include "libseccomp.h"
 #include "util.h"
 
 struct keep_seccomp {
@@ -73,7 +74,7 @@ static int check_exec_allowed(const struct sock_fprog *prog, const char *label, 
   static const uint64_t samples[] = {0, UINT64_MAX, 0x00007ffc00001000ULL};
   uint32_t ret = 0;
   for (size_t i = 0; i < ARRAY_SIZE(samples); i++) {
-    struct seccomp_data d = {.nr = __NR_execve, .arch = seccomp_arch_native()};
+    struct seccomp_data d = {.nr = __NR_execve, .arch = keep_libseccomp()->arch_native()};
     for (size_t a = 0; a < ARRAY_SIZE(d.args); a++)
       d.args[a] = samples[i];
     if (sc_bpf_run(prog->filter, prog->len, &d, &ret) < 0)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "seccomp_internal.h"
+#include "libseccomp.h"
 #include "util.h"
 
 void sc_profile_add_strv(struct sc_profile *p, char **names, uint32_t action, const struct sc_arg *args,
@@ -56,7 +57,7 @@ static uint32_t max_known(uint32_t arch)
 {
   uint32_t max = 0;
   for (int nr = 0; nr < 1024; nr++) {
-    char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+    char *name = keep_libseccomp()->resolve_num_arch(arch, nr);
     if (name) {
       max = (uint32_t) nr;
       free(name);
@@ -185,7 +186,7 @@ static struct entry *profile_entries(const struct sc_profile *p, size_t *count)
       if (same_filter(&p->rules[j], rule))
         filter = j;
     for (size_t k = 0; rule->names && rule->names[k]; k++) {
-      int nr = seccomp_syscall_resolve_name(rule->names[k]);
+      int nr = keep_libseccomp()->resolve_name(rule->names[k]);
       if (nr == __NR_SCMP_ERROR)
         continue; /* unknown to this libseccomp: newer than it (the prologue answers ENOSYS) or no call at all */
       e[n++] = (struct entry){.filter = filter, .nr = nr, .rule = i, .name = k};
@@ -206,7 +207,7 @@ static struct entry *profile_entries(const struct sc_profile *p, size_t *count)
 static void release_ctx(scmp_filter_ctx *ctx)
 {
   if (*ctx)
-    seccomp_release(*ctx);
+    keep_libseccomp()->release(*ctx);
 }
 #define cleanup_scmp __attribute__((cleanup(release_ctx)))
 
@@ -222,8 +223,8 @@ static int add_rules(scmp_filter_ctx ctx, const struct sc_profile *p, uint32_t s
                                      .op = rule->args[a].op,
                                      .datum_a = rule->args[a].value,
                                      .datum_b = rule->args[a].value_two};
-    int r = seccomp_rule_add_array(ctx, compiled_action(rule->action, stand_in), entries[i].nr, rule->n_args,
-                                   cmp);
+    int r = keep_libseccomp()->rule_add_array(ctx, compiled_action(rule->action, stand_in), entries[i].nr,
+                                              rule->n_args, cmp);
     if (r < 0) {
       char where[48] = "";
       if (rule->origin >= 0)
@@ -240,23 +241,23 @@ static int add_rules(scmp_filter_ctx ctx, const struct sc_profile *p, uint32_t s
 int sc_compile(const struct sc_profile *p, unsigned char **bpf, size_t *len, keep_error **err)
 {
   uint32_t stand_in = stand_in_for_top_errno(p);
-  cleanup_scmp scmp_filter_ctx ctx = seccomp_init(compiled_action(p->default_action, stand_in));
+  cleanup_scmp scmp_filter_ctx ctx = keep_libseccomp()->init(compiled_action(p->default_action, stand_in));
   if (ctx == NULL)
     return keep_fail(err, EINVAL, "seccomp_init: defaultAction %#x", p->default_action);
   /* Same rules on the i386 and x32 entry points: neither may be a way round
    * the filter; any other architecture kills the process. */
   int r;
-  if (((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST) ||
-      ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST) ||
-      (r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
-      (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
+  if (((r = keep_libseccomp()->arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST) ||
+      ((r = keep_libseccomp()->arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST) ||
+      (r = keep_libseccomp()->attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
+      (r = keep_libseccomp()->attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
     return keep_fail(err, -r, "set up the seccomp filter");
   if (add_rules(ctx, p, stand_in, err) < 0)
     return -1;
   cleanup_close int mfd = memfd_create("keep-seccomp", MFD_CLOEXEC);
   if (mfd < 0)
     return keep_fail_errno(err, "memfd_create");
-  if ((r = seccomp_export_bpf(ctx, mfd)) < 0)
+  if ((r = keep_libseccomp()->export_bpf(ctx, mfd)) < 0)
     return keep_fail(err, -r, "seccomp_export_bpf");
   off_t size = lseek(mfd, 0, SEEK_END);
   if (size <= 0 || size % (off_t) sizeof(struct sock_filter) != 0)
