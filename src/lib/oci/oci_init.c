@@ -238,6 +238,14 @@ static noreturn void run_as_pid1(const struct keep_oci_confine *cf, bool stdin_n
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL);
+  /* no_new_privs before the workload exists (it sets it too): from its first
+   * instruction it sees a PID 1 that can gain nothing by exec.  PID 1 keeps
+   * the capabilities the workload needs to switch ids until it has exec'd. */
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    keep_fail_errno(&err, "prctl(PR_SET_NO_NEW_PRIVS)");
+    keep_error_print(err);
+    _exit(125);
+  }
   /* vfork: the workload shares PID 1's memory (nothing is copied, which is
    * what a fork costs most here) and PID 1 waits until it has exec'd or
    * died.  The workload never returns: it execs or _exits, and what it
@@ -259,10 +267,7 @@ static noreturn void run_as_pid1(const struct keep_oci_confine *cf, bool stdin_n
     keep_oci_process_exec(cf);
   }
   uint64_t kill_only = 1ULL << CAP_KILL;
-  if (keep_caps_drop_bounding(kill_only, &err) < 0 || keep_caps_apply(kill_only, &err) < 0 ||
-      prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-    if (err == NULL)
-      keep_fail_errno(&err, "prctl(PR_SET_NO_NEW_PRIVS)");
+  if (keep_caps_drop_bounding(kill_only, &err) < 0 || keep_caps_apply(kill_only, &err) < 0) {
     keep_error_print(err);
     kill(workload, SIGKILL);
     _exit(125);
@@ -274,6 +279,34 @@ static noreturn void run_as_pid1(const struct keep_oci_confine *cf, bool stdin_n
     _exit(125);
   }
   init_loop(workload, sigfd);
+}
+
+/* Root (uid and gid 0) of the container's user namespace, a new one (create
+ * wrote its maps) or one joined by path, with no supplementary group. */
+static void become_userns_root(const struct oci_child *c, int sock)
+{
+  const struct keep_oci_spec *s = c->s;
+  const char *joined = s->ns_path[OCI_NS_USER];
+  if (!s->ns[OCI_NS_USER] && !joined)
+    return;
+  keep_error *err = NULL;
+  if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+    if (joined)
+      keep_fail_errno(
+          &err, "config.json: linux.namespaces: become root (uid and gid 0) in user namespace `%s`", joined);
+    else
+      keep_fail_errno(&err, "become root of the user namespace");
+    keep_msg_fail(sock, err);
+  }
+  /* A new namespace mapping only the caller denies setgroups (create knows);
+   * a joined one may deny it too, and then has no groups to drop. */
+  if ((joined || !c->deny_setgroups) && setgroups(0, NULL) < 0 && !(joined && errno == EPERM)) {
+    keep_fail_errno(&err, "setgroups");
+    keep_msg_fail(sock, err);
+  }
+  /* Changing credentials cleared the parent-death signal: set it again, so
+   * a killed keep never leaves its init behind before the container exists. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 }
 
 static noreturn void oci_child(struct oci_child *c)
@@ -290,30 +323,7 @@ static noreturn void oci_child(struct oci_child *c)
   if (keep_msg_expect(sock, KEEP_MSG_GO, "the set-up", &err) < 0)
     _exit(125); /* keep is gone or failed: it reports */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  if (s->ns[OCI_NS_USER] && !s->ns_path[OCI_NS_USER]) {
-    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-      keep_fail_errno(&err, "become root of the user namespace");
-      keep_msg_fail(sock, err);
-    }
-    if (!c->deny_setgroups && setgroups(0, NULL) < 0) {
-      keep_fail_errno(&err, "setgroups");
-      keep_msg_fail(sock, err);
-    }
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  } else if (s->ns_path[OCI_NS_USER]) {
-    /* A joined user namespace: become its root, as in a new one. */
-    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-      keep_fail_errno(&err,
-                      "config.json: linux.namespaces: become root (uid and gid 0) in user namespace `%s`",
-                      s->ns_path[OCI_NS_USER]);
-      keep_msg_fail(sock, err);
-    }
-    if (setgroups(0, NULL) < 0 && errno != EPERM) {
-      keep_fail_errno(&err, "setgroups");
-      keep_msg_fail(sock, err);
-    }
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  }
+  become_userns_root(c, sock);
   if (s->ns[OCI_NS_CGROUP] && !s->ns_path[OCI_NS_CGROUP] && unshare(CLONE_NEWCGROUP) < 0) {
     keep_fail_errno(&err, "unshare(CLONE_NEWCGROUP)");
     keep_msg_fail(sock, err);
