@@ -43,4 +43,28 @@ else
   fail "keep run and keep spec differ (< keep run, > keep spec)"; sed 's/^/#   /' "$T/diff"
 fi
 grep -q '^/proc/interrupts 0 ' "$T/spec.out" && ok "keep spec masks /proc/interrupts too" || fail "keep spec leaves /proc/interrupts readable"
+# keep run starts from keep spec's document: while it runs, its state holds
+# that document, with keep spec's defaults as they are and the flags on top.
+timeout 30 "$KEEP" run --cap-add NET_RAW -v "$T/b:/vol" "$ROOTFS" sleep 3 >/dev/null 2>&1 &
+bg=$!; sleep 1.5
+doc=$(ls -t /run/keep/*/config.json 2>/dev/null | head -1)
+if [ -n "$doc" ] && python3 - "$doc" "$T/b/config.json" > "$T/out" 2>&1 <<'PY'
+import json, sys
+run, spec = (json.load(open(p)) for p in sys.argv[1:3])
+for path in (["linux", "maskedPaths"], ["linux", "readonlyPaths"], ["linux", "namespaces"],
+             ["process", "rlimits"], ["process", "noNewPrivileges"], ["root", "readonly"]):
+    a, b = run, spec
+    for k in path:
+        a, b = a[k], b[k]
+    assert a == b, (path, a, b)
+n = len(spec["mounts"])
+assert [m["destination"] for m in run["mounts"][:n]] == [m["destination"] for m in spec["mounts"]]
+assert run["mounts"][n]["destination"] == "/vol" and "ro" in run["mounts"][n]["options"], run["mounts"][n:]
+assert run["process"]["capabilities"]["bounding"] == ["CAP_NET_RAW"]
+assert run["process"]["capabilities"]["inheritable"] == [] and run["process"]["capabilities"]["ambient"] == []
+assert run["annotations"]["run.keep.seccomp"] == "default" and run["annotations"]["run.keep.landlock"] == "on"
+print("same document")
+PY
+then ok "keep run's config.json is keep spec's with the flags applied"; else fail "keep run's config.json: ${doc:-none found}"; sed 's/^/#   /' "$T/out" | tail -5; fi
+wait $bg
 done_testing
