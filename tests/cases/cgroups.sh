@@ -48,7 +48,8 @@ if [ -n "$new" ]; then ok "a killed keep leaves its cgroup for gc"; else fail "n
 expect "keep gc says it removed the cgroup" "^removed [1-9][0-9]* cgroup"
 left=$(comm -13 <(echo "$before") <(keep_cgroup_dirs))
 if [ -z "$left" ] && [ -z "$(ls /run/keep | grep -E '^[0-9a-f]{64}$')" ]; then ok "nothing left after gc"; else fail "left after gc: $left $(ls /run/keep)"; fi
-if ! pgrep -f "sleep 20" >/dev/null; then ok "the container died with keep"; else fail "container survived keep"; pkill -KILL -f "sleep 20"; fi
+# The exact command line: a pattern would also match a `sleep 200` of anyone's.
+if ! pgrep -fx "sleep 20" >/dev/null; then ok "the container died with keep"; else fail "container survived keep: $(pgrep -fxa 'sleep 20')"; pkill -KILL -fx "sleep 20"; fi
 
 for bad in --memory=abc --memory=1k --pids-limit=-5 --pids-limit=0 --cpus=0 --cpus=abc --cpus=99999 --cgroups=maybe; do
   krun "$bad" "$ROOTFS" true
