@@ -11,6 +11,8 @@ int keep_cli_fail(struct keep_error **err);
 int cmd_run(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
+/* keep audit (cmd_audit.c). */
+int cmd_audit(int argc, char **argv);
 /* Images (cmd_image.c, cmd_pull.c): built into keep-images, which keep
  * executes for these commands (images_main.c). */
 int cmd_load(int argc, char **argv);

@@ -28,6 +28,7 @@ static const struct keep_command keep_commands[] = {
     {"spec", cmd_oci_spec, false},
     {"features", cmd_oci_features, false},
     {"seccomp", cmd_seccomp, false},
+    {"audit", cmd_audit, false},
     {NULL, NULL, false},
 };
 
@@ -61,6 +62,8 @@ static void usage(FILE *out)
                "  sign      sign an image (GPG simple signing) for a signedBy trust policy\n"
                "  gc        remove what killed containers left behind, and unused blobs and layers\n"
                "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
+               "  audit     check a config.json or a container against the CIS Docker Benchmark (`keep audit "
+               "config`)\n"
                "\n"
                "OCI runtime commands (for containerd, Docker, Podman, CRI-O):\n"
                "  create, start, state, kill, delete, run --bundle DIR ID, exec, ps, pause, resume,\n"

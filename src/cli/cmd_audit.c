@@ -1,0 +1,127 @@
+/* keep audit config FILE|BUNDLE|ID: the CIS Docker Benchmark's section 5
+ * on an OCI config.json, a bundle, or a running container of keep's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "audit.h"
+#include "commands.h"
+#include "oci_state.h"
+#include "state.h"
+#include "util.h"
+
+static void usage(FILE *out)
+{
+  fprintf(out, "Usage: keep audit config [--format table|json|sarif] [--fail-on LEVEL] FILE|BUNDLE|ID\n\n"
+               "Check an OCI config.json (a file, a bundle directory, or the container ID of a running\n"
+               "`keep run` or OCI container) against section 5 of the CIS Docker Benchmark v1.6.0\n"
+               "(container runtime) and keep's own rules.  Levels: pass, info, warn, fail.\n\n"
+               "  --format F      table (default), json, or sarif\n"
+               "  --fail-on L     exit 1 when a finding is at L or above (default warn)\n\n"
+               "Exit status: 0 nothing at --fail-on or above, 1 something is, 125 keep failed.\n");
+}
+
+/* The config.json that `what` names: a file, a bundle, or a container. */
+static char *config_path(const char *what, keep_error **err)
+{
+  struct stat st;
+  if (stat(what, &st) == 0)
+    return S_ISDIR(st.st_mode) ? xasprintf("%s/config.json", what) : xstrdup(what);
+  if (keep_state_id_valid(what) || keep_oci_id_valid(what)) {
+    cleanup_free char *base = NULL, *oci = keep_oci_default_root();
+    if (keep_state_base(&base, NULL) == 0) {
+      char *p = xasprintf("%s/%s/config.json", base, what);
+      if (keep_state_id_valid(what) && stat(p, &st) == 0)
+        return p;
+      free(p);
+    }
+    char *p = xasprintf("%s/%s/config.json", oci, what);
+    if (stat(p, &st) == 0)
+      return p;
+    free(p);
+  }
+  keep_fail(err, ENOENT, "`%s` is not a config.json, a bundle, or a running container", keep_q(what));
+  return NULL;
+}
+
+static int audit_config(const char *what, const char *format, enum keep_audit_level fail_on)
+{
+  cleanup_error keep_error *err = NULL;
+  cleanup_free char *path = config_path(what, &err);
+  if (path == NULL)
+    return keep_cli_fail(&err);
+  cleanup_free char *text = NULL, *dir = xstrdup(path);
+  size_t len = 0;
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = '\0';
+  if (read_file_at(AT_FDCWD, path, &text, &len, &err) < 0)
+    return keep_cli_fail(&err);
+  struct keep_oci_spec s;
+  if (keep_oci_spec_parse_len(slash ? dir : ".", text, len, &s, &err) < 0) {
+    keep_error_wrap(&err, "%s", path);
+    return keep_cli_fail(&err);
+  }
+  struct keep_audit_host h;
+  keep_audit_host_probe(&h);
+  struct keep_findings f = {0};
+  keep_audit_config(&s, &h, &f);
+  int r = keep_audit_print(stdout, &f, format, path, &err);
+  bool bad = keep_audit_reaches(&f, fail_on);
+  keep_findings_free(&f);
+  keep_oci_spec_free(&s);
+  if (r < 0)
+    return keep_cli_fail(&err);
+  return bad ? 1 : 0;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+  keep_progname = "keep audit";
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? EXIT_KEEP_FAILED : 0;
+  }
+  if (strcmp(argv[1], "config") != 0) {
+    fprintf(stderr, "keep audit: unknown audit `%s` (keep audit config; see --help)\n", argv[1]);
+    return EXIT_KEEP_FAILED;
+  }
+  static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                       {"fail-on", required_argument, NULL, 'F'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  const char *format = "table";
+  enum keep_audit_level fail_on = AUDIT_WARN;
+  cleanup_error keep_error *err = NULL;
+  optind = 1;
+  opterr = 0;
+  int opt;
+  argc--, argv++;
+  while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    switch (opt) {
+    case 'f':
+      if (strcmp(optarg, "table") != 0 && strcmp(optarg, "json") != 0 && strcmp(optarg, "sarif") != 0) {
+        keep_fail(&err, 0, "unknown --format `%s`: table, json or sarif", keep_q(optarg));
+        return keep_cli_fail(&err);
+      }
+      format = optarg;
+      break;
+    case 'F':
+      if (keep_audit_level_parse(optarg, &fail_on, &err) < 0)
+        return keep_cli_fail(&err);
+      break;
+    case 'h': usage(stdout); return 0;
+    default:
+      fprintf(stderr, "keep audit config: unknown option `%s` (see --help)\n", argv[optind - 1]);
+      return EXIT_KEEP_FAILED;
+    }
+  }
+  if (optind != argc - 1) {
+    fprintf(stderr, "keep audit config: give one FILE, BUNDLE or ID (see --help)\n");
+    return EXIT_KEEP_FAILED;
+  }
+  return audit_config(argv[optind], format, fail_on);
+}

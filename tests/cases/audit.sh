@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# keep audit config: section 5 of the CIS Docker Benchmark v1.6.0 on
+# config.json files that each carry one planted weakness, on keep spec's
+# clean default, and on a running keep run container; table, JSON, SARIF.
+. "$SRCDIR/tests/lib.sh"
+command -v python3 >/dev/null || skip_all "python3 is needed to edit config.json"
+mkroot
+k() { RC=0; "$KEEP" "$@" >"$T/out" 2>&1 </dev/null || RC=$?; }
+B=$T/b
+mkdir -p "$B"
+(cd "$B" && "$KEEP" spec)
+
+k audit config "$B"
+expect_code "keep spec's config: nothing at warn or above (exit 0)" 0
+expect "the table ends with the counts" "^0 fail, 0 warn, [0-9]+ info, [0-9]+ pass$"
+expect "it lists the seccomp check as passed" "^5\.22 +pass"
+
+# plant NAME ID LEVEL PYTHON: the config with one weakness is found, with
+# its id and level, and fails the audit.
+plant() {
+  cp "$B/config.json" "$T/c.json"
+  python3 - "$T/c.json" "$4" <<'PY'
+import json, sys
+p, code = sys.argv[1], sys.argv[2]
+c = json.load(open(p))
+exec(code)
+json.dump(c, open(p, "w"))
+PY
+  k audit config --format json "$T/c.json"
+  local rc=$RC
+  python3 - "$T/out" "$2" "$3" > "$T/found" 2>&1 <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))
+hit = [x for x in f if x["id"] == sys.argv[2] and x["level"] == sys.argv[3]]
+others = [x for x in f if x["level"] in ("warn", "fail") and x["id"] != sys.argv[2]]
+print("found" if hit else "missing", "; others:", ", ".join(x["id"] for x in others) or "none")
+PY
+  if grep -q "^found ; others: none" "$T/found" && [ "$rc" -eq 1 ]; then ok "$1: $2 $3"; else fail "$1: wanted $2 $3 alone and exit 1 (exit $rc): $(cat "$T/found")"; fi
+}
+caps() { echo 'for s in ("bounding", "effective", "permitted"): c["process"]["capabilities"][s] = '"$1"; }
+plant "CAP_SYS_ADMIN added" 5.4 fail "$(caps '["CAP_SYS_ADMIN"]')"
+plant "CAP_NET_BIND_SERVICE added" 5.4 warn "$(caps '["CAP_NET_BIND_SERVICE"]')"
+plant "/etc of the host mounted writable" 5.6 fail 'c["mounts"].append({"destination": "/host", "type": "bind", "source": "/etc", "options": ["rbind", "rw"]})'
+plant "the Docker socket mounted" 5.32 fail 'c["mounts"].append({"destination": "/d.sock", "type": "bind", "source": "/var/run/docker.sock", "options": ["bind"]})'
+plant "the host's network" 5.10 warn 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]'
+plant "no memory limit" 5.11 warn 'del c["linux"]["resources"]["memory"]'
+plant "no CPU quota" 5.12 warn 'del c["linux"]["resources"]["cpu"]'
+plant "no pids limit" 5.29 warn 'del c["linux"]["resources"]["pids"]'
+plant "a writable root" 5.13 warn 'c["root"]["readonly"] = False'
+plant "the host's pid namespace" 5.16 fail 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]'
+plant "the host's ipc namespace" 5.17 warn 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "ipc"]'
+plant "the host's uts namespace" 5.21 warn 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "uts"]; c.pop("hostname", None)'
+plant "no user namespace" 5.31 warn 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "user"]
+c["linux"].pop("uidMappings"); c["linux"].pop("gidMappings")'
+plant "no seccomp profile" 5.22 fail 'del c["linux"]["seccomp"]'
+plant "no_new_privs off" 5.26 warn 'c["process"]["noNewPrivileges"] = False'
+plant "shared root propagation" 5.20 warn 'c["linux"]["rootfsPropagation"] = "rshared"'
+plant "a host block device" 5.18 warn 'c["linux"]["devices"] = [{"path": "/dev/sda", "type": "b", "major": 8, "minor": 0}]'
+plant "no masked paths" K.3 warn 'del c["linux"]["maskedPaths"]'
+
+# Inheritable and ambient capabilities (CVE-2022-24769).
+cp "$B/config.json" "$T/a.json"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["process"]["capabilities"]["ambient"]=c["process"]["capabilities"]["inheritable"]=["CAP_CHOWN"]; json.dump(c, open(sys.argv[1],"w"))' "$T/a.json"
+k audit config "$T/a.json"
+expect "ambient and inheritable capabilities: K.1 warn" "^K\.1 +warn"
+
+# Every capability and no filter: privileged in all but name.
+cp "$B/config.json" "$T/p.json"
+python3 - "$T/p.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+names = ["CAP_" + n for n in "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ".split()]
+for s in ("bounding", "effective", "permitted"):
+    c["process"]["capabilities"][s] = names
+del c["linux"]["seccomp"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+k audit config "$T/p.json"
+expect "every capability: privileged (5.5 fail)" "^5\.5 +fail"
+
+# --fail-on: a warning alone passes when only failures count.
+cp "$B/config.json" "$T/w.json"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["root"]["readonly"]=False; json.dump(c, open(sys.argv[1],"w"))' "$T/w.json"
+k audit config --fail-on fail "$T/w.json"
+expect_code "--fail-on fail: a warning alone exits 0" 0
+k audit config --fail-on info "$B"
+expect_code "--fail-on info: the host's missing AppArmor counts" 1
+
+# SARIF for code-scanning tools: version 2.1.0, one result per finding.
+k audit config --format sarif "$T/w.json"
+cp "$T/out" "$T/sarif.json"
+check "SARIF: 2.1.0 with the writable root as a warning" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["version"] == "2.1.0"
+r = s["runs"][0]["results"]
+assert any(x["ruleId"] == "5.13" and x["level"] == "warning" for x in r), r' "$T/sarif.json"
+
+# A running keep run container, by its id: the document it runs.
+timeout 30 "$KEEP" run --security-opt landlock=off --cap-add NET_RAW "$ROOTFS" sleep 3 >/dev/null 2>&1 &
+bg=$!; sleep 1.5
+id=$(ls -t "${XDG_RUNTIME_DIR:-/run}"/keep 2>/dev/null | grep -E '^[0-9a-f]{64}$' | head -1)
+k audit config --format json "$id"
+cp "$T/out" "$T/running.json"
+check "a keep run container by id: Landlock off (K.2) and NET_RAW (5.4) found" python3 -c '
+import json, sys
+f = {(x["id"], x["level"]) for x in json.load(open(sys.argv[1]))}
+assert ("K.2", "warn") in f and ("5.4", "warn") in f and ("5.22", "pass") in f, f' "$T/running.json"
+wait $bg
+
+k audit config "$T/nothing-here"
+expect_code "a missing config: 125" 125
+one_line_error "a missing config"
+k audit config --format xml "$B"
+expect_code "an unknown format: 125" 125
+done_testing
