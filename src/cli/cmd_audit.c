@@ -15,13 +15,29 @@
 
 static void usage(FILE *out)
 {
-  fprintf(out, "Usage: keep audit config [--format table|json|sarif] [--fail-on LEVEL] FILE|BUNDLE|ID\n\n"
-               "Check an OCI config.json (a file, a bundle directory, or the container ID of a running\n"
-               "`keep run` or OCI container) against section 5 of the CIS Docker Benchmark v1.6.0\n"
-               "(container runtime) and keep's own rules.  Levels: pass, info, warn, fail.\n\n"
+  fprintf(out, "Usage: keep audit config [OPTIONS] FILE|BUNDLE|ID\n"
+               "       keep audit host [OPTIONS] [--root DIR]\n\n"
+               "config: check an OCI config.json (a file, a bundle directory, or the container ID of a\n"
+               "running `keep run` or OCI container) against section 5 of the CIS Docker Benchmark v1.6.0\n"
+               "(container runtime) and keep's own rules.\n"
+               "host: check this host (or the /etc, /proc and /sys below DIR) for what a daemonless\n"
+               "runtime needs: section 1 adapted and keep's own rules.\n"
+               "Levels: pass, info, warn, fail.\n\n"
                "  --format F      table (default), json, or sarif\n"
                "  --fail-on L     exit 1 when a finding is at L or above (default warn)\n\n"
                "Exit status: 0 nothing at --fail-on or above, 1 something is, 125 keep failed.\n");
+}
+
+static int report(struct keep_findings *f, const char *format, const char *subject,
+                  enum keep_audit_level fail_on)
+{
+  cleanup_error keep_error *err = NULL;
+  int r = keep_audit_print(stdout, f, format, subject, &err);
+  bool bad = keep_audit_reaches(f, fail_on);
+  keep_findings_free(f);
+  if (r < 0)
+    return keep_cli_fail(&err);
+  return bad ? 1 : 0;
 }
 
 /* The config.json that `what` names: a file, a bundle, or a container. */
@@ -69,13 +85,8 @@ static int audit_config(const char *what, const char *format, enum keep_audit_le
   keep_audit_host_probe(&h);
   struct keep_findings f = {0};
   keep_audit_config(&s, &h, &f);
-  int r = keep_audit_print(stdout, &f, format, path, &err);
-  bool bad = keep_audit_reaches(&f, fail_on);
-  keep_findings_free(&f);
   keep_oci_spec_free(&s);
-  if (r < 0)
-    return keep_cli_fail(&err);
-  return bad ? 1 : 0;
+  return report(&f, format, path, fail_on);
 }
 
 int cmd_audit(int argc, char **argv)
@@ -85,14 +96,17 @@ int cmd_audit(int argc, char **argv)
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_KEEP_FAILED : 0;
   }
-  if (strcmp(argv[1], "config") != 0) {
-    fprintf(stderr, "keep audit: unknown audit `%s` (keep audit config; see --help)\n", argv[1]);
+  bool host = strcmp(argv[1], "host") == 0;
+  if (strcmp(argv[1], "config") != 0 && !host) {
+    fprintf(stderr, "keep audit: unknown audit `%s` (config or host; see --help)\n", argv[1]);
     return EXIT_KEEP_FAILED;
   }
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                        {"fail-on", required_argument, NULL, 'F'},
+                                       {"root", required_argument, NULL, 'r'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
+  const char *root = "/";
   const char *format = "table";
   enum keep_audit_level fail_on = AUDIT_WARN;
   cleanup_error keep_error *err = NULL;
@@ -113,11 +127,32 @@ int cmd_audit(int argc, char **argv)
       if (keep_audit_level_parse(optarg, &fail_on, &err) < 0)
         return keep_cli_fail(&err);
       break;
+    case 'r':
+      if (!host) {
+        fprintf(stderr, "keep audit config: --root is for `keep audit host`\n");
+        return EXIT_KEEP_FAILED;
+      }
+      root = optarg;
+      break;
     case 'h': usage(stdout); return 0;
     default:
       fprintf(stderr, "keep audit config: unknown option `%s` (see --help)\n", argv[optind - 1]);
       return EXIT_KEEP_FAILED;
     }
+  }
+  if (host) {
+    if (optind != argc) {
+      fprintf(stderr, "keep audit host: unexpected argument `%s` (see --help)\n", argv[optind]);
+      return EXIT_KEEP_FAILED;
+    }
+    struct stat st;
+    if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+      keep_fail(&err, ENOTDIR, "--root `%s` is not a directory", keep_q(root));
+      return keep_cli_fail(&err);
+    }
+    struct keep_findings f = {0};
+    keep_audit_host(root, &f);
+    return report(&f, format, root, fail_on);
   }
   if (optind != argc - 1) {
     fprintf(stderr, "keep audit config: give one FILE, BUNDLE or ID (see --help)\n");

@@ -108,6 +108,44 @@ f = {(x["id"], x["level"]) for x in json.load(open(sys.argv[1]))}
 assert ("K.2", "warn") in f and ("5.4", "warn") in f and ("5.22", "pass") in f, f' "$T/running.json"
 wait $bg
 
+# keep audit host on this host: it runs, and every check is there.
+k audit host --format json
+cp "$T/out" "$T/out.host"
+check "audit host: every check of this host" python3 -c '
+import json, sys
+ids = {x["id"] for x in json.load(open(sys.argv[1]))}
+assert {"1.1.2", "3.16", "H.1", "H.2", "H.3", "H.4", "H.5", "H.6", "H.7", "H.8"} <= ids, ids' "$T/out.host"
+# A host tree with a planted problem of each kind (--root DIR).
+H=$T/host
+mkdir -p "$H/etc" "$H/proc/sys/user" "$H/proc/sys/kernel/seccomp" "$H/sys/kernel/security" "$H/run/keep" "$H/var/lib/keep" "$H/var/run"
+printf 'root:x:0:\ndocker:x:999:alice,bob\n' > "$H/etc/group"
+echo 0 > "$H/proc/sys/user/max_user_namespaces"
+echo "kill_thread trap" > "$H/proc/sys/kernel/seccomp/actions_avail"
+echo "capability,landlock" > "$H/sys/kernel/security/lsm"
+chmod 0777 "$H/run/keep"; chmod 0711 "$H/var/lib/keep"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$H/var/run/docker.sock"
+chmod 0666 "$H/var/run/docker.sock"
+k audit host --root "$H" --format json
+cp "$T/out" "$T/host.json"
+expect_code "a host with planted problems: exit 1" 1
+for want in "1.1.2 warn" "3.16 fail" "H.1 fail" "H.2 fail" "H.3 warn" "H.6 info" "H.7 info" "H.8 fail"; do
+  check "host: $want" python3 -c '
+import json, sys
+i, l = sys.argv[2].split()
+assert any(x["id"] == i and x["level"] == l for x in json.load(open(sys.argv[1]))), sys.argv[2]' "$T/host.json" "$want"
+done
+check "host: group members and the socket are named" grep -q 'alice,bob' "$T/host.json"
+# The same tree with the problems fixed passes.
+printf 'root:x:0:\ndocker:x:999:\n' > "$H/etc/group"; chmod 0660 "$H/var/run/docker.sock"
+echo 1000 > "$H/proc/sys/user/max_user_namespaces"; echo "kill_process kill_thread trap errno user_notif trace log allow" > "$H/proc/sys/kernel/seccomp/actions_avail"
+echo "capability,landlock,apparmor" > "$H/sys/kernel/security/lsm"; chmod 0700 "$H/run/keep"
+mkdir -p "$H/sys/fs/cgroup"; touch "$H/sys/fs/cgroup/cgroup.controllers"; echo "keep:1000000000:65536" > "$H/etc/subuid"
+k audit host --root "$H"
+expect_code "the fixed host tree: exit 0" 0
+expect "the fixed host tree: nothing at warn or above" "^0 fail, 0 warn, 0 info, [0-9]+ pass$"
+k audit host --root "$T/nothing-here"
+expect_code "audit host --root of a missing directory: 125" 125
+
 k audit config "$T/nothing-here"
 expect_code "a missing config: 125" 125
 one_line_error "a missing config"

@@ -58,10 +58,14 @@ void keep_findings_free(struct keep_findings *f)
 static int by_id(const void *a, const void *b)
 {
   const char *x = ((const struct keep_finding *) a)->id, *y = ((const struct keep_finding *) b)->id;
-  if ((*x == 'K') != (*y == 'K'))
-    return *x == 'K' ? 1 : -1;
+  /* keep's own (H.n, K.n) after the benchmark's numbers. */
+  bool kx = *x == 'K' || *x == 'H', ky = *y == 'K' || *y == 'H';
+  if (kx != ky)
+    return kx ? 1 : -1;
+  if (kx && *x != *y)
+    return *x < *y ? -1 : 1;
   const char *dx = strchr(x, '.'), *dy = strchr(y, '.');
-  long sx = strtol(x + (*x == 'K'), NULL, 10), sy = strtol(y + (*y == 'K'), NULL, 10);
+  long sx = strtol(x + kx, NULL, 10), sy = strtol(y + ky, NULL, 10);
   long nx = dx ? strtol(dx + 1, NULL, 10) : 0, ny = dy ? strtol(dy + 1, NULL, 10) : 0;
   if (sx != sy)
     return sx < sy ? -1 : 1;

@@ -51,4 +51,8 @@ void keep_audit_host_probe(struct keep_audit_host *h);
 void keep_audit_config(const struct keep_oci_spec *s, const struct keep_audit_host *h,
                        struct keep_findings *out);
 
+/* The host (CIS section 1 adapted, and keep's H.n): files below `root`
+ * ("/" for this host), the kernel's own answers from the running one. */
+void keep_audit_host(const char *root, struct keep_findings *out);
+
 #endif

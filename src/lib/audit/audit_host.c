@@ -1,0 +1,203 @@
+/* keep audit host: what a daemonless runtime needs of its host, section 1
+ * of the CIS Docker Benchmark v1.6.0 adapted (no daemon, no docker group
+ * needed) plus keep's own checks (H.n).  Files are read below `root` ("/"
+ * for this host; a copy of a host's /etc, /proc and /sys in tests), the
+ * kernel's own answers (Landlock, the release) from the running kernel. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "keep_build_config.h"
+#include "landlock.h"
+#include "util.h"
+
+static char *read_under(const char *root, const char *path)
+{
+  cleanup_free char *p = xasprintf("%s%s", strcmp(root, "/") == 0 ? "" : root, path);
+  char *text = NULL;
+  keep_error *e = NULL;
+  if (read_file_at(AT_FDCWD, p, &text, NULL, &e) < 0) {
+    keep_error_free(&e);
+    return NULL;
+  }
+  return text;
+}
+
+static int stat_under(const char *root, const char *path, struct stat *st)
+{
+  cleanup_free char *p = xasprintf("%s%s", strcmp(root, "/") == 0 ? "" : root, path);
+  return lstat(p, st);
+}
+
+/* The members of group `name` in /etc/group text, or NULL when there is no
+ * such group ("" when it has none). */
+static char *group_members(const char *group, const char *name)
+{
+  size_t n = strlen(name);
+  for (const char *l = group; l && *l;) {
+    const char *end = strchr(l, '\n');
+    size_t len = end ? (size_t) (end - l) : strlen(l);
+    if (len > n && strncmp(l, name, n) == 0 && l[n] == ':') {
+      const char *last = memrchr(l, ':', len);
+      return xasprintf("%.*s", (int) (len - (size_t) (last + 1 - l)), last + 1);
+    }
+    l = end ? end + 1 : NULL;
+  }
+  return NULL;
+}
+
+static void check_groups(const char *root, struct keep_findings *f)
+{
+  cleanup_free char *group = read_under(root, "/etc/group");
+  static const char *const groups[] = {"docker", "podman"};
+  bool any = false;
+  for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
+    cleanup_free char *m = group ? group_members(group, groups[i]) : NULL;
+    if (m && *m) {
+      any = true;
+      keep_findings_add(f, "1.1.2", AUDIT_WARN, "Only trusted users control a container daemon", "/etc/group",
+                        "remove them: a member of that group is root on the host (keep needs no group)",
+                        "group `%s` has members: %s", groups[i], m);
+    }
+  }
+  if (!any)
+    keep_findings_add(f, "1.1.2", AUDIT_PASS, "Only trusted users control a container daemon", "", NULL,
+                      "no docker or podman group with members");
+}
+
+static void check_sockets(const char *root, struct keep_findings *f)
+{
+  static const char *const socks[] = {"/var/run/docker.sock", "/run/docker.sock",
+                                      "/run/containerd/containerd.sock", "/run/podman/podman.sock",
+                                      "/var/run/crio/crio.sock"};
+  bool any = false;
+  for (size_t i = 0; i < ARRAY_SIZE(socks); i++) {
+    struct stat st;
+    if (stat_under(root, socks[i], &st) < 0 || !S_ISSOCK(st.st_mode))
+      continue;
+    if (st.st_mode & S_IWOTH) {
+      any = true;
+      keep_findings_add(f, "3.16", AUDIT_FAIL, "Container runtime sockets are not world-writable", socks[i],
+                        "chmod o-rwx it: whoever can write it is root on the host", "mode %04o, owner %u",
+                        (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid);
+    }
+  }
+  if (!any)
+    keep_findings_add(f, "3.16", AUDIT_PASS, "Container runtime sockets are not world-writable", "", NULL,
+                      "none");
+}
+
+static long read_long(const char *root, const char *path, long dflt)
+{
+  cleanup_free char *t = read_under(root, path);
+  return t ? strtol(t, NULL, 10) : dflt;
+}
+
+static void check_kernel(const char *root, struct keep_findings *f)
+{
+  long userns = read_long(root, "/proc/sys/user/max_user_namespaces", -1);
+  if (userns == 0)
+    keep_findings_add(
+        f, "H.1", AUDIT_FAIL, "User namespaces can be created", "/proc/sys/user/max_user_namespaces",
+        "set user.max_user_namespaces above 0: keep maps container root to an unprivileged uid", "0");
+  else
+    keep_findings_add(f, "H.1", AUDIT_PASS, "User namespaces can be created", "", NULL, "%ld", userns);
+  cleanup_free char *acts = read_under(root, "/proc/sys/kernel/seccomp/actions_avail");
+  if (acts && strstr(acts, "errno") && strstr(acts, "kill_process"))
+    keep_findings_add(f, "H.2", AUDIT_PASS, "Seccomp filters are available", "", NULL, "yes");
+  else
+    keep_findings_add(f, "H.2", AUDIT_FAIL, "Seccomp filters are available", "/proc/sys/kernel/seccomp",
+                      "a kernel with CONFIG_SECCOMP_FILTER", "%s",
+                      acts ? "no errno or kill_process action" : "no");
+  cleanup_free char *lsm = read_under(root, "/sys/kernel/security/lsm");
+  bool aa = lsm && strstr(lsm, "apparmor"), se = lsm && strstr(lsm, "selinux");
+  long enforce = read_long(root, "/sys/fs/selinux/enforce", 0);
+  if (aa || (se && enforce == 1))
+    keep_findings_add(f, "H.3", AUDIT_PASS, "A mandatory access control LSM is active", "", NULL, "%s",
+                      aa ? "AppArmor" : "SELinux, enforcing");
+  else
+    keep_findings_add(f, "H.3", AUDIT_WARN, "A mandatory access control LSM is active",
+                      "/sys/kernel/security/lsm",
+                      "boot with apparmor=1 security=apparmor (or SELinux enforcing)", "%s",
+                      se ? "SELinux, not enforcing" : "neither AppArmor nor SELinux");
+  if (strcmp(root, "/") == 0) {
+    int abi = keep_landlock_abi();
+    if (abi > 0)
+      keep_findings_add(f, "H.4", AUDIT_PASS, "Landlock is available", "", NULL, "ABI %d", abi);
+    else
+      keep_findings_add(f, "H.4", AUDIT_WARN, "Landlock is available",
+                        "lsm=", "add landlock to the kernel's lsm=",
+                        "no: containers run without their LSM layer unless one above is active");
+    struct utsname u;
+    unsigned maj = 0, min = 0;
+    if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &maj, &min) == 2 && (maj > 5 || (maj == 5 && min >= 12)))
+      keep_findings_add(f, "H.5", AUDIT_PASS, "The kernel is one keep supports", "", NULL, "%s", u.release);
+    else
+      keep_findings_add(f, "H.5", AUDIT_FAIL, "The kernel is one keep supports", "uname",
+                        "Linux 5.12 or later (mount_setattr, idmapped mounts)", "%s", u.release);
+  }
+  struct stat st;
+  bool v2 = stat_under(root, "/sys/fs/cgroup/cgroup.controllers", &st) == 0;
+  keep_findings_add(
+      f, "H.6", v2 ? AUDIT_PASS : AUDIT_INFO, "cgroup v2 is the host's hierarchy", "", NULL, "%s",
+      v2 ? "v2" : "v1 (or hybrid): limits for root's containers, none can be delegated to users");
+}
+
+static void check_subuid(const char *root, struct keep_findings *f)
+{
+  cleanup_free char *sub = read_under(root, "/etc/subuid");
+  bool keep = false;
+  for (const char *l = sub; l && *l;) {
+    if (strncmp(l, "keep:", 5) == 0)
+      keep = true;
+    const char *nl = strchr(l, '\n');
+    l = nl ? nl + 1 : NULL;
+  }
+  keep_findings_add(f, "H.7", keep ? AUDIT_PASS : AUDIT_INFO,
+                    "Root's containers have an id range of their own", keep ? "" : "/etc/subuid", NULL, "%s",
+                    keep ? "/etc/subuid has `keep`"
+                         : "no `keep` entry: containers map 1000000000+ (65536 ids)");
+}
+
+static void check_dirs(const char *root, struct keep_findings *f)
+{
+  static const char *const dirs[] = {KEEP_STATE_DIR, KEEP_DATA_DIR};
+  for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+    struct stat st;
+    if (stat_under(root, dirs[i], &st) < 0) {
+      keep_findings_add(f, "H.8", AUDIT_PASS,
+                        "keep's directories belong to root, unreadable and unwritable by others", "", NULL,
+                        "`%s` not made yet", dirs[i]);
+      continue;
+    }
+    /* Search (0711) is allowed: containers' mapped root traverses the store
+     * to the layers; listing or writing is not. */
+    bool ok = S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & 066) == 0;
+    if (ok)
+      keep_findings_add(f, "H.8", AUDIT_PASS,
+                        "keep's directories belong to root, unreadable and unwritable by others", "", NULL,
+                        "`%s`", dirs[i]);
+    else
+      keep_findings_add(
+          f, "H.8", AUDIT_FAIL, "keep's directories belong to root, unreadable and unwritable by others",
+          dirs[i], "chown root and chmod go-rw it: others could read or plant containers' state and images",
+          "%s, owner %u, mode %04o", S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
+          (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+  }
+}
+
+void keep_audit_host(const char *root, struct keep_findings *f)
+{
+  check_groups(root, f);
+  check_sockets(root, f);
+  check_kernel(root, f);
+  check_subuid(root, f);
+  check_dirs(root, f);
+  keep_findings_sort(f);
+}
