@@ -29,6 +29,8 @@ ap.add_argument("--zstd", action="store_true")
 ap.add_argument("--stop-signal", default=None)
 ap.add_argument("--env-count", type=int, default=0)
 ap.add_argument("--empty-layers", type=int, default=0)
+ap.add_argument("--healthcheck", default=None)            # a HEALTHCHECK CMD
+ap.add_argument("--history", action="append", default=[])  # created_by lines
 a = ap.parse_args()
 a.env += ["VAR%d=value%d" % (i, i) for i in range(a.env_count)]
 
@@ -67,8 +69,10 @@ config = json.dumps({
     "architecture": a.index or "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
     "config": {"User": a.user, "Env": a.env, "Cmd": shlex.split(a.cmd) if a.cmd else None,
                "Entrypoint": shlex.split(a.entrypoint) if a.entrypoint else None, "WorkingDir": a.workdir,
-               **({"StopSignal": a.stop_signal} if a.stop_signal else {})},
+               **({"StopSignal": a.stop_signal} if a.stop_signal else {}),
+               **({"Healthcheck": {"Test": ["CMD-SHELL", a.healthcheck]}} if a.healthcheck else {})},
     "rootfs": {"type": "layers", "diff_ids": [digest(r) for r, _ in layers]},
+    **({"history": [{"created_by": h} for h in a.history]} if a.history else {}),
 }).encode()
 mt = "application/vnd.oci.image.layer.v1.tar+" + ("zstd" if a.zstd else "gzip")
 manifest = json.dumps({

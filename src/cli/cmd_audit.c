@@ -11,17 +11,22 @@
 #include "commands.h"
 #include "oci_state.h"
 #include "state.h"
+#include "store.h"
 #include "util.h"
 
 static void usage(FILE *out)
 {
   fprintf(out, "Usage: keep audit config [OPTIONS] FILE|BUNDLE|ID\n"
-               "       keep audit host [OPTIONS] [--root DIR]\n\n"
+               "       keep audit host [OPTIONS] [--root DIR]\n"
+               "       keep audit image [OPTIONS] IMAGE\n\n"
                "config: check an OCI config.json (a file, a bundle directory, or the container ID of a\n"
                "running `keep run` or OCI container) against section 5 of the CIS Docker Benchmark v1.6.0\n"
                "(container runtime) and keep's own rules.\n"
                "host: check this host (or the /etc, /proc and /sys below DIR) for what a daemonless\n"
                "runtime needs: section 1 adapted and keep's own rules.\n"
+               "image: check an image of keep's store (section 4 and Dockle's checks): USER, HEALTHCHECK,\n"
+               "secrets in Env and in layers (named, never shown), setuid and world-writable files,\n"
+               "ADD of remote files, package caches, a tag rather than a digest.\n"
                "Levels: pass, info, warn, fail.\n\n"
                "  --format F      table (default), json, or sarif\n"
                "  --fail-on L     exit 1 when a finding is at L or above (default warn)\n\n"
@@ -96,9 +101,9 @@ int cmd_audit(int argc, char **argv)
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_KEEP_FAILED : 0;
   }
-  bool host = strcmp(argv[1], "host") == 0;
-  if (strcmp(argv[1], "config") != 0 && !host) {
-    fprintf(stderr, "keep audit: unknown audit `%s` (config or host; see --help)\n", argv[1]);
+  bool host = strcmp(argv[1], "host") == 0, image = strcmp(argv[1], "image") == 0;
+  if (strcmp(argv[1], "config") != 0 && !host && !image) {
+    fprintf(stderr, "keep audit: unknown audit `%s` (config, host or image; see --help)\n", argv[1]);
     return EXIT_KEEP_FAILED;
   }
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
@@ -153,6 +158,21 @@ int cmd_audit(int argc, char **argv)
     struct keep_findings f = {0};
     keep_audit_host(root, &f);
     return report(&f, format, root, fail_on);
+  }
+  if (image) {
+    if (optind != argc - 1) {
+      fprintf(stderr, "keep audit image: give one IMAGE (see --help)\n");
+      return EXIT_KEEP_FAILED;
+    }
+    struct keep_store st;
+    struct keep_findings f = {0};
+    int r = keep_store_open(&st, false, &err) < 0 ? -1 : keep_audit_image(&st, argv[optind], &f, &err);
+    keep_store_close(&st);
+    if (r < 0) {
+      keep_findings_free(&f);
+      return keep_cli_fail(&err);
+    }
+    return report(&f, format, argv[optind], fail_on);
   }
   if (optind != argc - 1) {
     fprintf(stderr, "keep audit config: give one FILE, BUNDLE or ID (see --help)\n");

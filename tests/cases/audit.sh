@@ -146,6 +146,43 @@ expect "the fixed host tree: nothing at warn or above" "^0 fail, 0 warn, 0 info,
 k audit host --root "$T/nothing-here"
 expect_code "audit host --root of a missing directory: 125" 125
 
+# keep audit image: a clean image, and one with a planted problem of each
+# kind, in a store of the test's own.
+export KEEP_STORE=$T/store
+"$SRCDIR/tools/mkrootfs.sh" "$T/clean" >/dev/null
+python3 "$SRCDIR/tools/mkimage.py" "$T/clean" "$T/clean.tar" keep.test/clean:1 --user 1000:1000 --healthcheck "true" --format oci >/dev/null
+k load -i "$T/clean.tar"
+k audit image keep.test/clean:1
+expect_code "a clean image: nothing at warn or above (exit 0)" 0
+expect "a clean image: USER set (4.1 pass)" "^4\.1 +pass"
+cp -a "$T/clean" "$T/dirty"
+chmod u+s "$T/dirty/bin/busybox"
+mkdir -p "$T/dirty/root/.ssh" "$T/dirty/root/.aws" "$T/dirty/app" "$T/dirty/var/cache/apt/archives"
+printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n' > "$T/dirty/root/.ssh/id_ed25519"
+printf '[default]\naws_secret_access_key = planted-value-7c1\n' > "$T/dirty/root/.aws/credentials"
+echo "DB_PASSWORD=planted-value-7c1" > "$T/dirty/app/.env"
+echo x > "$T/dirty/app/open"; chmod 0666 "$T/dirty/app/open"
+touch "$T/dirty/var/cache/apt/archives/curl.deb"
+python3 "$SRCDIR/tools/mkimage.py" "$T/dirty" "$T/dirty.tar" keep.test/dirty:1 --env "API_TOKEN=planted-value-7c1" \
+  --history "ADD https://example.invalid/tool /usr/bin/tool" --format oci >/dev/null
+k load -i "$T/dirty.tar"
+k audit image --format json keep.test/dirty:1
+cp "$T/out" "$T/dirty.json"
+expect_code "a dirty image: exit 1" 1
+for want in "4.1 warn no USER" "4.6 info HEALTHCHECK" "4.8 warn /bin/busybox" "4.9 warn ADD" \
+            "4.10 fail API_TOKEN" "4.10 fail /root/.ssh/id_ed25519" "4.10 fail /root/.aws/credentials" \
+            "4.10 fail /app/.env" "K.4 warn /app/open" "K.5 info cached" "4.2 info tag"; do
+  check "image: $want" python3 -c '
+import json, sys
+i, l, what = sys.argv[2].split(" ", 2)
+f = json.load(open(sys.argv[1]))
+assert any(x["id"] == i and x["level"] == l and what in (x["detail"] + x["where"] + x["title"]) for x in f), sys.argv[2]' "$T/dirty.json" "$want"
+done
+check "image: no secret value is printed" sh -c "! grep -q planted-value '$T/dirty.json'"
+k audit image keep.test/nothing:1
+expect_code "audit image of a missing image: 125" 125
+unset KEEP_STORE
+
 k audit config "$T/nothing-here"
 expect_code "a missing config: 125" 125
 one_line_error "a missing config"

@@ -83,6 +83,14 @@ void keep_findings_sort(struct keep_findings *f)
     }
 }
 
+bool keep_audit_reaches_id(const struct keep_findings *f, const char *id, enum keep_audit_level at)
+{
+  for (size_t i = 0; i < f->n; i++)
+    if (f->v[i].level >= at && strcmp(f->v[i].id, id) == 0)
+      return true;
+  return false;
+}
+
 bool keep_audit_reaches(const struct keep_findings *f, enum keep_audit_level at)
 {
   for (size_t i = 0; i < f->n; i++)

@@ -33,8 +33,9 @@ void keep_findings_sort(struct keep_findings *f);
 
 const char *keep_audit_level_name(enum keep_audit_level l);
 int keep_audit_level_parse(const char *s, enum keep_audit_level *out, keep_error **err);
-/* Is any finding at `at` or above? */
+/* Is any finding at `at` or above?  Of check `id`? */
 bool keep_audit_reaches(const struct keep_findings *f, enum keep_audit_level at);
+bool keep_audit_reaches_id(const struct keep_findings *f, const char *id, enum keep_audit_level at);
 
 /* format: "table", "json" or "sarif"; subject names what was audited. */
 int keep_audit_print(FILE *out, const struct keep_findings *f, const char *format, const char *subject,
@@ -54,5 +55,10 @@ void keep_audit_config(const struct keep_oci_spec *s, const struct keep_audit_ho
 /* The host (CIS section 1 adapted, and keep's H.n): files below `root`
  * ("/" for this host), the kernel's own answers from the running one. */
 void keep_audit_host(const char *root, struct keep_findings *out);
+
+/* An image of the store (section 4 and Dockle's checks): its config and the
+ * files of its unpacked layers. */
+struct keep_store;
+int keep_audit_image(struct keep_store *s, const char *ref, struct keep_findings *out, keep_error **err);
 
 #endif
