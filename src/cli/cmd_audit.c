@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -26,7 +27,9 @@ static void usage(FILE *out)
                "runtime needs: section 1 adapted and keep's own rules.\n"
                "image: check an image of keep's store (section 4 and Dockle's checks): USER, HEALTHCHECK,\n"
                "secrets in Env and in layers (named, never shown), setuid and world-writable files,\n"
-               "ADD of remote files, package caches, a tag rather than a digest.\n"
+               "ADD of remote files, package caches, a tag rather than a digest; with --vuln-db DIR,\n"
+               "the dpkg or apk packages against a directory of OSV records (offline; a database older\n"
+               "than --vuln-db-max-age DAYS, default 7, is a warning).\n"
                "Levels: pass, info, warn, fail.\n\n"
                "  --format F      table (default), json, or sarif\n"
                "  --fail-on L     exit 1 when a finding is at L or above (default warn)\n\n"
@@ -109,9 +112,12 @@ int cmd_audit(int argc, char **argv)
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                        {"fail-on", required_argument, NULL, 'F'},
                                        {"root", required_argument, NULL, 'r'},
+                                       {"vuln-db", required_argument, NULL, 'v'},
+                                       {"vuln-db-max-age", required_argument, NULL, 'a'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  const char *root = "/";
+  const char *root = "/", *vuln_db = NULL;
+  int max_age = 7;
   const char *format = "table";
   enum keep_audit_level fail_on = AUDIT_WARN;
   cleanup_error keep_error *err = NULL;
@@ -139,6 +145,17 @@ int cmd_audit(int argc, char **argv)
       }
       root = optarg;
       break;
+    case 'v': vuln_db = optarg; break;
+    case 'a': {
+      char *end = NULL;
+      long days = strtol(optarg, &end, 10);
+      if (end == optarg || *end || days < 0 || days > 36500) {
+        keep_fail(&err, 0, "invalid --vuln-db-max-age `%s`: a number of days", keep_q(optarg));
+        return keep_cli_fail(&err);
+      }
+      max_age = (int) days;
+      break;
+    }
     case 'h': usage(stdout); return 0;
     default:
       fprintf(stderr, "keep audit config: unknown option `%s` (see --help)\n", argv[optind - 1]);
@@ -166,7 +183,9 @@ int cmd_audit(int argc, char **argv)
     }
     struct keep_store st;
     struct keep_findings f = {0};
-    int r = keep_store_open(&st, false, &err) < 0 ? -1 : keep_audit_image(&st, argv[optind], &f, &err);
+    int r = keep_store_open(&st, false, &err) < 0
+                ? -1
+                : keep_audit_image(&st, argv[optind], vuln_db, max_age, &f, &err);
     keep_store_close(&st);
     if (r < 0) {
       keep_findings_free(&f);

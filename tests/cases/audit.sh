@@ -179,6 +179,67 @@ f = json.load(open(sys.argv[1]))
 assert any(x["id"] == i and x["level"] == l and what in (x["detail"] + x["where"] + x["title"]) for x in f), sys.argv[2]' "$T/dirty.json" "$want"
 done
 check "image: no secret value is printed" sh -c "! grep -q planted-value '$T/dirty.json'"
+# Known vulnerabilities, offline: a Debian image and an Alpine image against
+# a directory of OSV records.  Reported: the vulnerable ones.  Not reported:
+# a version that is the fix, one an epoch makes newer, a removed package,
+# and records of another release or distribution.
+DB=$T/osv; mkdir -p "$DB"
+osv() { python3 -c 'import json,sys; id,eco,name,fixed=sys.argv[2:6]; json.dump({"id":id,"aliases":["CVE-"+id],"affected":[{"package":{"ecosystem":eco,"name":name},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":fixed}]}]}]}, open(sys.argv[1],"w"))' "$DB/$1.json" "$@"; }
+osv DSA-1 Debian:12 openssl 3.0.11-1~deb12u2
+osv DSA-2 Debian:12 curl 7.88.1-10+deb12u5
+osv DSA-3 Debian:12 foo 2.5-1
+osv DSA-4 Debian:12 bar 9.0-1
+osv DSA-5 Debian:11 curl 7.88.1-10+deb12u9
+osv ALPINE-1 Alpine:v3.18 openssl 3.1.4-r0
+osv ALPINE-2 Alpine:v3.18 busybox 1.36.1-r5
+cp -a "$T/clean" "$T/deb"; mkdir -p "$T/deb/var/lib/dpkg"
+printf 'ID=debian\nVERSION_ID="12"\n' > "$T/deb/etc/os-release"
+cat > "$T/deb/var/lib/dpkg/status" <<'DPKG'
+Package: libssl3
+Status: install ok installed
+Source: openssl
+Version: 3.0.9-1
+
+Package: curl
+Status: install ok installed
+Version: 7.88.1-10+deb12u5
+
+Package: foo
+Status: install ok installed
+Version: 1:2.0-1
+
+Package: bar
+Status: deinstall ok config-files
+Version: 1.0-1
+DPKG
+python3 "$SRCDIR/tools/mkimage.py" "$T/deb" "$T/deb.tar" keep.test/deb:1 --user 1000 --format oci >/dev/null
+k load -i "$T/deb.tar"
+k audit image --vuln-db "$DB" --vuln-db-max-age 60 --format json keep.test/deb:1
+cp "$T/out" "$T/deb.json"
+check "Debian: the vulnerable openssl is found, with its fix" python3 -c '
+import json, sys
+v = [x["detail"] for x in json.load(open(sys.argv[1])) if x["id"] == "4.4" and x["level"] == "fail"]
+assert len(v) == 1 and "openssl" in v[0] and "DSA-1" in v[0] and "3.0.11-1~deb12u2" in v[0], v' "$T/deb.json"
+cp -a "$T/clean" "$T/alp"; mkdir -p "$T/alp/lib/apk/db"
+printf 'ID=alpine\nVERSION_ID=3.18.4\n' > "$T/alp/etc/os-release"
+printf 'P:libcrypto3\nV:3.1.1-r1\no:openssl\n\nP:busybox\nV:1.36.1-r5\no:busybox\n\n' > "$T/alp/lib/apk/db/installed"
+python3 "$SRCDIR/tools/mkimage.py" "$T/alp" "$T/alp.tar" keep.test/alp:1 --user 1000 --format oci >/dev/null
+k load -i "$T/alp.tar"
+k audit image --vuln-db "$DB" --vuln-db-max-age 60 --format json keep.test/alp:1
+cp "$T/out" "$T/alp.json"
+check "Alpine: the vulnerable openssl is found, busybox at its fix is not" python3 -c '
+import json, sys
+v = [x["detail"] for x in json.load(open(sys.argv[1])) if x["id"] == "4.4" and x["level"] == "fail"]
+assert len(v) == 1 and "openssl" in v[0] and "ALPINE-1" in v[0], v' "$T/alp.json"
+touch -d "30 days ago" "$DB"/*.json
+k audit image --vuln-db "$DB" --format json keep.test/alp:1
+cp "$T/out" "$T/old.json"
+check "a database older than the threshold is a warning (K.6), the scan still runs" python3 -c '
+import json, sys
+f = json.load(open(sys.argv[1]))
+assert any(x["id"] == "K.6" and x["level"] == "warn" for x in f)
+assert any(x["id"] == "4.4" and x["level"] == "fail" for x in f)' "$T/old.json"
+
 k audit image keep.test/nothing:1
 expect_code "audit image of a missing image: 125" 125
 unset KEEP_STORE

@@ -4,6 +4,7 @@
 
 #include "audit.h"
 #include "oci_spec.h"
+#include "pkgver.h"
 #include "tap.h"
 #include "util.h"
 
@@ -32,8 +33,38 @@ static void audit_text(const char *json, struct keep_findings *f)
   keep_oci_spec_free(&s);
 }
 
+/* dpkg's ordering (deb-version(7)) and apk's: each pair is a < b. */
+static void test_versions(void)
+{
+  static const char *const dpkg_less[][2] = {
+      {"1.0", "1.1"},          {"1.0~rc1", "1.0"},        {"1.0~~", "1.0~"},      {"1.0", "1.0+b1"},
+      {"1.0", "1.0a"},         {"1.0-1", "1.0-1+deb12u1"}, {"1.0-1", "1.0-2"},     {"2.0", "1:0.9"},
+      {"1.9", "1.10"},         {"1.0-1~bpo12+1", "1.0-1"}, {"3.0.9-1", "3.0.11-1~deb12u2"},
+      {"7.88.1-10+deb12u4", "7.88.1-10+deb12u5"},         {"0:1.0", "1:1.0"},     {"1.0.0", "1.0.0.1"},
+  };
+  for (size_t i = 0; i < sizeof(dpkg_less) / sizeof(dpkg_less[0]); i++) {
+    const char *a = dpkg_less[i][0], *b = dpkg_less[i][1];
+    tap_ok(keep_dpkg_vercmp(a, b) < 0 && keep_dpkg_vercmp(b, a) > 0, "dpkg: %s < %s", a, b);
+  }
+  tap_ok(keep_dpkg_vercmp("1.0", "1.0-0") == 0 && keep_dpkg_vercmp("0:1.0", "1.0") == 0 &&
+             keep_dpkg_vercmp("1.00", "1.0") == 0,
+         "dpkg: 1.0 = 1.0-0 = 0:1.0 = 1.00");
+  static const char *const apk_less[][2] = {
+      {"1.0_alpha", "1.0_beta"}, {"1.0_beta", "1.0_pre"}, {"1.0_pre", "1.0_rc"}, {"1.0_rc1", "1.0"},
+      {"1.0", "1.0_p1"},         {"1.0", "1.0-r1"},       {"1.0-r1", "1.0-r2"},  {"1.0", "1.0a"},
+      {"1.0", "1.0.1"},          {"1.9", "1.10"},         {"1.0_rc1", "1.0_rc2"}, {"3.1.4-r5", "3.1.4-r6"},
+      {"1.0_git20230101", "1.0_p1"},
+  };
+  for (size_t i = 0; i < sizeof(apk_less) / sizeof(apk_less[0]); i++) {
+    const char *a = apk_less[i][0], *b = apk_less[i][1];
+    tap_ok(keep_apk_vercmp(a, b) < 0 && keep_apk_vercmp(b, a) > 0, "apk: %s < %s", a, b);
+  }
+  tap_ok(keep_apk_vercmp("1.2.3-r0", "1.2.3") == 0, "apk: 1.2.3-r0 = 1.2.3");
+}
+
 int main(void)
 {
+  test_versions();
   struct keep_findings f = {0};
   /* The least an OCI config can be: every check that needs a namespace,
    * a limit or a filter finds it missing. */

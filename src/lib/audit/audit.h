@@ -59,6 +59,12 @@ void keep_audit_host(const char *root, struct keep_findings *out);
 /* An image of the store (section 4 and Dockle's checks): its config and the
  * files of its unpacked layers. */
 struct keep_store;
-int keep_audit_image(struct keep_store *s, const char *ref, struct keep_findings *out, keep_error **err);
+int keep_audit_image(struct keep_store *s, const char *ref, const char *vuln_db, int max_age_days,
+                     struct keep_findings *out, keep_error **err);
+/* Known vulnerabilities (audit_vuln.c): the image's dpkg or apk packages
+ * (layers bottom first) against the OSV records in directory `db`; a
+ * database older than max_age_days is a warning, never a refusal. */
+int keep_audit_vulns(char *const *layers, const char *db, int max_age_days, struct keep_findings *out,
+                     keep_error **err);
 
 #endif

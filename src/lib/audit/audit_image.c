@@ -166,7 +166,8 @@ static void walk_layer(const char *dir, size_t layer, struct walk *w)
   fts_close(fts);
 }
 
-int keep_audit_image(struct keep_store *s, const char *ref, struct keep_findings *f, keep_error **err)
+int keep_audit_image(struct keep_store *s, const char *ref, const char *vuln_db, int max_age_days,
+                     struct keep_findings *f, keep_error **err)
 {
   cleanup_free char *digest = NULL, *raw_text = NULL;
   struct keep_image img = {0};
@@ -197,6 +198,11 @@ int keep_audit_image(struct keep_store *s, const char *ref, struct keep_findings
   keep_findings_add(f, "K.5", w.caches ? AUDIT_INFO : AUDIT_PASS, "Package manager caches are cleaned",
                     w.caches ? "/var/cache, /var/lib/apt/lists" : "",
                     w.caches ? "clean them in the RUN that fills them" : NULL, "%zu cached files", w.caches);
+  if (vuln_db == NULL)
+    keep_findings_add(f, "4.4", AUDIT_INFO, "The image has no package with a known vulnerability", "", NULL,
+                      "not checked: give --vuln-db DIR (OSV records)");
+  else if (keep_audit_vulns(dirs, vuln_db, max_age_days, f, err) < 0)
+    goto out;
   keep_findings_sort(f);
   r = 0;
 out:
