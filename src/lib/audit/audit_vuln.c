@@ -267,27 +267,43 @@ int keep_audit_vulns(char *const *dirs, const char *db, int max_age_days, struct
   }
   size_t records = 0, found = 0;
   time_t newest = 0;
+  int dfd = dirfd(d);
+  size_t cap = 1 << 16;
+  cleanup_free char *buf = xmalloc(cap);
   struct dirent *e;
+  /* Tens of thousands of small files: one open, fstat, read and close each,
+   * into one buffer, and only records of this ecosystem are parsed. */
   while ((e = readdir(d)) != NULL) {
     size_t nl = strlen(e->d_name);
-    if (nl < 6 || strcmp(e->d_name + nl - 5, ".json") != 0)
+    if (nl < 6 || strcmp(e->d_name + nl - 5, ".json") != 0 ||
+        (e->d_type != DT_REG && e->d_type != DT_UNKNOWN))
       continue;
-    cleanup_free char *path = xasprintf("%s/%s", db, e->d_name), *text = NULL;
-    size_t len = 0;
+    int fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+      continue;
     struct stat st;
-    keep_error *ignored = NULL;
-    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-        read_file_at(AT_FDCWD, path, &text, &len, &ignored) < 0) {
-      keep_error_free(&ignored);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20)) {
+      close(fd);
       continue;
     }
+    if ((size_t) st.st_size + 1 > cap) {
+      cap = (size_t) st.st_size + 1;
+      buf = xrealloc(buf, cap);
+    }
+    ssize_t len = read_all(fd, buf, (size_t) st.st_size);
+    close(fd);
+    if (len < 0)
+      continue;
     if (st.st_mtime > newest)
       newest = st.st_mtime;
-    json_t *rec = keep_json_parse(text, len, 0, path, &ignored);
+    records++;
+    if (memmem(buf, (size_t) len, s.ecosystem, strlen(s.ecosystem)) == NULL)
+      continue;
+    keep_error *ignored = NULL;
+    json_t *rec = keep_json_parse(buf, (size_t) len, 0, e->d_name, &ignored);
     keep_error_free(&ignored);
     if (rec == NULL)
       continue;
-    records++;
     match_record(&s, rec, &found, f);
     json_decref(rec);
   }
