@@ -10,7 +10,10 @@
 
 #include "audit.h"
 #include "commands.h"
+#include "config.h"
+#include "image_run.h"
 #include "oci_state.h"
+#include "run_spec.h"
 #include "state.h"
 #include "store.h"
 #include "util.h"
@@ -18,11 +21,13 @@
 static void usage(FILE *out)
 {
   fprintf(out, "Usage: keep audit config [OPTIONS] FILE|BUNDLE|ID\n"
+               "       keep audit run [OPTIONS] -- [keep run flags] IMAGE|ROOTFS [CMD...]\n"
                "       keep audit host [OPTIONS] [--root DIR]\n"
                "       keep audit image [OPTIONS] IMAGE\n\n"
                "config: check an OCI config.json (a file, a bundle directory, or the container ID of a\n"
                "running `keep run` or OCI container) against section 5 of the CIS Docker Benchmark v1.6.0\n"
                "(container runtime) and keep's own rules.\n"
+               "run: the same on the config.json keep run would run with those flags.\n"
                "host: check this host (or the /etc, /proc and /sys below DIR) for what a daemonless\n"
                "runtime needs: section 1 adapted and keep's own rules.\n"
                "image: check an image of keep's store (section 4 and Dockle's checks): USER, HEALTHCHECK,\n"
@@ -97,6 +102,57 @@ static int audit_config(const char *what, const char *format, enum keep_audit_le
   return report(&f, format, path, fail_on);
 }
 
+/* keep audit run -- [keep run flags] IMAGE|ROOTFS [CMD...]: the document
+ * that keep run would run with these flags (run_spec.c), audited before
+ * anything runs. */
+static int audit_run(int argc, char **argv, const char *format, enum keep_audit_level fail_on)
+{
+  cleanup_error keep_error *err = NULL;
+  if (argc < 1) {
+    fprintf(stderr, "keep audit run: give keep run's flags and IMAGE or ROOTFS after `--` (see --help)\n");
+    return EXIT_KEEP_FAILED;
+  }
+  cleanup_free char **run_argv = xcalloc((size_t) argc + 2, sizeof(char *));
+  run_argv[0] = "run";
+  memcpy(run_argv + 1, argv, (size_t) argc * sizeof(char *));
+  struct keep_config cfg;
+  struct keep_image_hold hold = {0};
+  struct keep_userns_plan u = {0};
+  cleanup_free int *volume_of_mount = NULL;
+  cleanup_free char *text = NULL, *subject = NULL;
+  size_t n_mounts = 0;
+  bool help = false;
+  int code = EXIT_KEEP_FAILED;
+  if (keep_run_config(argc + 1, run_argv, &cfg, &hold, &help, &err) < 0 || keep_userns_plan(&u, &err) < 0)
+    goto out;
+  if (help) {
+    fprintf(stderr, "keep audit run: the flags are keep run's (see `keep run --help`)\n");
+    goto out;
+  }
+  json_t *doc = keep_run_spec(&cfg, &u, &volume_of_mount, &n_mounts, &err);
+  if (doc == NULL)
+    goto out;
+  text = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  struct keep_oci_spec s;
+  if (keep_oci_spec_parse("/", text, &s, &err) < 0)
+    goto out;
+  struct keep_audit_host h;
+  keep_audit_host_probe(&h);
+  struct keep_findings f = {0};
+  keep_audit_config(&s, &h, &f);
+  keep_oci_spec_free(&s);
+  subject = xasprintf("keep run %s", cfg.rootfs);
+  code = report(&f, format, subject, fail_on);
+out:
+  if (err)
+    keep_cli_fail(&err);
+  keep_userns_plan_free(&u);
+  keep_config_free(&cfg);
+  keep_image_hold_release(&hold);
+  return code;
+}
+
 int cmd_audit(int argc, char **argv)
 {
   keep_progname = "keep audit";
@@ -104,9 +160,10 @@ int cmd_audit(int argc, char **argv)
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_KEEP_FAILED : 0;
   }
-  bool host = strcmp(argv[1], "host") == 0, image = strcmp(argv[1], "image") == 0;
-  if (strcmp(argv[1], "config") != 0 && !host && !image) {
-    fprintf(stderr, "keep audit: unknown audit `%s` (config, host or image; see --help)\n", argv[1]);
+  bool host = strcmp(argv[1], "host") == 0, image = strcmp(argv[1], "image") == 0,
+       run = strcmp(argv[1], "run") == 0;
+  if (strcmp(argv[1], "config") != 0 && !host && !image && !run) {
+    fprintf(stderr, "keep audit: unknown audit `%s` (config, host, image or run; see --help)\n", argv[1]);
     return EXIT_KEEP_FAILED;
   }
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
@@ -176,6 +233,8 @@ int cmd_audit(int argc, char **argv)
     keep_audit_host(root, &f);
     return report(&f, format, root, fail_on);
   }
+  if (run)
+    return audit_run(argc - optind, argv + optind, format, fail_on);
   if (image) {
     if (optind != argc - 1) {
       fprintf(stderr, "keep audit image: give one IMAGE (see --help)\n");

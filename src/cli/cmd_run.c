@@ -397,43 +397,48 @@ static int fill_defaults(struct keep_config *c, keep_error **err)
   return 0;
 }
 
+int keep_run_config(int argc, char **argv, struct keep_config *cfg, struct keep_image_hold *hold, bool *help,
+                    keep_error **err)
+{
+  *cfg = (struct keep_config){.landlock = true, .cgroups = true, .network = KEEP_NET_NONE};
+  keep_limits_default(&cfg->limits);
+  cleanup_strvb struct strv_builder env = {0};
+  int parsed = parse_run_args(argc, argv, cfg, &env, help, err);
+  cfg->proc.env = strvb_finish(&env);
+  if (parsed < 0 || *help)
+    return parsed;
+  keep_progname = "keep";
+  /* A path (absolute, ./ or ../, or anything that exists) is a root
+   * filesystem; otherwise the argument names an image. */
+  struct stat st;
+  if (cfg->rootfs[0] == '/' || cfg->rootfs[0] == '.' || stat(cfg->rootfs, &st) == 0) {
+    if (cfg->proc.argv == NULL)
+      return keep_fail(err, 0, "no command given: keep run ROOTFS COMMAND [ARG...]");
+  } else {
+    cleanup_free char *notice = NULL;
+    if (keep_image_configure(cfg, cfg->rootfs, run_entrypoint, run_storage_driver, hold, &notice, err) < 0)
+      return -1;
+    if (notice)
+      fprintf(stderr, "%s: warning: %s\n", keep_progname, notice);
+  }
+  return fill_defaults(cfg, err);
+}
+
 int cmd_run(int argc, char **argv)
 {
   keep_progname = "keep run";
-  struct keep_config cfg = {.landlock = true, .cgroups = true, .network = KEEP_NET_NONE};
-  keep_limits_default(&cfg.limits);
+  struct keep_config cfg;
   cleanup_error keep_error *err = NULL;
   bool help = false;
   int code = EXIT_KEEP_FAILED;
   struct keep_image_hold hold = {0};
-  cleanup_strvb struct strv_builder env = {0};
-  int parsed = parse_run_args(argc, argv, &cfg, &env, &help, &err);
-  cfg.proc.env = strvb_finish(&env);
-  if (parsed < 0)
+  if (keep_run_config(argc, argv, &cfg, &hold, &help, &err) < 0)
     goto out;
   if (help) {
     run_usage(stdout);
     code = 0;
     goto out;
   }
-  keep_progname = "keep";
-  /* A path (absolute, ./ or ../, or anything that exists) is a root
-   * filesystem; otherwise the argument names an image. */
-  struct stat st;
-  if (cfg.rootfs[0] == '/' || cfg.rootfs[0] == '.' || stat(cfg.rootfs, &st) == 0) {
-    if (cfg.proc.argv == NULL) {
-      keep_fail(&err, 0, "no command given: keep run ROOTFS COMMAND [ARG...]");
-      goto out;
-    }
-  } else {
-    cleanup_free char *notice = NULL;
-    if (keep_image_configure(&cfg, cfg.rootfs, run_entrypoint, run_storage_driver, &hold, &notice, &err) < 0)
-      goto out;
-    if (notice)
-      fprintf(stderr, "%s: warning: %s\n", keep_progname, notice);
-  }
-  if (fill_defaults(&cfg, &err) < 0)
-    goto out;
   if (keep_container_run(&cfg, &code, &err) < 0)
     code = EXIT_KEEP_FAILED;
 out:

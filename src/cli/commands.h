@@ -9,6 +9,13 @@
 struct keep_error;
 int keep_cli_fail(struct keep_error **err);
 int cmd_run(int argc, char **argv);
+/* keep run's flags and arguments (argv[0] is "run"), the image's config
+ * applied, into cfg; what `keep run` would run, for `keep audit run`.
+ * *help when --help was given (nothing else is filled then). */
+struct keep_config;
+struct keep_image_hold;
+int keep_run_config(int argc, char **argv, struct keep_config *cfg, struct keep_image_hold *hold, bool *help,
+                    struct keep_error **err);
 int cmd_gc(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
 /* keep audit (cmd_audit.c). */

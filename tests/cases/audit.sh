@@ -146,6 +146,23 @@ expect "the fixed host tree: nothing at warn or above" "^0 fail, 0 warn, 0 info,
 k audit host --root "$T/nothing-here"
 expect_code "audit host --root of a missing directory: 125" 125
 
+# keep audit run: the document keep run would run with these flags, before
+# anything runs.
+k audit run -- "$ROOTFS" true
+expect_code "audit run with keep run's defaults: nothing at warn or above" 0
+k audit run --format json -- --cap-add SYS_ADMIN --security-opt seccomp=unconfined --network host --read-write \
+  --security-opt landlock=off "$ROOTFS" true
+cp "$T/out" "$T/run.json"
+expect_code "audit run with weakened flags: exit 1" 1
+for want in "5.4 fail" "5.22 fail" "5.10 warn" "5.13 warn" "K.2 warn"; do
+  check "audit run: $want" python3 -c '
+import json, sys
+i, l = sys.argv[2].split()
+assert any(x["id"] == i and x["level"] == l for x in json.load(open(sys.argv[1]))), sys.argv[2]' "$T/run.json" "$want"
+done
+k audit run -- --memory abc "$ROOTFS" true
+expect_code "audit run with a bad flag: 125, as keep run" 125
+
 # keep audit image: a clean image, and one with a planted problem of each
 # kind, in a store of the test's own.
 export KEEP_STORE=$T/store
@@ -240,6 +257,9 @@ f = json.load(open(sys.argv[1]))
 assert any(x["id"] == "K.6" and x["level"] == "warn" for x in f)
 assert any(x["id"] == "4.4" and x["level"] == "fail" for x in f)' "$T/old.json"
 
+k audit image --vuln-db "$DB" keep.test/clean:1
+expect_code "--vuln-db on an image with no package database: no failure" 0
+expect "it says there is no package database" "no dpkg or apk database"
 k audit image keep.test/nothing:1
 expect_code "audit image of a missing image: 125" 125
 unset KEEP_STORE

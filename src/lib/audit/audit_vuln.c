@@ -230,41 +230,13 @@ static void match_record(const struct scan *s, json_t *rec, size_t *found, struc
   }
 }
 
-int keep_audit_vulns(char *const *dirs, const char *db, int max_age_days, struct keep_findings *f,
-                     keep_error **err)
+/* Every OSV record of the directory against the packages of s. */
+static int scan_db(struct scan *s, const char *db, int max_age_days, struct keep_findings *f,
+                   keep_error **err)
 {
-  struct scan s = {0};
-  cleanup_free char *dpkg = image_file(dirs, "/var/lib/dpkg/status");
-  cleanup_free char *apk = dpkg ? NULL : image_file(dirs, "/lib/apk/db/installed");
-  cleanup_free char *id = os_release(dirs, "ID"), *ver = os_release(dirs, "VERSION_ID");
-  if (dpkg) {
-    s.kind = PKG_DPKG;
-    s.db_file = "/var/lib/dpkg/status";
-    parse_dpkg(&s, dpkg);
-    if (id && strcmp(id, "debian") == 0 && ver)
-      s.ecosystem = xasprintf("Debian:%.*s", (int) strcspn(ver, "."), ver);
-  } else if (apk) {
-    s.kind = PKG_APK;
-    s.db_file = "/lib/apk/db/installed";
-    parse_apk(&s, apk);
-    const char *dot = ver ? strchr(ver, '.') : NULL;
-    if (id && strcmp(id, "alpine") == 0 && dot)
-      s.ecosystem = xasprintf("Alpine:v%.*s", (int) (strcspn(dot + 1, ".") + (size_t) (dot + 1 - ver)), ver);
-  }
-  int r = 0;
-  if (s.n == 0 || s.ecosystem == NULL) {
-    keep_findings_add(f, "4.4", AUDIT_INFO, "The image has no package with a known vulnerability", "", NULL,
-                      "%s",
-                      s.n == 0 ? "no dpkg or apk database in the image"
-                               : "the image's distribution is not one the database covers (Debian, Alpine)");
-    goto out;
-  }
-  qsort(s.pkgs, s.n, sizeof(*s.pkgs), by_name);
   cleanup_dir DIR *d = opendir(db);
-  if (d == NULL) {
-    r = keep_fail_errno(err, "--vuln-db `%s`", keep_q(db));
-    goto out;
-  }
+  if (d == NULL)
+    return keep_fail_errno(err, "--vuln-db `%s`", keep_q(db));
   size_t records = 0, found = 0;
   time_t newest = 0;
   int dfd = dirfd(d);
@@ -297,19 +269,19 @@ int keep_audit_vulns(char *const *dirs, const char *db, int max_age_days, struct
     if (st.st_mtime > newest)
       newest = st.st_mtime;
     records++;
-    if (memmem(buf, (size_t) len, s.ecosystem, strlen(s.ecosystem)) == NULL)
+    if (memmem(buf, (size_t) len, s->ecosystem, strlen(s->ecosystem)) == NULL)
       continue;
     keep_error *ignored = NULL;
     json_t *rec = keep_json_parse(buf, (size_t) len, 0, e->d_name, &ignored);
     keep_error_free(&ignored);
     if (rec == NULL)
       continue;
-    match_record(&s, rec, &found, f);
+    match_record(s, rec, &found, f);
     json_decref(rec);
   }
   if (found == 0)
     keep_findings_add(f, "4.4", AUDIT_PASS, "The image has no package with a known vulnerability", "", NULL,
-                      "%zu packages (%s), %zu records", s.n, s.ecosystem, records);
+                      "%zu packages (%s), %zu records", s->n, s->ecosystem, records);
   long age = newest ? (long) ((time(NULL) - newest) / 86400) : -1;
   if (records == 0 || age > max_age_days)
     keep_findings_add(f, "K.6", AUDIT_WARN, "The vulnerability database is current", db,
@@ -318,6 +290,40 @@ int keep_audit_vulns(char *const *dirs, const char *db, int max_age_days, struct
   else
     keep_findings_add(f, "K.6", AUDIT_PASS, "The vulnerability database is current", "", NULL, "%ld days old",
                       age);
+  return 0;
+}
+
+int keep_audit_vulns(char *const *dirs, const char *db, int max_age_days, struct keep_findings *f,
+                     keep_error **err)
+{
+  struct scan s = {0};
+  cleanup_free char *dpkg = image_file(dirs, "/var/lib/dpkg/status");
+  cleanup_free char *apk = dpkg ? NULL : image_file(dirs, "/lib/apk/db/installed");
+  cleanup_free char *id = os_release(dirs, "ID"), *ver = os_release(dirs, "VERSION_ID");
+  if (dpkg) {
+    s.kind = PKG_DPKG;
+    s.db_file = "/var/lib/dpkg/status";
+    parse_dpkg(&s, dpkg);
+    if (id && strcmp(id, "debian") == 0 && ver)
+      s.ecosystem = xasprintf("Debian:%.*s", (int) strcspn(ver, "."), ver);
+  } else if (apk) {
+    s.kind = PKG_APK;
+    s.db_file = "/lib/apk/db/installed";
+    parse_apk(&s, apk);
+    const char *dot = ver ? strchr(ver, '.') : NULL;
+    if (id && strcmp(id, "alpine") == 0 && dot)
+      s.ecosystem = xasprintf("Alpine:v%.*s", (int) (strcspn(dot + 1, ".") + (size_t) (dot + 1 - ver)), ver);
+  }
+  int r = 0;
+  if (s.n == 0 || s.ecosystem == NULL) {
+    keep_findings_add(f, "4.4", AUDIT_INFO, "The image has no package with a known vulnerability", "", NULL,
+                      "%s",
+                      s.n == 0 ? "no dpkg or apk database in the image"
+                               : "the image's distribution is not one the database covers (Debian, Alpine)");
+    goto out;
+  }
+  qsort(s.pkgs, s.n, sizeof(*s.pkgs), by_name);
+  r = scan_db(&s, db, max_age_days, f, err);
 out:
   for (size_t i = 0; i < s.n; i++) {
     free(s.pkgs[i].name);
