@@ -114,11 +114,12 @@ cp "$T/out" "$T/out.host"
 check "audit host: every check of this host" python3 -c '
 import json, sys
 ids = {x["id"] for x in json.load(open(sys.argv[1]))}
-assert {"1.1.2", "3.16", "H.1", "H.2", "H.3", "H.4", "H.5", "H.6", "H.7", "H.8"} <= ids, ids' "$T/out.host"
+assert {"1.1.2", "3.16", "H.1", "H.2", "H.3", "H.4", "H.5", "H.6", "H.7", "H.8", "H.9", "H.10"} <= ids, ids' "$T/out.host"
 # A host tree with a planted problem of each kind (--root DIR).
 H=$T/host
 mkdir -p "$H/etc" "$H/proc/sys/user" "$H/proc/sys/kernel/seccomp" "$H/sys/kernel/security" "$H/run/keep" "$H/var/lib/keep" "$H/var/run"
 printf 'root:x:0:\ndocker:x:999:alice,bob\n' > "$H/etc/group"
+printf 'root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/bash\nsvc:x:1001:1001::/:/usr/sbin/nologin\n' > "$H/etc/passwd"
 echo 0 > "$H/proc/sys/user/max_user_namespaces"
 echo "kill_thread trap" > "$H/proc/sys/kernel/seccomp/actions_avail"
 echo "capability,landlock" > "$H/sys/kernel/security/lsm"
@@ -128,18 +129,19 @@ chmod 0666 "$H/var/run/docker.sock"
 k audit host --root "$H" --format json
 cp "$T/out" "$T/host.json"
 expect_code "a host with planted problems: exit 1" 1
-for want in "1.1.2 warn" "3.16 fail" "H.1 fail" "H.2 fail" "H.3 warn" "H.6 info" "H.7 info" "H.8 fail"; do
+for want in "1.1.2 warn" "3.16 fail" "H.1 fail" "H.2 fail" "H.3 warn" "H.6 info" "H.7 info" "H.8 fail" "H.9 info"; do
   check "host: $want" python3 -c '
 import json, sys
 i, l = sys.argv[2].split()
 assert any(x["id"] == i and x["level"] == l for x in json.load(open(sys.argv[1]))), sys.argv[2]' "$T/host.json" "$want"
 done
 check "host: group members and the socket are named" grep -q 'alice,bob' "$T/host.json"
+check "host: the login user without a range is named, the service user is not" sh -c "grep -q '1 without one: alice' '$T/host.json'"
 # The same tree with the problems fixed passes.
 printf 'root:x:0:\ndocker:x:999:\n' > "$H/etc/group"; chmod 0660 "$H/var/run/docker.sock"
 echo 1000 > "$H/proc/sys/user/max_user_namespaces"; echo "kill_process kill_thread trap errno user_notif trace log allow" > "$H/proc/sys/kernel/seccomp/actions_avail"
 echo "capability,landlock,apparmor" > "$H/sys/kernel/security/lsm"; chmod 0700 "$H/run/keep"
-mkdir -p "$H/sys/fs/cgroup"; touch "$H/sys/fs/cgroup/cgroup.controllers"; echo "keep:1000000000:65536" > "$H/etc/subuid"
+mkdir -p "$H/sys/fs/cgroup"; touch "$H/sys/fs/cgroup/cgroup.controllers"; printf 'keep:1000000000:65536\nalice:100000:65536\n' > "$H/etc/subuid"
 k audit host --root "$H"
 expect_code "the fixed host tree: exit 0" 0
 expect "the fixed host tree: nothing at warn or above" "^0 fail, 0 warn, 0 info, [0-9]+ pass$"

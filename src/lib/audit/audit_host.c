@@ -165,6 +165,71 @@ static void check_subuid(const char *root, struct keep_findings *f)
                          : "no `keep` entry: containers map 1000000000+ (65536 ids)");
 }
 
+/* Users who log in (uid 1000 and up, a shell) and have no subordinate
+ * range: their containers get a single-uid map (every file of the image
+ * owned by the user, setgroups denied). */
+static void check_user_ranges(const char *root, struct keep_findings *f)
+{
+  cleanup_free char *passwd = read_under(root, "/etc/passwd"), *sub = read_under(root, "/etc/subuid");
+  cleanup_free char *missing = xstrdup("");
+  size_t n = 0;
+  for (const char *l = passwd; l && *l;) {
+    const char *nl = strchr(l, '\n');
+    cleanup_free char *line = xasprintf("%.*s", (int) (nl ? (size_t) (nl - l) : strlen(l)), l);
+    l = nl ? nl + 1 : NULL;
+    char *fields[7] = {0};
+    char *p = line;
+    for (int i = 0; i < 7; i++) {
+      fields[i] = p;
+      char *c = p ? strchr(p, ':') : NULL;
+      if (c)
+        *c = '\0';
+      p = c ? c + 1 : NULL;
+    }
+    if (!fields[2] || !fields[6] || strtol(fields[2], NULL, 10) < 1000 ||
+        strtol(fields[2], NULL, 10) >= 60000 || strstr(fields[6], "nologin") || strstr(fields[6], "/false") ||
+        !*fields[6])
+      continue;
+    cleanup_free char *by_name = xasprintf("\n%s:", fields[0]), *by_uid = xasprintf("\n%s:", fields[2]);
+    cleanup_free char *text = xasprintf("\n%s", sub ? sub : "");
+    if (strstr(text, by_name) || strstr(text, by_uid))
+      continue;
+    char *t = xasprintf("%s%s%s", missing, *missing ? "," : "", fields[0]);
+    free(missing);
+    missing = t;
+    n++;
+  }
+  if (n)
+    keep_findings_add(f, "H.9", AUDIT_INFO, "Users have subordinate id ranges", "/etc/subuid",
+                      "usermod --add-subuids and --add-subgids for them", "%zu without one: %s", n, missing);
+  else
+    keep_findings_add(f, "H.9", AUDIT_PASS, "Users have subordinate id ranges", "", NULL, "every login user");
+}
+
+/* keep itself and keep-images: root's, writable by nobody else. */
+static void check_binaries(struct keep_findings *f)
+{
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0)
+    return;
+  self[n] = '\0';
+  const char *paths[] = {self, KEEP_LIBEXEC_DIR "/keep-images"};
+  for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+    struct stat st;
+    if (stat(paths[i], &st) < 0)
+      continue;
+    if (st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+      keep_findings_add(f, "H.10", AUDIT_PASS, "keep's programs belong to root, writable by nobody else", "",
+                        NULL, "`%s`", paths[i]);
+    else
+      keep_findings_add(f, "H.10", AUDIT_WARN, "keep's programs belong to root, writable by nobody else",
+                        paths[i], "install keep as root (meson install) with mode 0755",
+                        "owner %u, mode %04o: whoever can change it runs code as every user of keep",
+                        (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+  }
+}
+
 static void check_dirs(const char *root, struct keep_findings *f)
 {
   static const char *const dirs[] = {KEEP_STATE_DIR, KEEP_DATA_DIR};
@@ -198,6 +263,9 @@ void keep_audit_host(const char *root, struct keep_findings *f)
   check_sockets(root, f);
   check_kernel(root, f);
   check_subuid(root, f);
+  check_user_ranges(root, f);
   check_dirs(root, f);
+  if (strcmp(root, "/") == 0)
+    check_binaries(f);
   keep_findings_sort(f);
 }
