@@ -55,10 +55,8 @@ static void check_config(const struct keep_image_config *c, json_t *raw, const c
                     health ? "" : "config.Healthcheck", health ? NULL : "add a HEALTHCHECK instruction", "%s",
                     health ? "yes" : "none");
 
-  bool any = false;
   for (size_t i = 0; c->env && c->env[i]; i++)
     if (secret_name(c->env[i])) {
-      any = true;
       const char *eq = strchr(c->env[i], '=');
       keep_findings_add(f, "4.10", AUDIT_FAIL, "Secrets are not stored in the image", "config.Env",
                         "pass it at run time (keep run --env-file, or a secret), never in the image",
@@ -85,7 +83,6 @@ static void check_config(const struct keep_image_config *c, json_t *raw, const c
   keep_findings_add(f, "4.2", pinned ? AUDIT_PASS : AUDIT_INFO, "The image is pinned by digest",
                     pinned ? "" : ref, pinned ? NULL : "refer to it as NAME@sha256:…", "%s",
                     pinned ? "yes" : "by tag: the tag may move");
-  (void) any;
 }
 
 struct walk {
