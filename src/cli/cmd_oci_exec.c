@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "commands.h"
+#include "seccomp_filter.h"
+#include "service.h"
 #include "oci_runtime.h"
 #include "util.h"
 
@@ -145,5 +148,149 @@ int cmd_oci_exec(int argc, char **argv)
   keep_oci_process_free(&p);
   if (r < 0)
     return keep_cli_fail(&err);
+  return code;
+}
+
+/* Docker's form, for a container of keep run: keep exec [-i] [-d] [-u UID[:GID]]
+ * [-e K=V] [-w DIR] CONTAINER CMD...  The process gets what the container's
+ * own got: its user, filter (compiled as keep run compiled it), Landlock
+ * rules, capabilities (none unless added), cgroup and namespaces. */
+static int service_exec_confinement(const struct keep_ctr *c, struct keep_oci_exec_opts *o, keep_error **err)
+{
+  json_t *d = json_object_get(c->record, "defences");
+  const char *sc = json_string_value(json_object_get(d, "seccomp")) ?: "default";
+  uint64_t caps = 0;
+  size_t i;
+  json_t *v;
+  json_array_foreach (json_object_get(d, "capAdd"), i, v)
+    if (keep_caps_parse(json_string_value(v) ?: "", &caps, err) < 0)
+      return -1;
+  bool rootless = json_is_true(json_object_get(d, "rootless"));
+  cleanup_free char *cache = keep_cache_dir(rootless);
+  if (strcmp(sc, "unconfined") != 0 &&
+      keep_seccomp_prepare(strcmp(sc, "default") == 0 ? NULL : sc, caps, cache, &o->seccomp, err) < 0)
+    return -1;
+  if (json_is_true(json_object_get(d, "landlock"))) {
+    json_array_foreach (json_object_get(d, "landlockWritable"), i, v)
+      strv_push(&o->landlock_writable, json_string_value(v) ?: "/");
+    if (o->landlock_writable == NULL)
+      o->landlock_writable = xcalloc(1, sizeof(char *));
+    o->landlock_root_writable = json_is_true(json_object_get(d, "rootWritable"));
+  }
+  return 0;
+}
+
+int cmd_service_exec(int argc, char **argv)
+{
+  static const struct option opts[] = {{"interactive", no_argument, NULL, 'i'},
+                                       {"tty", no_argument, NULL, 't'},
+                                       {"detach", no_argument, NULL, 'd'},
+                                       {"user", required_argument, NULL, 'u'},
+                                       {"env", required_argument, NULL, 'e'},
+                                       {"workdir", required_argument, NULL, 'w'},
+                                       {NULL, 0, NULL, 0}};
+  bool interactive = false;
+  const char *user = NULL, *cwd = NULL;
+  cleanup_strv char **env = NULL;
+  struct keep_oci_exec_opts o = {0};
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "+itdu:e:w:", opts, NULL)) != -1) {
+    switch (c) {
+    case 'i': interactive = true; break;
+    case 't':
+      fprintf(stderr, "keep exec: -t: a terminal for exec into a `keep run` container is not supported yet; "
+                      "run without -t (with -i for stdin)\n");
+      return EXIT_KEEP_FAILED;
+    case 'd': o.detach = true; break;
+    case 'u': user = optarg; break;
+    case 'e': strv_push(&env, optarg); break;
+    case 'w':
+      if (optarg[0] != '/') {
+        fprintf(stderr, "keep exec: invalid --workdir `%s`: an absolute path\n", keep_q(optarg));
+        return EXIT_KEEP_FAILED;
+      }
+      cwd = optarg;
+      break;
+    default: fprintf(stderr, "keep exec: unknown option (see `keep exec --help`)\n"); return EXIT_KEEP_FAILED;
+    }
+  }
+  if (optind + 1 >= argc) {
+    fprintf(stderr, "keep exec: expected a container and a command\n");
+    return EXIT_KEEP_FAILED;
+  }
+  uid_t uid = 0;
+  gid_t gid = (gid_t) -1;
+  if (user && parse_user(user, &uid, &gid) < 0) {
+    fprintf(stderr, "keep exec: invalid --user `%s`: expected UID[:GID]\n", keep_q(user));
+    return EXIT_KEEP_FAILED;
+  }
+  cleanup_free char *base = NULL;
+  keep_error *err = NULL;
+  struct keep_ctr ctr;
+  struct keep_oci_process p = {0};
+  gid_t gid_store = 0;
+  int code = EXIT_KEEP_FAILED;
+  cleanup_free char *ran_as = NULL;
+  if (keep_cli_ctr_open(argv[optind], &base, &ctr, &err) < 0)
+    goto out;
+  if (ctr.status != KEEP_CTR_RUNNING) {
+    keep_fail(&err, 0, "container `%s` is %s: exec needs a running container", argv[optind],
+              keep_ctr_status_name(ctr.status));
+    goto out;
+  }
+  if (config_process(base, ctr.id, &p, &err) < 0 || service_exec_confinement(&ctr, &o, &err) < 0)
+    goto out;
+  /* The user the container's process runs as (its image's USER, resolved
+   * inside), unless -u says otherwise. */
+  unsigned ru = 0, rg = 0;
+  if (read_file_at(ctr.dirfd, "user", &ran_as, NULL, NULL) == 0 && sscanf(ran_as, "%u:%u", &ru, &rg) == 2) {
+    p.uid = ru;
+    p.gid = rg;
+  }
+  if (user) {
+    p.uid = uid;
+    p.gid = gid != (gid_t) -1 ? gid : uid;
+  }
+  gid_store = p.gid;
+  free(p.additional_gids);
+  p.additional_gids = xmalloc(sizeof(gid_t));
+  p.additional_gids[0] = gid_store;
+  p.n_additional_gids = 1;
+  strv_free(p.args);
+  p.args = strv_dup(argv + optind + 1);
+  p.terminal = false;
+  if (cwd) {
+    free(p.cwd);
+    p.cwd = xstrdup(cwd);
+  }
+  for (size_t i = 0; env && env[i]; i++) {
+    /* -e K=V replaces the container's K. */
+    size_t klen = strcspn(env[i], "=");
+    size_t w = 0;
+    for (size_t r = 0; p.env && p.env[r]; r++) {
+      if (strncmp(p.env[r], env[i], klen) == 0 && p.env[r][klen] == '=')
+        free(p.env[r]);
+      else
+        p.env[w++] = p.env[r];
+    }
+    if (p.env)
+      p.env[w] = NULL;
+    strv_push(&p.env, env[i]);
+  }
+  o.root = base;
+  o.id = ctr.id;
+  o.process = &p;
+  o.stdin_null = !interactive;
+  o.via_workload = true;
+  if (keep_oci_exec(&o, &code, &err) < 0)
+    code = EXIT_KEEP_FAILED;
+out:
+  if (err)
+    keep_cli_fail(&err);
+  keep_seccomp_free(o.seccomp);
+  strv_free(o.landlock_writable);
+  keep_oci_process_free(&p);
+  keep_ctr_free(&ctr);
   return code;
 }

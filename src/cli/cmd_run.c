@@ -17,6 +17,7 @@
 #include "keep_build_config.h"
 #include "landlock.h"
 #include "process_setup.h"
+#include "service.h"
 #include "state.h"
 #include "userns.h"
 #include "util.h"
@@ -90,6 +91,11 @@ enum {
   OPT_HELP,
   OPT_ENTRYPOINT,
   OPT_STORAGE_DRIVER,
+  OPT_NAME,
+  OPT_RESTART,
+  OPT_STOP_SIGNAL,
+  OPT_STOP_TIMEOUT,
+  OPT_LOG_OPT,
 };
 
 static const struct option run_options[] = {
@@ -115,6 +121,12 @@ static const struct option run_options[] = {
     {"rm", no_argument, NULL, OPT_RM},
     {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
     {"storage-driver", required_argument, NULL, OPT_STORAGE_DRIVER},
+    {"detach", no_argument, NULL, 'd'},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"restart", required_argument, NULL, OPT_RESTART},
+    {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"log-opt", required_argument, NULL, OPT_LOG_OPT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -240,14 +252,16 @@ static int check_user(const char *spec, keep_error **err)
 
 static const char *run_entrypoint;     /* --entrypoint, NULL when not given */
 static const char *run_storage_driver; /* --storage-driver, NULL: overlay where possible */
+static const char *run_image_arg;      /* IMAGE or ROOTFS as given */
 
 static int parse_run_args(int argc, char **argv, struct keep_config *c, struct strv_builder *env, bool *help,
                           keep_error **err)
 {
   int opt;
-  optind = 1;
+  optind = 0; /* 0, not 1: glibc then starts afresh ("+" honoured) after an earlier getopt */
   opterr = 0;
-  while ((opt = getopt_long(argc, argv, "+e:u:w:itv:m:", run_options, NULL)) != -1) {
+  int longindex = 0;
+  while ((opt = getopt_long(argc, argv, "+e:u:w:itv:m:d", run_options, &longindex)) != -1) {
     int64_t n = 0;
     switch (opt) {
     case 'e':
@@ -341,7 +355,22 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
         return keep_fail(err, 0, "invalid --storage-driver `%s`: overlay or vfs", keep_q(optarg));
       run_storage_driver = optarg;
       break;
-    case OPT_RM: break; /* always: nothing of a container outlives it */
+    case OPT_RM: c->svc.rm = true; break; /* attached runs are always removed */
+    case 'd': c->svc.detach = true; break;
+    case OPT_NAME:
+    case OPT_RESTART:
+    case OPT_STOP_SIGNAL:
+    case OPT_STOP_TIMEOUT:
+    case OPT_LOG_OPT:
+      if (keep_service_flag(&c->svc,
+                            opt == OPT_NAME           ? "name"
+                            : opt == OPT_RESTART      ? "restart"
+                            : opt == OPT_STOP_SIGNAL  ? "stop-signal"
+                            : opt == OPT_STOP_TIMEOUT ? "stop-timeout"
+                                                      : "log-opt",
+                            optarg, &c->stop_signal, err) < 0)
+        return -1;
+      break;
     case OPT_HELP: *help = true; return 0;
     case '?':
     default:
@@ -355,6 +384,7 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
   }
   if (optind >= argc)
     return keep_fail(err, 0, "no image or root filesystem given (see `keep run --help`)");
+  run_image_arg = argv[optind];
   c->rootfs = xstrdup(argv[optind++]);
   if (optind < argc && strcmp(argv[optind], "--") == 0)
     optind++;
@@ -364,10 +394,32 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
   return 0;
 }
 
+/* A restart builds the same container again: same id (so same hostname). */
+static const char *run_fixed_id;
+void keep_run_config_reuse_id(const char *id)
+{
+  run_fixed_id = id;
+}
+
+char *keep_cache_dir(bool rootless)
+{
+  if (!rootless)
+    return xasprintf("%s/cache", KEEP_DATA_DIR);
+  const char *xdg = getenv("XDG_DATA_HOME");
+  const char *home = getenv("HOME");
+  if (xdg && *xdg == '/')
+    return xasprintf("%s/keep/cache", xdg);
+  if (home && *home == '/')
+    return xasprintf("%s/.local/share/keep/cache", home);
+  return NULL;
+}
+
 static int fill_defaults(struct keep_config *c, keep_error **err)
 {
   char id[65];
-  if (random_hex(id, 64, err) < 0)
+  if (run_fixed_id)
+    memcpy(id, run_fixed_id, 65);
+  else if (random_hex(id, 64, err) < 0)
     return -1;
   c->id = xstrdup(id);
   if (c->hostname == NULL)
@@ -375,16 +427,7 @@ static int fill_defaults(struct keep_config *c, keep_error **err)
   c->rootless = geteuid() != 0;
   if (keep_state_base(&c->state_dir, err) < 0)
     return -1;
-  if (!c->rootless) {
-    c->cache_dir = xasprintf("%s/cache", KEEP_DATA_DIR);
-  } else {
-    const char *xdg = getenv("XDG_DATA_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg == '/')
-      c->cache_dir = xasprintf("%s/keep/cache", xdg);
-    else if (home && *home == '/')
-      c->cache_dir = xasprintf("%s/.local/share/keep/cache", home);
-  }
+  c->cache_dir = keep_cache_dir(c->rootless);
   if (c->landlock && keep_landlock_abi() <= 0) {
     /* Not silent: the operator learns the layer is missing, and how to
      * accept that explicitly. */
@@ -401,6 +444,7 @@ int keep_run_config(int argc, char **argv, struct keep_config *cfg, struct keep_
                     keep_error **err)
 {
   *cfg = (struct keep_config){.landlock = true, .cgroups = true, .network = KEEP_NET_NONE};
+  keep_service_default(&cfg->svc);
   keep_limits_default(&cfg->limits);
   cleanup_strvb struct strv_builder env = {0};
   int parsed = parse_run_args(argc, argv, cfg, &env, help, err);
@@ -432,6 +476,7 @@ int cmd_run(int argc, char **argv)
   bool help = false;
   int code = EXIT_KEEP_FAILED;
   struct keep_image_hold hold = {0};
+  cleanup_free char *image = NULL, *record = NULL;
   if (keep_run_config(argc, argv, &cfg, &hold, &help, &err) < 0)
     goto out;
   if (help) {
@@ -439,7 +484,22 @@ int cmd_run(int argc, char **argv)
     code = 0;
     goto out;
   }
-  if (keep_container_run(&cfg, &code, &err) < 0)
+  if (cfg.svc.detach && (cfg.proc.tty || cfg.proc.interactive)) {
+    keep_fail(&err, 0,
+              "-d with -i or -t: a detached container's terminal cannot be attached yet; run it "
+              "without -i/-t and read its output with `keep logs`");
+    goto out;
+  }
+  image = xstrdup(run_image_arg ? run_image_arg : cfg.rootfs);
+  record = keep_record_text(&cfg, image, argc, argv);
+  if (cfg.svc.detach) {
+    if (keep_service_detach(&cfg, record, -1, hold.fds, hold.n, &err) == 0) {
+      printf("%s\n", cfg.id);
+      code = 0;
+    }
+    goto out;
+  }
+  if (keep_container_run(&cfg, record, &code, &err) < 0)
     code = EXIT_KEEP_FAILED;
 out:
   if (err)

@@ -54,6 +54,25 @@ int cmd_oci_list(int argc, char **argv);
 int cmd_oci_spec(int argc, char **argv);
 int cmd_oci_features(int argc, char **argv);
 
+/* Docker's verbs for keep run's containers (cmd_service.c, cmd_ps.c,
+ * cmd_logs.c, cmd_inspect.c, cmd_oci_exec.c). */
+struct keep_ctr;
+int keep_cli_ctr_open(const char *ref, char **base, struct keep_ctr *c, struct keep_error **err);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_service_start(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_monitor_exit(int argc, char **argv);
+int cmd_service_ps(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_service_exec(int argc, char **argv);
+/* Which form of a verb both Docker and the OCI have (main.c). */
+bool keep_is_service_form(const char *cmd, int argc, char **argv);
+long long keep_seconds_since(const char *rfc3339);
+
 /* Global options, given before the command (as runc takes them). */
 struct keep_global_opts {
   const char *root; /* --root: OCI state directory */

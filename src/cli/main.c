@@ -29,7 +29,20 @@ static const struct keep_command keep_commands[] = {
     {"features", cmd_oci_features, false},
     {"seccomp", cmd_seccomp, false},
     {"audit", cmd_audit, false},
+    {"stop", cmd_stop, false},
+    {"rm", cmd_rm, false},
+    {"logs", cmd_logs, false},
+    {"inspect", cmd_inspect, false},
+    {"wait", cmd_wait, false},
+    {"restart", cmd_restart, true},
+    {"_monitor-exit", cmd_monitor_exit, true},
     {NULL, NULL, false},
+};
+
+/* Docker's verbs that the OCI command line also has, in Docker's form. */
+static const struct keep_command service_forms[] = {
+    {"start", cmd_service_start, true}, {"kill", cmd_kill, false}, {"ps", cmd_service_ps, false},
+    {"exec", cmd_service_exec, true},   {NULL, NULL, false},
 };
 
 /* OCI form: --bundle/-b given, or a single argument (the ID) with a
@@ -62,6 +75,9 @@ static void usage(FILE *out)
                "  sign      sign an image (GPG simple signing) for a signedBy trust policy\n"
                "  gc        remove what killed containers left behind, and unused blobs and layers\n"
                "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
+               "  ps        list containers (-a: stopped ones too); inspect shows one as JSON\n"
+               "  logs      what a detached container (`run -d`) wrote; -f follows it\n"
+               "  stop, start, restart, kill, rm, wait, exec   Docker's verbs, on containers by name or id\n"
                "  audit     check a config.json or a container against the CIS Docker Benchmark (`keep audit "
                "config`)\n"
                "\n"
@@ -96,6 +112,7 @@ static void ensure_stdio(void)
 int main(int argc, char **argv)
 {
   ensure_stdio();
+  keep_self_remember();
   keep_cmdline_remember(argc, argv);
   /* Other processes of the same uid (a container's root can be one after a
    * mapping mistake) must not ptrace keep or read its memory. */
@@ -168,7 +185,10 @@ int main(int argc, char **argv)
   }
   if (keep_is_image_command(cmd))
     return keep_exec_images(argc - 1, argv + 1);
-  for (const struct keep_command *c = keep_commands; c->name; c++) {
+  const struct keep_command *table = keep_commands;
+  if (keep_is_service_form(cmd, argc - 1, argv + 1))
+    table = service_forms;
+  for (const struct keep_command *c = table; c->name; c++) {
     if (strcmp(cmd, c->name) != 0)
       continue;
     if (c->sealed) {

@@ -23,4 +23,5 @@ void keep_config_free(struct keep_config *c)
   free(c->cache_dir);
   strv_free(c->layers);
   free(c->layers_scratch);
+  free(c->svc.name);
 }

@@ -61,6 +61,19 @@ struct keep_limits {
   int64_t cpu_burst_us;
 };
 
+/* A detached container's life (keep run -d): what its monitor does. */
+enum keep_restart { KEEP_RESTART_NO, KEEP_RESTART_ON_FAILURE, KEEP_RESTART_ALWAYS };
+struct keep_service {
+  bool detach;               /* -d: run under a monitor, return the id */
+  bool rm;                   /* --rm: removed when it exits (attached runs always are) */
+  char *name;                /* --name; NULL: none */
+  enum keep_restart restart; /* --restart */
+  int restart_max;           /* on-failure:N; 0 = no bound */
+  int stop_timeout;          /* --stop-timeout seconds before SIGKILL; -1: 10 */
+  int64_t log_max_size;      /* --log-opt max-size: bytes per log file */
+  int log_max_file;          /* --log-opt max-file: files kept, the live one included */
+};
+
 struct keep_config {
   char *rootfs;         /* host directory, never modified */
   char **layers;        /* an image: overlay lower dirs, bottom first
@@ -83,6 +96,7 @@ struct keep_config {
 
   struct keep_mount_req *mounts;
   size_t n_mounts;
+  struct keep_service svc;
 
   /* Filled by keep itself, not by flags. */
   bool rootless;   /* caller is not root */

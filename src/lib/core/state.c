@@ -139,12 +139,66 @@ int keep_state_gc(const char *base, keep_error **err)
   int n = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    if (!keep_state_id_valid(e->d_name))
+    /* A name whose container is gone (a crash between the two removals). */
+    if (strncmp(e->d_name, ".name-", 6) == 0) {
+      char target[80];
+      ssize_t len = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
+      struct stat st;
+      if (len > 0 && (target[len] = '\0', fstatat(dirfd(d), target, &st, AT_SYMLINK_NOFOLLOW) < 0) &&
+          errno == ENOENT)
+        unlinkat(dirfd(d), e->d_name, 0);
       continue;
-    if (!keep_owner_alive(base, e->d_name)) {
-      keep_state_remove(base, e->d_name, -1);
-      n++;
     }
+    if (!keep_state_id_valid(e->d_name) || keep_owner_alive(base, e->d_name))
+      continue;
+    /* A detached container that exited is kept until `keep rm`, like
+     * Docker's; one whose monitor was killed left no exit record. */
+    cleanup_free char *exit_record = xasprintf("%s/exit.json", e->d_name);
+    struct stat st;
+    if (fstatat(dirfd(d), exit_record, &st, AT_SYMLINK_NOFOLLOW) == 0)
+      continue;
+    keep_state_remove(base, e->d_name, -1);
+    n++;
   }
   return n;
+}
+
+static char *name_link(const char *base, const char *name)
+{
+  return xasprintf("%s/.name-%s", base, name);
+}
+
+int keep_name_claim(const char *base, const char *name, const char *id, keep_error **err)
+{
+  cleanup_free char *link = name_link(base, name);
+  for (int tries = 0; tries < 2; tries++) {
+    if (symlink(id, link) == 0)
+      return 0;
+    if (errno != EEXIST)
+      return keep_fail_errno(err, "claim the name `%s` (`%s`)", name, link);
+    char old[80];
+    ssize_t n = readlink(link, old, sizeof(old) - 1);
+    if (n > 0) {
+      old[n] = '\0';
+      cleanup_free char *dir = xasprintf("%s/%s", base, old);
+      struct stat st;
+      if (keep_state_id_valid(old) && lstat(dir, &st) == 0)
+        return keep_fail(err, EEXIST,
+                         "the name `%s` is taken by container %.12s: remove it (`keep rm %s`) or choose "
+                         "another --name",
+                         name, old, name);
+    }
+    /* Its container is gone (a crash between removing it and this link). */
+    unlink(link);
+  }
+  return keep_fail(err, EEXIST, "the name `%s` is being claimed by another keep run", name);
+}
+
+void keep_name_release(const char *base, const char *name, const char *id)
+{
+  cleanup_free char *link = name_link(base, name);
+  char target[80];
+  ssize_t n = readlink(link, target, sizeof(target) - 1);
+  if (n > 0 && (target[n] = '\0', strcmp(target, id) == 0))
+    unlink(link);
 }

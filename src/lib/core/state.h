@@ -25,12 +25,20 @@ int keep_state_base(char **out, keep_error **err);
 int keep_state_create(const char *base, const char *id, keep_error **err);
 /* Remove <base>/<id>, then drop the lock `lock_fd` (may be -1). */
 void keep_state_remove(const char *base, const char *id, int lock_fd);
-/* Remove state of containers whose keep process is gone; returns count. */
+/* Remove state of containers whose keep process is gone (but those with an
+ * exit record: exited detached containers, kept until `keep rm`) and names
+ * whose container is gone; returns the count of containers. */
 int keep_state_gc(const char *base, keep_error **err);
 /* Does a live keep process hold the state <base>/<id>? */
 bool keep_owner_alive(const char *base, const char *id);
 /* Is `name` a container id of `keep run` (64 lowercase hex digits)?  Other
  * names under the base (`oci`, `.lock`) are never container state. */
 bool keep_state_id_valid(const char *name);
+
+/* Names: <base>/.name-NAME is a symlink to the id.  Claimed once the state
+ * directory exists (EEXIST: taken by a container that still exists; a
+ * claim whose container is gone is taken over), released with it. */
+int keep_name_claim(const char *base, const char *name, const char *id, keep_error **err);
+void keep_name_release(const char *base, const char *name, const char *id);
 
 #endif

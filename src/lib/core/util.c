@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 
 void cleanup_freep(void *p)
 {
@@ -516,4 +517,15 @@ void keep_human_size(uint64_t n, char *buf, size_t len)
     u++;
   }
   snprintf(buf, len, u ? "%.3g %s" : "%.0f %s", v, units[u]);
+}
+
+char *keep_now_rfc3339(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
 }

@@ -117,6 +117,8 @@ void keep_human_size(uint64_t n, char *buf, size_t len);
 int keep_signal_parse(const char *s, int *sig);
 
 /* Random lowercase hex of n chars (n <= 64). */
+/* The time now as RFC 3339 in UTC with nanoseconds (OCI and Docker's form). */
+char *keep_now_rfc3339(void);
 int random_hex(char *out, size_t n, keep_error **err);
 
 /* The command line a process shows in /proc/PID/cmdline is its argv memory.

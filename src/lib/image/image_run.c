@@ -73,7 +73,7 @@ static int apply_config(struct keep_config *c, const struct keep_image_config *i
     c->proc.cwd = xstrdup(ic->workdir);
   if (c->proc.user == NULL && ic->user)
     c->proc.user = xstrdup(ic->user);
-  if (ic->stop_signal && keep_signal_parse(ic->stop_signal, &c->stop_signal) < 0)
+  if (ic->stop_signal && c->stop_signal == 0 && keep_signal_parse(ic->stop_signal, &c->stop_signal) < 0)
     return keep_fail(err, 0, "image config.config.StopSignal: unknown signal `%s`", keep_q(ic->stop_signal));
   return 0;
 }

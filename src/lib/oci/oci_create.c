@@ -93,17 +93,6 @@ static int join_namespaces(const struct keep_oci_spec *s, keep_error **err)
   return 0;
 }
 
-static char *now_rfc3339(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
-}
-
 static int write_pid_file(const char *path, pid_t pid, keep_error **err)
 {
   if (path == NULL)
@@ -137,8 +126,11 @@ void oci_create_release(struct create_res *r)
     if (r->ext) {
       keep_fault_point("run-cgroup-removed");
       /* The state goes last: while it is locked, gc leaves the cgroup alone. */
-      if (r->run_lock >= 0)
+      if (r->run_lock >= 0) {
+        if (r->ext->name)
+          keep_name_release(r->ext->state_base, r->ext->name, r->st.id);
         keep_state_remove(r->ext->state_base, r->st.id, r->run_lock);
+      }
     } else if (r->st.dirfd >= 0) {
       keep_oci_state_remove(&r->st, NULL);
     }
@@ -324,11 +316,22 @@ static int make_state(const struct keep_oci_create_opts *o, struct create_res *r
    * goes last): no dead state, no cgroup to look for. */
   if (keep_state_gc(x->state_base, NULL) > 0 && x->cfg->cgroups)
     keep_cgroup_gc(x->cfg->rootless, NULL);
+  cleanup_free char *dir = xasprintf("%s/%s", x->state_base, o->id);
+  if (x->reuse) {
+    /* A restart: the state, its record and its log stay; the lock is the
+     * caller's, so a failure here leaves an exited container, not none. */
+    return keep_oci_state_adopt(dir, o->id, &r->st, err);
+  }
   r->run_lock = keep_state_create(x->state_base, o->id, err);
   if (r->run_lock < 0)
     return -1;
-  cleanup_free char *dir = xasprintf("%s/%s", x->state_base, o->id);
-  return keep_oci_state_adopt(dir, o->id, &r->st, err);
+  if (keep_oci_state_adopt(dir, o->id, &r->st, err) < 0)
+    return -1;
+  if (x->record_text && create_file_at(r->st.dirfd, "container.json", x->record_text, 0600, err) < 0)
+    return -1;
+  if (x->name && keep_name_claim(x->state_base, x->name, o->id, err) < 0)
+    return -1;
+  return 0;
 }
 
 /* `block`: the signals an attached run forwards, blocked once the inputs
@@ -354,7 +357,7 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
     return -1;
   r->st.bundle = xstrdup(s->bundle);
   r->st.oci_version = xstrdup(s->oci_version);
-  r->st.created = now_rfc3339();
+  r->st.created = keep_now_rfc3339();
   r->st.annotations = s->annotations ? json_incref(s->annotations) : NULL;
 
   bool rootless = geteuid() != 0;
@@ -414,7 +417,10 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
                         .fifo = fifo,
                         .deny_setgroups = r->userns.deny_setgroups,
                         .ext = r->ext,
-                        .close_fds = {r->st.dirfd, r->console, r->run_lock}};
+                        .close_fds = {r->st.dirfd, r->console,
+                                      r->run_lock >= 0          ? r->run_lock
+                                      : r->ext && r->ext->reuse ? r->ext->reuse_lock
+                                                                : -1}};
   cleanup_free int *sources = NULL;
   cleanup_free bool *strict = NULL;
   cleanup_strv char **mount_names = NULL;
@@ -463,7 +469,8 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
     return -1;
   for (;;) {
     int fd = -1;
-    int type = keep_msg_recv(r->sock, NULL, 0, &fd, err);
+    char text[64] = "";
+    int type = keep_msg_recv(r->sock, text, sizeof(text), &fd, err);
     if (type < 0)
       return -1; /* the container's side failed: its error, as it was */
     if (type == KEEP_MSG_TERMINAL) {
@@ -496,8 +503,12 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
         return -1;
       continue;
     }
-    if (type == KEEP_MSG_READY)
+    if (type == KEEP_MSG_READY) {
+      /* keep run: the user the process runs as, for `keep exec`. */
+      if (r->ext && text[0] && create_file_at(r->st.dirfd, "user", text, 0600, err) < 0)
+        return -1;
       break;
+    }
     if (fd >= 0)
       close(fd);
     return keep_fail(err, 0, "the container exited while it was being created");

@@ -43,6 +43,18 @@ static int ns_to_join(pid_t pid)
   return flags;
 }
 
+/* The first child of pid (/proc/PID/task/PID/children), or -1. */
+static pid_t first_child(pid_t pid)
+{
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) pid, (int) pid);
+  cleanup_free char *text = NULL;
+  if (read_file_at(AT_FDCWD, path, &text, NULL, NULL) < 0)
+    return -1;
+  int child = atoi(text);
+  return child > 0 ? (pid_t) child : -1;
+}
+
 static int open_pty_inside(int *master, int *peer, keep_error **err)
 {
   *master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -78,7 +90,8 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
     goto out;
   if (keep_oci_caps_grantable(o->process, "exec --process", err) < 0)
     goto out;
-  if (spec.seccomp && keep_seccomp_prepare_json(spec.seccomp, "config.json: linux.seccomp", &sc, err) < 0)
+  if (!o->seccomp && spec.seccomp &&
+      keep_seccomp_prepare_json(spec.seccomp, "config.json: linux.seccomp", &sc, err) < 0)
     goto out;
   /* The new process would need a listener of its own sent to the agent;
    * without one its notify rules would be missing, so refuse. */
@@ -100,12 +113,17 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
     if ((console = keep_console_connect(o->console_socket, err)) < 0)
       goto out;
   }
-  pidfd = (int) syscall(SYS_pidfd_open, st.pid, 0);
+  /* keep run's PID 1 is keep's init, not dumpable (nothing in the
+   * container may trace it), so only host root may open its namespaces;
+   * the workload, its child, is in the same ones and open to the user who
+   * ran the container. */
+  pid_t target = o->via_workload ? first_child(st.pid) : st.pid;
+  pidfd = target > 0 ? (int) syscall(SYS_pidfd_open, target, 0) : -1;
   if (pidfd < 0 || keep_proc_start_time(st.pid) != st.start_time) {
     keep_fail(err, ESRCH, "container `%s` stopped", o->id);
     goto out;
   }
-  int join = ns_to_join(st.pid);
+  int join = ns_to_join(target);
   if (pipe2(report, O_CLOEXEC) < 0) {
     keep_fail_errno(err, "pipe");
     goto out;
@@ -155,8 +173,15 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
         setgroups_ok = !(n > 0 && strncmp(sg, "deny", 4) == 0);
         close(fd);
       }
+      if (o->stdin_null) {
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, 0) < 0)
+          _exit(125);
+      }
       struct keep_oci_confine cf = {.p = o->process,
-                                    .seccomp = sc,
+                                    .seccomp = o->seccomp ? o->seccomp : sc,
+                                    .landlock_writable = o->landlock_writable,
+                                    .landlock_root_writable = o->landlock_root_writable,
                                     .tty_fd = peer,
                                     .setgroups_allowed = setgroups_ok,
                                     .has_personality = spec.has_personality,

@@ -406,7 +406,11 @@ static noreturn void oci_child(struct oci_child *c)
     keep_msg_fail(sock, err);
   /* Created: once create has recorded it, this process outlives create;
    * keep run's never does. */
-  if (keep_msg_send(sock, KEEP_MSG_READY, NULL, -1, &err) < 0)
+  /* The user a name resolved to, for `keep exec` to run as (keep run). */
+  char ready[64] = "";
+  if (c->ext)
+    snprintf(ready, sizeof(ready), "%u:%u", (unsigned) proc.uid, (unsigned) proc.gid);
+  if (keep_msg_send(sock, KEEP_MSG_READY, c->ext ? ready : NULL, -1, &err) < 0)
     _exit(125);
   if (!c->ext) {
     if (keep_msg_expect(sock, KEEP_MSG_RECORDED, "create recorded the container", &err) < 0)

@@ -30,6 +30,13 @@ struct keep_oci_run_ext {
   const int *volume_of_mount;   /* per mount of the document: its index in cfg->mounts, or -1 */
   struct keep_seccomp *seccomp; /* precompiled, taken by create; NULL: unconfined */
   const struct keep_userns_plan *userns;
+  const char *record_text; /* container.json (service.h), written beside the state */
+  const char *name;        /* --name, claimed once the state exists (state.h) */
+  bool reuse;              /* a restart: <base>/<id> exists, locked by reuse_lock (kept by the caller) */
+  int reuse_lock;
+  /* Out, when detached: the owner lock and the init, for the monitor. */
+  int run_lock;
+  pid_t init_pid;
 };
 
 struct keep_oci_create_opts {
@@ -86,6 +93,14 @@ struct keep_oci_exec_opts {
   const char *pid_file;
   const char *console_socket;
   bool detach;
+  /* A container of keep run: what its config.json cannot say (NULL/false
+   * for OCI): its filter, compiled as keep run compiled it, Landlock's
+   * rules, and stdin closed unless -i. */
+  struct keep_seccomp *seccomp;
+  char **landlock_writable;
+  bool landlock_root_writable;
+  bool stdin_null;
+  bool via_workload; /* join through the init's child (keep's init is not dumpable) */
 };
 /* exec: a new process in a running container, in all its namespaces, its
  * cgroup and under its seccomp filter and capability limits. */

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -102,6 +103,10 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
     ret = start_locked(&r.st, &r.spec, err);
   if (ret == 0 && o->detach) {
     r.done = true;
+    if (o->ext) {
+      o->ext->init_pid = r.child;
+      o->ext->run_lock = o->ext->reuse ? o->ext->reuse_lock : steal_fd(&r.run_lock);
+    }
     r.child = 0;
   } else if (ret == 0) {
     /* Attached: forward signals and relay the terminal, wait, then delete
@@ -113,6 +118,10 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
                                 .interactive = x ? x->cfg->proc.interactive : true,
                                 .stop_signal = x ? x->cfg->stop_signal : 0,
                                 .mask = &mask};
+    /* keep run: others may now open the state (keep exec, inspect, stop);
+     * the owner lock still says this keep runs it. */
+    if (x)
+      flock(r.st.dirfd, LOCK_UN);
     ret = keep_oci_attach(&a, exit_code, err);
     if (ret < 0)
       goto out;

@@ -120,7 +120,7 @@ static gid_t container_root_gid(const struct keep_userns_plan *u)
 
 /* The document and what keep run prepared, handed to create and start. */
 static int create_and_start(struct keep_config *cfg, struct run_resources *r, int *exit_code,
-                            keep_error **err)
+                            const char *record, struct keep_handover *h, keep_error **err)
 {
   size_t n_mounts = 0;
   json_t *spec = keep_run_spec(cfg, &r->userns, &r->volume_of_mount, &n_mounts, err);
@@ -139,9 +139,18 @@ static int create_and_start(struct keep_config *cfg, struct run_resources *r, in
                                  .volume_fds = r->volume_fds,
                                  .volume_of_mount = r->volume_of_mount,
                                  .seccomp = steal_pointer(&r->seccomp),
-                                 .userns = &r->userns};
-  struct keep_oci_create_opts o = {.id = cfg->id, .bundle = cwd, .ext = &ext};
+                                 .userns = &r->userns,
+                                 .record_text = record,
+                                 .name = cfg->svc.name,
+                                 .reuse = h && h->reuse_lock >= 0,
+                                 .reuse_lock = h ? h->reuse_lock : -1,
+                                 .run_lock = -1};
+  struct keep_oci_create_opts o = {.id = cfg->id, .bundle = cwd, .ext = &ext, .detach = h != NULL};
   int ret = keep_oci_run(&o, exit_code, err);
+  if (ret == 0 && h) {
+    h->lock = ext.run_lock;
+    h->pid = ext.init_pid;
+  }
   /* What create did not take is still ours. */
   if (ext.root_tree >= 0)
     close(ext.root_tree);
@@ -149,7 +158,8 @@ static int create_and_start(struct keep_config *cfg, struct run_resources *r, in
   return ret;
 }
 
-int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err)
+static int run_container(struct keep_config *cfg, const char *record, int *exit_code, struct keep_handover *h,
+                         keep_error **err)
 {
   struct run_resources r = {.rootfs_fd = -1, .root_tree = -1};
   int ret = -1;
@@ -171,8 +181,21 @@ int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err
       (r.root_tree = keep_rootfs_tree(cfg, r.rootfs_fd, r.volume_fds, container_root_uid(&r.userns),
                                       container_root_gid(&r.userns), err)) < 0)
     goto out;
-  ret = create_and_start(cfg, &r, exit_code, err);
+  ret = create_and_start(cfg, &r, exit_code, record, h, err);
 out:
   release(&r);
   return ret;
+}
+
+int keep_container_run(struct keep_config *cfg, const char *record, int *exit_code, keep_error **err)
+{
+  return run_container(cfg, record, exit_code, NULL, err);
+}
+
+int keep_container_start_detached(struct keep_config *cfg, struct keep_handover *h, keep_error **err)
+{
+  int unused = 0;
+  h->lock = -1;
+  h->pid = 0;
+  return run_container(cfg, h->record, &unused, h, err);
 }

@@ -7,7 +7,19 @@
 
 /* Run cfg to completion.  *exit_code gets the container's status (exit code,
  * or 128+signal).  Returns -1 (with err) when keep itself failed: then
- * nothing is left behind. */
-int keep_container_run(struct keep_config *cfg, int *exit_code, keep_error **err);
+ * nothing is left behind.  record: container.json (service.h), or NULL. */
+int keep_container_run(struct keep_config *cfg, const char *record, int *exit_code, keep_error **err);
+
+/* Detached (keep run -d): create and start cfg, return once it runs.  The
+ * caller becomes its monitor: h gets the owner lock of its state and the
+ * init's pid.  h->record is container.json; h->reuse_lock >= 0: a restart
+ * of the container cfg->id, whose state that lock holds. */
+struct keep_handover {
+  const char *record;
+  int reuse_lock;
+  int lock;
+  pid_t pid;
+};
+int keep_container_start_detached(struct keep_config *cfg, struct keep_handover *h, keep_error **err);
 
 #endif

@@ -5,6 +5,8 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -19,6 +21,28 @@
 #define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 extern char **environ;
+
+/* Carried across the sealed re-exec in the environment, read and removed
+ * before anything else runs. */
+#define SELF_ENV "KEEP_SELF_EXE"
+static char self_path[4096];
+
+void keep_self_remember(void)
+{
+  const char *e = getenv(SELF_ENV);
+  if (e && *e == '/' && strlen(e) < sizeof(self_path)) {
+    memcpy(self_path, e, strlen(e) + 1);
+  } else {
+    ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+    self_path[n > 0 ? n : 0] = '\0';
+  }
+  unsetenv(SELF_ENV);
+}
+
+const char *keep_self_path(void)
+{
+  return self_path;
+}
 
 int keep_ensure_sealed_self(char **argv, keep_error **err)
 {
@@ -52,6 +76,9 @@ int keep_ensure_sealed_self(char **argv, keep_error **err)
   if (fcntl(mem, F_ADD_SEALS, REQUIRED_SEALS | F_SEAL_EXEC) < 0 &&
       fcntl(mem, F_ADD_SEALS, REQUIRED_SEALS) < 0)
     return keep_fail_errno(err, "seal the in-memory copy of keep");
+  if (self_path[0] == '/')
+    setenv(SELF_ENV, self_path, 1);
   fexecve(mem, argv, environ);
+  unsetenv(SELF_ENV);
   return keep_fail_errno(err, "re-execute keep from a sealed memfd");
 }

@@ -8,5 +8,10 @@
  * /proc/<pid>/exe (CVE-2019-5736).  Returns 0 when already sealed; otherwise
  * re-executes (does not return on success). */
 int keep_ensure_sealed_self(char **argv, keep_error **err);
+/* The path keep was started from (the sealed copy has none): a detached
+ * container's monitor runs keep again from it.  keep_self_remember() runs
+ * first thing in main. */
+void keep_self_remember(void);
+const char *keep_self_path(void);
 
 #endif

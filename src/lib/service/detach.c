@@ -1,0 +1,199 @@
+/* keep run -d: a container that outlives the command that started it.
+ *
+ * keep forks a process that leaves the caller's session (setsid: a closed
+ * terminal's SIGHUP never reaches it), creates and starts the container
+ * with its stdout and stderr on pipes, tells the caller "started" (or why
+ * not), and then executes keep-monitor: the same process, so the container's
+ * init stays its child, now a program of a few pages that writes the log and
+ * waits.  The container is never in the monitor's namespaces or cgroup; the
+ * monitor is not dumpable and lives in pid and user namespaces the container
+ * cannot see, so nothing inside can trace or signal it.
+ *
+ * The init keeps its parent-death signal: a monitor killed with SIGKILL
+ * takes its container with it (nothing runs unwatched, unlogged and
+ * unlimited by a policy nobody applies); `keep ps` then shows it `dead`
+ * and `keep rm` or `keep gc` removes what is left. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "keep_build_config.h"
+#include "sealed_exec.h"
+#include "service.h"
+#include "util.h"
+
+/* keep-monitor beside keep (a build tree or one install directory), else
+ * where it was installed. */
+static char *monitor_path(keep_error **err)
+{
+  const char *self = keep_self_path();
+  const char *slash = strrchr(self, '/');
+  if (slash) {
+    char *beside = xasprintf("%.*s/keep-monitor", (int) (slash - self), self);
+    if (access(beside, X_OK) == 0)
+      return beside;
+    free(beside);
+  }
+  char *installed = xasprintf("%s/keep-monitor", KEEP_LIBEXEC_DIR);
+  if (access(installed, X_OK) == 0)
+    return installed;
+  free(installed);
+  keep_fail(err, ENOENT, "keep-monitor not found beside `%s` nor in %s: reinstall keep", self,
+            KEEP_LIBEXEC_DIR);
+  return NULL;
+}
+
+static void keep_open_across_exec(int fd)
+{
+  if (fd >= 0)
+    fcntl(fd, F_SETFD, 0);
+}
+
+int keep_service_start(struct keep_config *cfg, const char *record, int reuse_lock, int status_fd,
+                       const int *hold_fds, size_t n_hold, keep_error **err)
+{
+  cleanup_free char *monitor = monitor_path(err);
+  if (monitor == NULL)
+    return -1;
+  int out[2] = {-1, -1}, errp[2] = {-1, -1};
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+    return keep_fail_errno(err, "pipe for the container's output");
+  /* The container's stdio: what keep's own 0-2 are when it creates it. */
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
+    return keep_fail_errno(err, "set up the container's stdio");
+  close(out[1]);
+  close(errp[1]);
+  struct keep_handover h = {.record = record, .reuse_lock = reuse_lock};
+  if (keep_container_start_detached(cfg, &h, err) < 0) {
+    dup2(null, 1);
+    dup2(null, 2);
+    return -1;
+  }
+  /* The monitor must hold no write end: the pipes' end of file follows the
+   * container's end. */
+  dup2(null, 1);
+  dup2(null, 2);
+  close(null);
+  keep_open_across_exec(h.lock);
+  keep_open_across_exec(out[0]);
+  keep_open_across_exec(errp[0]);
+  for (size_t i = 0; i < n_hold; i++)
+    keep_open_across_exec(hold_fds[i]);
+  char pid[16], ofd[16], efd[16], lock[16], size[32], files[16];
+  snprintf(pid, sizeof(pid), "%d", (int) h.pid);
+  snprintf(ofd, sizeof(ofd), "%d", out[0]);
+  snprintf(efd, sizeof(efd), "%d", errp[0]);
+  snprintf(lock, sizeof(lock), "%d", h.lock);
+  snprintf(size, sizeof(size), "%lld", (long long) cfg->svc.log_max_size);
+  snprintf(files, sizeof(files), "%d", cfg->svc.log_max_file);
+  cleanup_free char *dir = xasprintf("%s/%s", cfg->state_dir, cfg->id);
+  char *argv[] = {(char *) "keep-monitor",
+                  pid,
+                  ofd,
+                  efd,
+                  dir,
+                  size,
+                  files,
+                  (char *) keep_self_path(),
+                  (char *) "_monitor-exit",
+                  (char *) "--lock",
+                  lock,
+                  cfg->id,
+                  NULL};
+  if (status_fd >= 0) {
+    write_all(status_fd, "ok", 2);
+    close(status_fd);
+  }
+  execv(monitor, argv);
+  /* The caller was told it started: it must not run unwatched. */
+  kill(h.pid, SIGKILL);
+  return keep_fail_errno(err, "execute `%s`", monitor);
+}
+
+/* Close every descriptor the caller passed keep (a shell's, a test
+ * harness's pipes) but those in keep[]: the monitor must not hold a
+ * caller's pipe open for the life of the container. */
+static void close_all_but(const int *keep, size_t n)
+{
+  int max = (int) sysconf(_SC_OPEN_MAX);
+  if (max < 0 || max > 65536)
+    max = 65536;
+  for (int fd = 3; fd < max; fd++) {
+    bool kept = false;
+    for (size_t i = 0; i < n; i++)
+      kept = kept || keep[i] == fd;
+    if (!kept && fcntl(fd, F_GETFD) >= 0)
+      close(fd);
+  }
+}
+
+int keep_service_detach(struct keep_config *cfg, const char *record, int reuse_lock, const int *hold_fds,
+                        size_t n_hold, keep_error **err)
+{
+  int st[2];
+  if (pipe2(st, O_CLOEXEC) < 0)
+    return keep_fail_errno(err, "pipe");
+  fflush(NULL);
+  pid_t m = fork();
+  if (m < 0)
+    return keep_fail_errno(err, "fork the container's monitor");
+  if (m == 0) {
+    close(st[0]);
+    setsid();
+    signal(SIGHUP, SIG_IGN);
+    int *kept = xcalloc(n_hold + 2, sizeof(int));
+    memcpy(kept, hold_fds, n_hold * sizeof(int));
+    kept[n_hold] = st[1];
+    kept[n_hold + 1] = reuse_lock;
+    close_all_but(kept, n_hold + 2);
+    free(kept);
+    keep_error *e = NULL;
+    keep_service_start(cfg, record, reuse_lock, st[1], hold_fds, n_hold, &e);
+    cleanup_free char *msg = keep_error_format(e);
+    write_all(st[1], msg, strlen(msg));
+    _exit(125);
+  }
+  close(st[1]);
+  /* "ok" alone, or an error then end of file.  The container's init was
+   * cloned while the pipe was open: after "ok" no end of file may come. */
+  char buf[4096];
+  ssize_t n = 0;
+  for (;;) {
+    ssize_t r = read(st[0], buf + n, sizeof(buf) - 1 - (size_t) n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    n += r;
+    if (n == 2 && memcmp(buf, "ok", 2) == 0) {
+      close(st[0]);
+      return 0;
+    }
+    if ((size_t) n == sizeof(buf) - 1)
+      break;
+  }
+  close(st[0]);
+  buf[n] = '\0';
+  int ws = 0;
+  waitpid(m, &ws, 0);
+  if (n <= 0)
+    return keep_fail(err, 0, "the container's monitor died while it started the container");
+  size_t len = strlen(buf);
+  while (len && buf[len - 1] == '\n')
+    buf[--len] = '\0';
+  const char *msg = buf;
+  if (str_has_prefix(msg, "keep run: "))
+    msg += 10;
+  else if (str_has_prefix(msg, "keep: "))
+    msg += 6;
+  return keep_fail(err, 0, "%s", msg);
+}
