@@ -29,6 +29,7 @@ static const struct keep_command keep_commands[] = {
     {"features", cmd_oci_features, false},
     {"seccomp", cmd_seccomp, false},
     {"audit", cmd_audit, false},
+    {"secret", cmd_secret, false},
     {NULL, NULL, false},
 };
 
@@ -60,6 +61,7 @@ static void usage(FILE *out)
                "  images    list images (`--format json` for scripts)\n"
                "  rmi       remove images; `image inspect` shows one; `verify` re-hashes the store\n"
                "  sign      sign an image (GPG simple signing) for a signedBy trust policy\n"
+               "  secret    keep passwords and keys for `keep run --secret` (create, ls, inspect, rm)\n"
                "  gc        remove what killed containers left behind, and unused blobs and layers\n"
                "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
                "  audit     check a config.json or a container against the CIS Docker Benchmark (`keep audit "
