@@ -17,6 +17,7 @@
 #include "keep_build_config.h"
 #include "landlock.h"
 #include "process_setup.h"
+#include "secret.h"
 #include "state.h"
 #include "userns.h"
 #include "util.h"
@@ -50,6 +51,9 @@ static void run_usage(FILE *out)
           "                            followed through a symlink (in any component): give its real path\n"
           "      --tmpfs DST           a fresh tmpfs at DST (nosuid, nodev)\n"
           "      --read-write          WEAKER: the root filesystem is writable\n"
+          "      --secret NAME[,target=PATH,uid=U,gid=G,mode=M]  the secret NAME (keep secret\n"
+          "                            create) at /run/secrets/NAME (or PATH below it): a\n"
+          "                            read-only tmpfs, mode 0400, owned by the process's user\n"
           "Limits (defaults: memory 1/4 of RAM, half the CPUs, 2048 pids):\n"
           "  -m, --memory SIZE         memory limit, e.g. 512m, 2g (swap limited likewise)\n"
           "      --cpus N              CPU limit, e.g. 0.5, 2\n"
@@ -90,6 +94,7 @@ enum {
   OPT_HELP,
   OPT_ENTRYPOINT,
   OPT_STORAGE_DRIVER,
+  OPT_SECRET,
 };
 
 static const struct option run_options[] = {
@@ -115,6 +120,7 @@ static const struct option run_options[] = {
     {"rm", no_argument, NULL, OPT_RM},
     {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
     {"storage-driver", required_argument, NULL, OPT_STORAGE_DRIVER},
+    {"secret", required_argument, NULL, OPT_SECRET},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -340,6 +346,10 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       if (strcmp(optarg, "overlay") != 0 && strcmp(optarg, "vfs") != 0)
         return keep_fail(err, 0, "invalid --storage-driver `%s`: overlay or vfs", keep_q(optarg));
       run_storage_driver = optarg;
+      break;
+    case OPT_SECRET:
+      if (keep_secret_ref_add(c, optarg, err) < 0)
+        return -1;
       break;
     case OPT_RM: break; /* always: nothing of a container outlives it */
     case OPT_HELP: *help = true; return 0;
