@@ -76,7 +76,7 @@ static int secret_create(int argc, char **argv)
       return keep_cli_fail(&err);
     }
     if (!S_ISREG(st.st_mode)) {
-      keep_fail(&err, EINVAL, "`%s` is a %s: give a regular file, or - for stdin", keep_q(file),
+      keep_fail(&err, 0, "`%s` is a %s: give a regular file, or - for stdin", keep_q(file),
                 keep_file_kind(st.st_mode));
       return keep_cli_fail(&err);
     }
@@ -133,7 +133,7 @@ static int secret_ls(int argc, char **argv)
 static int open_named(int argc, char **argv, const char *cmd, char **dir, keep_error **err)
 {
   if (argc < 2)
-    return keep_fail(err, EINVAL, "%s: expected NAME... (see `keep secret --help`)", cmd);
+    return keep_fail(err, 0, "%s: expected NAME... (see `keep secret --help`)", cmd);
   for (int i = 1; i < argc; i++)
     if (keep_secret_name_check(argv[i], err) < 0)
       return -1;

@@ -5,7 +5,8 @@
  *
  *   <store>/secrets/           0700, the caller's own (state.h: keep_store_base)
  *   <store>/secrets/NAME       the value, 0600, written atomically
- *   <store>/secrets/.tmp-*     a value being written; never a secret
+ *   <store>/secrets/.tmp-*     a value being written where O_TMPFILE is
+ *                              missing; never a secret
  *
  * `keep run --secret NAME` opens the value here (as the caller, who alone
  * can) and hands the descriptor to the container's init, which copies it
@@ -56,8 +57,9 @@ struct keep_secret_info {
 void keep_secret_info_free(struct keep_secret_info *v, size_t n);
 
 /* Store the content of `src` (at most KEEP_SECRET_MAX_SIZE bytes, at least
- * one) as `name`: a temp file, fsync, then a rename that never replaces an
- * existing secret. `src_what` names the source in messages. */
+ * one) as `name`: an unnamed temp file (O_TMPFILE; a named one where the
+ * filesystem has none), fsync, then a link or rename that never replaces
+ * an existing secret. `src_what` names the source in messages. */
 int keep_secret_create(int dirfd, const char *dir, const char *name, int src_fd, const char *src_what,
                        keep_error **err);
 /* Every secret, sorted by name. */

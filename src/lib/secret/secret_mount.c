@@ -39,7 +39,7 @@ static int copy_value(int from, int to, const char *name, keep_error **err)
       break;
     off += n;
     if (off > (off_t) KEEP_SECRET_MAX_SIZE) {
-      ret = keep_fail(err, EFBIG, "secret `%s` grew beyond %u bytes while the container started", name,
+      ret = keep_fail(err, 0, "secret `%s` grew beyond %u bytes while the container started", name,
                       KEEP_SECRET_MAX_SIZE);
       break;
     }
@@ -75,10 +75,15 @@ static int put_one(int mnt, const struct keep_secret_ref *r, int from, uid_t uid
   uid_t u = r->has_uid ? r->uid : uid;
   gid_t g = r->has_gid ? r->gid : gid;
   /* Container ids: the user namespace maps them, or this fails (EINVAL). */
-  if (fchown(fd, u, g) < 0)
-    return keep_fail_errno(err,
-                           "secret `%s`: chown `" KEEP_SECRET_DIR "/%s` to %u:%u (ids the container maps)",
-                           r->name, r->target, (unsigned) u, (unsigned) g);
+  if (fchown(fd, u, g) < 0) {
+    if (errno == EINVAL)
+      return keep_fail(err, 0,
+                       "secret `%s`: owner %u:%u is not an id the container's user namespace maps (give "
+                       "uid= and gid= of a mapped id)",
+                       r->name, (unsigned) u, (unsigned) g);
+    return keep_fail_errno(err, "secret `%s`: chown `" KEEP_SECRET_DIR "/%s` to %u:%u", r->name, r->target,
+                           (unsigned) u, (unsigned) g);
+  }
   if (fchmod(fd, (mode_t) r->mode) < 0)
     return keep_fail_errno(err, "secret `%s`: chmod `" KEEP_SECRET_DIR "/%s`", r->name, r->target);
   return 0;

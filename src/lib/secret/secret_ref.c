@@ -21,15 +21,14 @@ int keep_secret_name_check(const char *name, keep_error **err)
 {
   size_t len = strlen(name);
   if (len == 0 || len > KEEP_SECRET_NAME_MAX)
-    return keep_fail(err, EINVAL, "invalid secret name `%s`: 1 to %d characters", keep_q(name),
+    return keep_fail(err, 0, "invalid secret name `%s`: 1 to %d characters", keep_q(name),
                      KEEP_SECRET_NAME_MAX);
   for (size_t i = 0; i < len; i++)
     if (!name_char(name[i]))
-      return keep_fail(err, EINVAL,
-                       "invalid secret name `%s`: only letters, digits, `_`, `.` and `-` (no `/`)",
+      return keep_fail(err, 0, "invalid secret name `%s`: only letters, digits, `_`, `.` and `-` (no `/`)",
                        keep_q(name));
   if (!alnum(name[0]) || !alnum(name[len - 1]))
-    return keep_fail(err, EINVAL, "invalid secret name `%s`: it must start and end with a letter or digit",
+    return keep_fail(err, 0, "invalid secret name `%s`: it must start and end with a letter or digit",
                      keep_q(name));
   return 0;
 }
@@ -44,14 +43,14 @@ static int target_normalise(const char *spec, const char *target, char **out, ke
   if (target[0] == '/') {
     size_t n = strlen(KEEP_SECRET_DIR);
     if (strncmp(target, KEEP_SECRET_DIR, n) != 0 || target[n] != '/')
-      return keep_fail(err, EINVAL,
+      return keep_fail(err, 0,
                        "invalid --secret `%s`: target `%s` is outside " KEEP_SECRET_DIR
                        " (give a name below it, such as target=db/password)",
                        keep_q(spec), keep_q(target));
     rel = target + n + 1;
   }
   if (strlen(rel) > KEEP_SECRET_TARGET_MAX)
-    return keep_fail(err, EINVAL, "invalid --secret `%s`: target longer than %d characters", keep_q(spec),
+    return keep_fail(err, 0, "invalid --secret `%s`: target longer than %d characters", keep_q(spec),
                      KEEP_SECRET_TARGET_MAX);
   struct strv_builder parts = {0};
   cleanup_free char *copy = xstrdup(rel);
@@ -64,7 +63,7 @@ static int target_normalise(const char *spec, const char *target, char **out, ke
       ok = name_char(*p);
     if (!ok) {
       strvb_free(&parts);
-      return keep_fail(err, EINVAL,
+      return keep_fail(err, 0,
                        "invalid --secret `%s`: target `%s`: components of letters, digits, `_`, `.` and "
                        "`-`, never `..`",
                        keep_q(spec), keep_q(target));
@@ -73,7 +72,7 @@ static int target_normalise(const char *spec, const char *target, char **out, ke
   }
   cleanup_strv char **v = strvb_finish(&parts);
   if (v == NULL)
-    return keep_fail(err, EINVAL, "invalid --secret `%s`: target `%s` names no file", keep_q(spec),
+    return keep_fail(err, 0, "invalid --secret `%s`: target `%s` names no file", keep_q(spec),
                      keep_q(target));
   size_t len = 0;
   for (size_t i = 0; v[i]; i++)
@@ -93,7 +92,7 @@ static int parse_id(const char *spec, const char *key, const char *v, uint32_t *
   int64_t n = 0;
   if (v[strspn(v, "0123456789")] != '\0' || parse_int64(v, &n) < 0 || n >= KEEP_SUBID_COUNT) {
     cleanup_free char *max = xasprintf("%u", KEEP_SUBID_COUNT - 1);
-    return keep_fail(err, EINVAL, "invalid --secret `%s`: %s `%s`: a number from 0 to %s (a container id)",
+    return keep_fail(err, 0, "invalid --secret `%s`: %s `%s`: a number from 0 to %s (a container id)",
                      keep_q(spec), key, keep_q(v), max);
   }
   *out = (uint32_t) n;
@@ -104,15 +103,14 @@ static int parse_mode(const char *spec, const char *v, uint32_t *out, keep_error
 {
   size_t len = strlen(v);
   if (len == 0 || len > 4 || v[strspn(v, "01234567")] != '\0')
-    return keep_fail(err, EINVAL,
-                     "invalid --secret `%s`: mode `%s`: octal permissions up to 0777, such as 0440",
+    return keep_fail(err, 0, "invalid --secret `%s`: mode `%s`: octal permissions up to 0777, such as 0440",
                      keep_q(spec), keep_q(v));
   uint32_t m = 0;
   for (const char *p = v; *p; p++)
     m = m * 8 + (uint32_t) (*p - '0');
   /* No setuid, setgid or sticky bit: a secret is data. */
   if (m > 0777)
-    return keep_fail(err, EINVAL, "invalid --secret `%s`: mode `%s`: no setuid, setgid or sticky bit",
+    return keep_fail(err, 0, "invalid --secret `%s`: mode `%s`: no setuid, setgid or sticky bit",
                      keep_q(spec), keep_q(v));
   *out = m;
   return 0;
@@ -122,14 +120,13 @@ static int ref_field(const char *spec, char *kv, struct keep_secret_ref *out, ke
 {
   char *eq = strchr(kv, '=');
   if (eq == NULL)
-    return keep_fail(err, EINVAL,
-                     "invalid --secret `%s`: `%s` is not KEY=VALUE (target, uid, gid, mode, source)",
+    return keep_fail(err, 0, "invalid --secret `%s`: `%s` is not KEY=VALUE (target, uid, gid, mode, source)",
                      keep_q(spec), keep_q(kv));
   *eq = '\0';
   const char *k = kv, *v = eq + 1;
   if (strcmp(k, "source") == 0 || strcmp(k, "src") == 0) {
     if (out->name)
-      return keep_fail(err, EINVAL, "invalid --secret `%s`: the secret is named twice", keep_q(spec));
+      return keep_fail(err, 0, "invalid --secret `%s`: the secret is named twice", keep_q(spec));
     out->name = xstrdup(v);
     return 0;
   }
@@ -151,13 +148,13 @@ static int ref_field(const char *spec, char *kv, struct keep_secret_ref *out, ke
   if (strcmp(k, "type") == 0) {
     if (strcmp(v, "mount") == 0)
       return 0;
-    return keep_fail(err, EINVAL,
+    return keep_fail(err, 0,
                      "invalid --secret `%s`: type `%s`: only type=mount (keep never puts a secret in the "
                      "environment, where `ps e` and crash dumps show it)",
                      keep_q(spec), keep_q(v));
   }
-  return keep_fail(err, EINVAL, "invalid --secret `%s`: unknown key `%s` (target, uid, gid, mode)",
-                   keep_q(spec), keep_q(k));
+  return keep_fail(err, 0, "invalid --secret `%s`: unknown key `%s` (target, uid, gid, mode)", keep_q(spec),
+                   keep_q(k));
 }
 
 int keep_secret_ref_parse(const char *spec, struct keep_secret_ref *out, keep_error **err)
@@ -175,8 +172,7 @@ int keep_secret_ref_parse(const char *spec, struct keep_secret_ref *out, keep_er
       return -1;
   }
   if (out->name == NULL)
-    return keep_fail(err, EINVAL,
-                     "invalid --secret `%s`: no secret named (NAME[,target=PATH,uid=U,gid=G,mode=M])",
+    return keep_fail(err, 0, "invalid --secret `%s`: no secret named (NAME[,target=PATH,uid=U,gid=G,mode=M])",
                      keep_q(spec));
   if (keep_secret_name_check(out->name, err) < 0)
     return keep_error_wrap(err, "--secret");
@@ -204,8 +200,7 @@ int keep_secret_ref_add(struct keep_config *cfg, const char *spec, keep_error **
   }
   for (size_t i = 0; i < cfg->n_secrets; i++)
     if (targets_clash(cfg->secrets[i].target, r.target)) {
-      keep_fail(err, EINVAL,
-                "invalid --secret `%s`: target `" KEEP_SECRET_DIR "/%s` clashes with `%s`'s `%s`",
+      keep_fail(err, 0, "invalid --secret `%s`: target `" KEEP_SECRET_DIR "/%s` clashes with `%s`'s `%s`",
                 keep_q(spec), keep_q(r.target), keep_q(cfg->secrets[i].name), keep_q(cfg->secrets[i].target));
       free(r.name);
       free(r.target);
@@ -214,7 +209,7 @@ int keep_secret_ref_add(struct keep_config *cfg, const char *spec, keep_error **
   if (cfg->n_secrets >= KEEP_MAX_SECRETS) {
     free(r.name);
     free(r.target);
-    return keep_fail(err, E2BIG, "--secret `%s`: more than %d secrets", keep_q(spec), KEEP_MAX_SECRETS);
+    return keep_fail(err, 0, "--secret `%s`: more than %d secrets", keep_q(spec), KEEP_MAX_SECRETS);
   }
   cfg->secrets = xrealloc(cfg->secrets, (cfg->n_secrets + 1) * sizeof(*cfg->secrets));
   cfg->secrets[cfg->n_secrets++] = r;

@@ -27,8 +27,8 @@ int keep_secret_store_open(bool create, char **path, keep_error **err)
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT)
-      return keep_fail(err, ENOENT,
-                       "no secret store `%s`: create a secret first (keep secret create NAME FILE)", dir);
+      return keep_fail(err, 0, "no secret store `%s`: create a secret first (keep secret create NAME FILE)",
+                       dir);
     return keep_fail_errno(err, "open secret store `%s` (a directory, never a symlink)", dir);
   }
   cleanup_close int guard = fd;
@@ -37,12 +37,11 @@ int keep_secret_store_open(bool create, char **path, keep_error **err)
     return keep_fail_errno(err, "stat secret store `%s`", dir);
   /* Anyone else who can enter it, or who owns it, can read or swap values. */
   if (st.st_uid != geteuid())
-    return keep_fail(err, EPERM, "secret store `%s` is owned by uid %u, not by you (uid %u): remove it", dir,
+    return keep_fail(err, 0, "secret store `%s` is owned by uid %u, not by you (uid %u): remove it", dir,
                      (unsigned) st.st_uid, (unsigned) geteuid());
   if (st.st_mode & 077)
-    return keep_fail(err, EPERM,
-                     "secret store `%s` has mode %04o: only its owner may enter it (chmod 700 `%s`)", dir,
-                     (unsigned) (st.st_mode & 07777), dir);
+    return keep_fail(err, 0, "secret store `%s` has mode %04o: only its owner may enter it (chmod 700 `%s`)",
+                     dir, (unsigned) (st.st_mode & 07777), dir);
   if (path)
     *path = steal_pointer(&dir);
   return steal_fd(&guard);
@@ -60,20 +59,20 @@ void keep_secret_info_free(struct keep_secret_info *v, size_t n)
 static int value_check(const struct stat *st, const char *dir, const char *name, keep_error **err)
 {
   if (!S_ISREG(st->st_mode))
-    return keep_fail(err, EINVAL,
+    return keep_fail(err, 0,
                      "secret `%s`: `%s/%s` is a %s, not a regular file: remove it and create it again", name,
                      dir, name, keep_file_kind(st->st_mode));
   if (st->st_uid != geteuid())
-    return keep_fail(err, EPERM, "secret `%s`: `%s/%s` is owned by uid %u, not by you: remove it", name, dir,
+    return keep_fail(err, 0, "secret `%s`: `%s/%s` is owned by uid %u, not by you: remove it", name, dir,
                      name, (unsigned) st->st_uid);
   if (st->st_mode & 077)
-    return keep_fail(err, EPERM,
+    return keep_fail(err, 0,
                      "secret `%s`: `%s/%s` has mode %04o: others may read it (chmod 600 it, or remove it and "
                      "create it again)",
                      name, dir, name, (unsigned) (st->st_mode & 07777));
   if (st->st_size <= 0 || st->st_size > (off_t) KEEP_SECRET_MAX_SIZE)
-    return keep_fail(err, EFBIG, "secret `%s`: `%s/%s` holds %lld bytes: a secret holds 1 to %u", name, dir,
-                     name, (long long) st->st_size, KEEP_SECRET_MAX_SIZE);
+    return keep_fail(err, 0, "secret `%s`: `%s/%s` holds %lld bytes: a secret holds 1 to %u", name, dir, name,
+                     (long long) st->st_size, KEEP_SECRET_MAX_SIZE);
   return 0;
 }
 
@@ -85,11 +84,10 @@ int keep_secret_open_value(int dirfd, const char *dir, const char *name, keep_er
   int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT)
-      return keep_fail(err, ENOENT, "no secret `%s` in `%s` (keep secret create %s FILE)", name, dir, name);
+      return keep_fail(err, 0, "no secret `%s` in `%s` (keep secret create %s FILE)", name, dir, name);
     if (errno == ELOOP)
-      return keep_fail(err, ELOOP,
-                       "secret `%s`: `%s/%s` is a symlink: refused (remove it and create the secret)", name,
-                       dir, name);
+      return keep_fail(err, 0, "secret `%s`: `%s/%s` is a symlink: refused (remove it and create the secret)",
+                       name, dir, name);
     return keep_fail_errno(err, "open secret `%s/%s`", dir, name);
   }
   cleanup_close int guard = fd;
@@ -131,9 +129,9 @@ static int read_value(int src, const char *what, char **buf, size_t *len, keep_e
     *len += (size_t) n;
   }
   if (*len == 0)
-    return keep_fail(err, EINVAL, "the secret from %s is empty", what);
+    return keep_fail(err, 0, "the secret from %s is empty", what);
   if (*len > KEEP_SECRET_MAX_SIZE)
-    return keep_fail(err, EFBIG, "the secret from %s is larger than %u bytes", what, KEEP_SECRET_MAX_SIZE);
+    return keep_fail(err, 0, "the secret from %s is larger than %u bytes", what, KEEP_SECRET_MAX_SIZE);
   return 0;
 }
 
@@ -144,43 +142,70 @@ static void wipe(char *buf, size_t len)
   free(buf);
 }
 
+static int exists(const char *name, keep_error **err)
+{
+  return keep_fail(err, 0, "secret `%s` exists: remove it first (keep secret rm %s)", name, name);
+}
+
+/* An unnamed file (O_TMPFILE), written, fsynced, then linked in as `name`:
+ * the value appears whole or not at all, and a crash at any point leaves
+ * nothing on disk.  Returns 1 where the filesystem or /proc cannot do it. */
+static int publish_unnamed(int dirfd, const char *dir, const char *name, const char *buf, size_t len,
+                           keep_error **err)
+{
+  cleanup_close int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return 1;
+  if (write_all(fd, buf, len) < 0 || fsync(fd) < 0)
+    return keep_fail_errno(err, "write secret `%s` in `%s`", name, dir);
+  char self[64];
+  snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+  if (linkat(AT_FDCWD, self, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+    return 0;
+  return errno == EEXIST ? exists(name, err) : 1;
+}
+
+/* The same with a named temp file renamed into place (never replacing). */
+static int publish_named(int dirfd, const char *dir, const char *name, const char *buf, size_t len,
+                         keep_error **err)
+{
+  char rnd[17];
+  if (random_hex(rnd, 16, err) < 0)
+    return -1;
+  /* A name no secret can have (names start with a letter or digit). */
+  cleanup_free char *tmp = xasprintf(".tmp-%s", rnd);
+  cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return keep_fail_errno(err, "create `%s/%s`", dir, tmp);
+  int ret = 0;
+  if (write_all(fd, buf, len) < 0 || fsync(fd) < 0)
+    ret = keep_fail_errno(err, "write `%s/%s`", dir, tmp);
+  else if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) < 0)
+    ret =
+        errno == EEXIST ? exists(name, err) : keep_fail_errno(err, "rename `%s/%s` to `%s`", dir, tmp, name);
+  if (ret < 0)
+    unlinkat(dirfd, tmp, 0);
+  return ret;
+}
+
 int keep_secret_create(int dirfd, const char *dir, const char *name, int src_fd, const char *src_what,
                        keep_error **err)
 {
-  char rnd[17];
-  if (keep_secret_name_check(name, err) < 0 || random_hex(rnd, 16, err) < 0)
+  if (keep_secret_name_check(name, err) < 0)
     return -1;
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-    return keep_fail(err, EEXIST, "secret `%s` exists: remove it first (keep secret rm %s)", name, name);
+    return exists(name, err);
   char *buf = NULL;
   size_t len = 0;
-  if (read_value(src_fd, src_what, &buf, &len, err) < 0) {
-    wipe(buf, KEEP_SECRET_MAX_SIZE + 1);
-    return -1;
-  }
-  /* A name no secret can have (names start with a letter or digit). */
-  cleanup_free char *tmp = xasprintf(".tmp-%s", rnd);
-  int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  int ret = -1;
-  if (fd < 0) {
-    keep_fail_errno(err, "create `%s/%s`", dir, tmp);
-  } else if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
-    keep_fail_errno(err, "write `%s/%s`", dir, tmp);
-  } else if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) < 0) {
-    if (errno == EEXIST)
-      keep_fail(err, EEXIST, "secret `%s` exists: remove it first (keep secret rm %s)", name, name);
-    else
-      keep_fail_errno(err, "rename `%s/%s` to `%s`", dir, tmp, name);
-  } else {
-    ret = 0;
-    fsync(dirfd); /* the rename itself, durable */
-  }
+  int ret = read_value(src_fd, src_what, &buf, &len, err);
+  if (ret == 0)
+    ret = publish_unnamed(dirfd, dir, name, buf, len, err);
+  if (ret == 1)
+    ret = publish_named(dirfd, dir, name, buf, len, err);
   wipe(buf, KEEP_SECRET_MAX_SIZE + 1);
-  if (fd >= 0)
-    close(fd);
-  if (ret < 0)
-    unlinkat(dirfd, tmp, 0);
+  if (ret == 0)
+    fsync(dirfd); /* the new name itself, durable */
   return ret;
 }
 
@@ -224,7 +249,7 @@ int keep_secret_remove(int dirfd, const char *dir, const char *name, keep_error 
     return -1;
   if (unlinkat(dirfd, name, 0) < 0) {
     if (errno == ENOENT)
-      return keep_fail(err, ENOENT, "no secret `%s` in `%s`", name, dir);
+      return keep_fail(err, 0, "no secret `%s` in `%s`", name, dir);
     return keep_fail_errno(err, "remove secret `%s/%s`", dir, name);
   }
   fsync(dirfd);
