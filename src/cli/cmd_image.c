@@ -144,13 +144,8 @@ int cmd_images(int argc, char **argv)
 {
   bool json = false, quiet = false;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--format") == 0 && i + 1 < argc && strcmp(argv[i + 1], "json") == 0) {
-      json = true;
-      i++;
-    } else if (strcmp(argv[i], "--format=json") == 0) {
-      json = true;
-    } else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
-      quiet = true;
+    if (cli_list_opt(argc, argv, &i, &json, &quiet)) {
+      continue;
     } else if (strcmp(argv[i], "--help") == 0) {
       printf("Usage: keep images [--format json] [-q]\n\nList the images in the store: each tag "
              "with the manifest digest it resolves to and the image ID (its config digest).\n");

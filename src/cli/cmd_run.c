@@ -18,6 +18,7 @@
 #include "landlock.h"
 #include "process_setup.h"
 #include "service.h"
+#include "secret.h"
 #include "state.h"
 #include "userns.h"
 #include "util.h"
@@ -51,6 +52,9 @@ static void run_usage(FILE *out)
           "                            followed through a symlink (in any component): give its real path\n"
           "      --tmpfs DST           a fresh tmpfs at DST (nosuid, nodev)\n"
           "      --read-write          WEAKER: the root filesystem is writable\n"
+          "      --secret NAME[,target=PATH,uid=U,gid=G,mode=M]  the secret NAME (keep secret\n"
+          "                            create) at /run/secrets/NAME (or PATH below it): a\n"
+          "                            read-only tmpfs, mode 0400, owned by the process's user\n"
           "Limits (defaults: memory 1/4 of RAM, half the CPUs, 2048 pids):\n"
           "  -m, --memory SIZE         memory limit, e.g. 512m, 2g (swap limited likewise)\n"
           "      --cpus N              CPU limit, e.g. 0.5, 2\n"
@@ -96,6 +100,7 @@ enum {
   OPT_STOP_SIGNAL,
   OPT_STOP_TIMEOUT,
   OPT_LOG_OPT,
+  OPT_SECRET,
 };
 
 static const struct option run_options[] = {
@@ -127,6 +132,7 @@ static const struct option run_options[] = {
     {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"log-opt", required_argument, NULL, OPT_LOG_OPT},
+    {"secret", required_argument, NULL, OPT_SECRET},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -362,13 +368,11 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
     case OPT_STOP_SIGNAL:
     case OPT_STOP_TIMEOUT:
     case OPT_LOG_OPT:
-      if (keep_service_flag(&c->svc,
-                            opt == OPT_NAME           ? "name"
-                            : opt == OPT_RESTART      ? "restart"
-                            : opt == OPT_STOP_SIGNAL  ? "stop-signal"
-                            : opt == OPT_STOP_TIMEOUT ? "stop-timeout"
-                                                      : "log-opt",
-                            optarg, &c->stop_signal, err) < 0)
+      if (keep_service_flag(&c->svc, run_options[longindex].name, optarg, &c->stop_signal, err) < 0)
+        return -1;
+      break;
+    case OPT_SECRET:
+      if (keep_secret_ref_add(c, optarg, err) < 0)
         return -1;
       break;
     case OPT_HELP: *help = true; return 0;

@@ -8,6 +8,10 @@
  * and return the exit status for "keep failed" (125). */
 struct keep_error;
 int keep_cli_fail(struct keep_error **err);
+/* The options of a listing command (images, secret ls): argv[*i] is
+ * `--format json` (then *i moves past `json`), `--format=json`, `-q` or
+ * `--quiet`; false for anything else. */
+bool cli_list_opt(int argc, char **argv, int *i, bool *json, bool *quiet);
 int cmd_run(int argc, char **argv);
 /* keep run's flags and arguments (argv[0] is "run"), the image's config
  * applied, into cfg; what `keep run` would run, for `keep audit run`.
@@ -17,6 +21,8 @@ struct keep_image_hold;
 int keep_run_config(int argc, char **argv, struct keep_config *cfg, struct keep_image_hold *hold, bool *help,
                     struct keep_error **err);
 int cmd_gc(int argc, char **argv);
+/* keep secret create|ls|inspect|rm (cmd_secret.c). */
+int cmd_secret(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
 /* keep audit (cmd_audit.c). */
 int cmd_audit(int argc, char **argv);

@@ -36,6 +36,7 @@ static const struct keep_command keep_commands[] = {
     {"wait", cmd_wait, false},
     {"restart", cmd_restart, true},
     {"_monitor-exit", cmd_monitor_exit, true},
+    {"secret", cmd_secret, false},
     {NULL, NULL, false},
 };
 
@@ -73,6 +74,7 @@ static void usage(FILE *out)
                "  images    list images (`--format json` for scripts)\n"
                "  rmi       remove images; `image inspect` shows one; `verify` re-hashes the store\n"
                "  sign      sign an image (GPG simple signing) for a signedBy trust policy\n"
+               "  secret    keep passwords and keys for `keep run --secret` (create, ls, inspect, rm)\n"
                "  gc        remove what killed containers left behind, and unused blobs and layers\n"
                "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
                "  ps        list containers (-a: stopped ones too); inspect shows one as JSON\n"

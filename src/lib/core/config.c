@@ -19,6 +19,11 @@ void keep_config_free(struct keep_config *c)
     free(c->mounts[i].dst);
   }
   free(c->mounts);
+  for (size_t i = 0; i < c->n_secrets; i++) {
+    free(c->secrets[i].name);
+    free(c->secrets[i].target);
+  }
+  free(c->secrets);
   free(c->state_dir);
   free(c->cache_dir);
   strv_free(c->layers);

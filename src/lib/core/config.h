@@ -27,6 +27,18 @@ struct keep_mount_req {
   bool writable; /* volumes are read-only unless asked (:rw) */
 };
 
+/* One --secret NAME[,target=PATH,uid=U,gid=G,mode=M] (secret.h): the value
+ * itself is never here, only which stored secret goes where. */
+struct keep_secret_ref {
+  char *name;   /* in the caller's secret store */
+  char *target; /* relative to /run/secrets, normalised */
+  bool has_uid; /* uid given; otherwise the process's user */
+  bool has_gid; /* gid given; otherwise the process's group */
+  uint32_t uid; /* container ids */
+  uint32_t gid;
+  uint32_t mode; /* 0400 unless given; never above 0777 */
+};
+
 enum keep_seccomp_mode { KEEP_SECCOMP_DEFAULT, KEEP_SECCOMP_FILE, KEEP_SECCOMP_UNCONFINED };
 enum keep_network_mode { KEEP_NET_NONE, KEEP_NET_HOST };
 
@@ -97,6 +109,8 @@ struct keep_config {
   struct keep_mount_req *mounts;
   size_t n_mounts;
   struct keep_service svc;
+  struct keep_secret_ref *secrets; /* --secret, on a tmpfs at /run/secrets */
+  size_t n_secrets;
 
   /* Filled by keep itself, not by flags. */
   bool rootless;   /* caller is not root */

@@ -13,6 +13,38 @@
 #include "keep_build_config.h"
 #include "util.h"
 
+char *keep_store_base(void)
+{
+  const char *env = getenv("KEEP_STORE");
+  if (env && *env == '/')
+    return xstrdup(env);
+  if (geteuid() == 0)
+    return xstrdup(KEEP_DATA_DIR);
+  const char *xdg = getenv("XDG_DATA_HOME");
+  if (xdg && *xdg == '/')
+    return xasprintf("%s/keep", xdg);
+  const char *home = getenv("HOME");
+  if (home && *home == '/')
+    return xasprintf("%s/.local/share/keep", home);
+  return NULL;
+}
+
+int keep_mkdir_p(const char *path, mode_t mode, keep_error **err)
+{
+  cleanup_free char *p = xstrdup(path);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/')
+      continue;
+    *s = '\0';
+    if (mkdir(p, 0755) < 0 && errno != EEXIST)
+      return keep_fail_errno(err, "create `%s`", p);
+    *s = '/';
+  }
+  if (mkdir(p, mode) < 0 && errno != EEXIST)
+    return keep_fail_errno(err, "create `%s`", p);
+  return 0;
+}
+
 static int ensure_private_dir(const char *path, keep_error **err)
 {
   if (mkdir(path, 0700) < 0 && errno != EEXIST)

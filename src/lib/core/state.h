@@ -15,8 +15,16 @@
 #define KEEP_STATE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
+
+/* The caller's store (images, secrets): $KEEP_STORE, else /var/lib/keep for
+ * root, $XDG_DATA_HOME/keep or ~/.local/share/keep for a user; NULL when
+ * none can be named (a user with neither variable set). */
+char *keep_store_base(void);
+/* mkdir -p: the missing parents 0755, `path` itself with `mode`. */
+int keep_mkdir_p(const char *path, mode_t mode, keep_error **err);
 
 /* The base directory for the caller, created 0700 and checked to be ours. */
 int keep_state_base(char **out, keep_error **err);

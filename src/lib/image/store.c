@@ -9,44 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "keep_build_config.h"
+#include "state.h"
 #include "userns.h"
 #include "util.h"
 
 #define BLOB_DIR "blobs/sha256"
 #define MAX_JSON_BLOB (8 << 20)
-
-static char *default_root(bool rootless)
-{
-  const char *env = getenv("KEEP_STORE");
-  if (env && *env == '/')
-    return xstrdup(env);
-  if (!rootless)
-    return xstrdup(KEEP_DATA_DIR);
-  const char *xdg = getenv("XDG_DATA_HOME");
-  if (xdg && *xdg == '/')
-    return xasprintf("%s/keep", xdg);
-  const char *home = getenv("HOME");
-  if (home && *home == '/')
-    return xasprintf("%s/.local/share/keep", home);
-  return NULL;
-}
-
-static int mkdir_p(const char *path, mode_t mode, keep_error **err)
-{
-  cleanup_free char *p = xstrdup(path);
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/')
-      continue;
-    *s = '\0';
-    if (mkdir(p, 0755) < 0 && errno != EEXIST)
-      return keep_fail_errno(err, "create `%s`", p);
-    *s = '/';
-  }
-  if (mkdir(p, mode) < 0 && errno != EEXIST)
-    return keep_fail_errno(err, "create `%s`", p);
-  return 0;
-}
 
 static int mkdir_at(int dirfd, const char *name, mode_t mode, keep_error **err)
 {
@@ -60,12 +28,12 @@ int keep_store_open(struct keep_store *s, bool exclusive, keep_error **err)
   memset(s, 0, sizeof(*s));
   s->dirfd = s->lockfd = -1;
   s->rootless = geteuid() != 0;
-  s->root = default_root(s->rootless);
+  s->root = keep_store_base();
   if (s->root == NULL)
     return keep_fail(err, 0, "no image store: set XDG_DATA_HOME or HOME (or KEEP_STORE)");
   /* 0711: container root (an unprivileged host uid) must traverse to the
    * layers it mounts, but may not list or read anything else. */
-  if (mkdir_p(s->root, s->rootless ? 0700 : 0711, err) < 0)
+  if (keep_mkdir_p(s->root, s->rootless ? 0700 : 0711, err) < 0)
     return keep_error_wrap(err, "image store");
   s->dirfd = open(s->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (s->dirfd < 0)

@@ -28,6 +28,7 @@
 #include "oci_process.h"
 #include "process_setup.h"
 #include "rootfs.h"
+#include "secret.h"
 #include "syscalls.h"
 #include "msg.h"
 #include "terminal.h"
@@ -387,6 +388,16 @@ static noreturn void oci_child(struct oci_child *c)
       keep_msg_fail(sock, err);
     }
   }
+  struct keep_oci_process proc = s->process;
+  gid_t gid_store = 0;
+  if (c->ext && resolve_user(c, rootfd, &proc, &gid_store, &err) < 0)
+    keep_msg_fail(sock, err);
+  /* keep run --secret: the values on their own read-only tmpfs, owned by
+   * the user just resolved; the descriptors are closed here, long before
+   * anything of the image runs. */
+  if (c->ext && keep_secrets_mount(rootfd, c->ext->cfg->secrets, c->ext->secret_fds, c->ext->cfg->n_secrets,
+                                   proc.uid, proc.gid, &err) < 0)
+    keep_msg_fail(sock, err);
   /* SCMP_ACT_NOTIFY: the listener must reach the agent during create, so
    * the notify rules are loaded now, as a filter of their own; the rest of
    * the profile still loads right before execve (seccomp_notify.c says
@@ -400,10 +411,6 @@ static noreturn void oci_child(struct oci_child *c)
     if (sent < 0)
       _exit(125);
   }
-  struct keep_oci_process proc = s->process;
-  gid_t gid_store = 0;
-  if (c->ext && resolve_user(c, rootfd, &proc, &gid_store, &err) < 0)
-    keep_msg_fail(sock, err);
   /* Created: once create has recorded it, this process outlives create;
    * keep run's never does. */
   /* The user a name resolved to, for `keep exec` to run as (keep run). */

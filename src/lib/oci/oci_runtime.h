@@ -28,6 +28,7 @@ struct keep_oci_run_ext {
   int root_tree;          /* made by keep_rootfs_tree as host root, taken by create; -1: the init makes it */
   const int *volume_fds;  /* cfg->mounts order; -1 for tmpfs */
   const int *volume_of_mount;   /* per mount of the document: its index in cfg->mounts, or -1 */
+  const int *secret_fds;        /* cfg->secrets order: each value, opened by keep run (secret.h) */
   struct keep_seccomp *seccomp; /* precompiled, taken by create; NULL: unconfined */
   const struct keep_userns_plan *userns;
   const char *record_text; /* container.json (service.h), written beside the state */

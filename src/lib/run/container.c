@@ -21,6 +21,7 @@
 #include "rootfs.h"
 #include "run_spec.h"
 #include "seccomp_filter.h"
+#include "secret.h"
 #include "syscalls.h"
 #include "userns.h"
 #include "util.h"
@@ -31,7 +32,9 @@ struct run_resources {
   int root_tree; /* the root as a detached mount (root only) */
   int *volume_fds;
   size_t n_volumes;
+  size_t n_secrets;
   int *volume_of_mount; /* per mount of the document: its volume, or -1 */
+  int *secret_fds;      /* cfg->secrets order */
   struct keep_seccomp *seccomp;
   struct keep_userns_plan userns;
 };
@@ -48,6 +51,7 @@ static void release(struct run_resources *r)
     close(r->root_tree);
   keep_seccomp_free(r->seccomp);
   free(r->volume_of_mount);
+  keep_secret_fds_close(r->secret_fds, r->n_secrets);
   keep_userns_plan_free(&r->userns);
 }
 
@@ -75,7 +79,10 @@ static int open_inputs(const struct keep_config *cfg, struct run_resources *r, k
   }
   if (cfg->proc.argv == NULL || cfg->proc.argv[0] == NULL)
     return keep_fail(err, 0, "no command given");
-  return 0;
+  /* Values are opened here, by the caller who alone can read its store;
+   * the container's init gets descriptors, never a path into it. */
+  r->n_secrets = cfg->n_secrets;
+  return keep_secrets_open(cfg->secrets, cfg->n_secrets, &r->secret_fds, err);
 }
 
 static int prepare_seccomp(const struct keep_config *cfg, struct run_resources *r, keep_error **err)
@@ -138,6 +145,7 @@ static int create_and_start(struct keep_config *cfg, struct run_resources *r, in
                                  .root_tree = steal_fd(&r->root_tree),
                                  .volume_fds = r->volume_fds,
                                  .volume_of_mount = r->volume_of_mount,
+                                 .secret_fds = r->secret_fds,
                                  .seccomp = steal_pointer(&r->seccomp),
                                  .userns = &r->userns,
                                  .record_text = record,
