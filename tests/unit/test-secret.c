@@ -160,7 +160,7 @@ static void test_store(void)
   close(again);
 
   mkvalue(dirfd, "open", "x", 0644);
-  symlinkat("pw", dirfd, "link");
+  tap_ok(symlinkat("pw", dirfd, "link") == 0, "a symlink planted in the store");
   int fd = keep_secret_open_value(dirfd, dir, "pw", &err);
   tap_ok(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC), "a value opens close-on-exec");
   if (fd >= 0)
