@@ -36,4 +36,20 @@ KEEP_SECRET_HOST_VAR=leak krun "$ROOTFS" sh -c 'tr "\0" " " < /proc/1/cmdline; e
 expect "PID 1 shows itself as keep-init" "^keep-init *$"
 expect_not "PID 1's command line has no host path" "$ROOTFS"
 expect_not "PID 1's environment is unreadable" "KEEP_SECRET_HOST_VAR"
+# Once the workload runs, PID 1 is keep-pid1: a small static program from a
+# sealed copy (where the build has it), with CAP_KILL alone, not dumpable.
+if [ -x "$(dirname "$KEEP")/keep-pid1" ]; then
+  # (PID 1 becomes it just after the workload starts: give it a moment.)
+  krun "$ROOTFS" sh -c 'sleep 0.3; grep -E "^(Name|CapEff|VmRSS)" /proc/1/status'
+  expect "PID 1 is keep-init" "^Name:.keep-init$"
+  expect "PID 1 keeps CAP_KILL alone" "^CapEff:.0000000000000020$"
+  rss=$(awk '/^VmRSS/{print $2}' "$T/out")
+  check "PID 1 is small (${rss} kB resident)" test "${rss:-9999}" -lt 200
+  krun "$ROOTFS" keep-probe read /proc/1/exe
+  expect "the workload cannot open PID 1's program" "read denied"
+  krun "$ROOTFS" keep-probe read /proc/1/mem
+  expect "the workload cannot read PID 1's memory" "read denied"
+else
+  skip "PID 1 is keep-pid1" "built without musl-gcc (apt-get install musl-tools)"
+fi
 done_testing

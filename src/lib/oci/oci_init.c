@@ -233,7 +233,7 @@ static noreturn void init_loop(pid_t workload, int sigfd)
  * descriptor but stdio and its signalfd.  It gets no Landlock domain of its
  * own: Landlock scopes signals to a domain and its children, and init must
  * reach the workload, whose own domain keeps it from signalling init. */
-static noreturn void run_as_pid1(const struct keep_oci_confine *cf, bool stdin_null)
+static noreturn void run_as_pid1(const struct keep_oci_confine *cf, bool stdin_null, int pid1_fd)
 {
   keep_error *err = NULL;
   sigset_t all;
@@ -272,6 +272,16 @@ static noreturn void run_as_pid1(const struct keep_oci_confine *cf, bool stdin_n
     keep_error_print(err);
     kill(workload, SIGKILL);
     _exit(125);
+  }
+  /* Become keep-pid1 (the same loop in a program of a few pages: what
+   * stays for the container's life); signals stay blocked across the exec.
+   * Should that fail, this process stays PID 1 and runs the loop itself. */
+  if (pid1_fd >= 3) {
+    close_range(3, (unsigned) pid1_fd - 1, 0);
+    close_range((unsigned) pid1_fd + 1, ~0U, 0);
+    char *const args[] = {(char *) "keep-init", NULL};
+    char *const no_env[] = {NULL};
+    execveat(pid1_fd, "", args, no_env, AT_EMPTY_PATH);
   }
   close_range(3, ~0U, 0);
   int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
@@ -465,7 +475,7 @@ static noreturn void oci_child(struct oci_child *c)
                                 .landlock_writable = writable,
                                 .landlock_root_writable = c->ext && c->ext->cfg->read_write};
   if (c->ext)
-    run_as_pid1(&cf, tty_peer < 0 && !c->ext->cfg->proc.interactive);
+    run_as_pid1(&cf, tty_peer < 0 && !c->ext->cfg->proc.interactive, c->ext->pid1_fd);
   keep_oci_process_exec(&cf);
 }
 

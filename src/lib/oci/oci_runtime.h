@@ -31,6 +31,7 @@ struct keep_oci_run_ext {
   const int *secret_fds;        /* cfg->secrets order: each value, opened by keep run (secret.h) */
   struct keep_seccomp *seccomp; /* precompiled, taken by create; NULL: unconfined */
   const struct keep_userns_plan *userns;
+  int pid1_fd;             /* sealed keep-pid1 that PID 1 becomes once the workload runs, or -1 */
   const char *record_text; /* container.json (service.h), written beside the state */
   const char *name;        /* --name, claimed once the state exists (state.h) */
   bool reuse;              /* a restart: <base>/<id> exists, locked by reuse_lock (kept by the caller) */

@@ -20,6 +20,7 @@
 #include "oci_runtime.h"
 #include "rootfs.h"
 #include "run_spec.h"
+#include "sealed_exec.h"
 #include "seccomp_filter.h"
 #include "secret.h"
 #include "syscalls.h"
@@ -37,6 +38,7 @@ struct run_resources {
   int *secret_fds;      /* cfg->secrets order */
   struct keep_seccomp *seccomp;
   struct keep_userns_plan userns;
+  int pid1_fd; /* keep-pid1, sealed: what PID 1 becomes */
 };
 
 static void release(struct run_resources *r)
@@ -49,6 +51,8 @@ static void release(struct run_resources *r)
     close(r->rootfs_fd);
   if (r->root_tree >= 0)
     close(r->root_tree);
+  if (r->pid1_fd >= 0)
+    close(r->pid1_fd);
   keep_seccomp_free(r->seccomp);
   free(r->volume_of_mount);
   keep_secret_fds_close(r->secret_fds, r->n_secrets);
@@ -83,6 +87,16 @@ static int open_inputs(const struct keep_config *cfg, struct run_resources *r, k
    * the container's init gets descriptors, never a path into it. */
   r->n_secrets = cfg->n_secrets;
   return keep_secrets_open(cfg->secrets, cfg->n_secrets, &r->secret_fds, err);
+}
+
+/* keep-pid1 in a sealed memfd: once the workload runs, PID 1 becomes this
+ * small program instead of staying a copy of keep.  Where it is not
+ * installed, keep's init stays PID 1 itself (the same loop, more memory). */
+static int open_pid1(void)
+{
+  cleanup_free char *path = keep_helper_path("keep-pid1");
+  cleanup_close int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  return fd < 0 ? -1 : keep_sealed_copy(fd, "keep-init", NULL);
 }
 
 static int prepare_seccomp(const struct keep_config *cfg, struct run_resources *r, keep_error **err)
@@ -148,6 +162,7 @@ static int create_and_start(struct keep_config *cfg, struct run_resources *r, in
                                  .secret_fds = r->secret_fds,
                                  .seccomp = steal_pointer(&r->seccomp),
                                  .userns = &r->userns,
+                                 .pid1_fd = r->pid1_fd,
                                  .record_text = record,
                                  .name = cfg->svc.name,
                                  .reuse = h && h->reuse_lock >= 0,
@@ -169,7 +184,7 @@ static int create_and_start(struct keep_config *cfg, struct run_resources *r, in
 static int run_container(struct keep_config *cfg, const char *record, int *exit_code, struct keep_handover *h,
                          keep_error **err)
 {
-  struct run_resources r = {.rootfs_fd = -1, .root_tree = -1};
+  struct run_resources r = {.rootfs_fd = -1, .root_tree = -1, .pid1_fd = -1};
   int ret = -1;
   /* Inputs are opened and checked while SIGINT and SIGTERM still end keep:
    * an open or a read that blocks (a FIFO, a stalled network filesystem)
@@ -189,6 +204,7 @@ static int run_container(struct keep_config *cfg, const char *record, int *exit_
       (r.root_tree = keep_rootfs_tree(cfg, r.rootfs_fd, r.volume_fds, container_root_uid(&r.userns),
                                       container_root_gid(&r.userns), err)) < 0)
     goto out;
+  r.pid1_fd = open_pid1();
   ret = create_and_start(cfg, &r, exit_code, record, h, err);
 out:
   release(&r);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "keep_build_config.h"
 #include "util.h"
 
 #ifndef MFD_EXEC
@@ -44,6 +45,50 @@ const char *keep_self_path(void)
   return self_path;
 }
 
+int keep_sealed_copy(int src, const char *name, keep_error **err)
+{
+  struct stat st;
+  if (fstat(src, &st) < 0)
+    return keep_fail_errno(err, "stat `%s`", name);
+  cleanup_close int mem = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (mem < 0 && errno == EINVAL) /* kernels before 6.3 have no MFD_EXEC: exec is implied */
+    mem = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mem < 0)
+    return keep_fail_errno(err, "memfd_create for the sealed copy of %s", name);
+  off_t off = 0;
+  while (off < st.st_size) {
+    ssize_t n = sendfile(mem, src, &off, (size_t) (st.st_size - off));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return keep_fail_errno(err, "copy %s into a sealed memfd", name);
+    }
+    if (n == 0)
+      break;
+  }
+  /* Sealed against writes, resizing and further changes of the seals. */
+  if (fcntl(mem, F_ADD_SEALS, REQUIRED_SEALS | F_SEAL_EXEC) < 0 &&
+      fcntl(mem, F_ADD_SEALS, REQUIRED_SEALS) < 0)
+    return keep_fail_errno(err, "seal the in-memory copy of %s", name);
+  return steal_fd(&mem);
+}
+
+char *keep_helper_path(const char *name)
+{
+  const char *slash = strrchr(self_path, '/');
+  if (slash) {
+    char *beside = xasprintf("%.*s/%s", (int) (slash - self_path), self_path, name);
+    if (access(beside, X_OK) == 0)
+      return beside;
+    free(beside);
+  }
+  char *installed = xasprintf("%s/%s", KEEP_LIBEXEC_DIR, name);
+  if (access(installed, X_OK) == 0)
+    return installed;
+  free(installed);
+  return NULL;
+}
+
 int keep_ensure_sealed_self(char **argv, keep_error **err)
 {
   cleanup_close int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -52,30 +97,9 @@ int keep_ensure_sealed_self(char **argv, keep_error **err)
   int seals = fcntl(self, F_GET_SEALS);
   if (seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS)
     return 0;
-
-  struct stat st;
-  if (fstat(self, &st) < 0)
-    return keep_fail_errno(err, "stat `/proc/self/exe`");
-  cleanup_close int mem = memfd_create("keep", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-  if (mem < 0 && errno == EINVAL) /* kernels before 6.3 have no MFD_EXEC: exec is implied */
-    mem = memfd_create("keep", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  cleanup_close int mem = keep_sealed_copy(self, "keep", err);
   if (mem < 0)
-    return keep_fail_errno(err, "memfd_create for the sealed copy of keep");
-  off_t off = 0;
-  while (off < st.st_size) {
-    ssize_t n = sendfile(mem, self, &off, (size_t) (st.st_size - off));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return keep_fail_errno(err, "copy keep into a sealed memfd");
-    }
-    if (n == 0)
-      break;
-  }
-  /* Sealed against writes, resizing and further changes of the seals. */
-  if (fcntl(mem, F_ADD_SEALS, REQUIRED_SEALS | F_SEAL_EXEC) < 0 &&
-      fcntl(mem, F_ADD_SEALS, REQUIRED_SEALS) < 0)
-    return keep_fail_errno(err, "seal the in-memory copy of keep");
+    return -1;
   if (self_path[0] == '/')
     setenv(SELF_ENV, self_path, 1);
   fexecve(mem, argv, environ);

@@ -13,5 +13,10 @@ int keep_ensure_sealed_self(char **argv, keep_error **err);
  * first thing in main. */
 void keep_self_remember(void);
 const char *keep_self_path(void);
+/* A sealed, close-on-exec memfd holding what src holds (`name` names it). */
+int keep_sealed_copy(int src, const char *name, keep_error **err);
+/* keep's helper program `name` beside keep (a build tree, one install
+ * directory), else where it was installed; NULL when neither has it. */
+char *keep_helper_path(const char *name);
 
 #endif

@@ -30,25 +30,13 @@
 #include "service.h"
 #include "util.h"
 
-/* keep-monitor beside keep (a build tree or one install directory), else
- * where it was installed. */
 static char *monitor_path(keep_error **err)
 {
-  const char *self = keep_self_path();
-  const char *slash = strrchr(self, '/');
-  if (slash) {
-    char *beside = xasprintf("%.*s/keep-monitor", (int) (slash - self), self);
-    if (access(beside, X_OK) == 0)
-      return beside;
-    free(beside);
-  }
-  char *installed = xasprintf("%s/keep-monitor", KEEP_LIBEXEC_DIR);
-  if (access(installed, X_OK) == 0)
-    return installed;
-  free(installed);
-  keep_fail(err, ENOENT, "keep-monitor not found beside `%s` nor in %s: reinstall keep", self,
-            KEEP_LIBEXEC_DIR);
-  return NULL;
+  char *path = keep_helper_path("keep-monitor");
+  if (path == NULL)
+    keep_fail(err, ENOENT, "keep-monitor not found beside `%s` nor in %s: reinstall keep", keep_self_path(),
+              KEEP_LIBEXEC_DIR);
+  return path;
 }
 
 static void keep_open_across_exec(int fd)

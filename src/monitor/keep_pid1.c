@@ -1,0 +1,81 @@
+/* keep-pid1: PID 1 of a `keep run` container once its workload runs.
+ *
+ * keep's init sets the container up, starts the workload, then executes
+ * this (from a sealed in-memory copy, like keep itself: nothing inside can
+ * reach a file of the host through /proc/1/exe) so that what stays for the
+ * container's life is a program of a few pages, not a copy of keep.  It
+ * forwards every signal to the workload, reaps orphans, and exits with the
+ * workload's status (128+N when killed by signal N); when it exits, the
+ * kernel ends everything else in the pid namespace.
+ *
+ * It is linked statically with musl: the container's root need not hold a
+ * C library.  It keeps CAP_KILL (to signal a workload of another uid) and
+ * nothing else, and has no descriptor but stdio and its signalfd.  Signals
+ * stay blocked across the exec, so none sent meanwhile is lost.
+ *
+ * keep's init runs it, never a person, with no argument: its one child is
+ * the workload (so /proc/1/cmdline stays `keep-init`). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The workload: our one child when we start. */
+static pid_t only_child(void)
+{
+  char buf[64];
+  int fd = open("/proc/self/task/1/children", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  return (pid_t) atoi(buf);
+}
+
+int main(int argc, char **argv)
+{
+  /* First: nothing in the container may read or trace PID 1. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  prctl(PR_SET_NAME, "keep-init", 0, 0, 0);
+  (void) argc, (void) argv;
+  pid_t workload = only_child();
+  if (workload <= 1)
+    return 125; /* the workload is killed with PID 1 */
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, NULL);
+  int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
+  if (sigfd < 0) {
+    kill(workload, SIGKILL);
+    return 125;
+  }
+  for (;;) {
+    struct signalfd_siginfo si;
+    ssize_t n = read(sigfd, &si, sizeof(si));
+    if (n != (ssize_t) sizeof(si)) {
+      if (n < 0 && errno == EINTR)
+        continue;
+      kill(workload, SIGKILL);
+      return 125;
+    }
+    if (si.ssi_signo != SIGCHLD) {
+      kill(workload, (int) si.ssi_signo);
+      continue;
+    }
+    for (;;) {
+      int status = 0;
+      pid_t p = waitpid(-1, &status, WNOHANG);
+      if (p <= 0)
+        break;
+      if (p == workload)
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+  }
+}
