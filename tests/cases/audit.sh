@@ -171,8 +171,15 @@ export KEEP_STORE=$T/store
 "$SRCDIR/tools/mkrootfs.sh" "$T/clean" >/dev/null
 python3 "$SRCDIR/tools/mkimage.py" "$T/clean" "$T/clean.tar" keep.test/clean:1 --user 1000:1000 --healthcheck "true" --format oci >/dev/null
 k load -i "$T/clean.tar"
-k audit image keep.test/clean:1
-expect_code "a clean image: nothing at warn or above (exit 0)" 0
+k audit image --format json keep.test/clean:1
+cp "$T/out" "$T/clean.json"
+check "a clean image: nothing at warn or above but 4.5 (loaded: no signature checked)" python3 -c '
+import json, sys
+f = json.load(open(sys.argv[1]))
+assert [(x["id"], x["level"]) for x in f if x["level"] in ("warn", "fail")] == [("4.5", "warn")], f
+assert any(x["id"] == "4.5" and "loaded from" in x["detail"] for x in f), f' "$T/clean.json"
+k audit image --fail-on fail keep.test/clean:1
+expect_code "a clean image: --fail-on fail exits 0" 0
 expect "a clean image: USER set (4.1 pass)" "^4\.1 +pass"
 cp -a "$T/clean" "$T/dirty"
 chmod u+s "$T/dirty/bin/busybox"
@@ -259,7 +266,7 @@ f = json.load(open(sys.argv[1]))
 assert any(x["id"] == "K.6" and x["level"] == "warn" for x in f)
 assert any(x["id"] == "4.4" and x["level"] == "fail" for x in f)' "$T/old.json"
 
-k audit image --vuln-db "$DB" keep.test/clean:1
+k audit image --vuln-db "$DB" --fail-on fail keep.test/clean:1
 expect_code "--vuln-db on an image with no package database: no failure" 0
 expect "it says there is no package database" "no dpkg or apk database"
 k audit image keep.test/nothing:1
