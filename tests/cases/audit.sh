@@ -129,7 +129,7 @@ chmod 0666 "$H/var/run/docker.sock"
 k audit host --root "$H" --format json
 cp "$T/out" "$T/host.json"
 expect_code "a host with planted problems: exit 1" 1
-for want in "1.1.2 warn" "3.16 fail" "H.1 fail" "H.2 fail" "H.3 warn" "H.6 info" "H.7 info" "H.8 fail" "H.9 info"; do
+for want in "1.1.2 warn" "3.16 fail" "H.1 fail" "H.2 fail" "H.3 warn" "H.6 info" "H.7 info" "H.8 fail" "H.9 info" "H.11 warn"; do
   check "host: $want" python3 -c '
 import json, sys
 i, l = sys.argv[2].split()
@@ -137,14 +137,36 @@ assert any(x["id"] == i and x["level"] == l for x in json.load(open(sys.argv[1])
 done
 check "host: group members and the socket are named" grep -q 'alice,bob' "$T/host.json"
 check "host: the login user without a range is named, the service user is not" sh -c "grep -q '1 without one: alice' '$T/host.json'"
+check "host: cgroup v1 cannot delegate: alice's rootless containers run without limits" \
+  grep -q 'nothing can be delegated; rootless containers of alice run without cgroup limits' "$T/host.json"
 # The same tree with the problems fixed passes.
 printf 'root:x:0:\ndocker:x:999:\n' > "$H/etc/group"; chmod 0660 "$H/var/run/docker.sock"
 echo 1000 > "$H/proc/sys/user/max_user_namespaces"; echo "kill_process kill_thread trap errno user_notif trace log allow" > "$H/proc/sys/kernel/seccomp/actions_avail"
 echo "capability,landlock,apparmor" > "$H/sys/kernel/security/lsm"; chmod 0700 "$H/run/keep"
 mkdir -p "$H/sys/fs/cgroup"; touch "$H/sys/fs/cgroup/cgroup.controllers"; printf 'keep:1000000000:65536\nalice:100000:65536\n' > "$H/etc/subuid"
+# cgroup v2, with systemd's delegation to alice: her user@1000.service is hers.
+U=$H/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service
+mkdir -p "$U"; echo "cpuset cpu io memory pids" > "$U/cgroup.controllers"; touch "$U/cgroup.procs" "$U/cgroup.subtree_control"
+chown -R 1000 "$U"
 k audit host --root "$H"
 expect_code "the fixed host tree: exit 0" 0
 expect "the fixed host tree: nothing at warn or above" "^0 fail, 0 warn, 0 info, [0-9]+ pass$"
+# host_h11 LEVEL WORDS: H.11 alone at LEVEL, its detail holding WORDS.
+host_h11() {
+  k audit host --root "$H" --format json
+  python3 - "$T/out" "$1" "$2" <<'PY'
+import json, sys
+f = [x for x in json.load(open(sys.argv[1])) if x["id"] == "H.11"]
+assert len(f) == 1 and f[0]["level"] == sys.argv[2] and sys.argv[3] in f[0]["detail"], f
+PY
+}
+check "cgroup v2, delegated: H.11 pass, alice named" host_h11 pass "memory, pids and cpu delegated to: alice"
+chown 0 "$U/cgroup.procs"
+check "v2, user@1000.service not the user's: H.11 warn" host_h11 warn "\`alice\` (uid 1000): not delegated (cgroup.procs not the user's)"
+chown 1000 "$U/cgroup.procs"; echo "cpuset io memory pids" > "$U/cgroup.controllers"
+check "v2, cpu not delegated: H.11 warn naming it" host_h11 warn "controllers not delegated: cpu"
+rm -rf "$H/sys/fs/cgroup/user.slice"
+check "v2, alice not logged in: H.11 info, nothing to check" host_h11 info "no user session now, so nothing to check, for: alice (uid 1000)"
 k audit host --root "$T/nothing-here"
 expect_code "audit host --root of a missing directory: 125" 125
 
