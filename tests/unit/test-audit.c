@@ -156,6 +156,21 @@ static void test_delegation(void)
   plant(root, f3, "", uid);
   TAP_EQ_STR(delegation(root, &d), "pass", "v2, user@UID.service the user's: H.11 pass");
   tap_ok(strstr(d, "delegated to: ann") != NULL, "it names the user: %s", d);
+  /* A second login user with no session: info for her, ann still named. */
+  char *pw2 = xasprintf("%sbea:x:%u:%u::/home/bea:/bin/sh\n", pw, uid + 1, uid + 1);
+  plant(root, "/etc/passwd", pw2, ANY_OWNER);
+  struct keep_findings two = {0};
+  keep_audit_host(root, &two);
+  bool pass_ann = false, info_bea = false;
+  for (size_t i = 0; i < two.n; i++)
+    if (strcmp(two.v[i].id, "H.11") == 0) {
+      pass_ann = pass_ann || (two.v[i].level == AUDIT_PASS && strstr(two.v[i].detail, "to: ann"));
+      info_bea = info_bea || (two.v[i].level == AUDIT_INFO && strstr(two.v[i].detail, "for: bea (uid"));
+    }
+  tap_ok(pass_ann && info_bea, "two users: ann delegated (pass), bea with no session (info)");
+  keep_findings_free(&two);
+  plant(root, "/etc/passwd", pw, ANY_OWNER);
+  free(pw2);
   plant(root, f1, "cpuset io memory pids\n", uid);
   TAP_EQ_STR(delegation(root, &d), "warn", "v2, cpu not delegated: H.11 warn");
   tap_ok(strstr(d, "controllers not delegated: cpu:") != NULL, "it names the controller: %s", d);

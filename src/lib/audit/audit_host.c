@@ -312,14 +312,14 @@ static void check_delegation(const char *root, const struct login_user *u, size_
     return;
   }
   cleanup_free char *ok = NULL, *absent = NULL;
-  size_t before = f->n;
   for (size_t i = 0; i < nu; i++)
     check_user_delegation(root, &u[i], f, &ok, &absent);
   if (absent)
     keep_findings_add(f, "H.11", AUDIT_INFO, DELEGATE_TITLE, "/sys/fs/cgroup/user.slice",
                       "check again while they are logged in (or loginctl enable-linger them)",
                       "no user session now, so nothing to check, for: %s", absent);
-  if (f->n == before)
+  /* Those who are delegated are named too, beside any who are not. */
+  if (ok || nu == 0)
     keep_findings_add(f, "H.11", AUDIT_PASS, DELEGATE_TITLE, "", NULL, "%s%s",
                       ok ? "memory, pids and cpu delegated to: " : "no login users", ok ? ok : "");
 }
