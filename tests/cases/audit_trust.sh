@@ -74,4 +74,13 @@ k rmi keep.test/own:1
 k gc
 check "gc: the removed image's record is gone" test ! -e "$KEEP_STORE/trust/${ldig#sha256:}.loaded"
 check "gc: the kept image's records stay" test -e "$KEEP_STORE/trust/${digest#sha256:}.signed"
+# No policy file anywhere (the host's hidden in a mount namespace of the
+# test's own): a digest the user pinned is accepted on that basis alone.
+if [ -e /etc/containers ]; then
+  mkdir -p "$T/home"
+  RC=0; KEEP_STORE="$T/store2" HOME="$T/home" unshare -m --propagation private sh -c \
+    'mount -t tmpfs none /etc/containers && exec "$0" pull "$1"' "$KEEP" "$REG/busybox@$digest" >"$T/out" 2>&1 || RC=$?
+  expect_code "no policy: pulled by digest" 0
+  KEEP_STORE="$T/store2" check "pinned with no policy: 4.5 warn, the digest the only check" trust_is "$REG/busybox@$digest" warn "pulled by digest with no trust policy"
+fi
 done_testing

@@ -161,6 +161,44 @@ static int check(const char *policy, const char *ref, const char *digest, const 
   return ret;
 }
 
+/* No policy file anywhere: a pinned digest is accepted, on that basis
+ * alone; a tag is refused.  Only where the host has no policy file. */
+static void test_no_policy(void)
+{
+  char home[] = "/tmp/keep-home-XXXXXX";
+  if (access("/etc/containers/policy.json", F_OK) == 0 || mkdtemp(home) == NULL) {
+    tap_skip("/etc/containers/policy.json exists", "no policy: a pinned digest is recorded as `digest`");
+    return;
+  }
+  cleanup_free char *old_home = getenv("HOME") ? xstrdup(getenv("HOME")) : NULL;
+  cleanup_free char *old_policy = getenv("KEEP_POLICY") ? xstrdup(getenv("KEEP_POLICY")) : NULL;
+  setenv("HOME", home, 1);
+  unsetenv("KEEP_POLICY");
+  struct keep_policy *p = NULL;
+  keep_error *err = NULL;
+  struct keep_trust_record b = {0};
+  struct keep_image_ref pinned, tagged;
+  struct keep_signature_source none = {0};
+  keep_policy_load(NULL, &p, &err);
+  keep_image_ref_parse("reg.example/x@" DIGEST, &pinned, &err);
+  keep_image_ref_parse("reg.example/x:1", &tagged, &err);
+  tap_ok(p && keep_policy_path(p) == NULL && keep_policy_check(p, &pinned, DIGEST, &none, &b, &err) == 0 &&
+             b.basis == KEEP_TRUST_DIGEST && b.policy == NULL,
+         "no policy, pulled by digest: basis `digest`, no policy named");
+  keep_trust_record_free(&b);
+  tap_ok(p && keep_policy_check(p, &tagged, DIGEST, &none, &b, &err) < 0 && b.basis == KEEP_TRUST_UNKNOWN,
+         "no policy, by tag: refused");
+  keep_error_free(&err);
+  keep_image_ref_free(&pinned);
+  keep_image_ref_free(&tagged);
+  keep_policy_free(p);
+  rmdir(home);
+  if (old_home)
+    setenv("HOME", old_home, 1);
+  if (old_policy)
+    setenv("KEEP_POLICY", old_policy, 1);
+}
+
 static void test_policy_basis(void)
 {
   struct keep_trust_record b;
@@ -176,6 +214,7 @@ static void test_policy_basis(void)
   tap_ok(r == 0 && b.basis == KEEP_TRUST_ACCEPT_ANYTHING && strcmp(b.scope, "reg.example") == 0,
          "a scope of its own: the scope that applied is recorded");
   keep_trust_record_free(&b);
+  test_no_policy();
 
   const char *dir = getenv("KEEP_SIGNATURE_FIXTURES");
   if (dir == NULL || access(dir, R_OK) != 0) {
