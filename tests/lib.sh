@@ -140,3 +140,17 @@ local_registry_with_image() {
     >"$T/push.log" 2>&1 || sed 's/^/# push: /' "$T/push.log"
   echo '{"default":[{"type":"insecureAcceptAnything"}]}' > "$T/accept.json"
 }
+
+# gpg_signing_key: a GnuPG home of the test's own ($T/gnupg) with one
+# signing key: sets FPR, exports the public key to $T/key.gpg, and writes
+# $T/signed.json, a policy that rejects everything but $REG signed by it.
+gpg_signing_key() {
+  export GNUPGHOME="$T/gnupg"; mkdir -m 700 "$GNUPGHOME"
+  gpg --batch --passphrase '' --quick-gen-key "keep test <test@keep.invalid>" ed25519 sign never >/dev/null 2>&1
+  FPR=$(gpg --list-keys --with-colons | awk -F: '/^fpr/ {print $10; exit}')
+  gpg --export "$FPR" > "$T/key.gpg"
+  cat > "$T/signed.json" <<JSON
+{"default":[{"type":"reject"}],
+ "transports":{"docker":{"$REG":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"$T/key.gpg"}]}}}
+JSON
+}

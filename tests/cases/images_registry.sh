@@ -102,20 +102,13 @@ k pull --policy "$T/accept.json" "$REG/nosuch:latest"
 expect "an unknown repository: a clear error" "has no manifest .latest. for .nosuch."
 
 # GPG "simple signing": skopeo signs into a lookaside store, keep verifies.
-export GNUPGHOME="$T/gnupg"; mkdir -m 700 "$GNUPGHOME"
-gpg --batch --passphrase '' --quick-gen-key "keep test <test@keep.invalid>" ed25519 sign never >/dev/null 2>&1
-FPR=$(gpg --list-keys --with-colons | awk -F: '/^fpr/ {print $10; exit}')
-gpg --export "$FPR" > "$T/key.gpg"
+gpg_signing_key
 mkdir -p "$T/regd" "$T/sigs"
 printf 'default-docker:\n  sigstore: file://%s\n  sigstore-staging: file://%s\n' "$T/sigs" "$T/sigs" > "$T/regd/default.yaml"
 skopeo copy -q --dest-tls-verify=false --registries.d "$T/regd" --sign-by "$FPR" \
   "oci-archive:$T/img.tar" "docker://$REG/signed:1" >"$T/push.log" 2>&1 || sed 's/^/#   /' "$T/push.log"
 push "oci-archive:$T/img.tar" "docker://$REG/signed:retagged"
 push "oci-archive:$T/other.tar" "docker://$REG/signed:other"
-cat > "$T/signed.json" <<JSON
-{"default":[{"type":"reject"}],
- "transports":{"docker":{"$REG":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"$T/key.gpg"}]}}}
-JSON
 rm -rf "$KEEP_STORE"
 k pull --policy "$T/signed.json" --registries.d "$T/regd" "$REG/signed:1"
 expect "signedBy: a signed image pulls" "^Pulled $REG/signed:1"

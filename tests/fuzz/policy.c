@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       if (keep_image_ref_parse(refs[i], &ref, NULL) < 0)
         die("reference `%s`", refs[i]);
       const char *digest = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
-      r = keep_policy_check(p, &ref, ref.digest ? ref.digest : digest, &none, &err);
+      r = keep_policy_check(p, &ref, ref.digest ? ref.digest : digest, &none, NULL, &err);
       fuzz_error_done(&err, r);
       FUZZ_CHECK(r < 0 || accepting,
                  "`%s` accepted with no signature by a policy without insecureAcceptAnything", refs[i]);

@@ -5,6 +5,7 @@
  * kernel's own answers (Landlock, the release) from the running kernel. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,14 +166,16 @@ static void check_subuid(const char *root, struct keep_findings *f)
                          : "no `keep` entry: containers map 1000000000+ (65536 ids)");
 }
 
-/* Users who log in (uid 1000 and up, a shell) and have no subordinate
- * range: their containers get a single-uid map (every file of the image
- * owned by the user, setgroups denied). */
-static void check_user_ranges(const char *root, struct keep_findings *f)
+/* Users who log in: uid 1000 up to 60000 with a shell, in /etc/passwd. */
+struct login_user {
+  char *name;
+  unsigned uid;
+};
+
+static size_t login_users(const char *passwd, struct login_user **out)
 {
-  cleanup_free char *passwd = read_under(root, "/etc/passwd"), *sub = read_under(root, "/etc/subuid");
-  cleanup_free char *missing = xstrdup("");
   size_t n = 0;
+  *out = NULL;
   for (const char *l = passwd; l && *l;) {
     const char *nl = strchr(l, '\n');
     cleanup_free char *line = xasprintf("%.*s", (int) (nl ? (size_t) (nl - l) : strlen(l)), l);
@@ -190,13 +193,40 @@ static void check_user_ranges(const char *root, struct keep_findings *f)
         strtol(fields[2], NULL, 10) >= 60000 || strstr(fields[6], "nologin") || strstr(fields[6], "/false") ||
         !*fields[6])
       continue;
-    cleanup_free char *by_name = xasprintf("\n%s:", fields[0]), *by_uid = xasprintf("\n%s:", fields[2]);
-    cleanup_free char *text = xasprintf("\n%s", sub ? sub : "");
+    *out = xrealloc(*out, (n + 1) * sizeof(**out));
+    (*out)[n++] = (struct login_user){xstrdup(fields[0]), (unsigned) strtol(fields[2], NULL, 10)};
+  }
+  return n;
+}
+
+static void login_users_free(struct login_user *u, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(u[i].name);
+  free(u);
+}
+
+/* Append `item` to a list shown as "a, b, c". */
+static void list_add(char **list, const char *item)
+{
+  char *t = xasprintf("%s%s%s", *list ? *list : "", *list ? ", " : "", item);
+  free(*list);
+  *list = t;
+}
+
+/* Login users with no subordinate range: their containers get a single-uid
+ * map (every file of the image owned by the user, setgroups denied). */
+static void check_user_ranges(const char *root, const struct login_user *u, size_t nu,
+                              struct keep_findings *f)
+{
+  cleanup_free char *sub = read_under(root, "/etc/subuid");
+  cleanup_free char *missing = NULL, *text = xasprintf("\n%s", sub ? sub : "");
+  size_t n = 0;
+  for (size_t i = 0; i < nu; i++) {
+    cleanup_free char *by_name = xasprintf("\n%s:", u[i].name), *by_uid = xasprintf("\n%u:", u[i].uid);
     if (strstr(text, by_name) || strstr(text, by_uid))
       continue;
-    char *t = xasprintf("%s%s%s", missing, *missing ? "," : "", fields[0]);
-    free(missing);
-    missing = t;
+    list_add(&missing, u[i].name);
     n++;
   }
   if (n)
@@ -204,6 +234,94 @@ static void check_user_ranges(const char *root, struct keep_findings *f)
                       "usermod --add-subuids and --add-subgids for them", "%zu without one: %s", n, missing);
   else
     keep_findings_add(f, "H.9", AUDIT_PASS, "Users have subordinate id ranges", "", NULL, "every login user");
+}
+
+/* Rootless containers get cgroup limits only inside a subtree systemd
+ * delegates to the user: user@UID.service, whose cgroup.procs and
+ * cgroup.subtree_control the user owns, with the controllers keep's
+ * default limits use (memory, pids, cpu) enabled there.  cgroup v1 cannot
+ * be delegated at all: keep run needs --cgroups=off, and a rootless
+ * container may then take all the memory, CPU and pids it can. */
+#define DELEGATE_TITLE "Users' rootless containers get cgroup limits (a delegated cgroup v2 subtree)"
+static const char *const delegated_controllers[] = {"memory", "pids", "cpu"};
+
+static bool has_word(const char *text, const char *word)
+{
+  size_t n = strlen(word);
+  for (const char *p = text; p && (p = strstr(p, word)) != NULL; p += n)
+    if ((p == text || p[-1] == ' ' || p[-1] == '\n') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
+      return true;
+  return false;
+}
+
+static void check_user_delegation(const char *root, const struct login_user *u, struct keep_findings *f,
+                                  char **ok, char **absent)
+{
+  cleanup_free char *dir =
+      xasprintf("/sys/fs/cgroup/user.slice/user-%u.slice/user@%u.service", u->uid, u->uid);
+  struct stat st;
+  if (stat_under(root, dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    cleanup_free char *who = xasprintf("%s (uid %u)", u->name, u->uid);
+    list_add(absent, who);
+    return;
+  }
+  static const char *const owned[] = {"cgroup.procs", "cgroup.subtree_control"};
+  for (size_t i = 0; i < ARRAY_SIZE(owned); i++) {
+    cleanup_free char *p = xasprintf("%s/%s", dir, owned[i]);
+    bool missing = stat_under(root, p, &st) < 0;
+    if (missing || st.st_uid != u->uid) {
+      keep_findings_add(f, "H.11", AUDIT_WARN, DELEGATE_TITLE, p,
+                        "give user@.service Delegate=yes (systemd's default; see systemctl show "
+                        "user@UID.service -p Delegate)",
+                        "`%s` (uid %u): not delegated (%s %s): keep run fails for them unless --cgroups=off, "
+                        "which runs without limits",
+                        u->name, u->uid, owned[i], missing ? "missing" : "not the user's");
+      return;
+    }
+  }
+  cleanup_free char *cpath = xasprintf("%s/cgroup.controllers", dir);
+  cleanup_free char *ctl = read_under(root, cpath), *missing = NULL;
+  for (size_t i = 0; i < ARRAY_SIZE(delegated_controllers); i++)
+    if (ctl == NULL || !has_word(ctl, delegated_controllers[i]))
+      list_add(&missing, delegated_controllers[i]);
+  if (missing) {
+    keep_findings_add(f, "H.11", AUDIT_WARN, DELEGATE_TITLE, cpath,
+                      "delegate them: a drop-in for user@.service with [Service] Delegate=memory pids cpu",
+                      "`%s` (uid %u): controllers not delegated: %s: keep's default limits cannot be set, "
+                      "keep run fails for them unless --cgroups=off",
+                      u->name, u->uid, missing);
+    return;
+  }
+  list_add(ok, u->name);
+}
+
+static void check_delegation(const char *root, const struct login_user *u, size_t nu, struct keep_findings *f)
+{
+  struct stat st;
+  bool v2 = stat_under(root, "/sys/fs/cgroup/cgroup.controllers", &st) == 0;
+  if (!v2) {
+    cleanup_free char *names = NULL;
+    for (size_t i = 0; i < nu; i++)
+      list_add(&names, u[i].name);
+    keep_findings_add(
+        f, "H.11", nu ? AUDIT_WARN : AUDIT_INFO, DELEGATE_TITLE, "/sys/fs/cgroup",
+        "boot with systemd.unified_cgroup_hierarchy=1 (cgroup v2) to delegate limits to users",
+        "cgroup v1 (or hybrid): nothing can be delegated; rootless containers%s%s run without cgroup "
+        "limits (keep run needs --cgroups=off)",
+        names ? " of " : "", names ? names : "");
+    return;
+  }
+  cleanup_free char *ok = NULL, *absent = NULL;
+  for (size_t i = 0; i < nu; i++)
+    check_user_delegation(root, &u[i], f, &ok, &absent);
+  if (absent)
+    keep_findings_add(f, "H.11", AUDIT_INFO, DELEGATE_TITLE, "/sys/fs/cgroup/user.slice",
+                      "check again while they are logged in (or loginctl enable-linger them)",
+                      "no user session now, so nothing to check, for: %s", absent);
+  /* Those who are delegated are named too, beside any who are not. */
+  if (ok || nu == 0)
+    keep_findings_add(f, "H.11", AUDIT_PASS, DELEGATE_TITLE, "", NULL, "%s%s",
+                      ok ? "memory, pids and cpu delegated to: " : "no login users", ok ? ok : "");
 }
 
 /* keep itself and keep-images: root's, writable by nobody else. */
@@ -263,7 +381,22 @@ void keep_audit_host(const char *root, struct keep_findings *f)
   check_sockets(root, f);
   check_kernel(root, f);
   check_subuid(root, f);
-  check_user_ranges(root, f);
+  cleanup_free char *passwd = read_under(root, "/etc/passwd");
+  struct login_user *users = NULL;
+  size_t nu = login_users(passwd, &users);
+  /* On this host, the calling user too (a service account may run keep). */
+  bool listed = geteuid() == 0 || strcmp(root, "/") != 0;
+  for (size_t i = 0; !listed && i < nu; i++)
+    listed = users[i].uid == geteuid();
+  if (!listed) {
+    users = xrealloc(users, (nu + 1) * sizeof(*users));
+    const struct passwd *pw = getpwuid(geteuid());
+    users[nu++] = (struct login_user){pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) geteuid()),
+                                      (unsigned) geteuid()};
+  }
+  check_user_ranges(root, users, nu, f);
+  check_delegation(root, users, nu, f);
+  login_users_free(users, nu);
   check_dirs(root, f);
   if (strcmp(root, "/") == 0)
     check_binaries(f);

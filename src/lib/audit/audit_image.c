@@ -1,8 +1,8 @@
 /* keep audit image: section 4 of the CIS Docker Benchmark v1.6.0 (images)
  * and Dockle's checks on an image in keep's store: its config (USER,
- * HEALTHCHECK, Env, history) and the files of its unpacked layers (setuid
- * and setgid files, world-writable files, private keys and credentials,
- * package caches).  A secret is named by where it is, never printed. */
+ * HEALTHCHECK, Env, history), the basis its trust record gives (signed or
+ * not), and the files of its unpacked layers (setuid and setgid files,
+ * world-writable files, private keys and credentials, package caches).  A secret is named by where it is, never printed. */
 #include <fcntl.h>
 #include <fts.h>
 #include <jansson.h>
@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "image.h"
+#include "image_trust.h"
 #include "util.h"
 
 /* Names of variables that carry secrets (their values are never shown). */
@@ -83,6 +84,48 @@ static void check_config(const struct keep_image_config *c, json_t *raw, const c
   keep_findings_add(f, "4.2", pinned ? AUDIT_PASS : AUDIT_INFO, "The image is pinned by digest",
                     pinned ? "" : ref, pinned ? NULL : "refer to it as NAME@sha256:…", "%s",
                     pinned ? "yes" : "by tag: the tag may move");
+}
+
+/* CIS 4.5 (content trust): on what basis the store accepted the image,
+ * as recorded when it was pulled or loaded. */
+static int check_trust(struct keep_store *s, const char *digest, const char *ref, struct keep_findings *f,
+                       keep_error **err)
+{
+  static const char title[] = "The image is signed under the trust policy";
+  static const char resign[] = "require a signature for it in the trust policy (signedBy or sigstoreSigned), "
+                               "then pull it again";
+  struct keep_trust_record r;
+  if (keep_trust_record_read(s, digest, &r, err) < 0)
+    return -1;
+  const char *policy = r.policy ? r.policy : "(none)", *scope = r.scope ? r.scope : "default";
+  switch (r.basis) {
+  case KEEP_TRUST_SIGNED:
+    keep_findings_add(f, "4.5", AUDIT_PASS, title, "", NULL, "signed: %s, key `%s` (policy `%s`, scope `%s`)",
+                      r.requirement ? r.requirement : "?", r.key ? r.key : "?", policy, scope);
+    break;
+  case KEEP_TRUST_DIGEST:
+    keep_findings_add(f, "4.5", AUDIT_WARN, title, ref, resign,
+                      "not signed: pulled by digest with no trust policy (the digest was the only check)");
+    break;
+  case KEEP_TRUST_ACCEPT_ANYTHING:
+    keep_findings_add(f, "4.5", AUDIT_WARN, title, ref, resign,
+                      "not signed: the trust policy `%s` accepts anything for scope `%s`", policy, scope);
+    break;
+  case KEEP_TRUST_LOADED:
+    keep_findings_add(f, "4.5", AUDIT_WARN, title, ref,
+                      "pull it from a registry under a trust policy that requires a signature",
+                      "not signed: loaded from `%s` (keep load checks no signature)",
+                      r.reference ? r.reference : "an archive");
+    break;
+  case KEEP_TRUST_UNKNOWN:
+    /* Fail closed: no record is never read as signed. */
+    keep_findings_add(f, "4.5", AUDIT_WARN, title, ref, resign,
+                      "unknown: the store has no record of how the image was accepted (stored before keep "
+                      "recorded it)");
+    break;
+  }
+  keep_trust_record_free(&r);
+  return 0;
 }
 
 struct walk {
@@ -180,6 +223,8 @@ int keep_audit_image(struct keep_store *s, const char *ref, const char *vuln_db,
     goto out;
   check_config(&img.config, raw, ref, f);
   json_decref(raw);
+  if (check_trust(s, digest, ref, f, err) < 0)
+    goto out;
   struct walk w = {.f = f};
   for (size_t i = 0; dirs[i]; i++)
     walk_layer(dirs[i], i, &w);

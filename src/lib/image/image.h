@@ -26,9 +26,11 @@ void keep_image_free(struct keep_image *img);
 /* image_unpack.c (keep-images only, it needs libarchive): */
 /* Record a manifest whose config and layers are already in the store
  * (checking that they are, and that the config matches the layers), unpack
- * its layers, then point `tag` (may be NULL) at it. */
+ * its layers, record on what basis it was accepted (`trust`), then point
+ * `tag` (may be NULL) at it. */
+struct keep_trust_record;
 int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, const char *tag,
-                      char *digest_out, keep_error **err);
+                      const struct keep_trust_record *trust, char *digest_out, keep_error **err);
 
 /* Unpack a layer while it downloads: an unpacker reads the blob from *feed
  * (a pipe; the caller writes every byte of the blob to it, then closes it)

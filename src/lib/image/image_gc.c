@@ -1,4 +1,5 @@
-/* Reclaim what no tag reaches: blobs, unpacked layers, litter in tmp/.
+/* Reclaim what no tag reaches: blobs, unpacked layers, trust records,
+ * litter in tmp/.
  * Runs with the store locked exclusively, so no pull or load is midway; a
  * layer a running container has mounted is locked by that container's keep
  * and skipped. */
@@ -12,6 +13,7 @@
 
 #include "image.h"
 #include "image_gc.h"
+#include "image_trust.h"
 #include "util.h"
 
 static bool in(char *const *v, const char *s)
@@ -22,7 +24,7 @@ static bool in(char *const *v, const char *s)
   return false;
 }
 
-static int live_sets(struct keep_store *s, char ***blobs, char ***layers, keep_error **err)
+static int live_sets(struct keep_store *s, char ***blobs, char ***layers, char ***trust, keep_error **err)
 {
   json_t *refs = NULL;
   if (keep_refs_load(s, &refs, err) < 0)
@@ -36,6 +38,7 @@ static int live_sets(struct keep_store *s, char ***blobs, char ***layers, keep_e
     if (md == NULL)
       continue;
     strv_push(blobs, keep_digest_hex(md));
+    keep_trust_record_names(md, trust);
     cleanup_free char *flat = xasprintf("vfs-%s", keep_digest_hex(md));
     strv_push(layers, flat);
     /* A damaged image keeps what it still names; `keep verify` reports it. */
@@ -94,10 +97,14 @@ static int sweep(int parent, const char *what, char *const *keep, bool lock_firs
 int keep_image_gc(struct keep_store *s, struct keep_gc_stats *st, keep_error **err)
 {
   memset(st, 0, sizeof(*st));
-  cleanup_strv char **blobs = NULL, **layers = NULL;
-  if (live_sets(s, &blobs, &layers, err) < 0)
+  cleanup_strv char **blobs = NULL, **layers = NULL, **trust = NULL;
+  if (live_sets(s, &blobs, &layers, &trust, err) < 0)
     return -1;
+  /* Trust records go with their manifest: a record left behind would vouch
+   * for whatever is loaded under that digest later, on an old decision. */
+  uint64_t records = 0;
   if (sweep(s->dirfd, "blobs/sha256", blobs, false, st, &st->blobs, err) < 0 ||
+      sweep(s->dirfd, "trust", trust, false, st, &records, err) < 0 ||
       sweep(s->dirfd, "tmp", NULL, false, st, &st->tmp, err) < 0)
     return -1;
   /* Every uid shift keep has unpacked for (root's range may change). */

@@ -4,6 +4,7 @@
  *   <root>/layers/<uid>/<hex>   a layer blob unpacked, owned from host uid <uid> up
  *   <root>/tmp/                 blobs and layers being written; never "complete"
  *   <root>/refs.json            tag -> manifest digest
+ *   <root>/trust/<hex>.<basis>  why a manifest was accepted (image_trust.h)
  *   <root>/lock                 shared by writers and users, exclusive for gc
  *
  * Every blob is written to tmp/, hashed on the way, and renamed into blobs/

@@ -14,6 +14,7 @@
 #include "image.h"
 #include "image_manifest.h"
 #include "image_ref.h"
+#include "image_trust.h"
 #include "layer_unpack.h"
 #include "syscalls.h"
 #include "util.h"
@@ -26,6 +27,9 @@ struct entry {
 
 struct source {
   struct keep_store *s;
+  /* What every image loaded is recorded as: from a local archive, with no
+   * signature checked (keep load has no trust policy to check one against). */
+  struct keep_trust_record trust;
   int dirfd; /* OCI layout directory, or -1 for an archive */
   struct entry *e;
   size_t n;
@@ -39,6 +43,7 @@ static void source_free(struct source *src)
     free(src->e[i].link);
   }
   free(src->e);
+  keep_trust_record_free(&src->trust);
   if (src->dirfd >= 0)
     close(src->dirfd);
 }
@@ -276,7 +281,7 @@ static int load_oci_manifest(struct source *src, const char *digest, const char 
   if (r < 0)
     return -1;
   char md[KEEP_DIGEST_LEN + 1];
-  if (keep_image_commit(src->s, text, len, tag, md, err) < 0)
+  if (keep_image_commit(src->s, text, len, tag, &src->trust, md, err) < 0)
     return -1;
   add_loaded(out, n_out, md, tag);
   return 0;
@@ -402,7 +407,7 @@ static int load_docker_item(struct source *src, json_t *item, size_t idx, const 
   size_t ntags = json_is_array(tags) ? json_array_size(tags) : 0;
   char md[KEEP_DIGEST_LEN + 1];
   /* Commit once untagged, then file each tag. */
-  if (keep_image_commit(src->s, text, strlen(text), NULL, md, err) < 0)
+  if (keep_image_commit(src->s, text, strlen(text), NULL, &src->trust, md, err) < 0)
     goto out;
   if (tag_override || ntags == 0) {
     cleanup_free char *t = tag_override ? normalize_tag(tag_override, err) : NULL;
@@ -459,7 +464,10 @@ out:
 int keep_image_load(struct keep_store *s, const char *path, const char *tag_override, const char *platform,
                     struct keep_loaded **out, size_t *n_out, keep_error **err)
 {
-  struct source src = {.s = s, .dirfd = -1};
+  struct source src = {
+      .s = s,
+      .dirfd = -1,
+      .trust = {.basis = KEEP_TRUST_LOADED, .reference = xstrdup(strcmp(path, "-") ? path : "stdin")}};
   *out = NULL;
   *n_out = 0;
   int r = -1;

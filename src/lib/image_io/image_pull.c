@@ -193,6 +193,7 @@ int keep_image_pull(struct keep_store *s, const char *refstr, const struct keep_
   struct keep_policy *policy = NULL;
   struct keep_registry *reg = NULL;
   struct sig_ctx sc = {.ref = &ref};
+  struct keep_trust_record basis = {0};
   cleanup_free char *text = NULL, *ptext = NULL, *full = keep_image_ref_name(&ref), *key = NULL;
   int r = -1;
   if (keep_policy_load(o->policy, &policy, err) < 0)
@@ -210,8 +211,9 @@ int keep_image_pull(struct keep_store *s, const char *refstr, const struct keep_
   if (keep_lookaside_find(o->registries_d, full, &sc.look, err) < 0)
     goto out;
   struct keep_signature_source src = {.simple = simple_signature, .sigstore = sigstore_signature, .arg = &sc};
-  if (keep_policy_check(policy, &ref, top, &src, err) < 0)
+  if (keep_policy_check(policy, &ref, top, &src, &basis, err) < 0)
     goto out;
+  basis.reference = keep_image_ref_string(&ref);
   enum keep_manifest_kind kind;
   if (keep_manifest_kind(text, len, &kind, err) < 0)
     goto out;
@@ -233,13 +235,14 @@ int keep_image_pull(struct keep_store *s, const char *refstr, const struct keep_
   /* Filed under the tag, or under name@digest for a pinned pull. */
   key = ref.digest ? xasprintf("%s@%s", full, ref.digest) : keep_image_ref_tagged(&ref);
   keep_fault_point("pull-commit");
-  if (keep_image_commit(s, mtext, mlen, key, digest_out, err) < 0)
+  if (keep_image_commit(s, mtext, mlen, key, &basis, digest_out, err) < 0)
     goto out;
   *name = steal_pointer(&key);
   r = 0;
 out:
   if (r < 0)
     keep_error_wrap(err, "pull `%s`", refstr);
+  keep_trust_record_free(&basis);
   json_decref(sc.layers);
   keep_lookaside_free(&sc.look);
   keep_registry_close(reg);

@@ -16,12 +16,13 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "image_trust.h"
 #include "layer_unpack.h"
 #include "userns.h"
 #include "util.h"
 
 int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, const char *tag,
-                      char *digest_out, keep_error **err)
+                      const struct keep_trust_record *trust, char *digest_out, keep_error **err)
 {
   struct keep_manifest m;
   if (keep_manifest_parse(manifest, len, &m, err) < 0)
@@ -57,6 +58,9 @@ int keep_image_commit(struct keep_store *s, const char *manifest, size_t len, co
     keep_fail_errno(err, "syncfs `%s`", s->root);
     goto out;
   }
+  /* Before the tag: an image reached by a name always says how it got in. */
+  if (keep_trust_record_write(s, digest, trust, err) < 0)
+    goto out;
   if (tag && keep_refs_update(s, tag, digest, err) < 0)
     goto out;
   if (digest_out)

@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "image_ref.h"
+#include "image_trust.h"
 
 struct keep_policy;
 struct keep_registry;
@@ -37,9 +38,12 @@ struct keep_signature_source {
 };
 
 /* May `ref` (as pulled) with manifest digest `digest` be used?  0 yes, or an
- * error that says which requirement failed and what to do. */
+ * error that says which requirement failed and what to do.  On yes, *basis
+ * (may be NULL) says why: its basis, policy, scope and, when a signature
+ * verified, the requirement and key (the caller frees it). */
 int keep_policy_check(const struct keep_policy *p, const struct keep_image_ref *ref, const char *digest,
-                      const struct keep_signature_source *src, keep_error **err);
+                      const struct keep_signature_source *src, struct keep_trust_record *basis,
+                      keep_error **err);
 
 /* Pure pieces, for tests: check one simple-signing payload (already
  * verified cryptographically) against a digest and reference. */

@@ -239,7 +239,8 @@ static int verify_one(const char *key, bool sigstore, const char *blob, size_t l
 /* signedBy and sigstoreSigned: any one signature that verifies with any key
  * of the requirement will do. */
 static int check_signatures(const struct requirement *rq, bool sigstore, const struct keep_image_ref *ref,
-                            const char *digest, const struct keep_signature_source *src, keep_error **err)
+                            const char *digest, const struct keep_signature_source *src, const char **key,
+                            keep_error **err)
 {
   cleanup_error keep_error *last = NULL;
   size_t seen = 0;
@@ -258,8 +259,10 @@ static int check_signatures(const struct requirement *rq, bool sigstore, const s
     seen++;
     for (size_t k = 0; rq->key_paths[k]; k++) {
       keep_error_free(&last);
-      if (verify_one(rq->key_paths[k], sigstore, blob, len, sig, ref, digest, rq, &last) == 0)
+      if (verify_one(rq->key_paths[k], sigstore, blob, len, sig, ref, digest, rq, &last) == 0) {
+        *key = rq->key_paths[k];
         return 0;
+      }
     }
   }
   if (seen == 0)
@@ -271,23 +274,45 @@ static int check_signatures(const struct requirement *rq, bool sigstore, const s
   return -1;
 }
 
+/* Why the check let an image in, for the store's trust record. */
+static void set_basis(struct keep_trust_record *b, enum keep_trust_basis kind, const struct keep_policy *p,
+                      const char *scope, const char *requirement, const char *key, const char *digest)
+{
+  if (b == NULL)
+    return;
+  keep_trust_record_free(b);
+  b->basis = kind;
+  b->policy = p->path ? xstrdup(p->path) : NULL;
+  b->scope = scope ? xstrdup(scope) : NULL;
+  b->requirement = requirement ? xstrdup(requirement) : NULL;
+  b->key = key ? xstrdup(key) : NULL;
+  b->signed_digest = kind == KEEP_TRUST_SIGNED ? xstrdup(digest) : NULL;
+}
+
 int keep_policy_check(const struct keep_policy *p, const struct keep_image_ref *ref, const char *digest,
-                      const struct keep_signature_source *src, keep_error **err)
+                      const struct keep_signature_source *src, struct keep_trust_record *basis,
+                      keep_error **err)
 {
   cleanup_free char *shown = keep_image_ref_string(ref);
   if (p->path == NULL) {
     /* No policy anywhere: a digest the user chose is its own proof; a tag
      * could point anywhere tomorrow. */
-    if (ref->digest)
+    if (ref->digest) {
+      set_basis(basis, KEEP_TRUST_DIGEST, p, NULL, NULL, NULL, digest);
       return 0;
+    }
     keep_fail(err, EPERM, "refusing to pull `%s` by tag: there is no trust policy", keep_q(shown));
     return keep_error_hint(err, "pull by digest (NAME@sha256:…), or write /etc/containers/policy.json "
                                 "(or pass --policy FILE) saying which signatures to require");
   }
   const struct scope *s = find_scope(p, ref);
   const char *scope_name = s == &p->deflt ? "default" : s->name;
+  /* Every requirement holds; the image counts as signed when one of them
+   * was a signature that verified, else it was let in unsigned. */
+  const char *signed_by = NULL, *signed_key = NULL;
   for (size_t i = 0; i < s->n; i++) {
     const struct requirement *rq = &s->reqs[i];
+    const char *key = NULL;
     int r = 0;
     switch (rq->type) {
     case REQ_ACCEPT: break;
@@ -295,8 +320,8 @@ int keep_policy_check(const struct keep_policy *p, const struct keep_image_ref *
       keep_fail(err, EPERM, "the trust policy `%s` rejects `%s` (scope `%s`)", p->path, keep_q(shown),
                 scope_name);
       return keep_error_hint(err, "change the policy for this scope if the image is one you trust");
-    case REQ_SIGNED_BY: r = check_signatures(rq, false, ref, digest, src, err); break;
-    case REQ_SIGSTORE: r = check_signatures(rq, true, ref, digest, src, err); break;
+    case REQ_SIGNED_BY: r = check_signatures(rq, false, ref, digest, src, &key, err); break;
+    case REQ_SIGSTORE: r = check_signatures(rq, true, ref, digest, src, &key, err); break;
     }
     if (r < 0) {
       keep_error_wrap(err, "`%s` does not satisfy the trust policy `%s` (scope `%s`)", shown, p->path,
@@ -304,6 +329,12 @@ int keep_policy_check(const struct keep_policy *p, const struct keep_image_ref *
       return keep_error_hint(err, "ask the publisher for a signature by a key the policy names, or pull by a "
                                   "digest the policy accepts");
     }
+    if (key && signed_key == NULL) {
+      signed_key = key;
+      signed_by = rq->type == REQ_SIGSTORE ? "sigstoreSigned" : "signedBy";
+    }
   }
+  set_basis(basis, signed_key ? KEEP_TRUST_SIGNED : KEEP_TRUST_ACCEPT_ANYTHING, p, scope_name, signed_by,
+            signed_key, digest);
   return 0;
 }
