@@ -13,7 +13,7 @@
  * nothing else, and has no descriptor but stdio and its signalfd.  Signals
  * stay blocked across the exec, so none sent meanwhile is lost.
  *
- * keep's init runs it, never a person, with no argument: its one child is
+ * keep's init runs it, never a person, with no argument: its first child is
  * the workload (so /proc/1/cmdline stays `keep-init`). */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +24,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The workload: our one child when we start. */
-static pid_t only_child(void)
+/* The workload: our first child.  PID 1 of a new pid namespace forks it
+ * first, so it has the lowest pid of our children (another may exist: a
+ * helper of `keep trace` that PID 1 reaps). */
+static pid_t workload_child(void)
 {
-  char buf[64];
+  char buf[4096];
   int fd = open("/proc/self/task/1/children", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
@@ -36,7 +38,15 @@ static pid_t only_child(void)
   if (n <= 0)
     return -1;
   buf[n] = '\0';
-  return (pid_t) atoi(buf);
+  long lowest = -1;
+  for (char *p = buf, *end; *p; p = end) {
+    long v = strtol(p, &end, 10);
+    if (end == p)
+      break;
+    if (v > 1 && (lowest < 0 || v < lowest))
+      lowest = v;
+  }
+  return (pid_t) lowest;
 }
 
 int main(int argc, char **argv)
@@ -45,7 +55,7 @@ int main(int argc, char **argv)
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_NAME, "keep-init", 0, 0, 0);
   (void) argc, (void) argv;
-  pid_t workload = only_child();
+  pid_t workload = workload_child();
   if (workload <= 1)
     return 125; /* the workload is killed with PID 1 */
   sigset_t all;
