@@ -61,6 +61,7 @@ static void run_usage(FILE *out)
           "      --security-opt seccomp=FILE        a Docker-format seccomp profile instead of keep's\n"
           "      --security-opt seccomp=unconfined  WEAKER: no system-call filter\n"
           "      --security-opt landlock=off        WEAKER: no Landlock layer\n"
+          "      --log-denied          one line on stderr per system call the profile denies\n"
           "Network:\n"
           "      --network none|host   none (default: loopback only) or WEAKER: the host's network\n"
           "\n"
@@ -90,6 +91,7 @@ enum {
   OPT_HELP,
   OPT_ENTRYPOINT,
   OPT_STORAGE_DRIVER,
+  OPT_LOG_DENIED,
 };
 
 static const struct option run_options[] = {
@@ -115,9 +117,35 @@ static const struct option run_options[] = {
     {"rm", no_argument, NULL, OPT_RM},
     {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
     {"storage-driver", required_argument, NULL, OPT_STORAGE_DRIVER},
+    {"log-denied", no_argument, NULL, OPT_LOG_DENIED},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
+
+static const char run_short_options[] = "+e:u:w:itv:m:";
+
+bool keep_run_flag_takes_value(const char *arg)
+{
+  if (arg[0] != '-' || arg[1] == '\0')
+    return false;
+  if (arg[1] == '-') {
+    size_t len = strcspn(arg + 2, "=");
+    if (arg[2 + len] == '=')
+      return false;
+    for (const struct option *o = run_options; o->name; o++)
+      if (strlen(o->name) == len && strncmp(o->name, arg + 2, len) == 0)
+        return o->has_arg == required_argument;
+    return false;
+  }
+  /* A cluster of short options: a value-taking one takes the rest, or the
+   * next argument when it is last. */
+  for (const char *c = arg + 1; *c; c++) {
+    const char *at = strchr(run_short_options + 1, *c);
+    if (at && at[1] == ':')
+      return c[1] == '\0';
+  }
+  return false;
+}
 
 /* Every bad value gets one line naming the flag and the value, quoted
  * bounded (keep_q). */
@@ -247,7 +275,7 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
   int opt;
   optind = 1;
   opterr = 0;
-  while ((opt = getopt_long(argc, argv, "+e:u:w:itv:m:", run_options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, run_short_options, run_options, NULL)) != -1) {
     int64_t n = 0;
     switch (opt) {
     case 'e':
@@ -342,6 +370,7 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       run_storage_driver = optarg;
       break;
     case OPT_RM: break; /* always: nothing of a container outlives it */
+    case OPT_LOG_DENIED: c->log_denied = true; break;
     case OPT_HELP: *help = true; return 0;
     case '?':
     default:
@@ -439,7 +468,7 @@ int cmd_run(int argc, char **argv)
     code = 0;
     goto out;
   }
-  if (keep_container_run(&cfg, &code, &err) < 0)
+  if ((cfg.log_denied ? keep_run_log_denied(&cfg, &code, &err) : keep_container_run(&cfg, &code, &err)) < 0)
     code = EXIT_KEEP_FAILED;
 out:
   if (err)

@@ -29,6 +29,7 @@ static const struct keep_command keep_commands[] = {
     {"features", cmd_oci_features, false},
     {"seccomp", cmd_seccomp, false},
     {"audit", cmd_audit, false},
+    {"trace", cmd_trace, true},
     {NULL, NULL, false},
 };
 
@@ -62,6 +63,7 @@ static void usage(FILE *out)
                "  sign      sign an image (GPG simple signing) for a signedBy trust policy\n"
                "  gc        remove what killed containers left behind, and unused blobs and layers\n"
                "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
+               "  trace     run a command and write the seccomp profile it needs (`keep trace -o FILE`)\n"
                "  audit     check a config.json or a container against the CIS Docker Benchmark (`keep audit "
                "config`)\n"
                "\n"

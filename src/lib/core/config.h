@@ -75,6 +75,10 @@ struct keep_config {
   uint64_t cap_add; /* capability bits kept (default none) */
   enum keep_seccomp_mode seccomp;
   char *seccomp_file;
+  bool log_denied; /* --log-denied: one line on stderr per call the profile denies */
+  /* keep trace, --log-denied: the filter to load, prepared by the caller
+   * (src/lib/trace); the run takes it, the caller frees it if not taken. */
+  struct keep_seccomp *seccomp_prepared;
   bool landlock;   /* default on where the kernel has it */
   bool read_write; /* --read-write: root not read-only */
   enum keep_network_mode network;
