@@ -61,6 +61,8 @@ static void run_usage(FILE *out)
           "      --security-opt seccomp=FILE        a Docker-format seccomp profile instead of keep's\n"
           "      --security-opt seccomp=unconfined  WEAKER: no system-call filter\n"
           "      --security-opt landlock=off        WEAKER: no Landlock layer\n"
+          "      --security-opt landlock=RULES      Landlock rules instead of keep's (keep trace "
+          "--landlock-out)\n"
           "      --log-denied          one line on stderr per system call the profile denies\n"
           "Network:\n"
           "      --network none|host   none (default: loopback only) or WEAKER: the host's network\n"
@@ -214,13 +216,21 @@ static int security_opt(struct keep_config *c, const char *opt, keep_error **err
     c->landlock = true;
     return 0;
   }
+  if (str_has_prefix(opt, "landlock=") && opt[9]) {
+    /* A RULES file (keep trace --landlock-out): read and checked now. */
+    for (size_t i = 0; i < c->n_landlock_rules; i++)
+      free(c->landlock_rules[i].path);
+    free(c->landlock_rules);
+    c->landlock = true;
+    return keep_landlock_rules_load(opt + 9, &c->landlock_rules, &c->n_landlock_rules, err);
+  }
   if (strcmp(opt, "no-new-privileges") == 0 || strcmp(opt, "no-new-privileges=true") == 0 ||
       strcmp(opt, "no-new-privileges:true") == 0)
     return 0;
   if (str_has_prefix(opt, "no-new-privileges"))
     return keep_fail(err, 0, "--security-opt `%s`: keep always sets no_new_privs; it cannot be switched off",
                      keep_q(opt));
-  return keep_fail(err, 0, "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off)",
+  return keep_fail(err, 0, "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off|RULES)",
                    keep_q(opt));
 }
 

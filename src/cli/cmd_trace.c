@@ -34,6 +34,10 @@ static void trace_usage(FILE *out)
                "      --merge FILE      also allow what FILE allows (an earlier trace's profile):\n"
                "                        learn a profile over several runs; FILE may be the output\n"
                "      --log-denied      also say on stderr what the profile denied\n"
+               "      --landlock-out FILE  also the paths it read, wrote and executed, as a few\n"
+               "                        directory rules for `keep run --security-opt landlock=FILE`\n"
+               "                        (reads and executions widened to two levels: /usr/lib,\n"
+               "                        /etc; writes where they were tried, nowhere else)\n"
                "      --apparmor-out FILE  an AppArmor profile: needs AppArmor on the host\n"
                "\n"
                "Exit status: the command's, as `keep run`.\n"
@@ -45,7 +49,7 @@ static void trace_usage(FILE *out)
 }
 
 struct trace_opts {
-  const char *output, *merge, *apparmor_out;
+  const char *output, *merge, *apparmor_out, *landlock_out;
   bool help;
 };
 
@@ -93,6 +97,8 @@ static int split_args(int argc, char **argv, struct trace_opts *o, char ***run_a
       o->output = v;
     else if ((v = option_value(argc, argv, &i, "merge", 0, err)) != NULL)
       o->merge = v;
+    else if ((v = option_value(argc, argv, &i, "landlock-out", 0, err)) != NULL)
+      o->landlock_out = v;
     else if ((v = option_value(argc, argv, &i, "apparmor-out", 0, err)) != NULL)
       o->apparmor_out = v;
     else if (*err) {
@@ -107,6 +113,21 @@ static int split_args(int argc, char **argv, struct trace_opts *o, char ***run_a
   for (; i < argc; i++)
     strvb_add(&b, argv[i]);
   *run_argv = strvb_finish(&b);
+  return 0;
+}
+
+/* `text` at `path`, whole or not at all. */
+static int write_whole(const char *path, const char *text, keep_error **err)
+{
+  cleanup_free char *tmp = xasprintf("%s.tmp%d", path, (int) getpid());
+  if (create_file_at(AT_FDCWD, tmp, text, 0644, err) < 0)
+    return -1;
+  if (rename(tmp, path) < 0) {
+    int e = errno;
+    unlink(tmp);
+    errno = e;
+    return keep_fail_errno(err, "rename `%s` to `%s`", keep_q(tmp), keep_q(path));
+  }
   return 0;
 }
 
@@ -128,15 +149,8 @@ static int write_profile(const char *path, const struct trace_profile *learned, 
   cleanup_free char *text = buf;
   if (r < 0)
     return -1;
-  cleanup_free char *tmp = xasprintf("%s.tmp%d", path, (int) getpid());
-  if (create_file_at(AT_FDCWD, tmp, text, 0644, err) < 0)
-    return keep_error_wrap(err, "-o `%s`", keep_q(path));
-  if (rename(tmp, path) < 0) {
-    int e = errno;
-    unlink(tmp);
-    errno = e;
-    return keep_fail_errno(err, "-o `%s`: rename `%s` into place", keep_q(path), keep_q(tmp));
-  }
+  if (write_whole(path, text, err) < 0)
+    return keep_error_wrap(err, "-o");
   return 0;
 }
 
@@ -155,11 +169,11 @@ static size_t default_count(void)
 
 /* Run cfg observed; on return the tracer is reaped and what it saw is in
  * `learned` (NULL: only logged). */
-static int run_observed(struct keep_config *cfg, unsigned observe, struct trace_profile *learned, int *code,
-                        keep_error **err)
+static int run_observed(struct keep_config *cfg, unsigned observe, struct trace_profile *learned,
+                        struct trace_paths *paths, int *code, keep_error **err)
 {
   struct keep_trace t = KEEP_TRACE_INIT;
-  if (keep_trace_start(cfg, observe, &t, err) < 0)
+  if (keep_trace_start(cfg, observe, paths != NULL, &t, err) < 0)
     return -1;
   int r = keep_container_run(cfg, code, err);
   if (cfg->seccomp_prepared) { /* the run failed before it took the filter */
@@ -168,7 +182,7 @@ static int run_observed(struct keep_config *cfg, unsigned observe, struct trace_
   }
   bool started = false;
   keep_error *terr = NULL;
-  int tr = keep_trace_finish(&t, learned, &started, &terr);
+  int tr = keep_trace_finish(&t, learned, paths, &started, &terr);
   if (r < 0) {
     keep_error_free(&terr);
     return -1;
@@ -186,7 +200,7 @@ int keep_run_log_denied(struct keep_config *cfg, int *exit_code, keep_error **er
 {
   if (cfg->seccomp == KEEP_SECCOMP_UNCONFINED)
     return keep_fail(err, 0, "--log-denied: with --security-opt seccomp=unconfined no call is denied");
-  return run_observed(cfg, KEEP_SECCOMP_OBSERVE_DENIED, NULL, exit_code, err);
+  return run_observed(cfg, KEEP_SECCOMP_OBSERVE_DENIED, NULL, NULL, exit_code, err);
 }
 
 int cmd_trace(int argc, char **argv)
@@ -198,6 +212,7 @@ int cmd_trace(int argc, char **argv)
   struct keep_config cfg = {0};
   struct keep_image_hold hold = {0};
   struct trace_profile learned = {0};
+  struct trace_paths paths = {0};
   struct sc_profile earlier = {0};
   int code = EXIT_KEEP_FAILED;
   bool help = false;
@@ -234,7 +249,7 @@ int cmd_trace(int argc, char **argv)
     goto out;
   }
   unsigned observe = KEEP_SECCOMP_OBSERVE_ALLOWED | (cfg.log_denied ? KEEP_SECCOMP_OBSERVE_DENIED : 0);
-  if (run_observed(&cfg, observe, &learned, &code, &err) < 0) {
+  if (run_observed(&cfg, observe, &learned, o.landlock_out ? &paths : NULL, &code, &err) < 0) {
     code = EXIT_KEEP_FAILED;
     goto out;
   }
@@ -244,6 +259,14 @@ int cmd_trace(int argc, char **argv)
     code = EXIT_KEEP_FAILED;
     goto out;
   }
+  if (o.landlock_out) {
+    cleanup_free char *rules = trace_paths_rules(&paths);
+    if (write_whole(o.landlock_out, rules, &err) < 0) {
+      keep_error_wrap(&err, "--landlock-out");
+      code = EXIT_KEEP_FAILED;
+      goto out;
+    }
+  }
   fprintf(stderr, "%s: %s: %zu system calls allowed (%zu seen in this run; keep's default allows %zu)\n",
           keep_progname, keep_q(o.output), trace_profile_count(&learned), seen, default_count());
 out:
@@ -251,6 +274,7 @@ out:
     keep_error_print(err);
   sc_profile_free(&earlier);
   trace_profile_free(&learned);
+  trace_paths_free(&paths);
   keep_config_free(&cfg);
   keep_image_hold_release(&hold);
   return code;

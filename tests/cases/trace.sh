@@ -96,6 +96,30 @@ else
   expect "the i386 workload reruns under its profile" "i386-getuid32 ok"
 fi
 
+# --landlock-out: the paths read, written and executed as a few directory
+# rules; under them the workload writes where it wrote and nowhere else,
+# even where keep's own rules would let it (/run).
+work='mkdir -p /tmp/w && echo x > /tmp/w/f && cat /tmp/w/f /etc/passwd > /dev/null && ls /usr/bin > /dev/null && echo done'
+ktrace -o "$P/w.json" --landlock-out "$P/w.rules" "$ROOTFS" /bin/sh -c "$work"
+expect "trace with --landlock-out: the workload ran" "^done"
+check "the rules: a write rule where it wrote, reads of the two-level directories" \
+  bash -c "grep -qx 'write /tmp' '$P/w.rules' && grep -qx 'read /etc' '$P/w.rules' && grep -qx 'exec /bin' '$P/w.rules'"
+check "the rules: no write elsewhere" bash -c "! grep -v -e '^#' -e '^write /tmp\$' -e '^write /dev\$' '$P/w.rules' | grep -q '^write'"
+krun --security-opt landlock="$P/w.rules" --security-opt seccomp="$P/w.json" "$ROOTFS" /bin/sh -c "$work"
+expect_code "the workload reruns under its Landlock rules and profile" 0
+expect "the workload reruns: it wrote and read" "^done"
+krun --security-opt landlock="$P/w.rules" "$ROOTFS" /bin/sh -c 'echo y > /run/x'
+expect "a write to /run (keep's rules allow it): denied by the learned rules" "can't create /run/x: Permission denied"
+krun --security-opt landlock="$P/w.rules" "$ROOTFS" /bin/ls /var
+expect "a read outside the learned directories: denied" "/var.*Permission denied"
+krun "$ROOTFS" /bin/sh -c 'echo y > /run/x && echo wrote'
+expect "without them, keep's own rules let /run be written" "^wrote"
+echo 'remove /etc' > "$P/bad.rules"
+krun --security-opt landlock="$P/bad.rules" "$ROOTFS" true
+expect_code "a bad rules file: 125" 125
+expect "a bad rules file: names the file and the line" "landlock rules .*bad.rules.: line 1: expected read, write or exec"
+one_line_error "a bad rules file: one line"
+
 # Bad input: one line, 125, no profile.
 ktrace "$ROOTFS" /bin/true
 expect_code "no -o: 125" 125

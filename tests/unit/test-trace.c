@@ -14,7 +14,10 @@
 #include "libseccomp.h"
 #include "seccomp_internal.h"
 #include "tap.h"
+#include "trace_landlock.h"
 #include "trace_profile.h"
+#include "config.h"
+#include "landlock.h"
 #include "util.h"
 
 static const struct sc_rule *find_rule(const struct sc_profile *p, const char *name, size_t nth)
@@ -161,8 +164,68 @@ static void test_merge(void)
   trace_profile_free(&t);
 }
 
+static void test_paths(void)
+{
+  char *j = trace_path_join("/usr/lib", "../bin/./ls");
+  TAP_EQ_STR(j, "/usr/bin/ls", "join: relative, . and ..");
+  free(j);
+  j = trace_path_join(NULL, "/a/../../b//c/");
+  TAP_EQ_STR(j, "/b/c", "join: absolute, .. above / stays at /");
+  free(j);
+  tap_ok(trace_path_join(NULL, "x") == NULL && trace_path_join("pipe:[3]", "x") == NULL,
+         "join: a relative path needs an absolute base");
+  j = trace_path_dir("/etc/passwd");
+  TAP_EQ_STR(j, "/etc", "dir of a file");
+  free(j);
+  j = trace_path_dir("/tmp");
+  TAP_EQ_STR(j, "/", "dir of a top-level name");
+  free(j);
+
+  struct trace_paths p = {0};
+  trace_paths_add(&p, KEEP_LL_READ, "/usr/lib/x86_64-linux-gnu");
+  trace_paths_add(&p, KEEP_LL_READ, "/usr/lib/locale/C.utf8");
+  trace_paths_add(&p, KEEP_LL_READ, "/proc/123/task");
+  trace_paths_add(&p, KEEP_LL_READ, "/etc");
+  trace_paths_add(&p, KEEP_LL_READ, "/etc/ssl/certs");
+  trace_paths_add(&p, KEEP_LL_EXEC, "/usr/bin");
+  trace_paths_add(&p, KEEP_LL_READ, "/usr/bin");
+  trace_paths_add(&p, KEEP_LL_WRITE, "/tmp/w");
+  trace_paths_add(&p, KEEP_LL_WRITE, "/tmp/w/sub");
+  trace_paths_add(&p, KEEP_LL_READ, "/tmp/w/sub");
+  trace_paths_add(&p, KEEP_LL_WRITE, "/dev");
+  TAP_EQ_INT(p.n, 11, "paths: a set");
+  char *rules = trace_paths_rules(&p);
+  struct keep_landlock_rule *r = NULL;
+  size_t n = 0;
+  keep_error *err = NULL;
+  int rc = keep_landlock_rules_parse(rules, "learned", &r, &n, &err);
+  tap_ok(rc == 0, "the rules parse as keep run reads them");
+  char got[512] = "";
+  for (size_t i = 0; i < n; i++)
+    snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s %s;", keep_landlock_access_name(r[i].access),
+             r[i].path);
+  const char *joined = got;
+  TAP_EQ_STR(joined, "exec /usr/bin;read /etc;read /proc;read /usr/lib;write /dev;write /tmp/w;",
+             "rules: reads widened to two levels (/proc one), writes exact, covered rules dropped");
+  for (size_t i = 0; i < n; i++)
+    free(r[i].path);
+  free(r);
+  free(rules);
+  trace_paths_free(&p);
+
+  const char *bad[] = {"read etc\n", "delete /etc\n", "read /a b\n", "# nothing\n"};
+  for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+    keep_error *e = NULL;
+    tap_ok(keep_landlock_rules_parse(bad[i], "bad", &r, &n, &e) < 0 && e &&
+               strstr(e->msg, "landlock rules `bad`"),
+           "bad rules refused, naming the file: %zu", i);
+    keep_error_free(&e);
+  }
+}
+
 int main(void)
 {
+  test_paths();
   test_sets();
   test_rules();
   test_merge();

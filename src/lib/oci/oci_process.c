@@ -214,7 +214,9 @@ noreturn void keep_oci_process_exec(const struct keep_oci_confine *c)
     umask((mode_t) p->umask);
   /* Landlock after no_new_privs, which it needs; the close_range above
    * left no descriptor that would reach past it. */
-  if (c->landlock_writable &&
+  if (c->n_landlock_rules && keep_landlock_apply_rules(c->landlock_rules, c->n_landlock_rules, &err) < 0)
+    goto fail;
+  if (!c->n_landlock_rules && c->landlock_writable &&
       keep_landlock_apply((const char *const *) c->landlock_writable, strv_len(c->landlock_writable),
                           c->landlock_root_writable, &err) < 0)
     goto fail;

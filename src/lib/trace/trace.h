@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "trace_landlock.h"
 #include "trace_profile.h"
 
 struct keep_trace {
@@ -24,10 +25,13 @@ struct keep_trace {
  * (KEEP_SECCOMP_OBSERVE_*) into cfg->seccomp_prepared and fork the tracer.
  * Denied calls are logged on stderr, one line each. */
 struct keep_config;
-int keep_trace_start(struct keep_config *cfg, unsigned observe, struct keep_trace *t, keep_error **err);
-/* After the run: wait for the tracer and add what it saw to `learned`
- * (NULL: nothing to learn).  *started: the workload loaded the filter. */
-int keep_trace_finish(struct keep_trace *t, struct trace_profile *learned, bool *started, keep_error **err);
+/* learn_paths: also the paths read, written and executed (--landlock-out). */
+int keep_trace_start(struct keep_config *cfg, unsigned observe, bool learn_paths, struct keep_trace *t,
+                     keep_error **err);
+/* After the run: wait for the tracer and add what it saw to `learned` and
+ * `paths` (NULL: not wanted).  *started: the workload loaded the filter. */
+int keep_trace_finish(struct keep_trace *t, struct trace_profile *learned, struct trace_paths *paths,
+                      bool *started, keep_error **err);
 /* Kill and reap a tracer that finish did not (an error path). */
 void keep_trace_abandon(struct keep_trace *t);
 

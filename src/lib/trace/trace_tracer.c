@@ -27,6 +27,7 @@
 #include "config.h"
 #include "libseccomp.h"
 #include "seccomp_filter.h"
+#include "trace_watch.h"
 #include "util.h"
 
 #define X32_BIT 0x40000000u
@@ -45,6 +46,8 @@ struct tracer {
   signed char narrowed[ABI_COUNT][MAX_NR];
   char *names[ABI_COUNT][MAX_NR];
   struct trace_profile learned;
+  bool learn_paths; /* --landlock-out */
+  struct trace_paths paths;
 };
 
 static int abi_of(const struct seccomp_data *d, unsigned *nr)
@@ -169,6 +172,12 @@ static void answer(struct tracer *t, int listener, struct seccomp_notif *req, st
   case SECCOMP_RET_LOG:
     if (t->observe & KEEP_SECCOMP_OBSERVE_ALLOWED)
       record(t, &req->data);
+    if (t->learn_paths) {
+      unsigned nr;
+      int abi = abi_of(&req->data, &nr);
+      if (abi >= 0)
+        trace_watch_call(&t->paths, (pid_t) req->pid, name_of(t, abi, nr), &req->data);
+    }
     resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     break;
   case SECCOMP_RET_ERRNO:
@@ -192,12 +201,16 @@ static void report(struct tracer *t, FILE *out)
   for (int w = 0; w < TRACE_NARROWED; w++)
     for (size_t i = 0; i < t->learned.n_values[w]; i++)
       fprintf(out, "%s %llu\n", trace_narrowed_names[w], (unsigned long long) t->learned.values[w][i]);
+  for (size_t i = 0; i < t->paths.n; i++)
+    fprintf(out, "path %s\n", t->paths.v[i]);
 }
 
-static noreturn void tracer_main(int sock, int out_fd, const struct keep_seccomp *sc, unsigned observe)
+static noreturn void tracer_main(int sock, int out_fd, const struct keep_seccomp *sc, unsigned observe,
+                                 bool learn_paths)
 {
   static struct tracer t;
   t.observe = observe;
+  t.learn_paths = learn_paths;
   t.sc = sc;
   int listener = recv_listener(sock);
   close(sock);
@@ -240,7 +253,8 @@ static noreturn void tracer_main(int sock, int out_fd, const struct keep_seccomp
   _exit(fclose(out) == 0 ? 0 : 1);
 }
 
-int keep_trace_start(struct keep_config *cfg, unsigned observe, struct keep_trace *t, keep_error **err)
+int keep_trace_start(struct keep_config *cfg, unsigned observe, bool learn_paths, struct keep_trace *t,
+                     keep_error **err)
 {
   int sv[2], pp[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -283,7 +297,7 @@ int keep_trace_start(struct keep_config *cfg, unsigned observe, struct keep_trac
     if (dup2(sv[0], 3) < 0 || dup2(pp[1], 4) < 0)
       _exit(1);
     close_range(5, ~0U, 0);
-    tracer_main(3, 4, sc, observe);
+    tracer_main(3, 4, sc, observe, learn_paths);
   }
   close(sv[0]);
   close(pp[1]);
@@ -308,12 +322,18 @@ void keep_trace_abandon(struct keep_trace *t)
   }
 }
 
-static int parse_report(char *text, struct trace_profile *learned, bool *started, keep_error **err)
+static int parse_report(char *text, struct trace_profile *learned, struct trace_paths *paths, bool *started,
+                        keep_error **err)
 {
   char *save = NULL;
   for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     if (strcmp(line, "started") == 0) {
       *started = true;
+      continue;
+    }
+    if (str_has_prefix(line, "path ")) {
+      if (paths)
+        trace_paths_add_entry(paths, line + 5);
       continue;
     }
     if (learned == NULL)
@@ -335,7 +355,8 @@ static int parse_report(char *text, struct trace_profile *learned, bool *started
   return 0;
 }
 
-int keep_trace_finish(struct keep_trace *t, struct trace_profile *learned, bool *started, keep_error **err)
+int keep_trace_finish(struct keep_trace *t, struct trace_profile *learned, struct trace_paths *paths,
+                      bool *started, keep_error **err)
 {
   *started = false;
   /* Ours was the last copy outside the container: without a listener sent,
@@ -364,5 +385,5 @@ int keep_trace_finish(struct keep_trace *t, struct trace_profile *learned, bool 
   t->pid = -1;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return keep_fail(err, EIO, "keep's seccomp tracer failed (status %#x): what it saw is lost", status);
-  return parse_report(text, learned, started, err);
+  return parse_report(text, learned, paths, started, err);
 }
