@@ -1,5 +1,5 @@
 /* keep trace [keep run OPTIONS] -o PROFILE.json [--merge PROFILE.json]
- *            IMAGE|ROOTFS [COMMAND [ARG...]]
+ *            [--landlock-out RULES] IMAGE|ROOTFS [COMMAND [ARG...]]
  * and keep run --log-denied: the run, observed by keep's tracer. */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 static void trace_usage(FILE *out)
 {
   fprintf(out, "Usage: keep trace [keep run OPTIONS] -o PROFILE.json [--merge PROFILE.json]\n"
-               "                  IMAGE|ROOTFS [COMMAND [ARG...]]\n"
+               "                  [--landlock-out RULES] IMAGE|ROOTFS [COMMAND [ARG...]]\n"
                "\n"
                "Run COMMAND as `keep run` would, with every defence on, and write the seccomp\n"
                "profile (Docker/containers format) that allows exactly the system calls it made\n"
@@ -45,6 +45,7 @@ static void trace_usage(FILE *out)
                "Examples:\n"
                "  keep trace -o ls.json ./rootfs /bin/ls /\n"
                "  keep run --security-opt seccomp=ls.json ./rootfs /bin/ls /\n"
+               "  keep trace -o sh.json --landlock-out sh.rules ./rootfs /bin/sh -c 'echo x > /tmp/f'\n"
                "  keep trace -o app.json --merge app.json busybox sh -c 'wget -qO- http://127.0.0.1'\n");
 }
 
