@@ -66,6 +66,9 @@ static void run_usage(FILE *out)
           "      --security-opt seccomp=FILE        a Docker-format seccomp profile instead of keep's\n"
           "      --security-opt seccomp=unconfined  WEAKER: no system-call filter\n"
           "      --security-opt landlock=off        WEAKER: no Landlock layer\n"
+          "      --security-opt landlock=RULES      Landlock rules instead of keep's (keep trace "
+          "--landlock-out)\n"
+          "      --log-denied          one line on stderr per system call the profile denies\n"
           "Network:\n"
           "      --network none|host   none (default: loopback only) or WEAKER: the host's network\n"
           "\n"
@@ -101,6 +104,7 @@ enum {
   OPT_STOP_TIMEOUT,
   OPT_LOG_OPT,
   OPT_SECRET,
+  OPT_LOG_DENIED,
 };
 
 static const struct option run_options[] = {
@@ -133,9 +137,35 @@ static const struct option run_options[] = {
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"log-opt", required_argument, NULL, OPT_LOG_OPT},
     {"secret", required_argument, NULL, OPT_SECRET},
+    {"log-denied", no_argument, NULL, OPT_LOG_DENIED},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
+
+static const char run_short_options[] = "+e:u:w:itv:m:d";
+
+bool keep_run_flag_takes_value(const char *arg)
+{
+  if (arg[0] != '-' || arg[1] == '\0')
+    return false;
+  if (arg[1] == '-') {
+    size_t len = strcspn(arg + 2, "=");
+    if (arg[2 + len] == '=')
+      return false;
+    for (const struct option *o = run_options; o->name; o++)
+      if (strlen(o->name) == len && strncmp(o->name, arg + 2, len) == 0)
+        return o->has_arg == required_argument;
+    return false;
+  }
+  /* A cluster of short options: a value-taking one takes the rest, or the
+   * next argument when it is last. */
+  for (const char *c = arg + 1; *c; c++) {
+    const char *at = strchr(run_short_options + 1, *c);
+    if (at && at[1] == ':')
+      return c[1] == '\0';
+  }
+  return false;
+}
 
 /* Every bad value gets one line naming the flag and the value, quoted
  * bounded (keep_q). */
@@ -204,13 +234,21 @@ static int security_opt(struct keep_config *c, const char *opt, keep_error **err
     c->landlock = true;
     return 0;
   }
+  if (str_has_prefix(opt, "landlock=") && opt[9]) {
+    /* A RULES file (keep trace --landlock-out): read and checked now. */
+    for (size_t i = 0; i < c->n_landlock_rules; i++)
+      free(c->landlock_rules[i].path);
+    free(c->landlock_rules);
+    c->landlock = true;
+    return keep_landlock_rules_load(opt + 9, &c->landlock_rules, &c->n_landlock_rules, err);
+  }
   if (strcmp(opt, "no-new-privileges") == 0 || strcmp(opt, "no-new-privileges=true") == 0 ||
       strcmp(opt, "no-new-privileges:true") == 0)
     return 0;
   if (str_has_prefix(opt, "no-new-privileges"))
     return keep_fail(err, 0, "--security-opt `%s`: keep always sets no_new_privs; it cannot be switched off",
                      keep_q(opt));
-  return keep_fail(err, 0, "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off)",
+  return keep_fail(err, 0, "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off|RULES)",
                    keep_q(opt));
 }
 
@@ -267,7 +305,7 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
   optind = 0; /* 0, not 1: glibc then starts afresh ("+" honoured) after an earlier getopt */
   opterr = 0;
   int longindex = 0;
-  while ((opt = getopt_long(argc, argv, "+e:u:w:itv:m:d", run_options, &longindex)) != -1) {
+  while ((opt = getopt_long(argc, argv, run_short_options, run_options, &longindex)) != -1) {
     int64_t n = 0;
     switch (opt) {
     case 'e':
@@ -375,6 +413,7 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       if (keep_secret_ref_add(c, optarg, err) < 0)
         return -1;
       break;
+    case OPT_LOG_DENIED: c->log_denied = true; break;
     case OPT_HELP: *help = true; return 0;
     case '?':
     default:
@@ -488,6 +527,10 @@ int cmd_run(int argc, char **argv)
     code = 0;
     goto out;
   }
+  if (cfg.svc.detach && cfg.log_denied) {
+    keep_fail(&err, 0, "--log-denied with -d: denied calls are shown on an attached run's stderr; run it attached");
+    goto out;
+  }
   if (cfg.svc.detach && (cfg.proc.tty || cfg.proc.interactive)) {
     keep_fail(&err, 0,
               "-d with -i or -t: a detached container's terminal cannot be attached yet; run it "
@@ -503,7 +546,8 @@ int cmd_run(int argc, char **argv)
     }
     goto out;
   }
-  if (keep_container_run(&cfg, record, &code, &err) < 0)
+  if ((cfg.log_denied ? keep_run_log_denied(&cfg, &code, &err) : keep_container_run(&cfg, record, &code, &err)) <
+      0)
     code = EXIT_KEEP_FAILED;
 out:
   if (err)

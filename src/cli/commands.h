@@ -20,6 +20,11 @@ struct keep_config;
 struct keep_image_hold;
 int keep_run_config(int argc, char **argv, struct keep_config *cfg, struct keep_image_hold *hold, bool *help,
                     struct keep_error **err);
+/* Does this keep run flag take the next argument as its value? */
+bool keep_run_flag_takes_value(const char *arg);
+/* keep run --log-denied, and keep trace (cmd_trace.c). */
+int keep_run_log_denied(struct keep_config *cfg, int *exit_code, struct keep_error **err);
+int cmd_trace(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 /* keep secret create|ls|inspect|rm (cmd_secret.c). */
 int cmd_secret(int argc, char **argv);

@@ -37,6 +37,7 @@ static const struct keep_command keep_commands[] = {
     {"restart", cmd_restart, true},
     {"_monitor-exit", cmd_monitor_exit, true},
     {"secret", cmd_secret, false},
+    {"trace", cmd_trace, true},
     {NULL, NULL, false},
 };
 
@@ -80,6 +81,7 @@ static void usage(FILE *out)
                "  ps        list containers (-a: stopped ones too); inspect shows one as JSON\n"
                "  logs      what a detached container (`run -d`) wrote; -f follows it\n"
                "  stop, start, restart, kill, rm, wait, exec   Docker's verbs, on containers by name or id\n"
+               "  trace     run a command and write the seccomp profile it needs (`keep trace -o FILE`)\n"
                "  audit     check a config.json or a container against the CIS Docker Benchmark (`keep audit "
                "config`)\n"
                "\n"

@@ -116,6 +116,8 @@ static long raw_syscall(const char *name)
     return mknod("/tmp/probe-null", S_IFCHR | 0666, makedev(1, 3));
   if (!strcmp(name, "nr999"))
     return syscall(999);
+  if (!strcmp(name, "socket-unix"))
+    return syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
   if (!strcmp(name, "getpid"))
     return syscall(SYS_getpid);
   if (!strcmp(name, "getcwd")) {
@@ -241,9 +243,10 @@ static int cmd_netifs(void)
 
 static int usage(void)
 {
-  fprintf(stderr, "usage: keep-probe syscall NAME | i386-mount | tiocsti FD | fds | write PATH |\n"
-                  "       open-write PATH | read PATH | forkbomb N | alloc MB | zombies | pid |\n"
-                  "       connect IP PORT | netifs | kill PID SIG | exit N | sleep S\n");
+  fprintf(stderr,
+          "usage: keep-probe syscall NAME | i386-mount | i386-getuid32 | tiocsti FD | fds | write PATH |\n"
+          "       open-write PATH | read PATH | forkbomb N | alloc MB | zombies | pid |\n"
+          "       connect IP PORT | netifs | kill PID SIG | exit N | sleep S\n");
   return 2;
 }
 
@@ -262,6 +265,8 @@ int main(int argc, char **argv)
     return report("i386-mount", i386_syscall(21, (long) "none", (long) "/tmp", (long) "tmpfs"));
   if (!strcmp(c, "i386-getpid"))
     return report("i386-getpid", i386_syscall(20, 0, 0, 0));
+  if (!strcmp(c, "i386-getuid32")) /* a call only the i386 ABI has (nr 199) */
+    return report("i386-getuid32", i386_syscall(199, 0, 0, 0));
   if (!strcmp(c, "tiocsti") && argc == 3) {
     char ch = 'x';
     return report("tiocsti", ioctl(atoi(argv[2]), TIOCSTI, &ch));

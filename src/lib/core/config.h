@@ -51,6 +51,14 @@ struct keep_process {
   bool interactive; /* -i: keep stdin open */
 };
 
+/* A rule of a Landlock RULES file (--security-opt landlock=FILE, written by
+ * keep trace --landlock-out): beneath `path`, the accesses KEEP_LL_*. */
+enum { KEEP_LL_READ = 1, KEEP_LL_WRITE = 2, KEEP_LL_EXEC = 4 };
+struct keep_landlock_rule {
+  char *path;
+  unsigned access;
+};
+
 struct keep_limits {
   int64_t memory_bytes; /* <= 0: no limit (only with explicit opt-out) */
   int64_t cpu_quota_us; /* per cpu_period_us; <= 0: no limit */
@@ -100,7 +108,15 @@ struct keep_config {
   uint64_t cap_add; /* capability bits kept (default none) */
   enum keep_seccomp_mode seccomp;
   char *seccomp_file;
-  bool landlock;   /* default on where the kernel has it */
+  bool log_denied; /* --log-denied: one line on stderr per call the profile denies */
+  /* keep trace, --log-denied: the filter to load, prepared by the caller
+   * (src/lib/trace); the run takes it, the caller frees it if not taken. */
+  struct keep_seccomp *seccomp_prepared;
+  bool landlock; /* default on where the kernel has it */
+  /* landlock=FILE: these rules instead of keep's (read everywhere, write
+   * to the writable mounts); NULL: keep's. */
+  struct keep_landlock_rule *landlock_rules;
+  size_t n_landlock_rules;
   bool read_write; /* --read-write: root not read-only */
   enum keep_network_mode network;
   bool cgroups; /* --cgroups=off clears it */

@@ -473,7 +473,10 @@ static noreturn void oci_child(struct oci_child *c)
                                 .has_personality = s->has_personality,
                                 .personality = s->personality,
                                 .landlock_writable = writable,
-                                .landlock_root_writable = c->ext && c->ext->cfg->read_write};
+                                .landlock_root_writable = c->ext && c->ext->cfg->read_write,
+                                .landlock_rules = c->ext ? c->ext->cfg->landlock_rules : NULL,
+                                .n_landlock_rules =
+                                    c->ext && c->ext->cfg->landlock ? c->ext->cfg->n_landlock_rules : 0};
   if (c->ext)
     run_as_pid1(&cf, tty_peer < 0 && !c->ext->cfg->proc.interactive, c->ext->pid1_fd);
   keep_oci_process_exec(&cf);

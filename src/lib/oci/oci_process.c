@@ -182,7 +182,11 @@ noreturn void keep_oci_process_exec(const struct keep_oci_confine *c)
   /* Nothing of keep's or the caller's beyond stdio reaches the process
    * (CVE-2024-21626).  Before any seccomp filter: a profile need not allow
    * close_range for keep's own sake. */
-  if (close_range(3, ~0U, 0) < 0) {
+  /* An observed filter's handover socket (keep trace) stays until the
+   * filter is loaded; it is close-on-exec. */
+  int handover = keep_seccomp_handover_fd(sc);
+  if ((handover > 3 && close_range(3, (unsigned) handover - 1, 0) < 0) ||
+      close_range(handover >= 3 ? (unsigned) handover + 1 : 3, ~0U, 0) < 0) {
     keep_fail_errno(&err, "close_range");
     goto fail;
   }
@@ -210,7 +214,9 @@ noreturn void keep_oci_process_exec(const struct keep_oci_confine *c)
     umask((mode_t) p->umask);
   /* Landlock after no_new_privs, which it needs; the close_range above
    * left no descriptor that would reach past it. */
-  if (c->landlock_writable &&
+  if (c->n_landlock_rules && keep_landlock_apply_rules(c->landlock_rules, c->n_landlock_rules, &err) < 0)
+    goto fail;
+  if (!c->n_landlock_rules && c->landlock_writable &&
       keep_landlock_apply((const char *const *) c->landlock_writable, strv_len(c->landlock_writable),
                           c->landlock_root_writable, &err) < 0)
     goto fail;

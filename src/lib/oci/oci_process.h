@@ -31,6 +31,9 @@ struct keep_oci_confine {
   unsigned long personality;
   char *const *landlock_writable; /* keep run: a Landlock domain writing only there; NULL: none */
   bool landlock_root_writable;    /* --read-write: the root too */
+  /* keep run --security-opt landlock=RULES: these instead (n > 0). */
+  const struct keep_landlock_rule *landlock_rules;
+  size_t n_landlock_rules;
 };
 
 noreturn void keep_oci_process_exec(const struct keep_oci_confine *c);

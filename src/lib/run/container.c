@@ -99,8 +99,12 @@ static int open_pid1(void)
   return fd < 0 ? -1 : keep_sealed_copy(fd, "keep-init", NULL);
 }
 
-static int prepare_seccomp(const struct keep_config *cfg, struct run_resources *r, keep_error **err)
+static int prepare_seccomp(struct keep_config *cfg, struct run_resources *r, keep_error **err)
 {
+  if (cfg->seccomp_prepared) { /* keep trace, --log-denied: the observed profile */
+    r->seccomp = steal_pointer(&cfg->seccomp_prepared);
+    return 0;
+  }
   if (cfg->seccomp == KEEP_SECCOMP_UNCONFINED)
     return 0;
   /* The profile loader opens it without blocking, regular files only. */

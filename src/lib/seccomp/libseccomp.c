@@ -24,6 +24,7 @@ const struct keep_libseccomp *keep_libseccomp(void)
   SYM(export_bpf, "seccomp_export_bpf")
   SYM(resolve_name, "seccomp_syscall_resolve_name")
   SYM(resolve_num_arch, "seccomp_syscall_resolve_num_arch")
+  SYM(resolve_name_arch, "seccomp_syscall_resolve_name_arch")
   SYM(init, "seccomp_init") /* last: it marks the table complete */
 #undef SYM
   return &lib;

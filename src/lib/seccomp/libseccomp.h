@@ -17,6 +17,7 @@ struct keep_libseccomp {
   __typeof__(seccomp_export_bpf) *export_bpf;
   __typeof__(seccomp_syscall_resolve_name) *resolve_name;
   __typeof__(seccomp_syscall_resolve_num_arch) *resolve_num_arch;
+  __typeof__(seccomp_syscall_resolve_name_arch) *resolve_name_arch;
 };
 
 /* The library, loaded on first use; keep stops (exit 125, naming the

@@ -16,20 +16,16 @@
 #include "libseccomp.h"
 #include "util.h"
 
-struct keep_seccomp {
-  struct sock_fprog prog;
-  unsigned int flags;
-  unsigned char *owned; /* NULL when prog points at the built-in filter */
-  /* The profile's SCMP_ACT_NOTIFY rules (seccomp_notify.c), or len 0. */
-  struct sock_fprog listener;
-  unsigned int listener_flags;
-  unsigned char *listener_owned;
-  char *listener_path, *listener_metadata;
-};
+struct keep_seccomp *sc_seccomp_new(void)
+{
+  struct keep_seccomp *s = xcalloc(1, sizeof(*s));
+  s->handover_sock = -1;
+  return s;
+}
 
 /* Compile `p` into `prog`, within the kernel's instruction limit. */
-static int compile_prog(const struct sc_profile *p, struct sock_fprog *prog, unsigned char **owned,
-                        keep_error **err)
+int sc_compile_prog(const struct sc_profile *p, struct sock_fprog *prog, unsigned char **owned,
+                    keep_error **err)
 {
   size_t len = 0;
   if (sc_compile(p, owned, &len, err) < 0)
@@ -69,7 +65,7 @@ static void describe_action(uint32_t ret, char *buf, size_t len)
  * filter is run here on execve, in the parent before anything exists, and
  * a profile that denies it is refused in one line.  When the answer depends
  * on execve's arguments (pointers, unknown before), the profile is taken. */
-static int check_exec_allowed(const struct sock_fprog *prog, const char *label, keep_error **err)
+int sc_check_exec_allowed(const struct sock_fprog *prog, const char *label, keep_error **err)
 {
   static const uint64_t samples[] = {0, UINT64_MAX, 0x00007ffc00001000ULL};
   uint32_t ret = 0;
@@ -100,7 +96,7 @@ int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char 
                          struct keep_seccomp **out, keep_error **err)
 {
   (void) cache_dir;
-  struct keep_seccomp *s = xcalloc(1, sizeof(*s));
+  struct keep_seccomp *s = sc_seccomp_new();
   if (profile_path == NULL && (cap_add & sc_widening_caps()) == 0) {
     /* The common case: the filter compiled at build time, used as is. */
     s->prog.filter = (struct sock_filter *) (void *) keep_seccomp_default_bpf;
@@ -123,10 +119,10 @@ int keep_seccomp_prepare(const char *profile_path, uint64_t cap_add, const char 
                   "seccomp profile `%s`: SCMP_ACT_NOTIFY is supported in OCI mode only "
                   "(linux.seccomp.listenerPath in config.json)",
                   profile_path);
-  else if (compile_prog(&p, &s->prog, &s->owned, err) < 0)
+  else if (sc_compile_prog(&p, &s->prog, &s->owned, err) < 0)
     r = keep_error_wrap(err, "seccomp profile `%s`", profile_path ? profile_path : "default");
   else
-    r = check_exec_allowed(&s->prog, profile_path ? profile_path : "default", err);
+    r = sc_check_exec_allowed(&s->prog, profile_path ? profile_path : "default", err);
   sc_profile_free(&p);
   if (r < 0) {
     keep_seccomp_free(s);
@@ -167,7 +163,7 @@ static int prepare_listener(json_t *obj, const char *label, struct sc_profile *p
                      label);
   struct sc_profile lp = {0};
   int r = sc_profile_split_notify(p, &lp, label, err);
-  if (r == 0 && (r = compile_prog(&lp, &s->listener, &s->listener_owned, err)) < 0)
+  if (r == 0 && (r = sc_compile_prog(&lp, &s->listener, &s->listener_owned, err)) < 0)
     keep_error_wrap(err, "seccomp profile `%s`: the SCMP_ACT_NOTIFY rules", label);
   s->listener_flags = lp.flags;
   sc_profile_free(&lp);
@@ -190,13 +186,13 @@ int keep_seccomp_prepare_json(json_t *obj, const char *label, struct keep_seccom
   struct sc_profile p = {0};
   if (sc_parse_json_obj(obj, label, 0, &p, err) < 0)
     return -1;
-  struct keep_seccomp *s = xcalloc(1, sizeof(*s));
+  struct keep_seccomp *s = sc_seccomp_new();
   s->flags = p.flags;
   int r = sc_profile_has_notify(&p) ? prepare_listener(obj, label, &p, s, err) : 0;
-  if (r == 0 && compile_prog(&p, &s->prog, &s->owned, err) < 0)
+  if (r == 0 && sc_compile_prog(&p, &s->prog, &s->owned, err) < 0)
     r = keep_error_wrap(err, "seccomp profile `%s`", label);
   if (r == 0)
-    r = check_exec_allowed(&s->prog, label, err);
+    r = sc_check_exec_allowed(&s->prog, label, err);
   sc_profile_free(&p);
   if (r < 0) {
     keep_seccomp_free(s);
@@ -227,6 +223,8 @@ int keep_seccomp_install_listener(const struct keep_seccomp *f, keep_error **err
 
 int keep_seccomp_install(const struct keep_seccomp *f, keep_error **err)
 {
+  if (f->handover_sock >= 0)
+    return sc_install_observed(f, err);
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &f->prog) < 0)
     return keep_fail_errno(err, "seccomp(SECCOMP_SET_MODE_FILTER)");
   return 0;
@@ -238,6 +236,7 @@ void keep_seccomp_free(struct keep_seccomp *f)
     return;
   free(f->owned);
   free(f->listener_owned);
+  free(f->decide_owned);
   free(f->listener_path);
   free(f->listener_metadata);
   free(f);

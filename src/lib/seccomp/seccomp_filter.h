@@ -8,6 +8,7 @@
 #ifndef KEEP_SECCOMP_H
 #define KEEP_SECCOMP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -37,6 +38,26 @@ const char *keep_seccomp_listener_metadata(const struct keep_seccomp *f);
 int keep_seccomp_install_listener(const struct keep_seccomp *f, keep_error **err);
 /* In the container, last thing before execve (after no_new_privs). */
 int keep_seccomp_install(const struct keep_seccomp *f, keep_error **err);
+
+/* keep trace and keep run --log-denied (seccomp_observe.c): the profile
+ * keep_seccomp_prepare would give (profile_path; NULL: keep's default; or
+ * unconfined: allow everything), compiled so that the calls `observe`
+ * names stop in SECCOMP_RET_USER_NOTIF for keep's tracer, which answers
+ * each with the profile's own decision (keep_seccomp_decide).  The
+ * container's confinement step leaves handover_sock open and sends the
+ * listener through it when it loads the filter. */
+enum {
+  KEEP_SECCOMP_OBSERVE_ALLOWED = 1, /* allowed calls: recorded, then continued */
+  KEEP_SECCOMP_OBSERVE_DENIED = 2,  /* calls denied with an errno other than ENOSYS: logged, then failed */
+};
+int keep_seccomp_prepare_observed(const char *profile_path, bool unconfined, uint64_t cap_add,
+                                  unsigned observe, int handover_sock, struct keep_seccomp **out,
+                                  keep_error **err);
+/* The descriptor the confinement step must leave open, or -1. */
+int keep_seccomp_handover_fd(const struct keep_seccomp *f);
+/* What the profile as written answers for a call: a SECCOMP_RET_* value. */
+struct seccomp_data;
+uint32_t keep_seccomp_decide(const struct keep_seccomp *f, const struct seccomp_data *d);
 
 void keep_seccomp_free(struct keep_seccomp *f);
 

@@ -40,6 +40,36 @@ struct sc_profile {
   size_t n_rules;
 };
 
+/* A ready-to-load filter (seccomp_filter.h). */
+#include <linux/filter.h>
+struct keep_seccomp {
+  struct sock_fprog prog;
+  unsigned int flags;
+  unsigned char *owned; /* NULL when prog points at the built-in filter */
+  /* The profile's SCMP_ACT_NOTIFY rules (seccomp_notify.c), or len 0. */
+  struct sock_fprog listener;
+  unsigned int listener_flags;
+  unsigned char *listener_owned;
+  char *listener_path, *listener_metadata;
+  /* An observed filter (seccomp_observe.c): prog notifies keep's tracer,
+   * which decides each call by running `decide` (the profile as written);
+   * the listener goes out through handover_sock.  -1 and len 0 otherwise. */
+  int handover_sock;
+  struct sock_fprog decide;
+  unsigned char *decide_owned;
+};
+
+struct keep_seccomp *sc_seccomp_new(void);
+/* Compile `p` into `prog` (sock_filter array in *owned), within the
+ * kernel's instruction limit. */
+int sc_compile_prog(const struct sc_profile *p, struct sock_fprog *prog, unsigned char **owned,
+                    keep_error **err);
+/* A profile that denies execve is refused (keep execs the process after
+ * loading the filter). */
+int sc_check_exec_allowed(const struct sock_fprog *prog, const char *label, keep_error **err);
+/* Load an observed filter and hand its listener over (seccomp_observe.c). */
+int sc_install_observed(const struct keep_seccomp *f, keep_error **err);
+
 void sc_profile_free(struct sc_profile *p);
 /* `names`: space-separated (keep's own table). */
 void sc_profile_add(struct sc_profile *p, const char *names, uint32_t action, const struct sc_arg *args,
