@@ -176,6 +176,13 @@ static int service_exec_confinement(const struct keep_ctr *c, struct keep_oci_ex
     if (o->landlock_writable == NULL)
       o->landlock_writable = xcalloc(1, sizeof(char *));
     o->landlock_root_writable = json_is_true(json_object_get(d, "rootWritable"));
+    json_t *rules = json_object_get(d, "landlockRules");
+    o->n_landlock_rules = json_array_size(rules);
+    o->landlock_rules = xcalloc(o->n_landlock_rules + 1, sizeof(*o->landlock_rules));
+    json_array_foreach (rules, i, v) {
+      o->landlock_rules[i].path = xstrdup(json_string_value(json_object_get(v, "path")) ?: "/");
+      o->landlock_rules[i].access = (unsigned) json_integer_value(json_object_get(v, "access"));
+    }
   }
   return 0;
 }
@@ -290,6 +297,9 @@ out:
     keep_cli_fail(&err);
   keep_seccomp_free(o.seccomp);
   strv_free(o.landlock_writable);
+  for (size_t i = 0; i < o.n_landlock_rules; i++)
+    free(o.landlock_rules[i].path);
+  free(o.landlock_rules);
   keep_oci_process_free(&p);
   keep_ctr_free(&ctr);
   return code;

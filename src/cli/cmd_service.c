@@ -203,9 +203,14 @@ static void remove_left_cgroup(const struct keep_ctr *c)
 static int take_owner(const struct keep_ctr *c)
 {
   int fd = openat(c->dirfd, "owner", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-    close(fd);
-    return -1;
+  /* Whoever asks whether it is alive (ps, gc, a wait) holds a shared lock
+   * for a moment: only a lock held for half a second is a keep's. */
+  for (int tries = 0; fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+    if (tries == 50) {
+      close(fd);
+      return -1;
+    }
+    poll(NULL, 0, 10);
   }
   return fd;
 }

@@ -11,7 +11,7 @@ $2"; }
 # gone PID: exited (a zombie the host's init has not reaped yet counts).
 gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 # Only this case's containers are removed at the end, whatever happened.
-cleanup() { for n in svc-web svc-once svc-fail svc-always svc-rot svc-dead svc-rm; do k rm -f "$n"; done; }
+cleanup() { for n in svc-web svc-once svc-fail svc-always svc-rot svc-dead svc-rm svc-ll; do k rm -f "$n"; done; }
 trap cleanup EXIT
 
 # --- run -d: the id comes back, the container outlives keep run ---
@@ -62,6 +62,14 @@ k exec -e FOO=bar -w /tmp svc-web sh -c 'echo $FOO; pwd'
 expect "exec -e -w: env and cwd" "bar"
 k exec svc-web keep-probe fds
 expect_not "exec: no descriptor of keep's leaks in" "fd [3-9]"
+
+# exec under --security-opt landlock=RULES: the container's own rules, not keep's.
+printf 'read /\nexec /\nwrite /tmp\n' > "$T/rules"; chmod 644 "$T/rules"
+krun -d --name svc-ll --security-opt "landlock=$T/rules" "$ROOTFS" sleep 30
+k exec svc-ll sh -c 'echo x > /tmp/x && echo wrote-tmp; echo x > /run/x && echo wrote-run'
+expect "exec under landlock=RULES: writes where the rules allow" "^wrote-tmp$"
+expect_not "exec under landlock=RULES: nowhere else (not /run, which keep's own rules allow)" "wrote-run"
+k rm -f svc-ll
 
 # --- inspect ---
 k inspect svc-web

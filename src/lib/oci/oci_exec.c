@@ -182,6 +182,8 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
                                     .seccomp = o->seccomp ? o->seccomp : sc,
                                     .landlock_writable = o->landlock_writable,
                                     .landlock_root_writable = o->landlock_root_writable,
+                                    .landlock_rules = o->landlock_rules,
+                                    .n_landlock_rules = o->n_landlock_rules,
                                     .tty_fd = peer,
                                     .setgroups_allowed = setgroups_ok,
                                     .has_personality = spec.has_personality,

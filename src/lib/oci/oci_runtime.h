@@ -101,6 +101,8 @@ struct keep_oci_exec_opts {
   struct keep_seccomp *seccomp;
   char **landlock_writable;
   bool landlock_root_writable;
+  struct keep_landlock_rule *landlock_rules; /* landlock=RULES: these instead */
+  size_t n_landlock_rules;
   bool stdin_null;
   bool via_workload; /* join through the init's child (keep's init is not dumpable) */
 };

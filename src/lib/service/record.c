@@ -40,10 +40,16 @@ static json_t *defences_json(const struct keep_config *cfg)
   const char *sc = cfg->seccomp == KEEP_SECCOMP_UNCONFINED ? "unconfined"
                    : cfg->seccomp == KEEP_SECCOMP_FILE     ? cfg->seccomp_file
                                                            : "default";
-  return json_pack("{s:s, s:o, s:b, s:o, s:b, s:s, s:b, s:b}", "seccomp", sc, "capAdd", caps, "landlock",
-                   cfg->landlock, "landlockWritable", strv_json(writable), "rootWritable", cfg->read_write,
-                   "network", cfg->network == KEEP_NET_HOST ? "host" : "none", "cgroups", cfg->cgroups,
-                   "rootless", cfg->rootless);
+  /* --security-opt landlock=RULES: the rules themselves, for exec. */
+  json_t *rules = json_array();
+  for (size_t i = 0; i < cfg->n_landlock_rules; i++)
+    json_array_append_new(rules, json_pack("{s:s, s:i}", "path", cfg->landlock_rules[i].path, "access",
+                                           (int) cfg->landlock_rules[i].access));
+  return json_pack("{s:s, s:o, s:b, s:o, s:o, s:b, s:s, s:b, s:b}", "seccomp", sc, "capAdd", caps, "landlock",
+                   cfg->landlock, "landlockWritable", strv_json(writable), "landlockRules", rules,
+                   "rootWritable", cfg->read_write, "network",
+                   cfg->network == KEEP_NET_HOST ? "host" : "none", "cgroups", cfg->cgroups, "rootless",
+                   cfg->rootless);
 }
 
 char *keep_record_text(const struct keep_config *cfg, const char *image, int argc, char *const *argv)
