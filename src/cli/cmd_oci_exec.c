@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <signal.h>
 
 #include "caps.h"
 #include "commands.h"
@@ -68,7 +71,7 @@ int cmd_oci_exec(int argc, char **argv)
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  struct keep_oci_exec_opts o = {.root = keep_global.root};
+  struct keep_oci_exec_opts o = {.root = keep_global.root, .console_fd = -1};
   const char *process_file = NULL, *cwd = NULL, *user = NULL;
   bool tty = false;
   cleanup_strv char **env = NULL;
@@ -187,6 +190,66 @@ static int service_exec_confinement(const struct keep_ctr *c, struct keep_oci_ex
   return 0;
 }
 
+/* -t: the process gets a terminal of the container's devpts; keep relays
+ * it (raw mode, window size, stdin with -i) and waits, as an attached run. */
+static int recv_master(int sock)
+{
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } u;
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+  if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) <= 0)
+    return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+    return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+  return fd;
+}
+
+static int exec_with_terminal(struct keep_oci_exec_opts *o, struct keep_oci_process *p, bool interactive,
+                              keep_error **err)
+{
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    keep_fail_errno(err, "socketpair for the terminal");
+    return EXIT_KEEP_FAILED;
+  }
+  pid_t child = 0;
+  p->terminal = true;
+  o->console_fd = sv[1];
+  o->detach = true;
+  o->pid_out = &child;
+  /* The process is re-parented to us when exec's helper exits: we wait. */
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  sigset_t mask, old;
+  keep_oci_block_forwarded(&mask, &old);
+  int code = EXIT_KEEP_FAILED, unused = 0;
+  if (keep_oci_exec(o, &unused, err) == 0) {
+    close(sv[1]);
+    sv[1] = -1;
+    int master = recv_master(sv[0]);
+    struct keep_oci_attach a = {.child = child, .master = master, .interactive = interactive, .mask = &mask};
+    if (master < 0)
+      keep_fail(err, EPROTO, "the terminal of the exec'd process did not arrive");
+    else if (keep_oci_attach(&a, &code, err) < 0)
+      code = EXIT_KEEP_FAILED;
+    if (master >= 0)
+      close(master);
+    if (master < 0)
+      kill(child, SIGKILL);
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  close(sv[0]);
+  if (sv[1] >= 0)
+    close(sv[1]);
+  return code;
+}
+
 int cmd_service_exec(int argc, char **argv)
 {
   static const struct option opts[] = {{"interactive", no_argument, NULL, 'i'},
@@ -196,19 +259,16 @@ int cmd_service_exec(int argc, char **argv)
                                        {"env", required_argument, NULL, 'e'},
                                        {"workdir", required_argument, NULL, 'w'},
                                        {NULL, 0, NULL, 0}};
-  bool interactive = false;
+  bool interactive = false, tty = false;
   const char *user = NULL, *cwd = NULL;
   cleanup_strv char **env = NULL;
-  struct keep_oci_exec_opts o = {0};
+  struct keep_oci_exec_opts o = {.console_fd = -1};
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "+itdu:e:w:", opts, NULL)) != -1) {
     switch (c) {
     case 'i': interactive = true; break;
-    case 't':
-      fprintf(stderr, "keep exec: -t: a terminal for exec into a `keep run` container is not supported yet; "
-                      "run without -t (with -i for stdin)\n");
-      return EXIT_KEEP_FAILED;
+    case 't': tty = true; break;
     case 'd': o.detach = true; break;
     case 'u': user = optarg; break;
     case 'e': strv_push(&env, optarg); break;
@@ -290,8 +350,11 @@ int cmd_service_exec(int argc, char **argv)
   o.process = &p;
   o.stdin_null = !interactive;
   o.via_workload = true;
-  if (keep_oci_exec(&o, &code, &err) < 0)
+  if (tty) {
+    code = exec_with_terminal(&o, &p, interactive, &err);
+  } else if (keep_oci_exec(&o, &code, &err) < 0) {
     code = EXIT_KEEP_FAILED;
+  }
 out:
   if (err)
     keep_cli_fail(&err);

@@ -63,6 +63,16 @@ expect "exec -e -w: env and cwd" "bar"
 k exec svc-web keep-probe fds
 expect_not "exec: no descriptor of keep's leaks in" "fd [3-9]"
 
+# exec -t: a terminal of the container's own devpts, relayed; -it with stdin.
+RC=0
+as_test_user timeout 30 script -qec "$KEEP exec -t svc-web sh -c 'tty; exit 4'" /dev/null </dev/null >"$T/out" 2>&1 || RC=$?
+expect_code "exec -t: the exit code through the terminal" 4
+expect "exec -t: the process has a terminal" "/dev/pts/[0-9]"
+RC=0
+printf 'echo typed-$((6*7))\nexit 6\n' | as_test_user timeout 30 script -qec "$KEEP exec -it svc-web sh" /dev/null >"$T/out" 2>&1 || RC=$?
+expect_code "exec -it: stdin reaches the shell" 6
+expect "exec -it: its output comes back" "typed-42"
+
 # exec under --security-opt landlock=RULES: the container's own rules, not keep's.
 printf 'read /\nexec /\nwrite /tmp\n' > "$T/rules"; chmod 644 "$T/rules"
 krun -d --name svc-ll --security-opt "landlock=$T/rules" "$ROOTFS" sleep 30

@@ -106,12 +106,21 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
   if (st.cgroup_rel && keep_cgroup_open_at(st.cgroup_rel, &cg, err) < 0)
     goto out;
   if (o->process->terminal) {
-    if (o->console_socket == NULL) {
+    if (o->console_socket == NULL && o->console_fd < 0) {
       keep_fail(err, 0, "--tty needs --console-socket to receive the terminal");
       goto out;
     }
-    if ((console = keep_console_connect(o->console_socket, err)) < 0)
+    if (o->console_fd >= 0)
+      console = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+    else if (o->console_socket == NULL)
+      console = -1;
+    else
+      console = keep_console_connect(o->console_socket, err);
+    if (console < 0) {
+      if (*err == NULL)
+        keep_fail_errno(err, "the terminal's socket");
       goto out;
+    }
   }
   /* keep run's PID 1 is keep's init, not dumpable (nothing in the
    * container may trace it), so only host root may open its namespaces;
@@ -224,6 +233,8 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
     }
   }
   if (o->detach) {
+    if (o->pid_out)
+      *o->pid_out = child;
     *exit_code = 0;
     ret = 0;
     goto out;

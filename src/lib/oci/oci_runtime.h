@@ -105,6 +105,8 @@ struct keep_oci_exec_opts {
   size_t n_landlock_rules;
   bool stdin_null;
   bool via_workload; /* join through the init's child (keep's init is not dumpable) */
+  int console_fd;    /* a connected socket for the pty master instead of console_socket; -1: none */
+  pid_t *pid_out;    /* detached: the new process, as this process sees it */
 };
 /* exec: a new process in a running container, in all its namespaces, its
  * cgroup and under its seccomp filter and capability limits. */
