@@ -8,7 +8,7 @@
 # completes its own containers.  A failing keep completes nothing.
 
 _keep_commands='run ps logs exec stop start restart kill rm wait inspect secret gc
-pull load images image rmi verify sign audit seccomp
+pull load images image rmi verify sign audit seccomp trace
 create state delete pause resume list spec features version help'
 
 # Options of each command; a trailing `=` is not used: values are completed
@@ -16,13 +16,14 @@ create state delete pause resume list spec features version help'
 _keep_opts_run='-e --env --env-file -u --user -w --workdir --entrypoint --storage-driver
 -i --interactive -t --tty --hostname -v --volume --tmpfs --read-write -m --memory --cpus
 --pids-limit --cgroups=off --cap-add --cap-drop --security-opt --network -d --detach --name
---rm --restart --stop-signal --stop-timeout --log-opt --secret --bundle --pid-file
+--rm --restart --stop-signal --stop-timeout --log-opt --secret --log-denied --bundle --pid-file
 --console-socket --no-pivot --help'
 _keep_opts_ps='-a --all -q --quiet --no-trunc --format --help'
 _keep_opts_logs='-f --follow -n --tail --since -t --timestamps --help'
 _keep_opts_exec='-i --interactive -t --tty -d --detach -u --user -e --env -w --workdir --process
 --pid-file --console-socket --cwd --help'
 _keep_opts_stop='-t --time --timeout --help'
+_keep_opts_trace="-o --output --merge --landlock-out --apparmor-out $_keep_opts_run"
 _keep_opts_restart=$_keep_opts_stop
 _keep_opts_kill='-s --signal -a --all --help'
 _keep_opts_rm='-f --force --help'
@@ -254,7 +255,7 @@ _keep() {
   fi
 
   case $cmd in
-  run)
+  run | trace)
     if ((nargs == 0)); then
       _keep_words "$(_keep_images)"
       _keep_dirs
