@@ -7,7 +7,7 @@
 # secret ls`), run as the keep being completed, so a build tree's keep
 # completes its own containers.  A failing keep completes nothing.
 
-_keep_commands='run ps logs exec stop start restart kill rm wait inspect secret gc
+_keep_commands='run ps logs attach exec stop start restart kill rm wait inspect secret gc
 pull load images image rmi verify sign audit seccomp trace
 create state delete pause resume list spec features version help'
 
@@ -27,6 +27,7 @@ _keep_opts_trace="-o --output --merge --landlock-out --apparmor-out $_keep_opts_
 _keep_opts_restart=$_keep_opts_stop
 _keep_opts_kill='-s --signal -a --all --help'
 _keep_opts_rm='-f --force --help'
+_keep_opts_attach='--detach-keys --help'
 _keep_opts_pull='--policy --registries.d --platform --insecure-registry --authfile --creds
 --cert-dir -q --quiet --help'
 _keep_opts_load='-i --input -t --tag --platform -q --quiet --help'
@@ -268,6 +269,7 @@ _keep() {
   start) _keep_words "$(_keep_containers stopped) $(_keep_oci_ids)" ;;
   pause | resume | state | delete | ps) ((nargs == 0)) && _keep_words "$(_keep_oci_ids)" ;;
   logs) ((nargs == 0)) && _keep_words "$(_keep_containers all)" ;;
+  attach) ((nargs == 0)) && _keep_words "$(_keep_containers running)" ;;
   inspect | restart | rm | wait) _keep_words "$(_keep_containers all)" ;;
   rmi | verify | sign) _keep_words "$(_keep_images)" ;;
   pull) ;;

@@ -528,13 +528,8 @@ int cmd_run(int argc, char **argv)
     goto out;
   }
   if (cfg.svc.detach && cfg.log_denied) {
-    keep_fail(&err, 0, "--log-denied with -d: denied calls are shown on an attached run's stderr; run it attached");
-    goto out;
-  }
-  if (cfg.svc.detach && (cfg.proc.tty || cfg.proc.interactive)) {
     keep_fail(&err, 0,
-              "-d with -i or -t: a detached container's terminal cannot be attached yet; run it "
-              "without -i/-t and read its output with `keep logs`");
+              "--log-denied with -d: denied calls are shown on an attached run's stderr; run it attached");
     goto out;
   }
   image = xstrdup(run_image_arg ? run_image_arg : cfg.rootfs);
@@ -546,8 +541,8 @@ int cmd_run(int argc, char **argv)
     }
     goto out;
   }
-  if ((cfg.log_denied ? keep_run_log_denied(&cfg, &code, &err) : keep_container_run(&cfg, record, &code, &err)) <
-      0)
+  if ((cfg.log_denied ? keep_run_log_denied(&cfg, &code, &err)
+                      : keep_container_run(&cfg, record, &code, &err)) < 0)
     code = EXIT_KEEP_FAILED;
 out:
   if (err)

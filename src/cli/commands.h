@@ -78,6 +78,7 @@ int cmd_restart(int argc, char **argv);
 int cmd_monitor_exit(int argc, char **argv);
 int cmd_service_ps(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_service_exec(int argc, char **argv);
 /* Which form of a verb both Docker and the OCI have (main.c). */

@@ -36,6 +36,7 @@ static const struct keep_command keep_commands[] = {
     {"wait", cmd_wait, false},
     {"restart", cmd_restart, true},
     {"_monitor-exit", cmd_monitor_exit, true},
+    {"attach", cmd_attach, false},
     {"secret", cmd_secret, false},
     {"trace", cmd_trace, true},
     {NULL, NULL, false},

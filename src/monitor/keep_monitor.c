@@ -15,8 +15,13 @@
  * fails (a full disk) drops the line, counts it, and never blocks the
  * container: the pipes are always drained.
  *
+ * It also serves `keep attach` on attach.sock in the state directory: an
+ * attached client gets the output as it comes and its input goes to the
+ * container's stdin (a pipe with -i, the terminal with -t).
+ *
  * Usage (keep runs it, never a person):
- *   keep-monitor PID OUTFD ERRFD LOGDIR MAXSIZE MAXFILE KEEP ARG...
+ *   keep-monitor PID OUTFD ERRFD INFD LOGDIR MAXSIZE MAXFILE KEEP ARG...
+ * (ERRFD is -1 with a terminal, which is OUTFD and INFD; INFD -1: no stdin)
  * and when the init has exited it executes
  *   KEEP ARG... --exit-code N --log-dropped N */
 #include <errno.h>
@@ -28,7 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -153,17 +160,49 @@ static void emit(struct stream *s, bool at_end)
 }
 
 /* Read what is there; returns 0 at end of file. */
+/* The attached client (keep attach), or -1: it gets what the container
+ * writes as it comes, and what it sends is the container's stdin.  A client
+ * that does not read fast enough loses output; the container never waits. */
+static int client = -1;
+
+static void to_client(const char *buf, size_t len)
+{
+  if (client >= 0 && write(client, buf, len) < 0 && errno != EAGAIN) {
+    close(client);
+    client = -1;
+  }
+}
+
 static int drain(struct stream *s)
 {
   for (;;) {
     ssize_t n = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
     if (n < 0 && errno == EINTR)
       continue;
+    /* EIO: a terminal whose other side is gone, its end of file. */
     if (n <= 0)
       return n == 0 ? 0 : (errno == EAGAIN ? 1 : 0);
+    to_client(s->buf + s->len, (size_t) n);
     s->len += (size_t) n;
     emit(s, false);
   }
+}
+
+/* attach.sock in the container's state directory (0700): one client at a
+ * time, the newest wins. */
+static int listen_attach(int dirfd_, const char *dir)
+{
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  if ((size_t) snprintf(a.sun_path, sizeof(a.sun_path), "%s/attach.sock", dir) >= sizeof(a.sun_path))
+    return -1;
+  unlinkat(dirfd_, "attach.sock", 0);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(fd, 2) < 0) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 static long long number(const char *s)
@@ -180,7 +219,7 @@ static long long number(const char *s)
 
 int main(int argc, char **argv)
 {
-  if (argc < 8) {
+  if (argc < 9) {
     fprintf(stderr, "keep-monitor: keep run -d runs this program; it is not for use by hand\n");
     return 125;
   }
@@ -192,28 +231,34 @@ int main(int argc, char **argv)
   static struct stream out = {.name = "stdout"}, err = {.name = "stderr"};
   out.fd = (int) number(argv[2]);
   err.fd = (int) number(argv[3]);
-  lg.max_size = number(argv[5]);
-  lg.max_file = (int) number(argv[6]);
-  lg.dirfd = open(argv[4], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  int in = (int) number(argv[4]); /* the container's stdin (-i), or its terminal (-t), or -1 */
+  lg.max_size = number(argv[6]);
+  lg.max_file = (int) number(argv[7]);
+  lg.dirfd = open(argv[5], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (lg.dirfd >= 0)
     open_log(0);
-  fcntl(out.fd, F_SETFD, FD_CLOEXEC);
-  fcntl(err.fd, F_SETFD, FD_CLOEXEC);
-  fcntl(out.fd, F_SETFL, O_NONBLOCK);
-  fcntl(err.fd, F_SETFL, O_NONBLOCK);
+  int fds[] = {out.fd, err.fd, in};
+  for (size_t i = 0; i < 3; i++)
+    if (fds[i] >= 0) {
+      fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+      fcntl(fds[i], F_SETFL, O_NONBLOCK);
+    }
+  int lsock = lg.dirfd >= 0 ? listen_attach(lg.dirfd, argv[5]) : -1;
   /* The init is our child: its pid cannot be reused before we reap it. */
   int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
   int status = 0;
   unsigned long long noted = 0;
-  bool out_open = true, err_open = true, exited = false;
+  bool out_open = out.fd >= 0, err_open = err.fd >= 0, exited = false;
   while (!exited || out_open || err_open) {
-    struct pollfd p[3] = {{.fd = out_open ? out.fd : -1, .events = POLLIN},
+    struct pollfd p[5] = {{.fd = out_open ? out.fd : -1, .events = POLLIN},
                           {.fd = err_open ? err.fd : -1, .events = POLLIN},
-                          {.fd = exited ? -1 : pidfd, .events = POLLIN}};
+                          {.fd = exited ? -1 : pidfd, .events = POLLIN},
+                          {.fd = exited ? -1 : lsock, .events = POLLIN},
+                          {.fd = exited ? -1 : client, .events = POLLIN}};
     /* Once the init is gone, the rest of its pid namespace is too: what
      * remains in the pipes comes at once; a writer that escaped (a fd
      * passed out) is not waited for beyond a second. */
-    int r = poll(p, 3, exited ? 1000 : -1);
+    int r = poll(p, 5, exited ? 1000 : -1);
     if (r < 0 && errno == EINTR)
       continue;
     if (r <= 0 && exited)
@@ -223,6 +268,29 @@ int main(int argc, char **argv)
     if (p[1].revents && drain(&err) == 0)
       err_open = false;
     note_drops(&noted);
+    if (p[3].revents) {
+      int c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (c >= 0) {
+        if (client >= 0)
+          close(client);
+        client = c;
+      }
+    }
+    if (p[4].revents && client >= 0) {
+      char buf[4096];
+      ssize_t n = read(client, buf, sizeof(buf));
+      if (n > 0 && in >= 0) {
+        /* Input the container does not take at once is dropped, never
+         * waited for: the monitor serves the log first. */
+        if (write(in, buf, (size_t) n) < 0 && errno != EAGAIN) {
+          close(in);
+          in = -1;
+        }
+      } else if (n == 0 || (n < 0 && errno != EAGAIN)) {
+        close(client);
+        client = -1;
+      }
+    }
     if (pidfd < 0 || p[2].revents) {
       int ws = 0;
       if (waitpid(pid, &ws, pidfd < 0 ? 0 : WNOHANG) == pid || pidfd < 0) {
@@ -231,6 +299,12 @@ int main(int argc, char **argv)
       }
     }
   }
+  if (lsock >= 0) {
+    close(lsock);
+    unlinkat(lg.dirfd, "attach.sock", 0);
+  }
+  if (client >= 0)
+    close(client); /* the attached client sees the end, then reads the exit */
   emit(&out, true);
   emit(&err, true);
   char code[16], dropped[32];
@@ -240,7 +314,7 @@ int main(int argc, char **argv)
   if (args == NULL)
     return 125;
   int n = 0;
-  for (int i = 8; i < argc; i++)
+  for (int i = 9; i < argc; i++)
     args[n++] = argv[i];
   args[n++] = (char *) "--exit-code";
   args[n++] = code;
@@ -250,10 +324,10 @@ int main(int argc, char **argv)
   char **full = calloc((size_t) argc + 6, sizeof(char *));
   if (full == NULL)
     return 125;
-  full[0] = argv[7];
+  full[0] = argv[8];
   for (int i = 0; i <= n; i++)
     full[i + 1] = args[i];
-  execv(argv[7], full);
-  fprintf(stderr, "keep-monitor: cannot run `%s`: %s\n", argv[7], strerror(errno));
+  execv(argv[8], full);
+  fprintf(stderr, "keep-monitor: cannot run `%s`: %s\n", argv[8], strerror(errno));
   return 125;
 }

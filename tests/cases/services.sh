@@ -11,7 +11,7 @@ $2"; }
 # gone PID: exited (a zombie the host's init has not reaped yet counts).
 gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 # Only this case's containers are removed at the end, whatever happened.
-cleanup() { for n in svc-web svc-once svc-fail svc-always svc-rot svc-dead svc-rm svc-ll; do k rm -f "$n"; done; }
+cleanup() { for n in svc-web svc-once svc-fail svc-always svc-rot svc-dead svc-rm svc-ll svc-tty svc-in; do k rm -f "$n"; done; }
 trap cleanup EXIT
 
 # --- run -d: the id comes back, the container outlives keep run ---
@@ -72,6 +72,27 @@ RC=0
 printf 'echo typed-$((6*7))\nexit 6\n' | as_test_user timeout 30 script -qec "$KEEP exec -it svc-web sh" /dev/null >"$T/out" 2>&1 || RC=$?
 expect_code "exec -it: stdin reaches the shell" 6
 expect "exec -it: its output comes back" "typed-42"
+
+# run -d -it, then attach: output, input, the detach keys, the exit code.
+krun -d -it --name svc-tty "$ROOTFS" sh
+RC=0
+(sleep 1; printf 'echo hello-$((2+3))\n'; sleep 0.5; printf '\020\021') |
+  as_test_user timeout 30 script -qec "$KEEP attach svc-tty" /dev/null >"$T/out" 2>&1 || RC=$?
+expect_code "attach, then ctrl-p ctrl-q: exit 0" 0
+expect "attach: the shell's output, through the terminal" "hello-5"
+k ps
+expect "detached: the container runs on" "svc-tty"
+(sleep 1; printf 'exit 7\n') | as_test_user timeout 30 script -qec "$KEEP attach svc-tty; echo attach-rc=\$?" /dev/null >"$T/out" 2>&1
+expect "attach ends with the container, with its exit code" "attach-rc=7"
+k logs svc-tty
+expect "a -t container's output is in its log too" "hello-5"
+krun -d -i --name svc-in "$ROOTFS" sh -c 'read x; echo got-$x; exit 3'
+RC=0
+echo abc | as_test_user timeout 30 "$KEEP" attach svc-in >"$T/out" 2>&1 || RC=$?
+expect "attach to -d -i: stdin reaches the container" "^got-abc$"
+expect_code "attach to -d -i: its exit code" 3
+k attach --detach-keys bogus-key svc-tty
+expect_code "attach --detach-keys bogus: refused" 125
 
 # exec under --security-opt landlock=RULES: the container's own rules, not keep's.
 printf 'read /\nexec /\nwrite /tmp\n' > "$T/rules"; chmod 644 "$T/rules"
@@ -172,7 +193,7 @@ check "logs: read across the rotated file, in order" python3 -c "
 n=[int(l.split()[1]) for l in open('$T/lines')]; assert n==sorted(n) and n[-1]==3999, n[:3]"
 
 # --- bad input: one line, nothing left ---
-for bad in "--restart sometimes" "--log-opt max-size=1" "--log-opt colour=red" "--name -x" "--stop-signal SIGNOPE" "-d -t"; do
+for bad in "--restart sometimes" "--log-opt max-size=1" "--log-opt colour=red" "--name -x" "--stop-signal SIGNOPE" "-d --log-denied"; do
   # shellcheck disable=SC2086
   krun $bad "$ROOTFS" true
   expect_code "keep run $bad: refused" 125

@@ -43,7 +43,8 @@ static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_
         "(a mount namespace can be joined only from the user namespace that owns it: give that one's path, "
         "or no user namespace)",
         s->ns_path[OCI_NS_MOUNT]);
-  if (s->process.terminal && !o->console_socket && !attached)
+  /* keep run -d -t hands the terminal to its monitor. */
+  if (s->process.terminal && !o->console_socket && !attached && !o->ext)
     return keep_fail(err, 0, "process.terminal is true: pass --console-socket to receive the terminal");
   if (s->process.apparmor_profile && *s->process.apparmor_profile &&
       access("/sys/kernel/security/apparmor", F_OK) < 0)

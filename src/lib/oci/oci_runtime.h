@@ -36,9 +36,11 @@ struct keep_oci_run_ext {
   const char *name;        /* --name, claimed once the state exists (state.h) */
   bool reuse;              /* a restart: <base>/<id> exists, locked by reuse_lock (kept by the caller) */
   int reuse_lock;
-  /* Out, when detached: the owner lock and the init, for the monitor. */
+  /* Out, when detached: the owner lock, the init and its terminal (-t), for
+   * the monitor. */
   int run_lock;
   pid_t init_pid;
+  int master;
 };
 
 struct keep_oci_create_opts {

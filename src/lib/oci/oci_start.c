@@ -105,6 +105,7 @@ int keep_oci_run(const struct keep_oci_create_opts *o, int *exit_code, keep_erro
     r.done = true;
     if (o->ext) {
       o->ext->init_pid = r.child;
+      o->ext->master = steal_fd(&r.master);
       o->ext->run_lock = o->ext->reuse ? o->ext->reuse_lock : steal_fd(&r.run_lock);
     }
     r.child = 0;

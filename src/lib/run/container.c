@@ -171,12 +171,14 @@ static int create_and_start(struct keep_config *cfg, struct run_resources *r, in
                                  .name = cfg->svc.name,
                                  .reuse = h && h->reuse_lock >= 0,
                                  .reuse_lock = h ? h->reuse_lock : -1,
-                                 .run_lock = -1};
+                                 .run_lock = -1,
+                                 .master = -1};
   struct keep_oci_create_opts o = {.id = cfg->id, .bundle = cwd, .ext = &ext, .detach = h != NULL};
   int ret = keep_oci_run(&o, exit_code, err);
   if (ret == 0 && h) {
     h->lock = ext.run_lock;
     h->pid = ext.init_pid;
+    h->master = ext.master;
   }
   /* What create did not take is still ours. */
   if (ext.root_tree >= 0)
@@ -225,5 +227,6 @@ int keep_container_start_detached(struct keep_config *cfg, struct keep_handover 
   int unused = 0;
   h->lock = -1;
   h->pid = 0;
+  h->master = -1;
   return run_container(cfg, h->record, &unused, h, err);
 }

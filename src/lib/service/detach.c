@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <stdbool.h>
 
 #include "container.h"
 #include "keep_build_config.h"
@@ -51,43 +52,58 @@ int keep_service_start(struct keep_config *cfg, const char *record, int reuse_lo
   cleanup_free char *monitor = monitor_path(err);
   if (monitor == NULL)
     return -1;
-  int out[2] = {-1, -1}, errp[2] = {-1, -1};
-  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
-    return keep_fail_errno(err, "pipe for the container's output");
-  /* The container's stdio: what keep's own 0-2 are when it creates it. */
+  int out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1};
+  bool tty = cfg->proc.tty, interactive = cfg->proc.interactive;
+  /* Output on pipes, or on the terminal the init makes (-t); stdin a pipe
+   * the monitor feeds from `keep attach` (-i), else /dev/null. */
+  if ((!tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)) ||
+      (interactive && !tty && pipe2(in, O_CLOEXEC) < 0))
+    return keep_fail_errno(err, "pipe for the container's stdio");
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
+  if (null < 0 || dup2(in[0] >= 0 ? in[0] : null, 0) < 0 || dup2(out[1] >= 0 ? out[1] : null, 1) < 0 ||
+      dup2(errp[1] >= 0 ? errp[1] : null, 2) < 0)
     return keep_fail_errno(err, "set up the container's stdio");
-  close(out[1]);
-  close(errp[1]);
+  if (!tty) {
+    close(out[1]);
+    close(errp[1]);
+  }
+  if (in[0] >= 0)
+    close(in[0]);
   struct keep_handover h = {.record = record, .reuse_lock = reuse_lock};
   if (keep_container_start_detached(cfg, &h, err) < 0) {
+    dup2(null, 0);
     dup2(null, 1);
     dup2(null, 2);
     return -1;
   }
   /* The monitor must hold no write end: the pipes' end of file follows the
    * container's end. */
+  dup2(null, 0);
   dup2(null, 1);
   dup2(null, 2);
   close(null);
+  int ofd = tty ? h.master : out[0], efd = tty ? -1 : errp[0];
+  int ifd = tty && interactive ? fcntl(h.master, F_DUPFD_CLOEXEC, 3) : in[1];
   keep_open_across_exec(h.lock);
-  keep_open_across_exec(out[0]);
-  keep_open_across_exec(errp[0]);
+  keep_open_across_exec(ofd);
+  keep_open_across_exec(efd);
+  keep_open_across_exec(ifd);
   for (size_t i = 0; i < n_hold; i++)
     keep_open_across_exec(hold_fds[i]);
-  char pid[16], ofd[16], efd[16], lock[16], size[32], files[16];
+  char pid[16], outs[16], errs[16], ins[16], lock[16], size[32], files[16];
   snprintf(pid, sizeof(pid), "%d", (int) h.pid);
-  snprintf(ofd, sizeof(ofd), "%d", out[0]);
-  snprintf(efd, sizeof(efd), "%d", errp[0]);
+  snprintf(outs, sizeof(outs), "%d", ofd);
+  snprintf(errs, sizeof(errs), "%d", efd);
+  snprintf(ins, sizeof(ins), "%d", ifd);
   snprintf(lock, sizeof(lock), "%d", h.lock);
   snprintf(size, sizeof(size), "%lld", (long long) cfg->svc.log_max_size);
   snprintf(files, sizeof(files), "%d", cfg->svc.log_max_file);
   cleanup_free char *dir = xasprintf("%s/%s", cfg->state_dir, cfg->id);
   char *argv[] = {(char *) "keep-monitor",
                   pid,
-                  ofd,
-                  efd,
+                  outs,
+                  errs,
+                  ins,
                   dir,
                   size,
                   files,

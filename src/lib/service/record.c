@@ -67,6 +67,8 @@ char *keep_record_text(const struct keep_config *cfg, const char *image, int arg
       "stopTimeout", s->stop_timeout < 0 ? 10 : s->stop_timeout, "log", "maxSize",
       (json_int_t) s->log_max_size, "maxFile", s->log_max_file, "defences", defences_json(cfg), "runArgs",
       run_args, "user", cfg->proc.user);
+  json_object_set_new(j, "tty", json_boolean(cfg->proc.tty));
+  json_object_set_new(j, "interactive", json_boolean(cfg->proc.interactive));
   char *text = json_dumps(j, JSON_COMPACT);
   json_decref(j);
   return text;
