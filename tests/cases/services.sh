@@ -192,6 +192,26 @@ cp "$T/out" "$T/lines"
 check "logs: read across the rotated file, in order" python3 -c "
 n=[int(l.split()[1]) for l in open('$T/lines')]; assert n==sorted(n) and n[-1]==3999, n[:3]"
 
+# --- a full disk never stops the container: lines are dropped and counted ---
+if ! rootless; then
+  # The state (and so the log) on a 192 kB tmpfs, in a mount namespace of
+  # this test's own: the container writes 2 MB.
+  cat > "$T/full.sh" <<'EOS'
+set -e
+mount -t tmpfs -o size=192k,mode=0700 keep-full /run/keep
+"$KEEP" run -d --name svc-full --log-opt max-size=1m "$ROOTFS" sh -c \
+  'i=0; while [ $i -lt 20000 ]; do echo "line $i padding padding padding padding padding padding padding"; i=$((i+1)); done' >/dev/null
+"$KEEP" wait svc-full > "$T/full-wait"
+"$KEEP" inspect svc-full
+"$KEEP" rm svc-full >/dev/null
+EOS
+  RC=0; ROOTFS=$ROOTFS timeout 120 unshare -m --propagation private bash "$T/full.sh" >"$T/out" 2>"$T/full-err" || RC=$?
+  expect_code "full disk: the container ran to its end" 0
+  jcheck "full disk: dropped lines are counted, the exit is recorded" "
+s=d[0]['State']; assert s['LogDropped'] > 0 and s['ExitCode'] == 0 and s['Status'] == 'exited', s"
+  check "full disk: exit code 0" grep -qx 0 "$T/full-wait"
+fi
+
 # --- bad input: one line, nothing left ---
 for bad in "--restart sometimes" "--log-opt max-size=1" "--log-opt colour=red" "--name -x" "--stop-signal SIGNOPE" "-d --log-denied"; do
   # shellcheck disable=SC2086

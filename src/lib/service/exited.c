@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -43,6 +44,38 @@ static bool finish_cgroup(const char *rel)
   if (keep_cgroup_destroy(cg, &e) < 0)
     keep_error_free(&e); /* `keep gc` retries */
   return kills > 0;
+}
+
+/* The disk is full (the log filled it): first the rotated logs go, then
+ * the older half of the live one.  Returns false when there is nothing left
+ * to give. */
+static bool make_room(int dfd, int step)
+{
+  if (step == 0) {
+    bool any = false;
+    for (int i = 1; i <= 100; i++) {
+      char name[32];
+      snprintf(name, sizeof(name), "ctr.log.%d", i);
+      any = unlinkat(dfd, name, 0) == 0 || any;
+    }
+    return any || make_room(dfd, 1);
+  }
+  if (step != 1)
+    return false;
+  cleanup_close int fd = openat(dfd, "ctr.log", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < 2)
+    return false;
+  size_t keep = (size_t) st.st_size / 2;
+  cleanup_free char *tail = xmalloc(keep);
+  if (pread(fd, tail, keep, st.st_size - (off_t) keep) != (ssize_t) keep)
+    return false;
+  /* From the first whole record on. */
+  char *nl = memchr(tail, '\n', keep);
+  size_t skip = nl ? (size_t) (nl - tail) + 1 : keep;
+  if (ftruncate(fd, 0) < 0)
+    return false;
+  return pwrite(fd, tail + skip, keep - skip, 0) >= 0;
 }
 
 /* Should the policy run it again?  `keep stop` never restarts. */
@@ -85,10 +118,20 @@ int keep_service_exited(const char *base, const char *id, int lock, const struct
   json_decref(record);
   json_decref(state);
   json_decref(prev);
-  /* Written whole, then renamed: a reader sees the old record or the new. */
-  int r = create_file_at(dfd, "exit.json.tmp", text, 0600, err);
-  if (r == 0 && renameat(dfd, "exit.json.tmp", dfd, "exit.json") < 0)
-    r = keep_fail_errno(err, "rename `%s/exit.json`", dir);
+  /* Written whole, then renamed: a reader sees the old record or the new.
+   * A log that filled the disk gives way to the record of the exit. */
+  int r = -1;
+  for (int room = 0; r < 0 && room < 3; room++) {
+    keep_error_free(err);
+    r = create_file_at(dfd, "exit.json.tmp", text, 0600, err);
+    if (r == 0 && renameat(dfd, "exit.json.tmp", dfd, "exit.json") < 0)
+      r = keep_fail_errno(err, "rename `%s/exit.json`", dir);
+    if (r < 0) {
+      unlinkat(dfd, "exit.json.tmp", 0);
+      if (!make_room(dfd, room))
+        break;
+    }
+  }
   /* What only a live container has. */
   unlinkat(dfd, "started", 0);
   unlinkat(dfd, "exec.fifo", 0);
