@@ -248,7 +248,7 @@ _keep() {
     case $cmd in
     image) [[ ${args[0]-} == ls || ${args[0]-} == list ]] && var=_keep_opts_images ;;
     pause | resume | state | wait | inspect | rmi | verify | gc | seccomp | features) var='' ;;
-    start) _keep_words '--help' ;;
+    start) _keep_words '-a --attach --help' ;;
     esac
     [[ -n $var && -n ${!var-} ]] && _keep_words "${!var}"
     _keep_trim

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "commands.h"
 #include "service.h"
 #include "state.h"
@@ -84,6 +85,28 @@ static json_t *defences_json(json_t *d, json_t *mounts)
                    json_is_true(json_object_get(d, "cgroups")), "weakened", weak);
 }
 
+/* Every process of a running container (host pids), from its cgroup; the
+ * init alone when it has none (rootless on cgroup v1). */
+static json_t *pids_json(const struct keep_ctr *c)
+{
+  json_t *a = json_array();
+  if (c->status != KEEP_CTR_RUNNING)
+    return a;
+  const char *rel = json_string_value(json_object_get(c->state, "cgroupPath"));
+  struct keep_cgroup *cg = NULL;
+  pid_t *pids = NULL;
+  size_t n = 0;
+  if (rel && keep_cgroup_open_at(rel, &cg, NULL) == 0 && keep_cgroup_pids(cg, &pids, &n, NULL) == 0) {
+    for (size_t i = 0; i < n; i++)
+      json_array_append_new(a, json_integer(pids[i]));
+  } else {
+    json_array_append_new(a, json_integer(c->pid));
+  }
+  free(pids);
+  keep_cgroup_forget(cg);
+  return a;
+}
+
 static json_t *inspect_one(const struct keep_ctr *c)
 {
   json_t *config = keep_json_load_file_at(c->dirfd, "config.json", 0, NULL);
@@ -117,6 +140,7 @@ static json_t *inspect_one(const struct keep_ctr *c)
       copy_or_null(get(config, "root.readonly")), "NetworkMode", copy_or_null(get(rec, "defences.network")),
       "Mounts", mounts, "Defences", defences_json(json_object_get(rec, "defences"), mounts), "LogPath",
       json_is_true(json_object_get(rec, "detached")) ? log : NULL);
+  json_object_set_new(json_object_get(j, "State"), "Pids", pids_json(c));
   json_decref(config);
   return j;
 }

@@ -334,12 +334,19 @@ static int start_one(const char *base, struct keep_ctr *c, const void *arg, keep
 
 int cmd_service_start(int argc, char **argv)
 {
-  if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-    printf("Usage: keep start CONTAINER...\n\nStart stopped containers of `keep run -d` again (same id, "
-           "name, settings and log).\n");
-    return argc < 2 ? EXIT_KEEP_FAILED : 0;
+  bool attach = argc > 1 && (strcmp(argv[1], "-a") == 0 || strcmp(argv[1], "--attach") == 0);
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || (attach && argc != 3)) {
+    printf("Usage: keep start [-a] CONTAINER...\n\nStart stopped containers of `keep run -d` again (same id, "
+           "name, settings and log).\n  -a, --attach   attach to it (one container), as `keep attach`\n");
+    return argc < 2 || attach ? EXIT_KEEP_FAILED : 0;
   }
-  return for_each_ref(argv + 1, argc - 1, start_one, NULL, true);
+  if (!attach)
+    return for_each_ref(argv + 1, argc - 1, start_one, NULL, true);
+  int code = for_each_ref(argv + 2, 1, start_one, NULL, false);
+  if (code != 0)
+    return code;
+  char *attach_argv[] = {(char *) "attach", argv[2], NULL};
+  return cmd_attach(2, attach_argv);
 }
 
 static int restart_one(const char *base, struct keep_ctr *c, const void *arg, keep_error **err)

@@ -91,6 +91,10 @@ RC=0
 echo abc | as_test_user timeout 30 "$KEEP" attach svc-in >"$T/out" 2>&1 || RC=$?
 expect "attach to -d -i: stdin reaches the container" "^got-abc$"
 expect_code "attach to -d -i: its exit code" 3
+RC=0
+echo xyz | as_test_user timeout 30 "$KEEP" start -a svc-in >"$T/out" 2>&1 || RC=$?
+expect "start -a: started again and attached" "^got-xyz$"
+expect_code "start -a: the exit code" 3
 k attach --detach-keys bogus-key svc-tty
 expect_code "attach --detach-keys bogus: refused" 125
 
@@ -107,6 +111,7 @@ k inspect svc-web
 jcheck "inspect: state, pid, defences, nothing weakened" "
 d=d[0]
 assert d['Id']=='$id' and d['Name']=='svc-web' and d['State']['Running'] and d['State']['Pid']>0
+assert d['State']['Pid'] in d['State']['Pids']
 assert d['Defences']['seccomp']=='default' and d['Defences']['readOnlyRoot']
 assert all(w.startswith('--cgroups=off') for w in d['Defences']['weakened']) if '$KEEP_AS' else d['Defences']['weakened']==[]
 assert d['HostConfig']['LogConfig']['Config']=={'max-size':10485760,'max-file':3}"
