@@ -20,8 +20,9 @@
  * container's stdin (a pipe with -i, the terminal with -t).
  *
  * Usage (keep runs it, never a person):
- *   keep-monitor PID OUTFD ERRFD INFD LOGDIR MAXSIZE MAXFILE KEEP ARG...
- * (ERRFD is -1 with a terminal, which is OUTFD and INFD; INFD -1: no stdin)
+ *   keep-monitor PID OUTFD ERRFD INFD LOGDIR MAXSIZE MAXFILE LISTENFD KEEP ARG...
+ * (ERRFD is -1 with a terminal, which is OUTFD and INFD; INFD -1: no stdin;
+ * LISTENFD: attach.sock, listening, or -1) 
  * and when the init has exited it executes
  *   KEEP ARG... --exit-code N --log-dropped N */
 #include <errno.h>
@@ -35,7 +36,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -188,23 +188,6 @@ static int drain(struct stream *s)
   }
 }
 
-/* attach.sock in the container's state directory (0700): one client at a
- * time, the newest wins. */
-static int listen_attach(int dirfd_, const char *dir)
-{
-  struct sockaddr_un a = {.sun_family = AF_UNIX};
-  if ((size_t) snprintf(a.sun_path, sizeof(a.sun_path), "%s/attach.sock", dir) >= sizeof(a.sun_path))
-    return -1;
-  unlinkat(dirfd_, "attach.sock", 0);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0 || bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(fd, 2) < 0) {
-    if (fd >= 0)
-      close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 static long long number(const char *s)
 {
   char *end;
@@ -219,7 +202,7 @@ static long long number(const char *s)
 
 int main(int argc, char **argv)
 {
-  if (argc < 9) {
+  if (argc < 10) {
     fprintf(stderr, "keep-monitor: keep run -d runs this program; it is not for use by hand\n");
     return 125;
   }
@@ -243,7 +226,13 @@ int main(int argc, char **argv)
       fcntl(fds[i], F_SETFD, FD_CLOEXEC);
       fcntl(fds[i], F_SETFL, O_NONBLOCK);
     }
-  int lsock = lg.dirfd >= 0 ? listen_attach(lg.dirfd, argv[5]) : -1;
+  /* attach.sock, made and listening before keep said "started": one
+   * client at a time, the newest wins. */
+  int lsock = (int) number(argv[8]);
+  if (lsock >= 0) {
+    fcntl(lsock, F_SETFD, FD_CLOEXEC);
+    fcntl(lsock, F_SETFL, O_NONBLOCK);
+  }
   /* The init is our child: its pid cannot be reused before we reap it. */
   int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
   int status = 0;
@@ -314,7 +303,7 @@ int main(int argc, char **argv)
   if (args == NULL)
     return 125;
   int n = 0;
-  for (int i = 9; i < argc; i++)
+  for (int i = 10; i < argc; i++)
     args[n++] = argv[i];
   args[n++] = (char *) "--exit-code";
   args[n++] = code;
@@ -324,10 +313,10 @@ int main(int argc, char **argv)
   char **full = calloc((size_t) argc + 6, sizeof(char *));
   if (full == NULL)
     return 125;
-  full[0] = argv[8];
+  full[0] = argv[9];
   for (int i = 0; i <= n; i++)
     full[i + 1] = args[i];
-  execv(argv[8], full);
-  fprintf(stderr, "keep-monitor: cannot run `%s`: %s\n", argv[8], strerror(errno));
+  execv(argv[9], full);
+  fprintf(stderr, "keep-monitor: cannot run `%s`: %s\n", argv[9], strerror(errno));
   return 125;
 }

@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdbool.h>
@@ -38,6 +40,24 @@ static char *monitor_path(keep_error **err)
     keep_fail(err, ENOENT, "keep-monitor not found beside `%s` nor in %s: reinstall keep", keep_self_path(),
               KEEP_LIBEXEC_DIR);
   return path;
+}
+
+/* attach.sock in the container's state directory (0700), listening before
+ * the caller is told the container started: `keep attach` right after
+ * `keep run -d` finds it. */
+static int listen_attach(const char *dir)
+{
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  if ((size_t) snprintf(a.sun_path, sizeof(a.sun_path), "%s/attach.sock", dir) >= sizeof(a.sun_path))
+    return -1; /* a state directory that deep has no attach */
+  unlink(a.sun_path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(fd, 2) < 0) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 static void keep_open_across_exec(int fd)
@@ -90,7 +110,10 @@ int keep_service_start(struct keep_config *cfg, const char *record, int reuse_lo
   keep_open_across_exec(ifd);
   for (size_t i = 0; i < n_hold; i++)
     keep_open_across_exec(hold_fds[i]);
-  char pid[16], outs[16], errs[16], ins[16], lock[16], size[32], files[16];
+  cleanup_free char *dir = xasprintf("%s/%s", cfg->state_dir, cfg->id);
+  int lsock = listen_attach(dir);
+  keep_open_across_exec(lsock);
+  char pid[16], outs[16], errs[16], ins[16], lock[16], size[32], files[16], lsocks[16];
   snprintf(pid, sizeof(pid), "%d", (int) h.pid);
   snprintf(outs, sizeof(outs), "%d", ofd);
   snprintf(errs, sizeof(errs), "%d", efd);
@@ -98,7 +121,7 @@ int keep_service_start(struct keep_config *cfg, const char *record, int reuse_lo
   snprintf(lock, sizeof(lock), "%d", h.lock);
   snprintf(size, sizeof(size), "%lld", (long long) cfg->svc.log_max_size);
   snprintf(files, sizeof(files), "%d", cfg->svc.log_max_file);
-  cleanup_free char *dir = xasprintf("%s/%s", cfg->state_dir, cfg->id);
+  snprintf(lsocks, sizeof(lsocks), "%d", lsock);
   char *argv[] = {(char *) "keep-monitor",
                   pid,
                   outs,
@@ -107,6 +130,7 @@ int keep_service_start(struct keep_config *cfg, const char *record, int reuse_lo
                   dir,
                   size,
                   files,
+                  lsocks,
                   (char *) keep_self_path(),
                   (char *) "_monitor-exit",
                   (char *) "--lock",
