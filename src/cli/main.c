@@ -81,6 +81,7 @@ static void usage(FILE *out)
                "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"
                "  ps        list containers (-a: stopped ones too); inspect shows one as JSON\n"
                "  logs      what a detached container (`run -d`) wrote; -f follows it\n"
+               "  attach    the terminal of a detached container (ctrl-p ctrl-q leaves it)\n"
                "  stop, start, restart, kill, rm, wait, exec   Docker's verbs, on containers by name or id\n"
                "  trace     run a command and write the seccomp profile it needs (`keep trace -o FILE`)\n"
                "  audit     check a config.json or a container against the CIS Docker Benchmark (`keep audit "
@@ -96,6 +97,7 @@ static void usage(FILE *out)
                "  keep pull 127.0.0.1:5000/busybox:latest && keep run 127.0.0.1:5000/busybox id\n"
                "  keep run ./rootfs /bin/sh -c 'id; cat /proc/self/status'\n"
                "  keep run -it -v \"$PWD:/data\" ./rootfs /bin/sh\n"
+               "  keep run -d --name web --restart on-failure:3 ./rootfs httpd -f && keep logs -f web\n"
                "\n"
                "`keep COMMAND --help` tells more.\n");
 }
