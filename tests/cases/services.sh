@@ -11,7 +11,7 @@ $2"; }
 # gone PID: exited (a zombie the host's init has not reaped yet counts).
 gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 # Only this case's containers are removed at the end, whatever happened.
-cleanup() { for n in svc-web svc-once svc-fail svc-always svc-rot svc-dead svc-rm svc-ll svc-tty svc-in; do k rm -f "$n"; done; }
+cleanup() { for n in svc-web svc-once svc-fail svc-always svc-rot svc-dead svc-rm svc-ll svc-tty svc-in svc-httpd; do k rm -f "$n"; done; }
 trap cleanup EXIT
 
 # --- run -d: the id comes back, the container outlives keep run ---
@@ -216,6 +216,21 @@ EOS
 s=d[0]['State']; assert s['LogDropped'] > 0 and s['ExitCode'] == 0 and s['Status'] == 'exited', s"
   check "full disk: exit code 0" grep -qx 0 "$T/full-wait"
 fi
+
+# --- a web server: run, watched, entered, stopped, started, removed ---
+krun -d --name svc-httpd "$ROOTFS" httpd -f -v -p 8080 -h /etc
+sleep 0.5
+k exec svc-httpd wget -qO- http://127.0.0.1:8080/passwd
+expect "web server: answers inside its network namespace" "^root:"
+k logs svc-httpd
+expect "web server: its log has the request" "response:200"
+k stop svc-httpd
+k start svc-httpd
+sleep 0.5
+k exec svc-httpd wget -qO- http://127.0.0.1:8080/passwd
+expect "web server: answers again after stop and start" "^root:"
+k rm -f svc-httpd
+expect_code "web server: removed" 0
 
 # --- bad input: one line, nothing left ---
 for bad in "--restart sometimes" "--log-opt max-size=1" "--log-opt colour=red" "--name -x" "--stop-signal SIGNOPE" "-d --log-denied"; do
