@@ -111,6 +111,12 @@ json_t *keep_oci_default_spec(bool rootless, bool with_seccomp, keep_error **err
                 (json_int_t) l.pids, "seccomp", sc, "maskedPaths", masked, "readonlyPaths", ro);
   if (spec == NULL)
     keep_fail(err, 0, "build the default config.json");
+  /* In its own network namespace a process with no capability may bind any
+   * port, 80 included (as Docker sets it): a web server needs no
+   * NET_BIND_SERVICE, and the host's ports are out of reach anyway. */
+  if (spec)
+    json_object_set_new(json_object_get(spec, "linux"), "sysctl",
+                        json_pack("{s:s}", "net.ipv4.ip_unprivileged_port_start", "0"));
   if (spec && !with_seccomp)
     json_object_del(json_object_get(spec, "linux"), "seccomp");
   if (rootless && spec) {

@@ -160,6 +160,8 @@ json_t *keep_run_spec(const struct keep_config *cfg, const struct keep_userns_pl
         break;
       }
     }
+    /* The host's network: its sysctls are the host's, never the container's. */
+    json_object_del(json_object_get(lx, "sysctl"), "net.ipv4.ip_unprivileged_port_start");
   }
   json_object_set_new(lx, "uidMappings", maps_json(u->uid, u->n_uid));
   json_object_set_new(lx, "gidMappings", maps_json(u->gid, u->n_gid));
