@@ -418,7 +418,10 @@ int keep_oci_sysctl(const struct keep_oci_spec *s, keep_error **err)
     struct statfs sfs;
     /* Only ever write to procfs (CVE-2019-16884 class). */
     if (sys < 0 || fstatfs(sys, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
-      return keep_fail(err, EXDEV, "config.json: linux.sysctl: /proc/sys is not procfs");
+      return keep_fail(
+          err, EXDEV,
+          "config.json: linux.sysctl: `/proc` is not the proc mounted there: another mount covers "
+          "it (sysctls are written to procfs only)");
     long fd = sys_openat2(sys, key, O_WRONLY | O_CLOEXEC, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
     if (fd < 0)
       return keep_fail_errno(err, "config.json: linux.sysctl: `%.*s`", (int) (eq - key), s->sysctl[i]);
