@@ -192,25 +192,6 @@ static int service_exec_confinement(const struct keep_ctr *c, struct keep_oci_ex
 
 /* -t: the process gets a terminal of the container's devpts; keep relays
  * it (raw mode, window size, stdin with -i) and waits, as an attached run. */
-static int recv_master(int sock)
-{
-  char byte;
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  union {
-    struct cmsghdr h;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } u;
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-  if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) <= 0)
-    return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-    return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-  return fd;
-}
-
 static int exec_with_terminal(struct keep_oci_exec_opts *o, struct keep_oci_process *p, bool interactive,
                               keep_error **err)
 {
@@ -232,7 +213,7 @@ static int exec_with_terminal(struct keep_oci_exec_opts *o, struct keep_oci_proc
   if (keep_oci_exec(o, &unused, err) == 0) {
     close(sv[1]);
     sv[1] = -1;
-    int master = recv_master(sv[0]);
+    int master = keep_unix_recv_fd(sv[0]);
     struct keep_oci_attach a = {.child = child, .master = master, .interactive = interactive, .mask = &mask};
     if (master < 0)
       keep_fail(err, EPROTO, "the terminal of the exec'd process did not arrive");

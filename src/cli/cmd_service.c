@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "commands.h"
 #include "config.h"
 #include "image_run.h"
@@ -187,18 +186,6 @@ int cmd_kill(int argc, char **argv)
   return run_verb(&v, argc, argv, kill_one, &sig);
 }
 
-/* A container whose keep died (killed monitor) may still have its cgroup. */
-static void remove_left_cgroup(const struct keep_ctr *c)
-{
-  const char *rel = json_string_value(json_object_get(c->state, "cgroupPath"));
-  struct keep_cgroup *cg = NULL;
-  if (rel && keep_cgroup_open_at(rel, &cg, NULL) == 0) {
-    keep_error *e = NULL;
-    if (keep_cgroup_destroy(cg, &e) < 0)
-      keep_error_free(&e);
-  }
-}
-
 /* The owner lock of a container no keep holds, or -1 when one does. */
 static int take_owner(const struct keep_ctr *c)
 {
@@ -229,7 +216,7 @@ static int rm_one(const char *base, struct keep_ctr *c, const void *arg, keep_er
   int lock = take_owner(c);
   if (lock < 0 && errno != ENOENT)
     return keep_fail(err, EBUSY, "container `%.12s` was started again meanwhile: stop it first", c->id);
-  remove_left_cgroup(c);
+  keep_service_end_cgroup(json_string_value(json_object_get(c->state, "cgroupPath")));
   const char *name = keep_ctr_str(c, "name");
   if (name)
     keep_name_release(base, name, c->id);
@@ -308,7 +295,7 @@ static int start_again(const char *base, struct keep_ctr *c, int lock, bool by_u
   int r = keep_run_config((int) n, argv, &cfg, &hold, &help, err);
   free(argv);
   if (r == 0) {
-    remove_left_cgroup(c);
+    keep_service_end_cgroup(json_string_value(json_object_get(c->state, "cgroupPath")));
     if (by_user)
       unlinkat(c->dirfd, "stopping", 0);
     r = keep_service_detach(&cfg, NULL, lock, hold.fds, hold.n, err);

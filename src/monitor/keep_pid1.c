@@ -24,6 +24,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pid1_loop.h"
+#include <unistd.h>
+
 /* The workload: our first child.  PID 1 of a new pid namespace forks it
  * first, so it has the lowest pid of our children (another may exist: a
  * helper of `keep trace` that PID 1 reaps). */
@@ -66,26 +69,5 @@ int main(int argc, char **argv)
     kill(workload, SIGKILL);
     return 125;
   }
-  for (;;) {
-    struct signalfd_siginfo si;
-    ssize_t n = read(sigfd, &si, sizeof(si));
-    if (n != (ssize_t) sizeof(si)) {
-      if (n < 0 && errno == EINTR)
-        continue;
-      kill(workload, SIGKILL);
-      return 125;
-    }
-    if (si.ssi_signo != SIGCHLD) {
-      kill(workload, (int) si.ssi_signo);
-      continue;
-    }
-    for (;;) {
-      int status = 0;
-      pid_t p = waitpid(-1, &status, WNOHANG);
-      if (p <= 0)
-        break;
-      if (p == workload)
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-  }
+  keep_pid1_loop(workload, sigfd);
 }

@@ -22,12 +22,7 @@ static char *read_under(const char *root, const char *path)
 {
   cleanup_free char *p = xasprintf("%s%s", strcmp(root, "/") == 0 ? "" : root, path);
   char *text = NULL;
-  keep_error *e = NULL;
-  if (read_file_at(AT_FDCWD, p, &text, NULL, &e) < 0) {
-    keep_error_free(&e);
-    return NULL;
-  }
-  return text;
+  return read_file_at(AT_FDCWD, p, &text, NULL, NULL) < 0 ? NULL : text;
 }
 
 static int stat_under(const char *root, const char *path, struct stat *st)

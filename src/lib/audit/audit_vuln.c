@@ -46,12 +46,7 @@ static char *image_file(char *const *dirs, const char *path)
     if (!S_ISREG(st.st_mode) || st.st_size > (64 << 20))
       return NULL;
     char *text = NULL;
-    keep_error *e = NULL;
-    if (read_file_at(AT_FDCWD, p, &text, NULL, &e) < 0) {
-      keep_error_free(&e);
-      return NULL;
-    }
-    return text;
+    return read_file_at(AT_FDCWD, p, &text, NULL, NULL) < 0 ? NULL : text;
   }
   return NULL;
 }

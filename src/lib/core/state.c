@@ -226,6 +226,21 @@ int keep_name_claim(const char *base, const char *name, const char *id, keep_err
   return keep_fail(err, EEXIST, "the name `%s` is being claimed by another keep run", name);
 }
 
+bool keep_name_lookup(const char *base, const char *name, char id[65])
+{
+  cleanup_free char *link = name_link(base, name);
+  char target[80];
+  ssize_t n = readlink(link, target, sizeof(target) - 1);
+  if (n != 64)
+    return false;
+  target[64] = '\0';
+  cleanup_free char *dir = xasprintf("%s/%s", base, target);
+  if (!keep_state_id_valid(target) || access(dir, F_OK) < 0)
+    return false;
+  memcpy(id, target, 65);
+  return true;
+}
+
 void keep_name_release(const char *base, const char *name, const char *id)
 {
   cleanup_free char *link = name_link(base, name);

@@ -48,5 +48,7 @@ bool keep_state_id_valid(const char *name);
  * claim whose container is gone is taken over), released with it. */
 int keep_name_claim(const char *base, const char *name, const char *id, keep_error **err);
 void keep_name_release(const char *base, const char *name, const char *id);
+/* The id of the container that holds `name` and still exists. */
+bool keep_name_lookup(const char *base, const char *name, char id[65]);
 
 #endif

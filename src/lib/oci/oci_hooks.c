@@ -142,6 +142,24 @@ int keep_console_connect(const char *path, keep_error **err)
   return keep_unix_connect(path, "console socket", err);
 }
 
+int keep_unix_recv_fd(int sock)
+{
+  char byte, cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+  ssize_t n;
+  do
+    n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+  if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+      c->cmsg_len != CMSG_LEN(sizeof(int)))
+    return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  return fd;
+}
+
 int keep_console_send(int sock, int master, keep_error **err)
 {
   return keep_unix_send_fd(sock, "/dev/ptmx", master, "the terminal to the console socket", err);

@@ -26,6 +26,7 @@
 #include "net.h"
 #include "oci_create_internal.h"
 #include "oci_process.h"
+#include "pid1_loop.h"
 #include "process_setup.h"
 #include "rootfs.h"
 #include "secret.h"
@@ -196,37 +197,6 @@ static int resolve_user(const struct oci_child *c, int rootfd, struct keep_oci_p
   return 0;
 }
 
-/* PID 1 after the workload started: forward, reap, report. */
-static noreturn void init_loop(pid_t workload, int sigfd)
-{
-  for (;;) {
-    struct signalfd_siginfo si;
-    ssize_t n = read(sigfd, &si, sizeof(si));
-    if (n != (ssize_t) sizeof(si)) {
-      if (n < 0 && errno == EINTR)
-        continue;
-      kill(workload, SIGKILL);
-      _exit(125);
-    }
-    if (si.ssi_signo != SIGCHLD) {
-      kill(workload, (int) si.ssi_signo);
-      continue;
-    }
-    for (;;) {
-      int status = 0;
-      pid_t p = waitpid(-1, &status, WNOHANG);
-      if (p <= 0)
-        break;
-      if (p == workload) {
-        /* Everything else in the namespace dies with PID 1. */
-        if (WIFEXITED(status))
-          _exit(WEXITSTATUS(status));
-        _exit(128 + WTERMSIG(status));
-      }
-    }
-  }
-}
-
 /* keep run: keep's init stays PID 1 (it reaps orphans, forwards signals,
  * exits with the workload's status) and the workload is its child.  PID 1
  * keeps only CAP_KILL, to signal a workload of another uid, and no
@@ -289,7 +259,7 @@ static noreturn void run_as_pid1(const struct keep_oci_confine *cf, bool stdin_n
     kill(workload, SIGKILL);
     _exit(125);
   }
-  init_loop(workload, sigfd);
+  keep_pid1_loop(workload, sigfd);
 }
 
 /* Root (uid and gid 0) of the container's user namespace, a new one (create

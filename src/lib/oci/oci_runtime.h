@@ -126,6 +126,9 @@ int keep_console_connect(const char *path, keep_error **err);
  * `text` sent on it with `fd` as SCM_RIGHTS on the first sendmsg. */
 int keep_unix_connect(const char *path, const char *what, keep_error **err);
 int keep_unix_send_fd(int sock, const char *text, int fd, const char *what, keep_error **err);
+/* The fd that came with the first byte read from sock (close-on-exec), or
+ * -1; the rest of the text stays unread. */
+int keep_unix_recv_fd(int sock);
 /* SCMP_ACT_NOTIFY (oci_seccomp_notify.c): send the listener `fd` of the
  * container process st->pid, with its state, to linux.seccomp.listenerPath. */
 struct keep_seccomp;

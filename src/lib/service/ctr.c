@@ -21,11 +21,6 @@
 #include "state.h"
 #include "util.h"
 
-static char *name_link(const char *base, const char *name)
-{
-  return xasprintf("%s/.name-%s", base, name);
-}
-
 char **keep_ctr_list(const char *base)
 {
   char **ids = NULL;
@@ -38,19 +33,8 @@ char **keep_ctr_list(const char *base)
 
 int keep_ctr_find(const char *base, const char *ref, char id[65], keep_error **err)
 {
-  if (keep_container_name_valid(ref)) {
-    cleanup_free char *link = name_link(base, ref);
-    char target[80];
-    ssize_t n = readlink(link, target, sizeof(target) - 1);
-    if (n == 64) {
-      target[64] = '\0';
-      cleanup_free char *dir = xasprintf("%s/%s", base, target);
-      if (keep_state_id_valid(target) && access(dir, F_OK) == 0) {
-        memcpy(id, target, 65);
-        return 0;
-      }
-    }
-  }
+  if (keep_container_name_valid(ref) && keep_name_lookup(base, ref, id))
+    return 0;
   size_t len = strlen(ref);
   bool hex = len >= 3 && len <= 64 && strspn(ref, "0123456789abcdef") == len;
   int found = 0;

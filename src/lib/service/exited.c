@@ -25,8 +25,7 @@ static unsigned long long oom_kills(const char *dir, const char *file)
   return p ? strtoull(p + 9, NULL, 10) : 0;
 }
 
-/* Count the OOM kills, then remove the (now empty) cgroup. */
-static bool finish_cgroup(const char *rel)
+bool keep_service_end_cgroup(const char *rel)
 {
   struct keep_cgroup *cg = NULL;
   if (rel == NULL || keep_cgroup_open_at(rel, &cg, NULL) < 0)
@@ -78,6 +77,18 @@ static bool make_room(int dfd, int step)
   return pwrite(fd, tail + skip, keep - skip, 0) >= 0;
 }
 
+/* exit.json, written whole, then renamed: a reader sees the old record or
+ * the new one. */
+static int write_exit_record(int dfd, const char *dir, const char *text, keep_error **err)
+{
+  int r = create_file_at(dfd, "exit.json.tmp", text, 0600, err);
+  if (r == 0 && renameat(dfd, "exit.json.tmp", dfd, "exit.json") < 0)
+    r = keep_fail_errno(err, "rename `%s/exit.json`", dir);
+  if (r < 0)
+    unlinkat(dfd, "exit.json.tmp", 0);
+  return r;
+}
+
 /* Should the policy run it again?  `keep stop` never restarts. */
 static bool wants_restart(const json_t *record, int code, int restarts, bool stopped)
 {
@@ -102,7 +113,7 @@ int keep_service_exited(const char *base, const char *id, int lock, const struct
   json_t *record = keep_json_load_file_at(dfd, "container.json", 0, NULL);
   json_t *state = keep_json_load_file_at(dfd, "state.json", 0, NULL);
   json_t *prev = keep_json_load_file_at(dfd, "exit.json", 0, NULL);
-  bool oom = finish_cgroup(json_string_value(json_object_get(state, "cgroupPath")));
+  bool oom = keep_service_end_cgroup(json_string_value(json_object_get(state, "cgroupPath")));
   bool stopped = faccessat(dfd, "stopping", F_OK, 0) == 0;
   int restarts = (int) json_integer_value(json_object_get(prev, "restartCount"));
   unsigned long long dropped =
@@ -118,19 +129,13 @@ int keep_service_exited(const char *base, const char *id, int lock, const struct
   json_decref(record);
   json_decref(state);
   json_decref(prev);
-  /* Written whole, then renamed: a reader sees the old record or the new.
-   * A log that filled the disk gives way to the record of the exit. */
+  /* A log that filled the disk gives way to the record of the exit. */
   int r = -1;
   for (int room = 0; r < 0 && room < 3; room++) {
     keep_error_free(err);
-    r = create_file_at(dfd, "exit.json.tmp", text, 0600, err);
-    if (r == 0 && renameat(dfd, "exit.json.tmp", dfd, "exit.json") < 0)
-      r = keep_fail_errno(err, "rename `%s/exit.json`", dir);
-    if (r < 0) {
-      unlinkat(dfd, "exit.json.tmp", 0);
-      if (!make_room(dfd, room))
-        break;
-    }
+    r = write_exit_record(dfd, dir, text, err);
+    if (r < 0 && !make_room(dfd, room))
+      break;
   }
   /* What only a live container has. */
   unlinkat(dfd, "started", 0);
@@ -151,7 +156,5 @@ int keep_service_note_restart_error(const char *base, const char *id, const char
   json_object_set_new(ex, "restartError", json_string(msg));
   cleanup_free char *text = json_dumps(ex, JSON_COMPACT);
   json_decref(ex);
-  if (create_file_at(dfd, "exit.json.tmp", text, 0600, NULL) < 0)
-    return -1;
-  return renameat(dfd, "exit.json.tmp", dfd, "exit.json");
+  return write_exit_record(dfd, dir, text, NULL);
 }

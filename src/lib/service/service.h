@@ -90,6 +90,9 @@ struct keep_exit_info {
 };
 int keep_service_exited(const char *base, const char *id, int lock, const struct keep_exit_info *x,
                         keep_error **err);
+/* Count the OOM kills of the cgroup `rel` (NULL: none), then remove it,
+ * now that nothing runs in it; true when one was killed. */
+bool keep_service_end_cgroup(const char *rel);
 /* Why the restart the policy asked for failed, kept in exit.json. */
 int keep_service_note_restart_error(const char *base, const char *id, const char *msg);
 

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "libseccomp.h"
+#include "oci_runtime.h"
 #include "seccomp_filter.h"
 #include "trace_watch.h"
 #include "util.h"
@@ -141,24 +142,6 @@ static void log_denied(struct tracer *t, const struct seccomp_notif *req, uint32
           strerrorname_np(e) ?: "?", e);
 }
 
-static int recv_listener(int sock)
-{
-  char byte, cbuf[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-  ssize_t n;
-  do
-    n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
-  if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-      c->cmsg_len != CMSG_LEN(sizeof(int)))
-    return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  return fd;
-}
-
 /* One notification: the profile's answer, recorded or logged. */
 static void answer(struct tracer *t, int listener, struct seccomp_notif *req, struct seccomp_notif_resp *resp)
 {
@@ -212,7 +195,7 @@ static noreturn void tracer_main(int sock, int out_fd, const struct keep_seccomp
   t.observe = observe;
   t.learn_paths = learn_paths;
   t.sc = sc;
-  int listener = recv_listener(sock);
+  int listener = keep_unix_recv_fd(sock);
   close(sock);
   if (listener < 0)
     _exit(0); /* the workload never loaded the filter: keep run says why */
