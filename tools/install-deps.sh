@@ -5,7 +5,7 @@
 set -euo pipefail
 packages=(
   build-essential meson ninja-build pkg-config
-  libseccomp-dev libjansson-dev libarchive-dev libssl-dev libcurl4-openssl-dev libyaml-dev libgpgme-dev libmd0 gpg zstd musl-tools
+  libseccomp-dev libjansson-dev libmnl-dev libnftables-dev libarchive-dev libssl-dev libcurl4-openssl-dev libyaml-dev libgpgme-dev libmd0 gpg zstd musl-tools
   busybox-static uidmap util-linux iproute2 procps passwd bsdextrautils file perl python3 openssl curl
   # man pages (doc/*.scd) and the completion tests
   scdoc bash-completion zsh

@@ -7,6 +7,7 @@
 #include "image_gc.h"
 #include "store.h"
 #include "commands.h"
+#include "network.h"
 #include "state.h"
 #include "util.h"
 
@@ -35,6 +36,9 @@ int cmd_gc(int argc, char **argv)
     return EXIT_KEEP_FAILED;
   }
   int st = keep_state_gc(base, &err);
+  /* Network members whose container is gone: records, bridges, rules. */
+  if (st >= 0 && keep_net_gc(base, &err) < 0)
+    st = -1;
   if (st < 0) {
     keep_error_print(err);
     return EXIT_KEEP_FAILED;

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "service.h"
 #include "state.h"
+#include "network.h"
 #include "util.h"
 
 static json_t *get(json_t *j, const char *path)
@@ -107,7 +108,7 @@ static json_t *pids_json(const struct keep_ctr *c)
   return a;
 }
 
-static json_t *inspect_one(const struct keep_ctr *c)
+static json_t *inspect_one(const char *base, const struct keep_ctr *c)
 {
   json_t *config = keep_json_load_file_at(c->dirfd, "config.json", 0, NULL);
   json_t *rec = c->record, *ex = c->exit;
@@ -141,6 +142,8 @@ static json_t *inspect_one(const struct keep_ctr *c)
       "Mounts", mounts, "Defences", defences_json(json_object_get(rec, "defences"), mounts), "LogPath",
       json_is_true(json_object_get(rec, "detached")) ? log : NULL);
   json_object_set_new(json_object_get(j, "State"), "Pids", pids_json(c));
+  json_object_set_new(j, "NetworkSettings",
+                      json_pack("{s:o}", "Networks", keep_net_of_container(base, c->id)));
   json_decref(config);
   return j;
 }
@@ -164,7 +167,7 @@ int cmd_inspect(int argc, char **argv)
       keep_error_free(&err);
       code = EXIT_KEEP_FAILED;
     } else {
-      json_array_append_new(out, inspect_one(&c));
+      json_array_append_new(out, inspect_one(base, &c));
     }
     keep_ctr_free(&c);
   }

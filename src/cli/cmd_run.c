@@ -12,6 +12,8 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "config.h"
+#include "net_addr.h"
+#include "network.h"
 #include "container.h"
 #include "image_run.h"
 #include "keep_build_config.h"
@@ -71,6 +73,10 @@ static void run_usage(FILE *out)
           "      --log-denied          one line on stderr per system call the profile denies\n"
           "Network:\n"
           "      --network none|host   none (default: loopback only) or WEAKER: the host's network\n"
+          "      --network NAME        a keep network (`keep network create`): reach its other containers\n"
+          "                            by name; repeat for several\n"
+          "      --network-alias A     another name the network's containers reach this one by\n"
+          "      --ip IP               this container's address on its first network\n"
           "In the background (see `keep ps`, `keep logs`, `keep attach`):\n"
           "  -d, --detach              print the id and return; a monitor keeps its output\n"
           "      --name NAME           a unique name for the other commands\n"
@@ -102,6 +108,8 @@ enum {
   OPT_CAP_DROP,
   OPT_SECURITY_OPT,
   OPT_NETWORK,
+  OPT_NETWORK_ALIAS,
+  OPT_IP,
   OPT_RM,
   OPT_HELP,
   OPT_ENTRYPOINT,
@@ -135,6 +143,8 @@ static const struct option run_options[] = {
     {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
     {"network", required_argument, NULL, OPT_NETWORK},
     {"net", required_argument, NULL, OPT_NETWORK},
+    {"network-alias", required_argument, NULL, OPT_NETWORK_ALIAS},
+    {"ip", required_argument, NULL, OPT_IP},
     {"rm", no_argument, NULL, OPT_RM},
     {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
     {"storage-driver", required_argument, NULL, OPT_STORAGE_DRIVER},
@@ -398,8 +408,15 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
         c->network = KEEP_NET_NONE;
       else if (strcmp(optarg, "host") == 0)
         c->network = KEEP_NET_HOST;
+      else if (keep_net_name_valid(optarg))
+        c->networks = strv_append(c->networks, optarg);
       else
-        return keep_fail(err, 0, "invalid --network `%s`: none or host", keep_q(optarg));
+        return keep_fail(err, 0, "invalid --network `%s`: none, host or a network's name", keep_q(optarg));
+      break;
+    case OPT_NETWORK_ALIAS: c->net_aliases = strv_append(c->net_aliases, optarg); break;
+    case OPT_IP:
+      free(c->net_ip);
+      c->net_ip = xstrdup(optarg);
       break;
     case OPT_ENTRYPOINT: run_entrypoint = optarg; break;
     case OPT_STORAGE_DRIVER:
@@ -465,6 +482,29 @@ char *keep_cache_dir(bool rootless)
   return NULL;
 }
 
+/* Network flags that belong together, and networks that exist, checked
+ * before anything is made. */
+static int check_networks(const struct keep_config *c, keep_error **err)
+{
+  size_t n = strv_len(c->networks);
+  if (n && c->network == KEEP_NET_HOST)
+    return keep_fail(err, 0, "--network host and --network NAME: the host's network has no other networks");
+  if (n > 8)
+    return keep_fail(err, 0, "--network: at most 8 networks per container");
+  if (!n && (c->net_aliases || c->net_ip))
+    return keep_fail(err, 0, "%s needs --network NAME", c->net_ip ? "--ip" : "--network-alias");
+  if (n && c->rootless)
+    return keep_fail(
+        err, EPERM,
+        "--network %s: keep's networks need root for now (a rootless container has loopback only; "
+        "-p publishes its ports)",
+        c->networks[0]);
+  struct keep_net_attach_req q = {.networks = (const char *const *) c->networks,
+                                  .aliases = (const char *const *) c->net_aliases,
+                                  .ip = c->net_ip};
+  return n ? keep_net_check(&q, err) : 0;
+}
+
 static int fill_defaults(struct keep_config *c, keep_error **err)
 {
   char id[65];
@@ -479,6 +519,8 @@ static int fill_defaults(struct keep_config *c, keep_error **err)
   if (keep_state_base(&c->state_dir, err) < 0)
     return -1;
   c->cache_dir = keep_cache_dir(c->rootless);
+  if (check_networks(c, err) < 0)
+    return -1;
   if (c->landlock && keep_landlock_abi() <= 0) {
     /* Not silent: the operator learns the layer is missing, and how to
      * accept that explicitly. */

@@ -28,6 +28,8 @@ int cmd_trace(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 /* keep secret create|ls|inspect|rm (cmd_secret.c). */
 int cmd_secret(int argc, char **argv);
+/* keep network create|ls|inspect|rm (cmd_network.c). */
+int cmd_network(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
 /* keep audit (cmd_audit.c). */
 int cmd_audit(int argc, char **argv);

@@ -38,6 +38,7 @@ static const struct keep_command keep_commands[] = {
     {"_monitor-exit", cmd_monitor_exit, true},
     {"attach", cmd_attach, false},
     {"secret", cmd_secret, false},
+    {"network", cmd_network, false},
     {"trace", cmd_trace, true},
     {NULL, NULL, false},
 };
@@ -76,6 +77,7 @@ static void usage(FILE *out)
                "  images    list images (`--format json` for scripts)\n"
                "  rmi       remove images; `image inspect` shows one; `verify` re-hashes the store\n"
                "  sign      sign an image (GPG simple signing) for a signedBy trust policy\n"
+               "  network   private networks for containers (create, ls, inspect, rm)\n"
                "  secret    keep passwords and keys for `keep run --secret` (create, ls, inspect, rm)\n"
                "  gc        remove what killed containers left behind, and unused blobs and layers\n"
                "  seccomp   show the default seccomp profile (`keep seccomp default`)\n"

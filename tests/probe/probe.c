@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -224,7 +225,42 @@ static int cmd_connect(const char *host, int port)
   int s = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short) port)};
   inet_pton(AF_INET, host, &a.sin_addr);
+  /* A filtered address answers nothing: give up after 2 s (EINPROGRESS). */
+  struct timeval tv = {.tv_sec = 2};
+  if (s >= 0)
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   return report("connect", s < 0 ? -1 : connect(s, (struct sockaddr *) &a, sizeof(a)));
+}
+
+/* Print every datagram that arrives on PORT (a line each). */
+static int cmd_udp_listen(int port)
+{
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short) port)};
+  if (s < 0 || bind(s, (struct sockaddr *) &a, sizeof(a)) < 0)
+    return report("udp-listen", -1);
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  char buf[256];
+  for (ssize_t n; (n = recv(s, buf, sizeof(buf) - 1, 0)) >= 0;)
+    fwrite(buf, 1, (size_t) n, stdout);
+  return 0;
+}
+
+/* A UDP datagram from an address that is not the container's: IP_FREEBIND
+ * needs no capability, so any process can try this. */
+static int cmd_udp_from(const char *src, const char *host, int port)
+{
+  int s = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+  struct sockaddr_in from = {.sin_family = AF_INET},
+                     to = {.sin_family = AF_INET, .sin_port = htons((unsigned short) port)};
+  inet_pton(AF_INET, src, &from.sin_addr);
+  inet_pton(AF_INET, host, &to.sin_addr);
+  if (s < 0 || setsockopt(s, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
+      bind(s, (struct sockaddr *) &from, sizeof(from)) < 0)
+    return report("udp-from", -1);
+  char msg[64];
+  snprintf(msg, sizeof(msg), "from %s\n", src);
+  return report("udp-from", sendto(s, msg, strlen(msg), 0, (struct sockaddr *) &to, sizeof(to)) < 0 ? -1 : 0);
 }
 
 static int cmd_netifs(void)
@@ -246,7 +282,8 @@ static int usage(void)
   fprintf(stderr,
           "usage: keep-probe syscall NAME | i386-mount | i386-getuid32 | tiocsti FD | fds | write PATH |\n"
           "       open-write PATH | read PATH | forkbomb N | alloc MB | zombies | pid |\n"
-          "       connect IP PORT | netifs | kill PID SIG | exit N | sleep S\n");
+          "       connect IP PORT | udp-from SRC IP PORT | udp-listen PORT | netifs | kill PID SIG | exit N "
+          "| sleep S\n");
   return 2;
 }
 
@@ -302,6 +339,10 @@ int main(int argc, char **argv)
   }
   if (!strcmp(c, "connect") && argc == 4)
     return cmd_connect(argv[2], atoi(argv[3]));
+  if (!strcmp(c, "udp-listen") && argc == 3)
+    return cmd_udp_listen(atoi(argv[2]));
+  if (!strcmp(c, "udp-from") && argc == 5)
+    return cmd_udp_from(argv[2], argv[3], atoi(argv[4]));
   if (!strcmp(c, "netifs"))
     return cmd_netifs();
   if (!strcmp(c, "kill") && argc == 4)

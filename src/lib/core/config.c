@@ -27,6 +27,10 @@ void keep_config_free(struct keep_config *c)
     free(c->secrets[i].target);
   }
   free(c->secrets);
+  strv_free(c->networks);
+  strv_free(c->net_aliases);
+  free(c->net_ip);
+  strv_free(c->publish);
   free(c->state_dir);
   free(c->cache_dir);
   strv_free(c->layers);

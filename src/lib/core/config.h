@@ -127,6 +127,10 @@ struct keep_config {
   struct keep_service svc;
   struct keep_secret_ref *secrets; /* --secret, on a tmpfs at /run/secrets */
   size_t n_secrets;
+  char **networks;    /* --network NAME (keep's networks), in order; NULL: none */
+  char **net_aliases; /* --network-alias: more names on each of them */
+  char *net_ip;       /* --ip: the address on the first */
+  char **publish;     /* -p/--publish specs, checked */
 
   /* Filled by keep itself, not by flags. */
   bool rootless;   /* caller is not root */

@@ -82,7 +82,7 @@ int keep_state_base(char **out, keep_error **err)
 
 /* The base's lock: shared while a state directory is being made, exclusive
  * while gc looks (see state.h). */
-static int lock_base(const char *base, int how, keep_error **err)
+int keep_dir_lock(const char *base, int how, keep_error **err)
 {
   cleanup_free char *path = xasprintf("%s/.lock", base);
   int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -111,7 +111,7 @@ int keep_state_create(const char *base, const char *id, keep_error **err)
 {
   if (!keep_state_id_valid(id))
     return keep_fail(err, EINVAL, "container id `%s` is not 64 hex digits", id);
-  cleanup_close int base_lock = lock_base(base, LOCK_SH, err);
+  cleanup_close int base_lock = keep_dir_lock(base, LOCK_SH, err);
   if (base_lock < 0)
     return -1;
   cleanup_free char *dir = xasprintf("%s/%s", base, id);
@@ -165,7 +165,7 @@ int keep_state_gc(const char *base, keep_error **err)
       return 0;
     return keep_fail_errno(err, "opendir `%s`", base);
   }
-  cleanup_close int base_lock = lock_base(base, LOCK_EX, err);
+  cleanup_close int base_lock = keep_dir_lock(base, LOCK_EX, err);
   if (base_lock < 0)
     return -1;
   int n = 0;

@@ -26,6 +26,8 @@ char *keep_store_base(void);
 /* mkdir -p: the missing parents 0755, `path` itself with `mode`. */
 int keep_mkdir_p(const char *path, mode_t mode, keep_error **err);
 
+/* Lock <dir>/.lock (made 0600 when missing) with flock `how`; returns its fd. */
+int keep_dir_lock(const char *dir, int how, keep_error **err);
 /* The base directory for the caller, created 0700 and checked to be ours. */
 int keep_state_base(char **out, keep_error **err);
 /* Create <base>/<id> with its locked owner file; returns the lock's fd,

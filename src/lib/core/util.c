@@ -121,6 +121,15 @@ char **strv_dup(char *const *v)
   return d;
 }
 
+char **strv_append(char **v, const char *s)
+{
+  size_t n = strv_len(v);
+  v = xrealloc(v, (n + 2) * sizeof(char *));
+  v[n] = xstrdup(s);
+  v[n + 1] = NULL;
+  return v;
+}
+
 static void strvb_reserve(struct strv_builder *b, size_t more)
 {
   if (b->n + more + 1 <= b->cap)

@@ -53,6 +53,8 @@ size_t strv_len(char *const *v);
 void strv_push(char ***v, const char *s); /* appends a copy */
 void strv_free(char **v);
 char **strv_dup(char *const *v);
+/* v (may be NULL) with a copy of s appended: the new vector. */
+char **strv_append(char **v, const char *s);
 /* strv_push measures the vector each time: for short lists only.  Lists an
  * image, a config or a command line can make long are built here, in
  * amortised constant time per string. */

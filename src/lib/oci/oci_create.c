@@ -28,6 +28,7 @@
 #include "state.h"
 #include "syscalls.h"
 #include "msg.h"
+#include "network.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -465,8 +466,13 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   step(r, "create-spawned", "run-cloned");
   if ((r->cg && keep_cgroup_enter(r->cg, pid, err) < 0) ||
       keep_oci_set_oom_score_adj(pid, &s->process, err) < 0 ||
-      (flags & CLONE_NEWUSER && keep_userns_apply(&r->userns, pid, err) < 0) ||
-      keep_msg_send(r->sock, KEEP_MSG_GO, NULL, -1, err) < 0)
+      (flags & CLONE_NEWUSER && keep_userns_apply(&r->userns, pid, err) < 0))
+    return -1;
+  /* Its interfaces exist before anything of it runs. */
+  if (r->ext && r->ext->net && keep_net_attach(r->ext->state_base, o->id, r->ext->net, pid, err) < 0)
+    return -1;
+  step(r, "create-networked", "run-networked");
+  if (keep_msg_send(r->sock, KEEP_MSG_GO, NULL, -1, err) < 0)
     return -1;
   for (;;) {
     int fd = -1;

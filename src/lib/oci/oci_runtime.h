@@ -20,6 +20,7 @@ struct keep_userns_plan;
  * a user named in the image's /etc/passwd, stdin closed unless -i) and what
  * keep run opened and checked before anything existed.  The OCI commands
  * pass none. */
+struct keep_net_attach_req;
 struct keep_oci_run_ext {
   const struct keep_config *cfg;
   const char *spec_text;  /* the document */
@@ -34,6 +35,7 @@ struct keep_oci_run_ext {
   int pid1_fd;             /* sealed keep-pid1 that PID 1 becomes once the workload runs, or -1 */
   const char *record_text; /* container.json (service.h), written beside the state */
   const char *name;        /* --name, claimed once the state exists (state.h) */
+  const struct keep_net_attach_req *net; /* keep networks to join (network.h), or NULL */
   bool reuse;              /* a restart: <base>/<id> exists, locked by reuse_lock (kept by the caller) */
   int reuse_lock;
   /* Out, when detached: the owner lock, the init and its terminal (-t), for

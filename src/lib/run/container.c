@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "network.h"
 #include "oci_runtime.h"
 #include "rootfs.h"
 #include "run_spec.h"
@@ -143,6 +144,21 @@ static gid_t container_root_gid(const struct keep_userns_plan *u)
   return (gid_t) -1;
 }
 
+/* On a keep network, /etc/hosts names the other containers: a file of
+ * keep's, kept current while the container runs, bound read-only. */
+static int add_hosts_file(struct keep_config *cfg, keep_error **err)
+{
+  char *path = NULL;
+  if (cfg->n_mounts >= KEEP_MAX_MOUNTS)
+    return keep_fail(err, 0, "more than %d volumes and tmpfs mounts", KEEP_MAX_MOUNTS);
+  if (keep_net_hosts_prepare(cfg->state_dir, cfg->id, &path, err) < 0)
+    return -1;
+  cfg->mounts = xrealloc(cfg->mounts, (cfg->n_mounts + 1) * sizeof(*cfg->mounts));
+  cfg->mounts[cfg->n_mounts++] =
+      (struct keep_mount_req){.kind = KEEP_MOUNT_BIND, .src = path, .dst = xstrdup("/etc/hosts")};
+  return 0;
+}
+
 /* The document and what keep run prepared, handed to create and start. */
 static int create_and_start(struct keep_config *cfg, struct run_resources *r, int *exit_code,
                             const char *record, struct keep_handover *h, keep_error **err)
@@ -173,6 +189,12 @@ static int create_and_start(struct keep_config *cfg, struct run_resources *r, in
                                  .reuse_lock = h ? h->reuse_lock : -1,
                                  .run_lock = -1,
                                  .master = -1};
+  struct keep_net_attach_req net = {.networks = (const char *const *) cfg->networks,
+                                    .aliases = (const char *const *) cfg->net_aliases,
+                                    .ip = cfg->net_ip,
+                                    .name = cfg->svc.name};
+  if (cfg->networks)
+    ext.net = &net;
   struct keep_oci_create_opts o = {.id = cfg->id, .bundle = cwd, .ext = &ext, .detach = h != NULL};
   int ret = keep_oci_run(&o, exit_code, err);
   if (ret == 0 && h) {
@@ -196,6 +218,8 @@ static int run_container(struct keep_config *cfg, const char *record, int *exit_
    * an open or a read that blocks (a FIFO, a stalled network filesystem)
    * stays interruptible, and nothing exists yet that a signal could leave
    * behind.  Create blocks them once it starts making things. */
+  if (cfg->networks && add_hosts_file(cfg, err) < 0)
+    goto out;
   if (open_inputs(cfg, &r, err) < 0 || prepare_seccomp(cfg, &r, err) < 0 ||
       keep_userns_plan(&r.userns, err) < 0)
     goto out;
@@ -214,6 +238,10 @@ static int run_container(struct keep_config *cfg, const char *record, int *exit_
   ret = create_and_start(cfg, &r, exit_code, record, h, err);
 out:
   release(&r);
+  /* A detached container keeps its networks until it exits (its monitor
+   * releases them then); any other, now. */
+  if (cfg->networks && (ret < 0 || h == NULL))
+    keep_net_release(cfg->state_dir, cfg->id);
   return ret;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "network.h"
 #include "service.h"
 #include "state.h"
 #include "util.h"
@@ -114,6 +115,8 @@ int keep_service_exited(const char *base, const char *id, int lock, const struct
   json_t *state = keep_json_load_file_at(dfd, "state.json", 0, NULL);
   json_t *prev = keep_json_load_file_at(dfd, "exit.json", 0, NULL);
   bool oom = keep_service_end_cgroup(json_string_value(json_object_get(state, "cgroupPath")));
+  /* Its addresses and names go with it (a restart joins again). */
+  keep_net_release(base, id);
   bool stopped = faccessat(dfd, "stopping", F_OK, 0) == 0;
   int restarts = (int) json_integer_value(json_object_get(prev, "restartCount"));
   unsigned long long dropped =

@@ -1,0 +1,764 @@
+#include "network.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "net_addr.h"
+#include "netlink.h"
+#include "nft.h"
+#include "nft_rules.h"
+#include "state.h"
+#include "util.h"
+
+/* --- definitions, in the store --------------------------------------- */
+
+static char *defs_dir(keep_error **err)
+{
+  cleanup_free char *store = keep_store_base();
+  if (store == NULL) {
+    keep_fail(err, 0, "no store for networks: set XDG_DATA_HOME or HOME");
+    return NULL;
+  }
+  char *dir = xasprintf("%s/networks", store);
+  if (keep_mkdir_p(dir, 0700, err) < 0) {
+    free(dir);
+    return NULL;
+  }
+  return dir;
+}
+
+json_t *keep_network_load(const char *name, keep_error **err)
+{
+  if (!keep_net_name_valid(name)) {
+    keep_fail(err, EINVAL, "network `%s`: not a valid name", keep_q(name));
+    return NULL;
+  }
+  cleanup_free char *dir = defs_dir(err);
+  if (dir == NULL)
+    return NULL;
+  cleanup_free char *file = xasprintf("%s/%s.json", dir, name);
+  if (access(file, F_OK) < 0 && errno == ENOENT) {
+    keep_fail(err, ENOENT, "network `%s` does not exist", keep_q(name));
+    keep_error_hint(err, "create it with `keep network create %s`", keep_q(name));
+    return NULL;
+  }
+  return keep_json_load_file_at(AT_FDCWD, file, 0, err);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+  return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+json_t *keep_network_list(keep_error **err)
+{
+  cleanup_free char *dir = defs_dir(err);
+  if (dir == NULL)
+    return NULL;
+  cleanup_dir DIR *d = opendir(dir);
+  if (d == NULL) {
+    keep_fail_errno(err, "open `%s`", dir);
+    return NULL;
+  }
+  cleanup_strvb struct strv_builder names = {0};
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    size_t n = strlen(e->d_name);
+    if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0)
+      strvb_add(&names, e->d_name);
+  }
+  if (names.n)
+    qsort(names.v, names.n, sizeof(char *), compare_names);
+  json_t *list = json_array();
+  for (size_t i = 0; i < names.n; i++) {
+    json_t *def = keep_json_load_file_at(dirfd(d), names.v[i], 0, NULL);
+    if (json_is_object(def))
+      json_array_append_new(list, def);
+    else
+      json_decref(def);
+  }
+  return list;
+}
+
+static int def_subnet(json_t *def, struct keep_subnet *s)
+{
+  const char *t = json_string_value(json_object_get(def, "subnet"));
+  return t ? keep_subnet_parse(t, s, NULL) : -1;
+}
+
+/* The host's own routes: a network must not hide a subnet the host reaches. */
+static bool host_route_overlaps(const struct keep_subnet *s)
+{
+  cleanup_file FILE *f = fopen("/proc/net/route", "re");
+  char line[256];
+  if (f == NULL || fgets(line, sizeof(line), f) == NULL)
+    return false;
+  while (fgets(line, sizeof(line), f)) {
+    char ifname[32];
+    unsigned dest, gw, flags, refcnt, use, metric, mask;
+    if (sscanf(line, "%31s %x %x %x %u %u %u %x", ifname, &dest, &gw, &flags, &refcnt, &use, &metric,
+               &mask) != 8 ||
+        mask == 0)
+      continue;
+    unsigned prefix = (unsigned) __builtin_popcount(mask);
+    struct keep_subnet r = {ntohl(dest) & (prefix ? ~0u << (32 - prefix) : 0), prefix};
+    if (keep_subnet_overlap(s, &r))
+      return true;
+  }
+  return false;
+}
+
+static bool overlaps_defined(json_t *defs, const struct keep_subnet *s, const char **who)
+{
+  size_t i;
+  json_t *d;
+  json_array_foreach (defs, i, d) {
+    struct keep_subnet o;
+    if (def_subnet(d, &o) == 0 && keep_subnet_overlap(s, &o)) {
+      *who = json_string_value(json_object_get(d, "name"));
+      return true;
+    }
+  }
+  return false;
+}
+
+int keep_network_create(const char *name, const char *subnet, bool egress, bool internal, json_t **out,
+                        keep_error **err)
+{
+  if (!keep_net_name_valid(name))
+    return keep_fail(err, EINVAL,
+                     "network name `%s`: letters, digits, `_`, `.`, `-`, starting with a letter or digit, at "
+                     "most 63",
+                     keep_q(name));
+  if (strcmp(name, "none") == 0 || strcmp(name, "host") == 0 || strcmp(name, "bridge") == 0)
+    return keep_fail(err, EINVAL, "network name `%s` is reserved", name);
+  if (egress && internal)
+    return keep_fail(err, EINVAL, "--egress and --internal: an internal network never has egress");
+  cleanup_free char *dir = defs_dir(err);
+  if (dir == NULL)
+    return -1;
+  cleanup_close int lock = keep_dir_lock(dir, LOCK_EX, err);
+  if (lock < 0)
+    return -1;
+  json_t *defs = keep_network_list(err);
+  if (defs == NULL)
+    return -1;
+  struct keep_subnet s;
+  const char *who = NULL;
+  int ret = -1;
+  cleanup_free char *file = xasprintf("%s/%s.json", dir, name);
+  if (access(file, F_OK) == 0) {
+    keep_fail(err, EEXIST, "network `%s` already exists", name);
+    goto out;
+  }
+  if (subnet) {
+    if (keep_subnet_parse(subnet, &s, err) < 0)
+      goto out;
+    if (overlaps_defined(defs, &s, &who)) {
+      keep_fail(err, EEXIST, "subnet `%s` overlaps network `%s`", subnet, keep_q(who));
+      goto out;
+    }
+  } else {
+    bool found = false;
+    for (uint32_t i = 0; i < 256 && !found; i++) {
+      s = (struct keep_subnet){(10u << 24) | (213u << 16) | (i << 8), 24};
+      found = !overlaps_defined(defs, &s, &who) && !host_route_overlaps(&s);
+    }
+    if (!found) {
+      keep_fail(err, ENOSPC, "no free /24 left in 10.213.0.0/16: pass --subnet");
+      goto out;
+    }
+  }
+  char id[65], sub[20], gw[20];
+  if (random_hex(id, 64, err) < 0)
+    goto out;
+  cleanup_free char *bridge = xasprintf("kb-%.10s", id);
+  cleanup_free char *created = keep_now_rfc3339();
+  json_t *def = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s}", "name", name, "id", id, "subnet",
+                          keep_subnet_str(&s, sub), "gateway", keep_ip4_str(keep_subnet_host(&s, 1), gw),
+                          "bridge", bridge, "egress", egress, "internal", internal, "created", created);
+  cleanup_free char *text = json_dumps(def, JSON_INDENT(2));
+  /* Written whole under another name, then linked: never half a file. */
+  cleanup_free char *tmp = xasprintf("%s/.%s.tmp", dir, name);
+  if (create_file_at(AT_FDCWD, tmp, text, 0600, err) < 0 ||
+      (rename(tmp, file) < 0 && (unlink(tmp), 1) && keep_fail_errno(err, "rename to `%s`", file))) {
+    json_decref(def);
+    goto out;
+  }
+  if (out)
+    *out = def;
+  else
+    json_decref(def);
+  ret = 0;
+out:
+  json_decref(defs);
+  return ret;
+}
+
+/* --- membership, under the state base --------------------------------- */
+
+static char *rt_dir(const char *state_base)
+{
+  return xasprintf("%s/networks", state_base);
+}
+
+static int rt_lock(const char *state_base, keep_error **err)
+{
+  cleanup_free char *dir = rt_dir(state_base);
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    return keep_fail_errno(err, "mkdir `%s`", dir);
+  return keep_dir_lock(dir, LOCK_EX, err);
+}
+
+static json_t *load_member(const char *dir, const char *id)
+{
+  cleanup_free char *f = xasprintf("%s/%s", dir, id);
+  return keep_json_load_file_at(AT_FDCWD, f, 0, NULL);
+}
+
+/* A member's record, and its link first: a container's network namespace
+ * outlives its process for a while, and its port must be gone before its
+ * rules are (its queued packets would leave unchecked). */
+static void drop_member(struct keep_nl *nl, const char *dir, const char *id)
+{
+  json_t *m = load_member(dir, id);
+  const char *veth = json_string_value(json_object_get(m, "veth"));
+  if (nl && veth) {
+    keep_error *e = NULL;
+    if (keep_nl_link_del(nl, veth, &e) < 0) {
+      keep_error_print(e);
+      keep_error_free(&e);
+    }
+  }
+  json_decref(m);
+  cleanup_free char *f = xasprintf("%s/%s", dir, id);
+  unlink(f);
+}
+
+/* The live members of one network (records of dead keeps are removed). */
+static json_t *members_of(const char *state_base, const char *name, struct keep_nl *prune)
+{
+  cleanup_free char *dir = xasprintf("%s/networks/%s", state_base, name);
+  json_t *list = json_array();
+  cleanup_dir DIR *d = opendir(dir);
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    if (!keep_state_id_valid(e->d_name))
+      continue;
+    if (!keep_owner_alive(state_base, e->d_name)) {
+      if (prune)
+        drop_member(prune, dir, e->d_name);
+      continue;
+    }
+    json_t *m = load_member(dir, e->d_name);
+    if (json_is_object(m))
+      json_array_append_new(list, m);
+    else
+      json_decref(m);
+  }
+  return list;
+}
+
+json_t *keep_network_members(const char *state_base, const char *name)
+{
+  return members_of(state_base, name, NULL);
+}
+
+static void write_sysctl(const char *path, const char *value)
+{
+  keep_error *e = NULL;
+  if (write_file_at(AT_FDCWD, path, value, &e) < 0)
+    keep_error_free(&e); /* IPv6 may be absent: nothing to turn off */
+}
+
+/* The host side of a network: its bridge, up, with no address but the
+ * gateway's on an egress network, no IPv6, and no ARP answers about the
+ * host's other addresses. */
+static int bridge_up(struct keep_nl *nl, json_t *def, keep_error **err)
+{
+  const char *br = json_string_value(json_object_get(def, "bridge"));
+  bool fresh = keep_nl_index(br) == 0;
+  if (keep_nl_bridge_add(nl, br, err) < 0)
+    return -1;
+  if (fresh) {
+    cleanup_free char *v6 = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6", br);
+    write_sysctl(v6, "1");
+    cleanup_free char *arp = xasprintf("/proc/sys/net/ipv4/conf/%s/arp_ignore", br);
+    write_sysctl(arp, "1");
+  }
+  if (json_is_true(json_object_get(def, "egress"))) {
+    struct keep_subnet s;
+    if (def_subnet(def, &s) < 0)
+      return keep_fail(err, EINVAL, "network `%s`: bad subnet in its definition",
+                       json_string_value(json_object_get(def, "name")));
+    struct in_addr gw = {htonl(keep_subnet_host(&s, 1))};
+    if (keep_nl_addr4_add(nl, br, gw, s.prefix, err) < 0)
+      return -1;
+    /* Egress is routing: the host must forward (as Docker turns it on). */
+    if (write_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", "1", err) < 0)
+      return keep_error_wrap(err, "network `%s` --egress", json_string_value(json_object_get(def, "name")));
+  }
+  return keep_nl_link_up(nl, br, 0, err);
+}
+
+struct net_state {
+  json_t *defs;    /* active networks' definitions */
+  json_t *members; /* per network (same order), its live members */
+};
+
+/* Every network with a live member, pruning the rest (bridge and record). */
+static int collect(const char *state_base, struct keep_nl *nl, struct net_state *st, keep_error **err)
+{
+  st->defs = json_array();
+  st->members = json_array();
+  cleanup_free char *dir = rt_dir(state_base);
+  cleanup_dir DIR *d = opendir(dir);
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.' || !keep_net_name_valid(e->d_name))
+      continue;
+    json_t *m = members_of(state_base, e->d_name, nl);
+    cleanup_free char *br_file = xasprintf("%s/%s/.bridge", dir, e->d_name);
+    cleanup_free char *br = NULL;
+    keep_error *ignored = NULL;
+    read_file_at(AT_FDCWD, br_file, &br, NULL, &ignored);
+    keep_error_free(&ignored);
+    json_t *def = json_array_size(m) ? keep_network_load(e->d_name, NULL) : NULL;
+    if (def == NULL) {
+      /* Unused (or its definition removed): its bridge goes with it. */
+      if (br && *br && keep_nl_link_del(nl, br, err) < 0) {
+        json_decref(m);
+        return -1;
+      }
+      unlinkat(dirfd(d), br_file + strlen(dir) + 1, 0);
+      cleanup_free char *sub = xasprintf("%s/%s", dir, e->d_name);
+      rmdir(sub);
+      json_decref(m);
+      continue;
+    }
+    json_array_append_new(st->defs, def);
+    json_array_append_new(st->members, m);
+  }
+  return 0;
+}
+
+static void hosts_line(FILE *f, json_t *m)
+{
+  fprintf(f, "%s", json_string_value(json_object_get(m, "ip")));
+  size_t i;
+  json_t *n;
+  json_array_foreach (json_object_get(m, "names"), i, n)
+    fprintf(f, " %s", json_string_value(n));
+  fputc('\n', f);
+}
+
+/* Beside the state, not in it: the container's root opens its volumes
+ * itself (it may not read what its user could not), and the state is 0700.
+ * 0711: no one lists the directory; a file's name is a 64-hex id. */
+static char *hosts_dir(const char *state_base)
+{
+  return xasprintf("%s-hosts", state_base);
+}
+
+static char *hosts_path(const char *state_base, const char *id)
+{
+  return xasprintf("%s-hosts/%s", state_base, id);
+}
+
+/* Each live member's /etc/hosts: itself and whoever shares a network with
+ * it, rewritten in place (the container has the file bind-mounted). */
+static void write_hosts(const char *state_base, const struct net_state *st)
+{
+  size_t i, j;
+  json_t *ms, *m;
+  json_array_foreach (st->members, i, ms) {
+    json_array_foreach (ms, j, m) {
+      const char *id = json_string_value(json_object_get(m, "id"));
+      char *text = NULL;
+      size_t len = 0;
+      FILE *f = open_memstream(&text, &len);
+      fputs("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", f);
+      /* Every network this container is on. */
+      size_t k, l;
+      json_t *ms2, *m2;
+      json_array_foreach (st->members, k, ms2) {
+        bool on = false;
+        json_array_foreach (ms2, l, m2)
+          on = on || strcmp(json_string_value(json_object_get(m2, "id")), id) == 0;
+        if (!on)
+          continue;
+        json_array_foreach (ms2, l, m2)
+          hosts_line(f, m2);
+      }
+      fclose(f);
+      cleanup_free char *path = hosts_path(state_base, id);
+      int fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0) {
+        write_all(fd, text, len);
+        close(fd);
+      }
+      free(text);
+    }
+  }
+}
+
+static int apply_rules(const struct net_state *st, keep_error **err)
+{
+  size_t n = json_array_size(st->defs), np = 0;
+  struct keep_nft_net *nets = xcalloc(n ? n : 1, sizeof(*nets));
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++)
+    total += json_array_size(json_array_get(st->members, i));
+  struct keep_nft_port *ports = xcalloc(total ? total : 1, sizeof(*ports));
+  for (size_t i = 0; i < n; i++) {
+    json_t *def = json_array_get(st->defs, i);
+    nets[i] = (struct keep_nft_net){json_string_value(json_object_get(def, "bridge")),
+                                    json_string_value(json_object_get(def, "subnet")),
+                                    json_is_true(json_object_get(def, "egress"))};
+    size_t j;
+    json_t *m;
+    json_array_foreach (json_array_get(st->members, i), j, m)
+      ports[np++] = (struct keep_nft_port){json_string_value(json_object_get(m, "veth")),
+                                           json_string_value(json_object_get(m, "mac")),
+                                           json_string_value(json_object_get(m, "ip"))};
+  }
+  cleanup_free char *rules = keep_nft_ruleset(nets, n, ports, np);
+  free(nets);
+  free(ports);
+  return keep_nft_apply(rules, err);
+}
+
+/* Under the lock: prune, then rules and names for what is left. */
+static int sync_locked(const char *state_base, struct keep_nl *nl, keep_error **err)
+{
+  struct net_state st = {0};
+  int r = collect(state_base, nl, &st, err);
+  if (r == 0)
+    r = apply_rules(&st, err);
+  if (r == 0)
+    write_hosts(state_base, &st);
+  json_decref(st.defs);
+  json_decref(st.members);
+  return r;
+}
+
+int keep_net_check(const struct keep_net_attach_req *q, keep_error **err)
+{
+  for (size_t i = 0; q->networks && q->networks[i]; i++) {
+    json_t *def = keep_network_load(q->networks[i], err);
+    if (def == NULL)
+      return keep_error_wrap(err, "--network");
+    if (i == 0 && q->ip) {
+      struct keep_subnet s;
+      struct in_addr a;
+      if (inet_pton(AF_INET, q->ip, &a) != 1 || def_subnet(def, &s) < 0) {
+        json_decref(def);
+        return keep_fail(err, EINVAL, "--ip `%s`: not an IPv4 address", keep_q(q->ip));
+      }
+      uint32_t h = ntohl(a.s_addr);
+      bool ok = keep_subnet_contains(&s, h) && h - s.net >= 2 && h - s.net <= keep_subnet_last_host(&s);
+      char sub[20];
+      keep_subnet_str(&s, sub);
+      json_decref(def);
+      if (!ok)
+        return keep_fail(err, EINVAL, "--ip `%s`: not a container address of network `%s` (%s, from .2)",
+                         q->ip, q->networks[0], sub);
+      continue;
+    }
+    json_decref(def);
+  }
+  for (size_t i = 0; q->aliases && q->aliases[i]; i++)
+    if (!keep_net_name_valid(q->aliases[i]))
+      return keep_fail(err, EINVAL, "--network-alias `%s`: not a valid host name", keep_q(q->aliases[i]));
+  return 0;
+}
+
+int keep_net_hosts_prepare(const char *state_base, const char *id, char **path, keep_error **err)
+{
+  cleanup_free char *dir = hosts_dir(state_base);
+  if (mkdir(dir, 0711) < 0 && errno != EEXIST)
+    return keep_fail_errno(err, "mkdir `%s`", dir);
+  cleanup_free char *p = hosts_path(state_base, id);
+  if (create_file_at(AT_FDCWD, p, "127.0.0.1\tlocalhost\n", 0644, err) < 0)
+    return -1;
+  *path = steal_pointer(&p);
+  return 0;
+}
+
+/* A free address of the network: --ip if asked, else the lowest unused. */
+static int pick_address(const struct keep_subnet *s, json_t *members, const char *want, uint32_t *out,
+                        const char *net, keep_error **err)
+{
+  size_t i;
+  json_t *m;
+  if (want) {
+    struct in_addr a;
+    inet_pton(AF_INET, want, &a);
+    json_array_foreach (members, i, m)
+      if (strcmp(json_string_value(json_object_get(m, "ip")), want) == 0)
+        return keep_fail(err, EADDRINUSE, "--ip `%s`: in use on network `%s`", want, net);
+    *out = ntohl(a.s_addr);
+    return 0;
+  }
+  for (uint32_t h = 2; h <= keep_subnet_last_host(s); h++) {
+    char ip[20];
+    keep_ip4_str(keep_subnet_host(s, h), ip);
+    bool used = false;
+    json_array_foreach (members, i, m)
+      used = used || strcmp(json_string_value(json_object_get(m, "ip")), ip) == 0;
+    if (!used) {
+      *out = keep_subnet_host(s, h);
+      return 0;
+    }
+  }
+  return keep_fail(err, ENOSPC, "network `%s` has no free address left", net);
+}
+
+struct inside_cfg {
+  char ifname[16];
+  struct in_addr addr;
+  unsigned prefix;
+  bool route;
+  struct in_addr gw;
+};
+
+/* In the container's network namespace: its interfaces up, addressed, the
+ * default route through the first egress network, no IPv6. */
+static int configure_inside(int netns, const struct inside_cfg *c, size_t n, keep_error **err)
+{
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    return keep_fail_errno(err, "fork");
+  if (pid == 0) {
+    keep_error *e = NULL;
+    if (setns(netns, CLONE_NEWNET) < 0) {
+      keep_fail_errno(&e, "setns into the container's network namespace");
+      goto fail;
+    }
+    struct keep_nl *nl = keep_nl_open(&e);
+    if (nl == NULL)
+      goto fail;
+    for (size_t i = 0; i < n; i++) {
+      cleanup_free char *v6 = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6", c[i].ifname);
+      write_sysctl(v6, "1");
+      if (keep_nl_addr4_add(nl, c[i].ifname, c[i].addr, c[i].prefix, &e) < 0 ||
+          keep_nl_link_up(nl, c[i].ifname, 0, &e) < 0 ||
+          (c[i].route && keep_nl_route4_default(nl, c[i].gw, &e) < 0))
+        goto fail;
+    }
+    _exit(0);
+  fail:
+    keep_error_print(e);
+    _exit(1);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return keep_fail(err, EIO, "configure the container's network interfaces (see above)");
+  return 0;
+}
+
+int keep_net_attach(const char *state_base, const char *id, const struct keep_net_attach_req *q, pid_t pid,
+                    keep_error **err)
+{
+  if (geteuid() != 0)
+    return keep_fail(err, EPERM,
+                     "--network NAME needs keep to run as root (rootless containers have loopback "
+                     "only; -p publishes their ports)");
+  cleanup_close int lock = rt_lock(state_base, err);
+  if (lock < 0)
+    return -1;
+  cleanup_nl struct keep_nl *nl = keep_nl_open(err);
+  if (nl == NULL)
+    return -1;
+  cleanup_free char *nsp = xasprintf("/proc/%d/ns/net", (int) pid);
+  cleanup_close int netns = open(nsp, O_RDONLY | O_CLOEXEC);
+  if (netns < 0)
+    return keep_fail_errno(err, "open `%s`", nsp);
+  size_t n = 0;
+  while (q->networks[n])
+    n++;
+  struct inside_cfg *inside = xcalloc(n, sizeof(*inside));
+  int ret = -1;
+  bool routed = false;
+  for (size_t i = 0; i < n; i++) {
+    const char *net = q->networks[i];
+    json_t *def = keep_network_load(net, err);
+    if (def == NULL)
+      goto out;
+    struct keep_subnet s;
+    def_subnet(def, &s);
+    cleanup_free char *dir = xasprintf("%s/networks/%s", state_base, net);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+      keep_fail_errno(err, "mkdir `%s`", dir);
+      json_decref(def);
+      goto out;
+    }
+    cleanup_free char *br_file = xasprintf("%s/.bridge", dir);
+    const char *br = json_string_value(json_object_get(def, "bridge"));
+    json_t *members = members_of(state_base, net, nl);
+    uint32_t addr = 0;
+    int r = create_file_at(AT_FDCWD, br_file, br, 0600, err);
+    if (r == 0)
+      r = bridge_up(nl, def, err);
+    if (r == 0)
+      r = pick_address(&s, members, i == 0 ? q->ip : NULL, &addr, net, err);
+    json_decref(members);
+    char ip[20], mac_s[20];
+    uint8_t mac[6];
+    keep_mac_of(addr, mac);
+    keep_ip4_str(addr, ip);
+    keep_mac_str(mac, mac_s);
+    cleanup_free char *veth = xasprintf("kv-%.10s%zu", id, i);
+    snprintf(inside[i].ifname, sizeof(inside[i].ifname), "eth%u", (unsigned) (i & 7));
+    if (r == 0)
+      r = keep_nl_veth_add(nl, veth, inside[i].ifname, mac, netns, err);
+    if (r == 0)
+      r = keep_nl_link_up(nl, veth, keep_nl_index(br), err);
+    if (r == 0) {
+      json_t *names = json_array();
+      if (q->name)
+        json_array_append_new(names, json_string(q->name));
+      for (size_t k = 0; q->aliases && q->aliases[k]; k++)
+        json_array_append_new(names, json_string(q->aliases[k]));
+      json_array_append_new(names, json_stringn(id, 12));
+      json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "ip", ip, "mac", mac_s, "veth", veth,
+                            "names", names);
+      cleanup_free char *text = json_dumps(m, JSON_COMPACT);
+      json_decref(m);
+      cleanup_free char *file = xasprintf("%s/%s", dir, id);
+      r = create_file_at(AT_FDCWD, file, text, 0600, err);
+    }
+    inside[i].addr.s_addr = htonl(addr);
+    inside[i].prefix = s.prefix;
+    if (!routed && json_is_true(json_object_get(def, "egress"))) {
+      inside[i].route = routed = true;
+      inside[i].gw.s_addr = htonl(keep_subnet_host(&s, 1));
+    }
+    json_decref(def);
+    if (r < 0) {
+      keep_error_wrap(err, "network `%s`", net);
+      goto out;
+    }
+  }
+  if (configure_inside(netns, inside, n, err) < 0 || sync_locked(state_base, nl, err) < 0)
+    goto out;
+  ret = 0;
+out:
+  free(inside);
+  return ret;
+}
+
+void keep_net_release(const char *state_base, const char *id)
+{
+  cleanup_free char *dir = rt_dir(state_base);
+  if (access(dir, F_OK) < 0)
+    return;
+  keep_error *e = NULL;
+  cleanup_close int lock = rt_lock(state_base, &e);
+  cleanup_dir DIR *d = lock < 0 ? NULL : opendir(dir);
+  cleanup_nl struct keep_nl *nl = lock < 0 ? NULL : keep_nl_open(&e);
+  for (struct dirent *ent; d && (ent = readdir(d)) != NULL;) {
+    if (ent->d_name[0] == '.')
+      continue;
+    cleanup_free char *sub = xasprintf("%s/%s", dir, ent->d_name);
+    drop_member(nl, sub, id);
+  }
+  cleanup_free char *hosts = hosts_path(state_base, id);
+  unlink(hosts);
+  if (nl && sync_locked(state_base, nl, &e) < 0)
+    keep_error_wrap(&e, "release the container's networks (`keep gc` retries)");
+  if (e) {
+    keep_error_print(e);
+    keep_error_free(&e);
+  }
+}
+
+json_t *keep_net_of_container(const char *state_base, const char *id)
+{
+  json_t *out = json_object();
+  cleanup_free char *dir = rt_dir(state_base);
+  cleanup_dir DIR *d = keep_state_id_valid(id) ? opendir(dir) : NULL;
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.')
+      continue;
+    cleanup_free char *sub = xasprintf("%s/%s", dir, e->d_name);
+    json_t *m = load_member(sub, id);
+    json_t *def = m ? keep_network_load(e->d_name, NULL) : NULL;
+    struct keep_subnet s = {0};
+    if (def == NULL || def_subnet(def, &s) < 0) {
+      json_decref(m);
+      json_decref(def);
+      continue;
+    }
+    bool egress = json_is_true(json_object_get(def, "egress"));
+    json_object_set_new(out, e->d_name,
+                        json_pack("{s:O, s:i, s:s, s:O, s:O, s:O}", "IPAddress", json_object_get(m, "ip"),
+                                  "IPPrefixLen", (int) s.prefix, "Gateway",
+                                  egress ? json_string_value(json_object_get(def, "gateway")) : "",
+                                  "MacAddress", json_object_get(m, "mac"), "Aliases",
+                                  json_object_get(m, "names"), "NetworkID", json_object_get(def, "id")));
+    json_decref(m);
+    json_decref(def);
+  }
+  return out;
+}
+
+int keep_net_gc(const char *state_base, keep_error **err)
+{
+  cleanup_free char *dir = rt_dir(state_base);
+  if (access(dir, F_OK) < 0)
+    return 0;
+  cleanup_close int lock = rt_lock(state_base, err);
+  if (lock < 0)
+    return -1;
+  /* Hosts files of containers whose state is gone. */
+  cleanup_free char *hdir = hosts_dir(state_base);
+  cleanup_dir DIR *h = opendir(hdir);
+  for (struct dirent *e; h && (e = readdir(h)) != NULL;) {
+    if (!keep_state_id_valid(e->d_name) || keep_owner_alive(state_base, e->d_name))
+      continue;
+    unlinkat(dirfd(h), e->d_name, 0);
+  }
+  if (geteuid() != 0)
+    return 0;
+  cleanup_nl struct keep_nl *nl = keep_nl_open(err);
+  return nl ? sync_locked(state_base, nl, err) : -1;
+}
+
+int keep_network_remove(const char *state_base, const char *name, keep_error **err)
+{
+  json_t *def = keep_network_load(name, err);
+  if (def == NULL)
+    return -1;
+  json_decref(def);
+  cleanup_close int lock = rt_lock(state_base, err);
+  if (lock < 0)
+    return -1;
+  cleanup_nl struct keep_nl *nl = geteuid() == 0 ? keep_nl_open(err) : NULL;
+  if (geteuid() == 0 && nl == NULL)
+    return -1;
+  json_t *m = members_of(state_base, name, nl);
+  size_t n = json_array_size(m);
+  json_decref(m);
+  if (n)
+    return keep_fail(err, EBUSY, "network `%s` has %zu container%s on it: remove them first", name, n,
+                     n == 1 ? "" : "s");
+  cleanup_free char *dir = defs_dir(err);
+  if (dir == NULL)
+    return -1;
+  cleanup_free char *file = xasprintf("%s/%s.json", dir, name);
+  if (unlink(file) < 0)
+    return keep_fail_errno(err, "remove `%s`", file);
+  return nl ? sync_locked(state_base, nl, err) : 0;
+}
