@@ -84,6 +84,20 @@ try:
         for i in range(3):
             s.send(b"ping-%d" % i)
             print("udp %s" % s.recv(100).decode())
+    elif mode == "flood":
+        conns, served, reset = [], 0, 0
+        for i in range(int(sys.argv[4])):
+            try:   # the reset may come before connect() returns
+                c = socket.create_connection((host, port), timeout=3)
+                conns.append(c)
+                c.sendall(b"x")
+                if c.recv(10) == b"x":
+                    served += 1
+                else:
+                    reset += 1
+            except (ConnectionResetError, BrokenPipeError):
+                reset += 1
+        print("served %d reset %d" % (served, reset))
     elif mode == "bind":
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((host, port)); print("bind ok")
@@ -187,6 +201,20 @@ if rootless; then
   expect "...saying why" "setns into the container's network namespace: Operation not permitted"
   one_line_error "...in one line"
 fi
+
+# A flood cannot exhaust the forwarder's fds: with room for 64 (6 a
+# connection), connections past the bound are reset, and once the flood
+# ends it serves again.
+runas_saved=("${runas[@]}")
+runas=(prlimit --nofile=64:64 "${runas[@]}")
+publish drvflood :80 || fail "forwarder with 64 fds started"
+runas=("${runas_saved[@]}")
+client flood 127.0.0.1 "$HP" 40
+expect "a flood of 40 connections: some served, the rest reset" "^served [1-9][0-9]* reset [1-9][0-9]*$"
+check "...its fds stay within the limit" test "$(ls "/proc/$FWD/fd" | wc -l)" -le 64
+client echo 127.0.0.1 "$HP" 100000
+expect "...and after the flood it serves again" "^echo intact 100000$"
+kill "$FWD"; wait "$DP" 2>/dev/null
 
 # Other addresses: 0.0.0.0 is weaker and answers everywhere; [::] is IPv6
 # only (IPV6_V6ONLY), so 127.0.0.1 is not served by it.

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "landlock.h"
 #include "portfwd_internal.h"
 #include "util.h"
 
@@ -162,6 +163,12 @@ static int forwarder_setup(int *keepfds, size_t nkeep, int netns_fd, int userns_
     return -1;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return keep_fail_errno(err, "prctl(PR_SET_NO_NEW_PRIVS)");
+  /* It stays in the host's mount namespace, as root when keep is: with no
+   * capability, root still owns most host files.  Landlock with no rule
+   * takes every filesystem access away (and, from ABI 6, signals to other
+   * processes), so traffic that subverted it could not write /etc. */
+  if (keep_landlock_abi() > 0 && keep_landlock_apply_rules(NULL, 0, err) < 0)
+    return -1;
   /* Not dumpable (set after the credential changes, which reset it): no
    * ptrace, no /proc/PID/mem, no core with the traffic in it. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
