@@ -84,6 +84,11 @@ try:
         for i in range(3):
             s.send(b"ping-%d" % i)
             print("udp %s" % s.recv(100).decode())
+    elif mode == "udp-from":   # from 127.0.0.1 to another address: the reply must come from that one
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+        s.bind(("127.0.0.1", 0)); s.sendto(b"hi", (host, port))
+        d, src = s.recvfrom(100)
+        print("udp reply from %s" % src[0])
     elif mode == "flood":
         conns, served, reset = [], 0, 0
         for i in range(int(sys.argv[4])):
@@ -218,11 +223,14 @@ kill "$FWD"; wait "$DP" 2>/dev/null
 
 # Other addresses: 0.0.0.0 is weaker and answers everywhere; [::] is IPv6
 # only (IPV6_V6ONLY), so 127.0.0.1 is not served by it.
-publish drvany 0.0.0.0::80 || fail "0.0.0.0 forwarder started"
+publish drvany 0.0.0.0::80 0.0.0.0::80/udp || fail "0.0.0.0 forwarder started"
 cp "$T/drvany" "$T/out"
 expect "0.0.0.0 is shown weaker" "^port 0\.0\.0\.0:[0-9]+->80/tcp weaker$"
 client echo 10.77.0.1 "$HP" 11
 expect "0.0.0.0: reachable on the host's other address" "^echo intact 11$"
+UP=$(sed -n 's/^port .*:\([0-9]*\)->80\/udp.*/\1/p' "$T/drvany")
+client udp-from 10.77.0.1 "$UP"
+expect "0.0.0.0/udp: the reply comes from the address the client wrote to" "^udp reply from 10\.77\.0\.1$"
 kill "$FWD"; wait "$DP" 2>/dev/null
 if $have_v6; then
   publish drv6 "[::1]::80" || fail "[::1] forwarder started"

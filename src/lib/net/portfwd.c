@@ -64,6 +64,12 @@ static int bind_host(struct keep_port *p, keep_error **err)
    * port another socket listens on stays refused (EADDRINUSE). */
   if (tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
     return keep_fail_errno(err, "SO_REUSEADDR on `%s`", host_addr_name(p, p->host_port));
+  /* A UDP reply must leave from the address the client wrote to, not from
+   * one routing picks (0.0.0.0 on a host with several addresses): the relay
+   * reads that address with each datagram and answers from it. */
+  if (!tcp && setsockopt(fd, family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                         family == AF_INET6 ? IPV6_RECVPKTINFO : IP_PKTINFO, &one, sizeof(one)) < 0)
+    return keep_fail_errno(err, "PKTINFO on `%s`", host_addr_name(p, p->host_port));
   if (bind(fd, (struct sockaddr *) &ss, sl) < 0) {
     int e = errno;
     keep_fail(err, e, "bind `%s`", host_addr_name(p, p->host_port));

@@ -53,11 +53,19 @@ struct tcp_conn {
   uint32_t gen;
 };
 
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+#define PKTINFO_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
+
 struct udp_flow {
   int fd; /* connected to the container's port */
   size_t listener;
   struct sockaddr_storage peer;
   socklen_t peer_len;
+  union {
+    struct cmsghdr hdr; /* aligned for one */
+    char buf[PKTINFO_SPACE];
+  } local; /* the address the client wrote to, to answer from */
+  size_t local_len;
   uint64_t last_ms;
   bool used;
   uint32_t gen;
@@ -284,21 +292,57 @@ static char udp_buf[65536];
 /* A bounded batch per wake-up, so one busy port cannot starve the others. */
 #define UDP_BATCH 64
 
+/* The control message that makes a reply leave from the address the
+ * datagram came to (IP_PKTINFO / IPV6_PKTINFO, as the kernel handed it). */
+static void udp_remember_local(struct udp_flow *f, struct msghdr *mh)
+{
+  f->local_len = 0;
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+    struct cmsghdr *out = &f->local.hdr;
+    if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+      struct in_pktinfo in;
+      memcpy(&in, CMSG_DATA(cm), sizeof(in));
+      struct in_pktinfo reply = {.ipi_spec_dst = in.ipi_addr}; /* any interface: routing picks */
+      *out = (struct cmsghdr){
+          .cmsg_level = IPPROTO_IP, .cmsg_type = IP_PKTINFO, .cmsg_len = CMSG_LEN(sizeof(reply))};
+      memcpy(CMSG_DATA(out), &reply, sizeof(reply));
+      f->local_len = CMSG_SPACE(sizeof(reply));
+    } else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+      *out = (struct cmsghdr){.cmsg_level = IPPROTO_IPV6,
+                              .cmsg_type = IPV6_PKTINFO,
+                              .cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo))};
+      memcpy(CMSG_DATA(out), CMSG_DATA(cm), sizeof(struct in6_pktinfo)); /* its interface: link-local scope */
+      f->local_len = CMSG_SPACE(sizeof(struct in6_pktinfo));
+    }
+  }
+}
+
 static void udp_from_clients(struct relay *r, size_t li)
 {
   for (int i = 0; i < UDP_BATCH; i++) {
     struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    ssize_t n = recvfrom(r->l[li].fd, udp_buf, sizeof(udp_buf), MSG_DONTWAIT, (struct sockaddr *) &ss, &len);
+    union {
+      struct cmsghdr hdr;
+      char buf[PKTINFO_SPACE];
+    } control;
+    struct iovec iov = {.iov_base = udp_buf, .iov_len = sizeof(udp_buf)};
+    struct msghdr mh = {.msg_name = &ss,
+                        .msg_namelen = sizeof(ss),
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = control.buf,
+                        .msg_controllen = sizeof(control.buf)};
+    ssize_t n = recvmsg(r->l[li].fd, &mh, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN)
         return;
       continue; /* an ICMP error from an earlier reply: nothing to do */
     }
-    struct udp_flow *f = udp_flow_for(r, li, &ss, len);
+    struct udp_flow *f = udp_flow_for(r, li, &ss, mh.msg_namelen);
     if (!f)
       continue;
     f->last_ms = now_ms();
+    udp_remember_local(f, &mh);
     send(f->fd, udp_buf, (size_t) n, MSG_DONTWAIT); /* datagrams may be lost */
   }
 }
@@ -313,8 +357,14 @@ static void udp_from_container(struct relay *r, struct udp_flow *f)
       continue; /* ECONNREFUSED: nothing listens on the port yet */
     }
     f->last_ms = now_ms();
-    sendto(r->l[f->listener].fd, udp_buf, (size_t) n, MSG_DONTWAIT, (struct sockaddr *) &f->peer,
-           f->peer_len);
+    struct iovec iov = {.iov_base = udp_buf, .iov_len = (size_t) n};
+    struct msghdr mh = {.msg_name = &f->peer,
+                        .msg_namelen = f->peer_len,
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = f->local_len ? f->local.buf : NULL,
+                        .msg_controllen = f->local_len};
+    sendmsg(r->l[f->listener].fd, &mh, MSG_DONTWAIT);
   }
 }
 
