@@ -182,10 +182,25 @@ static int forwarder_setup(int *keepfds, size_t nkeep, int netns_fd, int userns_
   return watch_parent(parent, err);
 }
 
+/* An fd the forwarder keeps, moved above 2 when the caller had closed its
+ * stdin, stdout or stderr: those three become /dev/null. */
+static int above_stdio(int fd)
+{
+  return fd >= 0 && fd < 3 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
+}
+
 noreturn static void forwarder_main(struct fwd_listener *l, size_t n, int netns_fd, int userns_fd,
                                     int init_pidfd, int report_fd, pid_t parent)
 {
   cleanup_error keep_error *err = NULL;
+  report_fd = above_stdio(report_fd);
+  netns_fd = above_stdio(netns_fd);
+  userns_fd = above_stdio(userns_fd);
+  init_pidfd = above_stdio(init_pidfd);
+  for (size_t i = 0; i < n; i++)
+    l[i].fd = above_stdio(l[i].fd);
+  if (report_fd < 0)
+    _exit(1); /* keep sees no report: "exited before it was ready" */
   int *keepfds = xcalloc(n + 4, sizeof(int));
   size_t nkeep = 0;
   for (size_t i = 0; i < n; i++)
