@@ -52,6 +52,19 @@ static json_t *mounts_json(json_t *config)
   return out;
 }
 
+static bool egress_any(json_t *names)
+{
+  size_t i;
+  json_t *n;
+  bool any = false;
+  json_array_foreach (names, i, n) {
+    json_t *def = keep_network_load(json_string_value(n), NULL);
+    any = any || json_is_true(json_object_get(def, "egress"));
+    json_decref(def);
+  }
+  return any;
+}
+
 /* What is on, and each opt-out taken, by the flag that took it. */
 static json_t *defences_json(json_t *d, json_t *mounts)
 {
@@ -69,6 +82,14 @@ static json_t *defences_json(json_t *d, json_t *mounts)
     json_array_append_new(weak, json_string("--cap-add: capabilities kept"));
   if (strcmp(json_string_value(json_object_get(d, "network")) ?: "none", "host") == 0)
     json_array_append_new(weak, json_string("--network host: the host's network"));
+  size_t k;
+  json_t *port;
+  json_array_foreach (json_object_get(d, "ports"), k, port)
+    if (json_is_true(json_object_get(port, "weaker")))
+      json_array_append_new(
+          weak, json_pack("s+", "-p beyond loopback: ", json_string_value(json_object_get(port, "port"))));
+  if (json_array_size(json_object_get(d, "networks")) && egress_any(json_object_get(d, "networks")))
+    json_array_append_new(weak, json_string("--network on an --egress network: connections out (NAT)"));
   if (!json_is_true(json_object_get(d, "cgroups")))
     json_array_append_new(weak, json_string("--cgroups=off: no memory, CPU or pids limit"));
   size_t i;
@@ -142,8 +163,14 @@ static json_t *inspect_one(const char *base, const struct keep_ctr *c)
       "Mounts", mounts, "Defences", defences_json(json_object_get(rec, "defences"), mounts), "LogPath",
       json_is_true(json_object_get(rec, "detached")) ? log : NULL);
   json_object_set_new(json_object_get(j, "State"), "Pids", pids_json(c));
-  json_object_set_new(j, "NetworkSettings",
-                      json_pack("{s:o}", "Networks", keep_net_of_container(base, c->id)));
+  json_t *ports = json_array();
+  size_t i;
+  json_t *p;
+  json_array_foreach (get(rec, "defences.ports"), i, p)
+    json_array_append(ports, json_object_get(p, "port"));
+  json_object_set_new(
+      j, "NetworkSettings",
+      json_pack("{s:o, s:o}", "Networks", keep_net_of_container(base, c->id), "Ports", ports));
   json_decref(config);
   return j;
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "net_addr.h"
 #include "network.h"
+#include "portfwd.h"
 #include "container.h"
 #include "image_run.h"
 #include "keep_build_config.h"
@@ -77,6 +78,8 @@ static void run_usage(FILE *out)
           "                            by name; repeat for several\n"
           "      --network-alias A     another name the network's containers reach this one by\n"
           "      --ip IP               this container's address on its first network\n"
+          "  -p, --publish [IP:]HOST:CTR[/udp]  a port of the host relayed to the container's CTR on its\n"
+          "                            loopback; IP 127.0.0.1 unless given (WEAKER: 0.0.0.0 or another)\n"
           "In the background (see `keep ps`, `keep logs`, `keep attach`):\n"
           "  -d, --detach              print the id and return; a monitor keeps its output\n"
           "      --name NAME           a unique name for the other commands\n"
@@ -144,6 +147,7 @@ static const struct option run_options[] = {
     {"network", required_argument, NULL, OPT_NETWORK},
     {"net", required_argument, NULL, OPT_NETWORK},
     {"network-alias", required_argument, NULL, OPT_NETWORK_ALIAS},
+    {"publish", required_argument, NULL, 'p'},
     {"ip", required_argument, NULL, OPT_IP},
     {"rm", no_argument, NULL, OPT_RM},
     {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
@@ -160,7 +164,7 @@ static const struct option run_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char run_short_options[] = "+e:u:w:itv:m:d";
+static const char run_short_options[] = "+e:u:w:itv:m:dp:";
 
 bool keep_run_flag_takes_value(const char *arg)
 {
@@ -413,6 +417,13 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
       else
         return keep_fail(err, 0, "invalid --network `%s`: none, host or a network's name", keep_q(optarg));
       break;
+    case 'p': {
+      struct keep_port port;
+      if (keep_port_parse(optarg, &port, err) < 0)
+        return -1;
+      c->publish = strv_append(c->publish, optarg);
+      break;
+    }
     case OPT_NETWORK_ALIAS: c->net_aliases = strv_append(c->net_aliases, optarg); break;
     case OPT_IP:
       free(c->net_ip);
@@ -487,6 +498,8 @@ char *keep_cache_dir(bool rootless)
 static int check_networks(const struct keep_config *c, keep_error **err)
 {
   size_t n = strv_len(c->networks);
+  if (c->publish && c->network == KEEP_NET_HOST)
+    return keep_fail(err, 0, "-p with --network host: the container's ports are the host's already");
   if (n && c->network == KEEP_NET_HOST)
     return keep_fail(err, 0, "--network host and --network NAME: the host's network has no other networks");
   if (n > 8)

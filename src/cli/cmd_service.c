@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -359,6 +360,20 @@ int cmd_restart(int argc, char **argv)
 
 /* keep-monitor runs this when the init has exited:
  *   keep _monitor-exit --lock FD ID --exit-code N --log-dropped N */
+/* The forwarders of -p (portfwd.h) are this process's children, and each
+ * exits once the init it served has: wait for them (2 s at most), so that a
+ * restart binds the same host ports again. */
+static void reap_port_forwarders(void)
+{
+  for (int i = 0; i < 200; i++) {
+    pid_t w = waitpid(-1, NULL, WNOHANG);
+    if (w < 0 && errno == ECHILD)
+      return;
+    if (w == 0)
+      poll(NULL, 0, 10);
+  }
+}
+
 int cmd_monitor_exit(int argc, char **argv)
 {
   static const struct option opts[] = {{"lock", required_argument, NULL, 'l'},
@@ -403,7 +418,7 @@ int cmd_monitor_exit(int argc, char **argv)
     /* `keep stop` or `keep rm -f` during the back-off: no restart. */
     if (faccessat(c.dirfd, "stopping", F_OK, 0) == 0) {
       unlinkat(c.dirfd, "stopping", 0);
-    } else if (start_again(base, &c, (int) lock, false, &err) < 0) {
+    } else if (reap_port_forwarders(), start_again(base, &c, (int) lock, false, &err) < 0) {
       cleanup_free char *msg = keep_error_format(err);
       keep_service_note_restart_error(base, id, msg);
       keep_error_free(&err);

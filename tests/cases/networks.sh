@@ -52,7 +52,8 @@ K run --network other --network app "$ROOTFS" sh -c 'nc -w 2 db 5432 </dev/null'
 expect "a container on two networks reaches both" "^hello-from-db"
 
 # The host: an address of its own, and a service on it.
-ip link add hostif type dummy && ip addr add 192.0.2.1/24 dev hostif && ip link set hostif up
+# A second host address (a veth pair: the dummy driver may be absent).
+ip link add hostif type veth peer name hostif1 && ip addr add 192.0.2.1/24 dev hostif && ip link set hostif up && ip link set hostif1 up
 (while true; do echo host-service | busybox nc -l -p 7777; done) >/dev/null 2>&1 & host_nc=$!
 sleep 0.2
 K run --network app "$ROOTFS" keep-probe connect 192.0.2.1 7777

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 #include "syscalls.h"
 #include "msg.h"
 #include "network.h"
+#include "portfwd.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -113,6 +115,11 @@ static int write_pid_file(const char *path, pid_t pid, keep_error **err)
 
 void oci_create_release(struct create_res *r)
 {
+  if (!r->done && r->portfwd > 0)
+    kill(r->portfwd, SIGTERM);
+  if (r->portfwd > 0) /* it exits with the init; reaped where it was born */
+    while (waitpid(r->portfwd, NULL, r->done ? WNOHANG : 0) < 0 && errno == EINTR)
+      ;
   if (!r->done) {
     if (r->child > 0) {
       kill(r->child, SIGKILL);
@@ -260,6 +267,35 @@ static void run_mounts(const struct keep_oci_run_ext *x, const struct keep_oci_s
 }
 
 /* The fault-injection step (fault.h): keep run's names for its own. */
+/* -p: keep-portfwd, the caller's child, relays each host port into the
+ * container's network namespace until the init exits (portfwd.h).  A
+ * normal user reaches that namespace through the container's user
+ * namespace, which it owns. */
+static int publish_ports(struct create_res *r, pid_t pid, keep_error **err)
+{
+  size_t n = 0;
+  while (r->ext->publish[n])
+    n++;
+  struct keep_port *ports = xcalloc(n, sizeof(*ports));
+  int ret = -1;
+  for (size_t i = 0; i < n; i++)
+    if (keep_port_parse(r->ext->publish[i], &ports[i], err) < 0)
+      goto out;
+  cleanup_free char *net_path = xasprintf("/proc/%d/ns/net", (int) pid);
+  cleanup_free char *user_path = xasprintf("/proc/%d/ns/user", (int) pid);
+  cleanup_close int netns = open(net_path, O_RDONLY | O_CLOEXEC);
+  cleanup_close int userns = geteuid() == 0 ? -1 : open(user_path, O_RDONLY | O_CLOEXEC);
+  cleanup_close int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+  if (netns < 0 || (geteuid() != 0 && userns < 0) || pidfd < 0) {
+    keep_fail_errno(err, "open the namespaces of the container's init (%d) for -p", (int) pid);
+    goto out;
+  }
+  ret = keep_portfwd_start(ports, n, netns, userns, pidfd, &r->portfwd, err);
+out:
+  free(ports);
+  return ret;
+}
+
 static void step(const struct create_res *r, const char *create_name, const char *run_name)
 {
   keep_fault_point(r->ext ? run_name : create_name);
@@ -470,6 +506,8 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
     return -1;
   /* Its interfaces exist before anything of it runs. */
   if (r->ext && r->ext->net && keep_net_attach(r->ext->state_base, o->id, r->ext->net, pid, err) < 0)
+    return -1;
+  if (r->ext && r->ext->publish && publish_ports(r, pid, err) < 0)
     return -1;
   step(r, "create-networked", "run-networked");
   if (keep_msg_send(r->sock, KEEP_MSG_GO, NULL, -1, err) < 0)

@@ -52,6 +52,7 @@ struct create_res {
   int run_lock; /* keep run: the owner lock of its state (state.h) */
   const struct keep_oci_run_ext *ext;
   pid_t child;
+  pid_t portfwd; /* keep-portfwd of -p, or 0 */
   bool done;
 };
 

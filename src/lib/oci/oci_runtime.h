@@ -36,7 +36,8 @@ struct keep_oci_run_ext {
   const char *record_text; /* container.json (service.h), written beside the state */
   const char *name;        /* --name, claimed once the state exists (state.h) */
   const struct keep_net_attach_req *net; /* keep networks to join (network.h), or NULL */
-  bool reuse;              /* a restart: <base>/<id> exists, locked by reuse_lock (kept by the caller) */
+  char *const *publish;                  /* -p specs (portfwd.h), checked; NULL: none */
+  bool reuse; /* a restart: <base>/<id> exists, locked by reuse_lock (kept by the caller) */
   int reuse_lock;
   /* Out, when detached: the owner lock, the init and its terminal (-t), for
    * the monitor. */

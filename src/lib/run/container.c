@@ -195,6 +195,7 @@ static int create_and_start(struct keep_config *cfg, struct run_resources *r, in
                                     .name = cfg->svc.name};
   if (cfg->networks)
     ext.net = &net;
+  ext.publish = cfg->publish;
   struct keep_oci_create_opts o = {.id = cfg->id, .bundle = cwd, .ext = &ext, .detach = h != NULL};
   int ret = keep_oci_run(&o, exit_code, err);
   if (ret == 0 && h) {

@@ -6,6 +6,7 @@
 #include "caps.h"
 #include "rootfs.h"
 #include "service.h"
+#include "portfwd.h"
 #include "util.h"
 
 static json_t *strv_json(char *const *v)
@@ -45,10 +46,24 @@ static json_t *defences_json(const struct keep_config *cfg)
   for (size_t i = 0; i < cfg->n_landlock_rules; i++)
     json_array_append_new(rules, json_pack("{s:s, s:i}", "path", cfg->landlock_rules[i].path, "access",
                                            (int) cfg->landlock_rules[i].access));
-  return json_pack("{s:s, s:o, s:b, s:o, s:o, s:b, s:s, s:b, s:b}", "seccomp", sc, "capAdd", caps, "landlock",
-                   cfg->landlock, "landlockWritable", strv_json(writable), "landlockRules", rules,
+  /* -p: each port as Docker shows it, and whether it is bound beyond
+   * loopback. */
+  json_t *ports = json_array();
+  for (size_t i = 0; cfg->publish && cfg->publish[i]; i++) {
+    struct keep_port p;
+    char text[96];
+    if (keep_port_parse(cfg->publish[i], &p, NULL) < 0)
+      continue;
+    keep_port_format(&p, text, sizeof(text));
+    json_array_append_new(ports, json_pack("{s:s, s:b}", "port", text, "weaker", p.weaker));
+  }
+  return json_pack("{s:s, s:o, s:b, s:o, s:o, s:b, s:s, s:o, s:o, s:b, s:b}", "seccomp", sc, "capAdd", caps,
+                   "landlock", cfg->landlock, "landlockWritable", strv_json(writable), "landlockRules", rules,
                    "rootWritable", cfg->read_write, "network",
-                   cfg->network == KEEP_NET_HOST ? "host" : "none", "cgroups", cfg->cgroups, "rootless",
+                   cfg->network == KEEP_NET_HOST ? "host"
+                   : cfg->networks               ? cfg->networks[0]
+                                                 : "none",
+                   "networks", strv_json(cfg->networks), "ports", ports, "cgroups", cfg->cgroups, "rootless",
                    cfg->rootless);
 }
 
