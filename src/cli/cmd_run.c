@@ -506,12 +506,6 @@ static int check_networks(const struct keep_config *c, keep_error **err)
     return keep_fail(err, 0, "--network: at most 8 networks per container");
   if (!n && (c->net_aliases || c->net_ip))
     return keep_fail(err, 0, "%s needs --network NAME", c->net_ip ? "--ip" : "--network-alias");
-  if (n && c->rootless)
-    return keep_fail(
-        err, EPERM,
-        "--network %s: keep's networks need root for now (a rootless container has loopback only; "
-        "-p publishes its ports)",
-        c->networks[0]);
   struct keep_net_attach_req q = {.networks = (const char *const *) c->networks,
                                   .aliases = (const char *const *) c->net_aliases,
                                   .ip = c->net_ip};

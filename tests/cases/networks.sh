@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# rootless
 # keep's networks: containers reach only the containers of a network they
 # share, by name; never the host behind the bridge, other networks, the
 # outside (unless --egress) or the cloud metadata address; no address
@@ -9,11 +10,17 @@ if [ -z "${KEEP_TEST_NETNS:-}" ]; then
   exec unshare --net env KEEP_TEST_NETNS=1 bash "$0" "$@"
 fi
 ip link set lo up
-rootless && skip_all "keep's networks need root for now (refused in one line: checked in bad_input)"
 command -v nft >/dev/null || skip_all "needs nft (package nftables) to read the rules back"
 mkroot
-export KEEP_STORE="$T/store"
-K() { kas "$KEEP" "$@"; }
+# The store of network definitions: the case's own, for root or the user.
+KSTORE="$T/store"
+mkdir -p "$KSTORE" && chown "${KEEP_AS:-root}" "$KSTORE"
+K() { kas env KEEP_STORE="$KSTORE" "$KEEP" "$@"; }
+krun() { K run "${rootless_run_flags[@]}" "$@"; }
+kin() { as_test_user env KEEP_STORE="$KSTORE" "$KEEP" "$@"; }
+# pasta (a normal user's egress) opens /dev/net/tun: the distributions'
+# mode is 0666, this host may have it 0600.
+if rootless && [ -c /dev/net/tun ]; then chmod 0666 /dev/net/tun; fi
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
 K network create app; expect_code "network create" 0
@@ -27,42 +34,29 @@ expect "naming the network it overlaps" "overlaps network .app."
 K network create y --egress --internal; expect_code "--egress with --internal is refused" 125
 K network ls -q
 check "ls lists them" test "$(tr '\n' ' ' < "$T/out")" = "app other out "
-K run --network nosuch "$ROOTFS" true; expect_code "an unknown network is refused" 125
+krun --network nosuch "$ROOTFS" true; expect_code "an unknown network is refused" 125
 expect "naming it" "network .nosuch. does not exist"
-K run --ip 10.213.0.9 "$ROOTFS" true; expect_code "--ip without --network is refused" 125
-K run --network app --ip 10.99.0.9 "$ROOTFS" true; expect_code "--ip outside the subnet is refused" 125
+krun --ip 10.213.0.9 "$ROOTFS" true; expect_code "--ip without --network is refused" 125
+krun --network app --ip 10.99.0.9 "$ROOTFS" true; expect_code "--ip outside the subnet is refused" 125
 
 # A server on `app`, found by name and alias from another container on it.
-K run -d --name db --network app --network-alias database "$ROOTFS" \
+krun -d --name db --network app --network-alias database "$ROOTFS" \
   sh -c 'while true; do echo hello-from-db | nc -l -p 5432; done'
 expect_code "a detached server on app" 0
-db_ip=$("$KEEP" inspect db | jget 'd[0]["NetworkSettings"]["Networks"]["app"]["IPAddress"]')
+db_ip=$(kin inspect db | jget 'd[0]["NetworkSettings"]["Networks"]["app"]["IPAddress"]')
 check "inspect shows its address" test -n "$db_ip"
 sleep 0.3
-K run --network app "$ROOTFS" sh -c 'cat /etc/hosts; nc -w 2 db 5432 </dev/null'
+krun --network app "$ROOTFS" sh -c 'cat /etc/hosts; nc -w 2 db 5432 </dev/null'
 expect "same network, by name ✓" "^hello-from-db"
 expect "/etc/hosts names it and its alias" "^$db_ip db database"
-K run --network app "$ROOTFS" sh -c 'nc -w 2 database 5432 </dev/null'
+krun --network app "$ROOTFS" sh -c 'nc -w 2 database 5432 </dev/null'
 expect "same network, by alias ✓" "^hello-from-db"
-K run --network other "$ROOTFS" keep-probe connect "$db_ip" 5432
+krun --network other "$ROOTFS" keep-probe connect "$db_ip" 5432
 expect "another network ✗" "connect denied"
-K run "$ROOTFS" keep-probe connect "$db_ip" 5432
+krun "$ROOTFS" keep-probe connect "$db_ip" 5432
 expect "no network ✗" "connect denied ENETUNREACH"
-K run --network other --network app "$ROOTFS" sh -c 'nc -w 2 db 5432 </dev/null'
+krun --network other --network app "$ROOTFS" sh -c 'nc -w 2 db 5432 </dev/null'
 expect "a container on two networks reaches both" "^hello-from-db"
-
-# The host: an address of its own, and a service on it.
-# A second host address (a veth pair: the dummy driver may be absent).
-ip link add hostif type veth peer name hostif1 && ip addr add 192.0.2.1/24 dev hostif && ip link set hostif up && ip link set hostif1 up
-(while true; do echo host-service | busybox nc -l -p 7777; done) >/dev/null 2>&1 & host_nc=$!
-sleep 0.2
-K run --network app "$ROOTFS" keep-probe connect 192.0.2.1 7777
-expect "the host behind the bridge ✗ (no route)" "connect denied"
-K run --network out "$ROOTFS" keep-probe connect 192.0.2.1 7777
-expect "the host's own address from an egress network ✗" "connect denied"
-gw=$("$KEEP" network inspect out | jget 'd[0]["gateway"]')
-K run --network out "$ROOTFS" keep-probe connect "$gw" 7777
-expect "the host at the gateway address ✗" "connect denied"
 
 # "The internet": a peer namespace behind the host, with the metadata address.
 ip netns add keep-t-inet 2>/dev/null || true
@@ -71,35 +65,48 @@ ip addr add 198.51.100.1/24 dev inet0 && ip link set inet0 up
 ip -n keep-t-inet addr add 198.51.100.2/24 dev inet1
 ip -n keep-t-inet addr add 169.254.169.254/32 dev inet1
 ip -n keep-t-inet link set inet1 up && ip -n keep-t-inet link set lo up
-ip route add 169.254.169.254/32 via 198.51.100.2
+ip route add default via 198.51.100.2
 ip -n keep-t-inet route add default via 198.51.100.1
+# The host: an address of its own, and a service on it.
+# A second host address (a veth pair: the dummy driver may be absent).
+ip link add hostif type veth peer name hostif1 && ip addr add 192.0.2.1/24 dev hostif && ip link set hostif up && ip link set hostif1 up
+(while true; do echo host-service | busybox nc -l -p 7777; done) >/dev/null 2>&1 & host_nc=$!
+sleep 0.2
+krun --network app "$ROOTFS" keep-probe connect 192.0.2.1 7777
+expect "the host behind the bridge ✗ (no route)" "connect denied"
+krun --network out "$ROOTFS" keep-probe connect 192.0.2.1 7777
+expect "the host's own address from an egress network ✗" "connect denied"
+gw=$(kin network inspect out | jget 'd[0]["gateway"]')
+krun --network out "$ROOTFS" keep-probe connect "$gw" 7777
+expect "the host at the gateway address ✗" "connect denied"
+
 ip netns exec keep-t-inet sh -c 'while true; do echo internet | busybox nc -l -p 80; done' >/dev/null 2>&1 & inet_nc=$!
 sleep 0.2
-K run --network app "$ROOTFS" keep-probe connect 198.51.100.2 80
+krun --network app "$ROOTFS" keep-probe connect 198.51.100.2 80
 expect "egress ✗ by default" "connect denied ENETUNREACH"
-K run --network out "$ROOTFS" sh -c 'nc -w 2 198.51.100.2 80 </dev/null'
+krun --network out "$ROOTFS" sh -c 'nc -w 2 198.51.100.2 80 </dev/null'
 expect "egress ✓ with --egress" "^internet"
-K run --network out "$ROOTFS" keep-probe connect 169.254.169.254 80
+krun --network out "$ROOTFS" keep-probe connect 169.254.169.254 80
 expect "the metadata address ✗ even with --egress" "connect denied"
 
 # Spoofing: with NET_ADMIN a container may give itself another address or
 # MAC; the bridge takes from its port only what comes from its own.
-K run -d --name sink --network app "$ROOTFS" keep-probe udp-listen 9999
+krun -d --name sink --network app "$ROOTFS" keep-probe udp-listen 9999
 sleep 0.3
-sink_ip=$("$KEEP" inspect sink | jget 'd[0]["NetworkSettings"]["Networks"]["app"]["IPAddress"]')
-K run --cap-add NET_ADMIN --network app "$ROOTFS" sh -c \
+sink_ip=$(kin inspect sink | jget 'd[0]["NetworkSettings"]["Networks"]["app"]["IPAddress"]')
+krun --cap-add NET_ADMIN --network app "$ROOTFS" sh -c \
   "ip addr add 10.213.0.200/24 dev eth0 && keep-probe udp-from 10.213.0.200 $sink_ip 9999; sleep 0.5"
 expect "a datagram from a spoofed address was sent" "udp-from ok"
-K run --cap-add NET_ADMIN --cap-add NET_RAW --network app "$ROOTFS" sh -c \
+krun --cap-add NET_ADMIN --cap-add NET_RAW --network app "$ROOTFS" sh -c \
   "ip link set eth0 address 02:6b:0a:d5:00:c8 && keep-probe udp-from 0.0.0.0 $sink_ip 9999; sleep 0.5"
 expect "a datagram from a spoofed MAC was sent" "udp-from ok"
-K run --network app "$ROOTFS" keep-probe udp-from 0.0.0.0 "$sink_ip" 9999
+krun --network app "$ROOTFS" keep-probe udp-from 0.0.0.0 "$sink_ip" 9999
 sleep 0.5
 K logs sink
 expect_not "a spoofed source address ✗" "from 10.213.0.200"
 if [ "$(grep -c '^from 0.0.0.0' "$T/out")" -eq 1 ]; then ok "a spoofed MAC ✗, its own address and MAC ✓"; else
   fail "a spoofed MAC ✗, its own address and MAC ✓"; sed 's/^/#   /' "$T/out"; fi
-K run --network app "$ROOTFS" sh -c 'grep -c . /proc/net/if_inet6 2>/dev/null || echo 0'
+krun --network app "$ROOTFS" sh -c 'grep -c . /proc/net/if_inet6 2>/dev/null || echo 0'
 expect "no IPv6 address on the container's side" "^1$"
 
 # Nothing left.
@@ -109,6 +116,11 @@ K network rm app; expect_code "network rm" 0
 K network rm other out
 check "no bridge or veth left" sh -c '! ip -o link | grep -E "kb-|kv-"'
 check "keep's nftables tables are gone" sh -c '! nft list tables | grep -q keep'
-check "no hosts file left" sh -c '[ -z "$(ls -A /run/keep-hosts 2>/dev/null)" ]'
+if rootless; then
+  for _ in $(seq 20); do pgrep -u "$KEEP_AS" -x 'keep-netns|pasta|pasta.avx2' >/dev/null || break; sleep 0.1; done
+  check "the user's network holder and pasta are gone" sh -c "! pgrep -u $KEEP_AS -x 'keep-netns|pasta|pasta.avx2'"
+else
+  check "no hosts file left" sh -c '[ -z "$(ls -A /run/keep-hosts 2>/dev/null)" ]'
+fi
 ip netns del keep-t-inet
 done_testing

@@ -14,7 +14,7 @@ ip link set lo up
 ip link add hostif type veth peer name hostif1 && ip addr add 192.0.2.1/24 dev hostif && ip link set hostif up && ip link set hostif1 up
 mkroot
 export KEEP_STORE="$T/store"
-K() { kas "$KEEP" "$@"; }
+K() { kas env KEEP_STORE="$KEEP_STORE" "$KEEP" "$@"; }
 get() { as_test_user busybox nc -w 2 "$1" "$2" </dev/null 2>&1; }
 base=$((20000 + RANDOM % 20000))
 serve() { echo "while true; do echo $1 | nc -l -p ${2:-80}; done"; }

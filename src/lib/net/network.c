@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <jansson.h>
 #include <sched.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "holder.h"
 #include "net_addr.h"
 #include "netlink.h"
 #include "nft.h"
@@ -25,7 +27,12 @@
 
 static char *defs_dir(keep_error **err)
 {
-  cleanup_free char *store = keep_store_base();
+  /* Named once, by the caller as itself: in a normal user's network
+   * namespace (holder.h) it is root, whose store is not the user's. */
+  static char *store_cache;
+  if (store_cache == NULL)
+    store_cache = keep_store_base();
+  const char *store = store_cache;
   if (store == NULL) {
     keep_fail(err, 0, "no store for networks: set XDG_DATA_HOME or HOME");
     return NULL;
@@ -156,7 +163,9 @@ int keep_network_create(const char *name, const char *subnet, bool egress, bool 
   struct keep_subnet s;
   const char *who = NULL;
   int ret = -1;
+  char id[65], sub[20], gw[20];
   cleanup_free char *file = xasprintf("%s/%s.json", dir, name);
+  cleanup_free char *bridge = NULL, *created = NULL, *text = NULL, *tmp = NULL;
   if (access(file, F_OK) == 0) {
     keep_fail(err, EEXIST, "network `%s` already exists", name);
     goto out;
@@ -179,17 +188,16 @@ int keep_network_create(const char *name, const char *subnet, bool egress, bool 
       goto out;
     }
   }
-  char id[65], sub[20], gw[20];
   if (random_hex(id, 64, err) < 0)
     goto out;
-  cleanup_free char *bridge = xasprintf("kb-%.10s", id);
-  cleanup_free char *created = keep_now_rfc3339();
+  bridge = xasprintf("kb-%.10s", id);
+  created = keep_now_rfc3339();
   json_t *def = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s}", "name", name, "id", id, "subnet",
                           keep_subnet_str(&s, sub), "gateway", keep_ip4_str(keep_subnet_host(&s, 1), gw),
                           "bridge", bridge, "egress", egress, "internal", internal, "created", created);
-  cleanup_free char *text = json_dumps(def, JSON_INDENT(2));
+  text = json_dumps(def, JSON_INDENT(2));
   /* Written whole under another name, then linked: never half a file. */
-  cleanup_free char *tmp = xasprintf("%s/.%s.tmp", dir, name);
+  tmp = xasprintf("%s/.%s.tmp", dir, name);
   if (create_file_at(AT_FDCWD, tmp, text, 0600, err) < 0 ||
       (rename(tmp, file) < 0 && (unlink(tmp), 1) && keep_fail_errno(err, "rename to `%s`", file))) {
     json_decref(def);
@@ -310,6 +318,19 @@ static int bridge_up(struct keep_nl *nl, json_t *def, keep_error **err)
   return keep_nl_link_up(nl, br, 0, err);
 }
 
+/* One network operation, run where the networks are: here as root, in the
+ * holder's namespaces for a normal user (holder.h). */
+struct net_op {
+  const char *state_base;
+  const char *id;                      /* attach, release */
+  const struct keep_net_attach_req *q; /* attach */
+  int netns;                           /* attach: the container's */
+  const char *name;                    /* network rm */
+  char **blocked;                      /* rootless: the host's addresses, never reached through pasta */
+  bool egress;                         /* attach: an --egress network is asked (rootless: pasta) */
+  int (*body)(struct net_op *op, struct keep_nl *nl, keep_error **err);
+};
+
 struct net_state {
   json_t *defs;    /* active networks' definitions */
   json_t *members; /* per network (same order), its live members */
@@ -334,7 +355,7 @@ static int collect(const char *state_base, struct keep_nl *nl, struct net_state 
     json_t *def = json_array_size(m) ? keep_network_load(e->d_name, NULL) : NULL;
     if (def == NULL) {
       /* Unused (or its definition removed): its bridge goes with it. */
-      if (br && *br && keep_nl_link_del(nl, br, err) < 0) {
+      if (nl && br && *br && keep_nl_link_del(nl, br, err) < 0) {
         json_decref(m);
         return -1;
       }
@@ -410,7 +431,7 @@ static void write_hosts(const char *state_base, const struct net_state *st)
   }
 }
 
-static int apply_rules(const struct net_state *st, keep_error **err)
+static int apply_rules(const struct net_state *st, const char *const *blocked, keep_error **err)
 {
   size_t n = json_array_size(st->defs), np = 0;
   struct keep_nft_net *nets = xcalloc(n ? n : 1, sizeof(*nets));
@@ -430,23 +451,94 @@ static int apply_rules(const struct net_state *st, keep_error **err)
                                            json_string_value(json_object_get(m, "mac")),
                                            json_string_value(json_object_get(m, "ip"))};
   }
-  cleanup_free char *rules = keep_nft_ruleset(nets, n, ports, np);
+  cleanup_free char *rules = keep_nft_ruleset(nets, n, ports, np, blocked);
   free(nets);
   free(ports);
   return keep_nft_apply(rules, err);
 }
 
 /* Under the lock: prune, then rules and names for what is left. */
-static int sync_locked(const char *state_base, struct keep_nl *nl, keep_error **err)
+static int sync_locked(struct net_op *op, struct keep_nl *nl, keep_error **err)
 {
+  const char *state_base = op->state_base;
   struct net_state st = {0};
   int r = collect(state_base, nl, &st, err);
-  if (r == 0)
-    r = apply_rules(&st, err);
+  if (r == 0 && nl)
+    r = apply_rules(&st, (const char *const *) op->blocked, err);
   if (r == 0)
     write_hosts(state_base, &st);
   json_decref(st.defs);
   json_decref(st.members);
+  return r;
+}
+
+static int op_in_holder(void *arg, keep_error **err)
+{
+  struct net_op *op = arg;
+  cleanup_nl struct keep_nl *nl = keep_nl_open(err);
+  return nl ? op->body(op, nl, err) : -1;
+}
+
+/* Any network with a live member: else a normal user's holder goes. */
+static bool any_active(const char *state_base)
+{
+  cleanup_free char *dir = rt_dir(state_base);
+  cleanup_dir DIR *d = opendir(dir);
+  bool any = false;
+  for (struct dirent *e; !any && d && (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.')
+      continue;
+    json_t *m = members_of(state_base, e->d_name, NULL);
+    any = json_array_size(m) > 0;
+    json_decref(m);
+  }
+  return any;
+}
+
+/* The host's own IPv4 addresses: through pasta they would be reachable. */
+static char **host_addresses(void)
+{
+  struct ifaddrs *ifa = NULL;
+  char **v = NULL;
+  if (getifaddrs(&ifa) < 0)
+    return NULL;
+  for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+    if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+      continue;
+    char buf[20];
+    keep_ip4_str(ntohl(((struct sockaddr_in *) i->ifa_addr)->sin_addr.s_addr), buf);
+    v = strv_append(v, buf);
+  }
+  freeifaddrs(ifa);
+  return v;
+}
+
+static int run_op(struct net_op *op, int (*body)(struct net_op *, struct keep_nl *, keep_error **),
+                  bool need_holder, keep_error **err)
+{
+  op->body = body;
+  if (geteuid() == 0) {
+    cleanup_nl struct keep_nl *nl = keep_nl_open(err);
+    return nl ? body(op, nl, err) : -1;
+  }
+  struct keep_net_holder h;
+  if ((need_holder ? keep_net_holder_get(op->state_base, &h, err)
+                   : keep_net_holder_find(op->state_base, &h, err)) < 0)
+    return -1;
+  if (h.pid == 0) /* nothing runs: records to prune, no link or rule */
+    return body(op, NULL, err);
+  if (op->egress && keep_net_holder_egress(op->state_base, &h, err) < 0) {
+    keep_net_holder_close(&h);
+    return -1;
+  }
+  op->blocked = host_addresses();
+  free(defs_dir(NULL)); /* the user's store, named before entering the holder */
+  int r = keep_net_holder_run(&h, op_in_holder, op, err);
+  strv_free(op->blocked);
+  op->blocked = NULL;
+  keep_net_holder_close(&h);
+  if (!any_active(op->state_base))
+    keep_net_holder_stop(op->state_base);
   return r;
 }
 
@@ -568,23 +660,11 @@ static int configure_inside(int netns, const struct inside_cfg *c, size_t n, kee
   return 0;
 }
 
-int keep_net_attach(const char *state_base, const char *id, const struct keep_net_attach_req *q, pid_t pid,
-                    keep_error **err)
+static int attach_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
 {
-  if (geteuid() != 0)
-    return keep_fail(err, EPERM,
-                     "--network NAME needs keep to run as root (rootless containers have loopback "
-                     "only; -p publishes their ports)");
-  cleanup_close int lock = rt_lock(state_base, err);
-  if (lock < 0)
-    return -1;
-  cleanup_nl struct keep_nl *nl = keep_nl_open(err);
-  if (nl == NULL)
-    return -1;
-  cleanup_free char *nsp = xasprintf("/proc/%d/ns/net", (int) pid);
-  cleanup_close int netns = open(nsp, O_RDONLY | O_CLOEXEC);
-  if (netns < 0)
-    return keep_fail_errno(err, "open `%s`", nsp);
+  const char *state_base = op->state_base, *id = op->id;
+  const struct keep_net_attach_req *q = op->q;
+  int netns = op->netns;
   size_t n = 0;
   while (q->networks[n])
     n++;
@@ -651,12 +731,58 @@ int keep_net_attach(const char *state_base, const char *id, const struct keep_ne
       goto out;
     }
   }
-  if (configure_inside(netns, inside, n, err) < 0 || sync_locked(state_base, nl, err) < 0)
+  if (configure_inside(netns, inside, n, err) < 0 || sync_locked(op, nl, err) < 0)
     goto out;
   ret = 0;
 out:
   free(inside);
   return ret;
+}
+
+int keep_net_rootless_userns(const char *state_base, keep_error **err)
+{
+  cleanup_close int lock = rt_lock(state_base, err);
+  if (lock < 0)
+    return -1;
+  struct keep_net_holder h;
+  if (keep_net_holder_get(state_base, &h, err) < 0)
+    return -1;
+  int fd = fcntl(h.userns_fd, F_DUPFD_CLOEXEC, 3);
+  keep_net_holder_close(&h);
+  return fd < 0 ? keep_fail_errno(err, "dup") : fd;
+}
+
+int keep_net_attach(const char *state_base, const char *id, const struct keep_net_attach_req *q, pid_t pid,
+                    keep_error **err)
+{
+  cleanup_close int lock = rt_lock(state_base, err);
+  if (lock < 0)
+    return -1;
+  cleanup_free char *nsp = xasprintf("/proc/%d/ns/net", (int) pid);
+  struct net_op op = {.state_base = state_base, .id = id, .q = q, .netns = open(nsp, O_RDONLY | O_CLOEXEC)};
+  if (op.netns < 0)
+    return keep_fail_errno(err, "open `%s`", nsp);
+  for (size_t i = 0; q->networks[i]; i++) {
+    json_t *def = keep_network_load(q->networks[i], NULL);
+    op.egress = op.egress || json_is_true(json_object_get(def, "egress"));
+    json_decref(def);
+  }
+  int r = run_op(&op, attach_body, true, err);
+  close(op.netns);
+  return r;
+}
+
+static int release_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
+{
+  cleanup_free char *dir = rt_dir(op->state_base);
+  cleanup_dir DIR *d = opendir(dir);
+  for (struct dirent *ent; d && (ent = readdir(d)) != NULL;) {
+    if (ent->d_name[0] == '.')
+      continue;
+    cleanup_free char *sub = xasprintf("%s/%s", dir, ent->d_name);
+    drop_member(nl, sub, op->id);
+  }
+  return sync_locked(op, nl, err);
 }
 
 void keep_net_release(const char *state_base, const char *id)
@@ -666,18 +792,11 @@ void keep_net_release(const char *state_base, const char *id)
     return;
   keep_error *e = NULL;
   cleanup_close int lock = rt_lock(state_base, &e);
-  cleanup_dir DIR *d = lock < 0 ? NULL : opendir(dir);
-  cleanup_nl struct keep_nl *nl = lock < 0 ? NULL : keep_nl_open(&e);
-  for (struct dirent *ent; d && (ent = readdir(d)) != NULL;) {
-    if (ent->d_name[0] == '.')
-      continue;
-    cleanup_free char *sub = xasprintf("%s/%s", dir, ent->d_name);
-    drop_member(nl, sub, id);
-  }
+  struct net_op op = {.state_base = state_base, .id = id};
+  if (lock >= 0 && run_op(&op, release_body, false, &e) < 0)
+    keep_error_wrap(&e, "release the container's networks (`keep gc` retries)");
   cleanup_free char *hosts = hosts_path(state_base, id);
   unlink(hosts);
-  if (nl && sync_locked(state_base, nl, &e) < 0)
-    keep_error_wrap(&e, "release the container's networks (`keep gc` retries)");
   if (e) {
     keep_error_print(e);
     keep_error_free(&e);
@@ -730,10 +849,19 @@ int keep_net_gc(const char *state_base, keep_error **err)
       continue;
     unlinkat(dirfd(h), e->d_name, 0);
   }
-  if (geteuid() != 0)
-    return 0;
-  cleanup_nl struct keep_nl *nl = keep_nl_open(err);
-  return nl ? sync_locked(state_base, nl, err) : -1;
+  struct net_op op = {.state_base = state_base};
+  return run_op(&op, sync_locked, false, err);
+}
+
+static int remove_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
+{
+  json_t *m = members_of(op->state_base, op->name, nl);
+  size_t n = json_array_size(m);
+  json_decref(m);
+  if (n)
+    return keep_fail(err, EBUSY, "network `%s` has %zu container%s on it: remove them first", op->name, n,
+                     n == 1 ? "" : "s");
+  return sync_locked(op, nl, err);
 }
 
 int keep_network_remove(const char *state_base, const char *name, keep_error **err)
@@ -745,10 +873,10 @@ int keep_network_remove(const char *state_base, const char *name, keep_error **e
   cleanup_close int lock = rt_lock(state_base, err);
   if (lock < 0)
     return -1;
-  cleanup_nl struct keep_nl *nl = geteuid() == 0 ? keep_nl_open(err) : NULL;
-  if (geteuid() == 0 && nl == NULL)
-    return -1;
-  json_t *m = members_of(state_base, name, nl);
+  struct net_op op = {.state_base = state_base, .name = name};
+  /* In use: refused.  Not: its definition goes, and with a sync after it,
+   * whatever of it was left. */
+  json_t *m = members_of(state_base, name, NULL);
   size_t n = json_array_size(m);
   json_decref(m);
   if (n)
@@ -760,5 +888,5 @@ int keep_network_remove(const char *state_base, const char *name, keep_error **e
   cleanup_free char *file = xasprintf("%s/%s.json", dir, name);
   if (unlink(file) < 0)
     return keep_fail_errno(err, "remove `%s`", file);
-  return nl ? sync_locked(state_base, nl, err) : 0;
+  return run_op(&op, remove_body, false, err);
 }

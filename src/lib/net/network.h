@@ -42,6 +42,9 @@ int keep_net_hosts_prepare(const char *state_base, const char *id, char **path, 
  * to each network: bridge, veth pair, address, filter, names.  Root only. */
 int keep_net_attach(const char *state_base, const char *id, const struct keep_net_attach_req *q, pid_t pid,
                     keep_error **err);
+/* A normal user's: the user namespace holding the user's networks (made
+ * when there is none), to make a container's own in (holder.h). */
+int keep_net_rootless_userns(const char *state_base, keep_error **err);
 /* The container is gone: its records, its names in others' hosts files, and
  * a network's bridge and rules with its last member. */
 void keep_net_release(const char *state_base, const char *id);

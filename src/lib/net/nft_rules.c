@@ -31,7 +31,7 @@ static bool any_egress(const struct keep_nft_net *nets, size_t n)
 }
 
 char *keep_nft_ruleset(const struct keep_nft_net *nets, size_t n_nets, const struct keep_nft_port *ports,
-                       size_t n_ports)
+                       size_t n_ports, const char *const *blocked)
 {
   char *text = NULL;
   size_t len = 0;
@@ -60,6 +60,14 @@ char *keep_nft_ruleset(const struct keep_nft_net *nets, size_t n_nets, const str
   fputs(" ip daddr " METADATA_V4 " drop\n  iifname ", f);
   set_of(f, nets, n_nets, false);
   fputs(" ip6 daddr " METADATA_V6 " drop\n", f);
+  if (blocked && blocked[0]) {
+    fputs("  iifname ", f);
+    set_of(f, nets, n_nets, false);
+    fputs(" ip daddr { ", f);
+    for (size_t i = 0; blocked[i]; i++)
+      fprintf(f, "%s%s", i ? ", " : "", blocked[i]);
+    fputs(" } drop\n", f);
+  }
   /* Networks never reach one another, and nothing outside starts a
    * connection into one (published ports come in by another way). */
   fputs("  oifname ", f);

@@ -24,7 +24,10 @@ struct keep_nft_port {
 /* The whole ruleset: with no network, the commands that remove keep's tables
  * (and nothing else).  Bridge, veth and address strings must already be
  * checked (keep makes them). */
+/* blocked: addresses no container may reach through a network (a normal
+ * user's host addresses, which pasta would otherwise connect to); NULL:
+ * none. */
 char *keep_nft_ruleset(const struct keep_nft_net *nets, size_t n_nets, const struct keep_nft_port *ports,
-                       size_t n_ports);
+                       size_t n_ports, const char *const *blocked);
 
 #endif

@@ -488,7 +488,14 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   fflush(NULL);
   if (rootless && s->ns[OCI_NS_USER])
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-  pid_t pid = keep_oci_spawn_init(s, flags, sv[0], oci_child_entry, &c, err);
+  /* A normal user's container on a network: its user namespace is made in
+   * the one that holds the user's networks. */
+  cleanup_close int nest = -1;
+  if (r->ext && r->ext->net && rootless && (nest = keep_net_rootless_userns(r->ext->state_base, err)) < 0) {
+    close(sv[1]);
+    return -1;
+  }
+  pid_t pid = keep_oci_spawn_init(s, flags, nest, sv[0], oci_child_entry, &c, err);
   close(sv[1]);
   if (pid < 0)
     return -1;
@@ -502,7 +509,8 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   step(r, "create-spawned", "run-cloned");
   if ((r->cg && keep_cgroup_enter(r->cg, pid, err) < 0) ||
       keep_oci_set_oom_score_adj(pid, &s->process, err) < 0 ||
-      (flags & CLONE_NEWUSER && keep_userns_apply(&r->userns, pid, err) < 0))
+      (flags & CLONE_NEWUSER && (nest >= 0 ? keep_userns_apply_nested(&r->userns, pid, nest, err)
+                                           : keep_userns_apply(&r->userns, pid, err)) < 0))
     return -1;
   /* Its interfaces exist before anything of it runs. */
   if (r->ext && r->ext->net && keep_net_attach(r->ext->state_base, o->id, r->ext->net, pid, err) < 0)

@@ -85,9 +85,11 @@ int keep_oci_forward_and_wait(pid_t child, const sigset_t *mask);
 int keep_oci_ns_open(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_error **err);
 /* Start the container's init (oci_spawn.c): a child of the caller in the
  * namespaces `flags` creates and the ones config.json names by path; it
- * closes `close_in_init`, then runs init(arg). */
-pid_t keep_oci_spawn_init(const struct keep_oci_spec *s, unsigned long flags, int close_in_init,
-                          void (*init)(void *), void *arg, keep_error **err);
+ * closes `close_in_init`, then runs init(arg).  nest_userns: a user
+ * namespace to make the container's own in (a normal user's networks,
+ * holder.h), or -1. */
+pid_t keep_oci_spawn_init(const struct keep_oci_spec *s, unsigned long flags, int nest_userns,
+                          int close_in_init, void (*init)(void *), void *arg, keep_error **err);
 int keep_oci_kill(const char *root, const char *id, int sig, bool all, keep_error **err);
 int keep_oci_delete(const char *root, const char *id, bool force, keep_error **err);
 int keep_oci_pause(const char *root, const char *id, bool pause, keep_error **err);

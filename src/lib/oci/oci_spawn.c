@@ -78,13 +78,18 @@ static int check_joined_maps(const struct keep_oci_spec *s, keep_error **err)
   return 0;
 }
 
-static noreturn void joiner(int sock, int userfd, int mntfd, const struct keep_oci_spec *s,
+static noreturn void joiner(int sock, int userfd, int mntfd, int nest_userns, const struct keep_oci_spec *s,
                             unsigned long flags, int close_in_init, void (*init)(void *), void *arg)
 {
   keep_error *err = NULL;
   int pidfd = -1;
   pid_t pid;
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* The container's own user namespace is made inside this one (holder.h). */
+  if (nest_userns >= 0 && setns(nest_userns, CLONE_NEWUSER) < 0) {
+    keep_fail_errno(&err, "enter the user namespace of your networks");
+    goto fail;
+  }
   if (userfd >= 0) {
     if (setns(userfd, CLONE_NEWUSER) < 0) {
       keep_fail_errno(&err, "config.json: linux.namespaces: join user namespace `%s`",
@@ -150,8 +155,8 @@ int keep_oci_ns_open(const struct keep_oci_spec *s, enum keep_oci_ns k, keep_err
   return fd;
 }
 
-static pid_t spawn_joining(const struct keep_oci_spec *s, unsigned long flags, int close_in_init,
-                           void (*init)(void *), void *arg, keep_error **err)
+static pid_t spawn_joining(const struct keep_oci_spec *s, unsigned long flags, int nest_userns,
+                           int close_in_init, void (*init)(void *), void *arg, keep_error **err)
 {
   cleanup_close int userfd = keep_oci_ns_open(s, OCI_NS_USER, err);
   if (s->ns_path[OCI_NS_USER] && userfd < 0)
@@ -170,7 +175,7 @@ static pid_t spawn_joining(const struct keep_oci_spec *s, unsigned long flags, i
   }
   if (helper == 0) {
     close(sv[0]);
-    joiner(sv[1], userfd, mntfd, s, flags, close_in_init, init, arg);
+    joiner(sv[1], userfd, mntfd, nest_userns, s, flags, close_in_init, init, arg);
   }
   close(sv[1]);
   int pidfd = -1;
@@ -186,11 +191,11 @@ static pid_t spawn_joining(const struct keep_oci_spec *s, unsigned long flags, i
   return pid;
 }
 
-pid_t keep_oci_spawn_init(const struct keep_oci_spec *s, unsigned long flags, int close_in_init,
-                          void (*init)(void *), void *arg, keep_error **err)
+pid_t keep_oci_spawn_init(const struct keep_oci_spec *s, unsigned long flags, int nest_userns,
+                          int close_in_init, void (*init)(void *), void *arg, keep_error **err)
 {
-  if (s->ns_path[OCI_NS_USER] || s->ns_path[OCI_NS_MOUNT])
-    return spawn_joining(s, flags, close_in_init, init, arg, err);
+  if (s->ns_path[OCI_NS_USER] || s->ns_path[OCI_NS_MOUNT] || nest_userns >= 0)
+    return spawn_joining(s, flags, nest_userns, close_in_init, init, arg, err);
   pid_t pid = (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0)
     return keep_fail_errno(err, "clone the container's namespaces");

@@ -189,6 +189,36 @@ int keep_userns_apply(const struct keep_userns_plan *p, pid_t pid, keep_error **
   return 0;
 }
 
+int keep_userns_apply_nested(const struct keep_userns_plan *p, pid_t pid, int parent, keep_error **err)
+{
+  struct keep_userns_plan inner = {.n_uid = p->n_uid, .n_gid = p->n_gid, .deny_setgroups = p->deny_setgroups};
+  for (size_t i = 0; i < p->n_uid; i++)
+    set_map(&inner.uid[i], p->uid[i].inside, p->uid[i].inside, p->uid[i].count);
+  for (size_t i = 0; i < p->n_gid; i++)
+    set_map(&inner.gid[i], p->gid[i].inside, p->gid[i].inside, p->gid[i].count);
+  fflush(NULL);
+  pid_t child = fork();
+  if (child < 0)
+    return keep_fail_errno(err, "fork");
+  if (child == 0) {
+    keep_error *e = NULL;
+    /* Root there (the caller owns it): the maps are written directly. */
+    if (setns(parent, CLONE_NEWUSER) < 0)
+      keep_fail_errno(&e, "enter the user namespace of your networks");
+    else if (keep_userns_apply(&inner, pid, &e) == 0)
+      _exit(0);
+    keep_error_print(e);
+    _exit(1);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return keep_fail(err, 0,
+                     "write the container's id maps in the user namespace of your networks (see above)");
+  return 0;
+}
+
 /* Map the fresh user namespace of `pid` and open it. */
 static int open_ns_of(pid_t pid, const struct keep_userns_plan *p, keep_error **err)
 {

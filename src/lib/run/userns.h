@@ -33,6 +33,11 @@ void keep_userns_plan_free(struct keep_userns_plan *p);
 
 /* In the parent: write the maps of the child `pid`. */
 int keep_userns_apply(const struct keep_userns_plan *p, pid_t pid, keep_error **err);
+/* The same for a child whose user namespace was made inside `parent` (a
+ * user namespace of the caller's mapped with the same plan): from a child
+ * that enters `parent`, the maps written in its ids (each range to itself),
+ * so the container's ids on the host are the plan's all the same. */
+int keep_userns_apply_nested(const struct keep_userns_plan *p, pid_t pid, int parent, keep_error **err);
 
 /* A user namespace carrying the given maps, as an fd of nsfs (for an
  * idmapped mount): made by a short-lived child that is killed and reaped
