@@ -14,6 +14,8 @@ ip link set lo up
 ip link add hostif type veth peer name hostif1 && ip addr add 192.0.2.1/24 dev hostif && ip link set hostif up && ip link set hostif1 up
 mkroot
 export KEEP_STORE="$T/store"
+mkdir -p "$KEEP_STORE" && chown "${KEEP_AS:-root}" "$KEEP_STORE"
+if rootless && [ -c /dev/net/tun ]; then chmod 0666 /dev/net/tun; fi
 K() { kas env KEEP_STORE="$KEEP_STORE" "$KEEP" "$@"; }
 get() { as_test_user busybox nc -w 2 "$1" "$2" </dev/null 2>&1; }
 base=$((20000 + RANDOM % 20000))
@@ -57,25 +59,24 @@ if busybox nc -w 1 127.0.0.1 "$base" </dev/null 2>/dev/null | grep -q hello; the
   ok "the port closes when the monitor is killed"; fi
 check "no keep-portfwd of web1 is left" sh -c "! pgrep -f keep-portfwd -P $mon"
 
-if ! rootless; then
-  # The issue's own scenario: a web server and its database, detached, on a
-  # private network; the web server answers on a loopback port.
-  K network create shop
-  K run -d --name db --network shop "$ROOTFS" sh -c "$(serve db-row 5432)"
-  K run -d --name web --network shop -p "$((base + 5)):80" "$ROOTFS" \
-    sh -c 'while true; do nc -w 2 db 5432 </dev/null | nc -l -p 80; done'
-  sleep 0.5
-  check "web answers on 127.0.0.1 with what db gave it" sh -c "[ \"\$(busybox nc -w 3 127.0.0.1 $((base + 5)) </dev/null)\" = db-row ]"
-  db_ip=$("$KEEP" inspect db | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["NetworkSettings"]["Networks"]["shop"]["IPAddress"])')
-  K run "$ROOTFS" keep-probe connect "$db_ip" 5432
-  expect "nothing else reaches db" "connect denied"
-  check "the host does not reach db" sh -c "! busybox nc -w 1 $db_ip 5432 </dev/null"
-  K rm -f web db
-  K network rm shop
-  check "no bridge left" sh -c '! ip -o link | grep -E "kb-|kv-"'
-fi
+# A web server and its database, detached, on a private network, the web
+# server answering on a loopback port: root and rootless. a web server and its database, detached, on a
+K network create shop
+K run -d --name db --network shop "${rootless_run_flags[@]}" "$ROOTFS" sh -c "$(serve db-row 5432)"
+K run -d --name web --network shop "${rootless_run_flags[@]}" -p "$((base + 5)):80" "$ROOTFS" \
+  sh -c 'while true; do nc -w 2 db 5432 </dev/null | nc -l -p 80; done'
+sleep 0.5
+check "web answers on 127.0.0.1 with what db gave it" sh -c "[ \"\$(busybox nc -w 3 127.0.0.1 $((base + 5)) </dev/null)\" = db-row ]"
+db_ip=$(as_test_user env KEEP_STORE="$KEEP_STORE" "$KEEP" inspect db | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["NetworkSettings"]["Networks"]["shop"]["IPAddress"])')
+K run "${rootless_run_flags[@]}" "$ROOTFS" keep-probe connect "$db_ip" 5432
+expect "nothing else reaches db" "connect denied"
+check "the host does not reach db" sh -c "! busybox nc -w 1 $db_ip 5432 </dev/null"
+K rm -f web db
+K network rm shop
+check "no bridge left" sh -c '! ip -o link | grep -E "kb-|kv-"'
 K rm -f web1 web2 two
 as_test_user "$KEEP" gc >/dev/null 2>&1
-for _ in $(seq 30); do pgrep -x keep-portfwd >/dev/null || break; sleep 0.1; done
-check "no forwarder left" sh -c '! pgrep -x keep-portfwd'
+# This namespace's listeners: only the case's own forwarders could be here.
+for _ in $(seq 30); do ss -Hltunp | grep -q keep-portfwd || break; sleep 0.1; done
+check "no forwarder left" sh -c '! ss -Hltunp | grep keep-portfwd'
 done_testing
