@@ -7,7 +7,7 @@
 # secret ls`), run as the keep being completed, so a build tree's keep
 # completes its own containers.  A failing keep completes nothing.
 
-_keep_commands='run ps logs attach exec stop start restart kill rm wait inspect secret gc
+_keep_commands='run ps logs attach exec stop start restart kill rm wait inspect secret network gc
 pull load images image rmi verify sign audit seccomp trace
 create state delete pause resume list spec features version help'
 
@@ -15,7 +15,8 @@ create state delete pause resume list spec features version help'
 # after the option as its own word, or after `--option=`.
 _keep_opts_run='-e --env --env-file -u --user -w --workdir --entrypoint --storage-driver
 -i --interactive -t --tty --hostname -v --volume --tmpfs --read-write -m --memory --cpus
---pids-limit --cgroups=off --cap-add --cap-drop --security-opt --network -d --detach --name
+--pids-limit --cgroups=off --cap-add --cap-drop --security-opt --network --network-alias --ip -p --publish
+-d --detach --name
 --rm --restart --stop-signal --stop-timeout --log-opt --secret --log-denied --bundle --pid-file
 --console-socket --no-pivot --help'
 _keep_opts_ps='-a --all -q --quiet --no-trunc --format --help'
@@ -49,7 +50,8 @@ _keep_takes_value() {
   case $1 in
   -e | --env | --env-file | -u | --user | -w | --workdir | --entrypoint | --storage-driver | \
     --hostname | -v | --volume | --tmpfs | -m | --memory | --cpus | --pids-limit | --cgroups | \
-    --cap-add | --cap-drop | --security-opt | --network | --net | --name | --restart | \
+    --cap-add | --cap-drop | --security-opt | --network | --net | --network-alias | --ip | -p | \
+    --publish | --subnet | --name | --restart | \
     --stop-signal | --stop-timeout | --log-opt | --secret | -b | --bundle | --pid-file | \
     --console-socket | --format | --tail | --since | --time | --timeout | --signal | \
     --process | --cwd | --policy | --registries.d | --platform | --insecure-registry | \
@@ -108,6 +110,11 @@ _keep_images() {
     }'
 }
 
+# Network names: `keep network ls -q`.
+_keep_networks() {
+  _keep_run network ls -q
+}
+
 # Secret names: `keep secret ls -q`, else the first column of `keep secret ls`.
 _keep_secrets() {
   _keep_run secret ls -q || _keep_run secret ls | awk 'NR > 1 || $1 != "NAME" { print $1 }'
@@ -132,7 +139,6 @@ _keep_dirs() {
 # The value of option $1 (the current word is that value).
 _keep_value() {
   case $1 in
-  --network | --net) _keep_words 'none host' ;;
   --restart) _keep_words 'no on-failure on-failure:3 always unless-stopped' ;;
   --log-opt) _keep_words 'max-size= max-file='; compopt -o nospace 2>/dev/null ;;
   --security-opt)
@@ -156,6 +162,7 @@ _keep_value() {
   --stop-signal | -s | --signal) _keep_words "$_keep_signals" ;;
   --platform) _keep_words 'linux/amd64 linux/arm64 linux/386 linux/arm/v7' ;;
   --secret) _keep_words "$(_keep_secrets)" ;;
+  --network | --net) _keep_words "none host $(_keep_networks)" ;;
   --tail | -n) _keep_words 'all 10 100' ;;
   -v | --volume | --env-file | --process | --pid-file | --console-socket | --policy | \
     --authfile | -o | --output | -i | --input | --log) _keep_files ;;
@@ -308,6 +315,15 @@ _keep() {
       fi
     elif [[ ${args[0]} == run ]]; then
       _keep_words '--'
+    fi
+    ;;
+  network)
+    if ((nargs == 0)); then
+      _keep_words 'create ls inspect rm'
+    elif [[ ${args[0]} == inspect || ${args[0]} == rm ]]; then
+      _keep_words "$(_keep_networks)"
+    elif [[ ${args[0]} == create && $cur == -* ]]; then
+      _keep_words '--subnet --egress --internal --help'
     fi
     ;;
   seccomp) ((nargs == 0)) && _keep_words 'default' ;;

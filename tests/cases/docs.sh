@@ -53,7 +53,7 @@ flags_in_page() {
 }
 flags_in_page keep --help
 for c in run ps logs exec stop start restart kill rm wait inspect pull load images rmi sign gc audit seccomp \
-  spec secret trace attach; do
+  spec secret trace attach network; do
   flags_in_page "keep-$c" "$c" --help
 done
 for c in create state delete pause resume list features; do
