@@ -111,7 +111,21 @@ expect "no IPv6 address on the container's side" "^1$"
 
 # Nothing left.
 pkill -P "$host_nc"; pkill -P "$inet_nc"; kill "$host_nc" "$inet_nc" 2>/dev/null; wait "$host_nc" "$inet_nc" 2>/dev/null
+K network rm app; expect_code "network rm while containers are on it is refused" 125
+expect "saying so" "has 2 containers on it"
 K rm -f db sink
+# kill -9: the container's monitor and the container die at once; keep gc
+# then removes its record, and with the last member the network's bridge,
+# rules (and a normal user's holder and pasta).
+krun -d --name victim --network app "$ROOTFS" sleep 60
+victim=$(kin inspect victim | jget 'd[0]["Id"]')
+pkill -9 -f "keep-monitor .*$victim"
+for _ in $(seq 30); do kin inspect victim | grep -q '"Running": true' || break; sleep 0.1; done
+K gc
+expect_code "keep gc after kill -9" 0
+K network inspect app
+expect "no container left on the network" '"containers": \[\]'
+K rm -f victim
 K network rm app; expect_code "network rm" 0
 K network rm other out
 check "no bridge or veth left" sh -c '! ip -o link | grep -E "kb-|kv-"'
