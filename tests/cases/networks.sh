@@ -44,6 +44,7 @@ krun -d --name db --network app --network-alias database "$ROOTFS" \
   sh -c 'while true; do echo hello-from-db | nc -l -p 5432; done'
 expect_code "a detached server on app" 0
 db_ip=$(kin inspect db | jget 'd[0]["NetworkSettings"]["Networks"]["app"]["IPAddress"]')
+db_id=$(kin inspect db | jget 'd[0]["Id"]')
 check "inspect shows its address" test -n "$db_ip"
 sleep 0.3
 krun --network app "$ROOTFS" sh -c 'cat /etc/hosts; nc -w 2 db 5432 </dev/null'
@@ -86,6 +87,10 @@ krun --network app "$ROOTFS" keep-probe connect 198.51.100.2 80
 expect "egress ✗ by default" "connect denied ENETUNREACH"
 krun --network out "$ROOTFS" sh -c 'nc -w 2 198.51.100.2 80 </dev/null'
 expect "egress ✓ with --egress" "^internet"
+krun --network out "$ROOTFS" cat /etc/resolv.conf
+expect_not "an egress network's resolv.conf has no loopback nameserver" "nameserver (127\.|::1)"
+krun --network app "$ROOTFS" sh -c 'cat /etc/resolv.conf 2>/dev/null || true'
+expect_not "a network without egress gets no keep resolv.conf" "^# keep"
 krun --network out "$ROOTFS" keep-probe connect 169.254.169.254 80
 expect "the metadata address ✗ even with --egress" "connect denied"
 
@@ -112,7 +117,7 @@ expect "no IPv6 address on the container's side" "^1$"
 # Nothing left.
 pkill -P "$host_nc"; pkill -P "$inet_nc"; kill "$host_nc" "$inet_nc" 2>/dev/null; wait "$host_nc" "$inet_nc" 2>/dev/null
 K network rm app; expect_code "network rm while containers are on it is refused" 125
-expect "saying so" "has 2 containers on it"
+expect "saying so" "has [0-9]+ containers? on it"
 K rm -f db sink
 # kill -9: the container's monitor and the container die at once; keep gc
 # then removes its record, and with the last member the network's bridge,
@@ -134,7 +139,7 @@ if rootless; then
   for _ in $(seq 20); do pgrep -u "$KEEP_AS" -x 'keep-netns|pasta|pasta.avx2' >/dev/null || break; sleep 0.1; done
   check "the user's network holder and pasta are gone" sh -c "! pgrep -u $KEEP_AS -x 'keep-netns|pasta|pasta.avx2'"
 else
-  check "no hosts file left" sh -c '[ -z "$(ls -A /run/keep-hosts 2>/dev/null)" ]'
+  check "no hosts file left" sh -c "! ls /run/keep-hosts/$db_id* /run/keep-hosts/$victim* 2>/dev/null"
 fi
 ip netns del keep-t-inet
 done_testing

@@ -347,21 +347,27 @@ static int collect(const char *state_base, struct keep_nl *nl, struct net_state 
     if (e->d_name[0] == '.' || !keep_net_name_valid(e->d_name))
       continue;
     json_t *m = members_of(state_base, e->d_name, nl);
-    cleanup_free char *br_file = xasprintf("%s/%s/.bridge", dir, e->d_name);
-    cleanup_free char *br = NULL;
-    keep_error *ignored = NULL;
-    read_file_at(AT_FDCWD, br_file, &br, NULL, &ignored);
-    keep_error_free(&ignored);
-    json_t *def = json_array_size(m) ? keep_network_load(e->d_name, NULL) : NULL;
-    if (def == NULL) {
-      /* Unused (or its definition removed): its bridge goes with it. */
-      if (nl && br && *br && keep_nl_link_del(nl, br, err) < 0) {
+    /* The definition the network was brought up with, kept beside its
+     * members: what runs never depends on a store (which may be another's,
+     * or have lost the definition since). */
+    cleanup_free char *def_file = xasprintf("%s/%s/.def", dir, e->d_name);
+    json_t *def = keep_json_load_file_at(AT_FDCWD, def_file, 0, NULL);
+    if (json_array_size(m) == 0) {
+      /* Unused: its bridge goes, and its record. */
+      const char *br = json_string_value(json_object_get(def, "bridge"));
+      if (nl && br && keep_nl_link_del(nl, br, err) < 0) {
         json_decref(m);
+        json_decref(def);
         return -1;
       }
-      unlinkat(dirfd(d), br_file + strlen(dir) + 1, 0);
+      unlink(def_file);
       cleanup_free char *sub = xasprintf("%s/%s", dir, e->d_name);
       rmdir(sub);
+      json_decref(m);
+      json_decref(def);
+      continue;
+    }
+    if (def == NULL) { /* not brought up by this keep: not ours to touch */
       json_decref(m);
       continue;
     }
@@ -573,6 +579,49 @@ int keep_net_check(const struct keep_net_attach_req *q, keep_error **err)
   return 0;
 }
 
+/* An egress network's containers resolve names as the host does: its
+ * nameservers, but those on its own loopback (127.0.0.53, ::1), which a
+ * container's loopback is not. */
+int keep_net_resolv_prepare(const char *state_base, const char *id, char **path, keep_error **err)
+{
+  cleanup_free char *host = NULL;
+  keep_error *ignored = NULL;
+  if (read_file_at(AT_FDCWD, "/etc/resolv.conf", &host, NULL, &ignored) < 0)
+    keep_error_free(&ignored);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  fputs("# keep: the host's nameservers but its loopback ones\n", f);
+  for (char *save = NULL, *line = host ? strtok_r(host, "\n", &save) : NULL; line;
+       line = strtok_r(NULL, "\n", &save)) {
+    char ns[64];
+    if (sscanf(line, "nameserver %63s", ns) == 1 && (strncmp(ns, "127.", 4) == 0 || strcmp(ns, "::1") == 0))
+      continue;
+    if (strncmp(line, "nameserver", 10) == 0 || strncmp(line, "search", 6) == 0 ||
+        strncmp(line, "options", 7) == 0)
+      fprintf(f, "%s\n", line);
+  }
+  fclose(f);
+  cleanup_free char *p = xasprintf("%s-hosts/%s.resolv", state_base, id);
+  int r = create_file_at(AT_FDCWD, p, text, 0644, err);
+  free(text);
+  if (r < 0)
+    return -1;
+  *path = steal_pointer(&p);
+  return 0;
+}
+
+bool keep_net_any_egress(const char *const *networks)
+{
+  bool any = false;
+  for (size_t i = 0; networks && networks[i]; i++) {
+    json_t *def = keep_network_load(networks[i], NULL);
+    any = any || json_is_true(json_object_get(def, "egress"));
+    json_decref(def);
+  }
+  return any;
+}
+
 int keep_net_hosts_prepare(const char *state_base, const char *id, char **path, keep_error **err)
 {
   cleanup_free char *dir = hosts_dir(state_base);
@@ -684,11 +733,12 @@ static int attach_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
       json_decref(def);
       goto out;
     }
-    cleanup_free char *br_file = xasprintf("%s/.bridge", dir);
+    cleanup_free char *def_file = xasprintf("%s/.def", dir);
+    cleanup_free char *def_text = json_dumps(def, JSON_COMPACT);
     const char *br = json_string_value(json_object_get(def, "bridge"));
     json_t *members = members_of(state_base, net, nl);
     uint32_t addr = 0;
-    int r = create_file_at(AT_FDCWD, br_file, br, 0600, err);
+    int r = create_file_at(AT_FDCWD, def_file, def_text, 0600, err);
     if (r == 0)
       r = bridge_up(nl, def, err);
     if (r == 0)
@@ -762,11 +812,7 @@ int keep_net_attach(const char *state_base, const char *id, const struct keep_ne
   struct net_op op = {.state_base = state_base, .id = id, .q = q, .netns = open(nsp, O_RDONLY | O_CLOEXEC)};
   if (op.netns < 0)
     return keep_fail_errno(err, "open `%s`", nsp);
-  for (size_t i = 0; q->networks[i]; i++) {
-    json_t *def = keep_network_load(q->networks[i], NULL);
-    op.egress = op.egress || json_is_true(json_object_get(def, "egress"));
-    json_decref(def);
-  }
+  op.egress = keep_net_any_egress(q->networks);
   int r = run_op(&op, attach_body, true, err);
   close(op.netns);
   return r;
@@ -797,6 +843,8 @@ void keep_net_release(const char *state_base, const char *id)
     keep_error_wrap(&e, "release the container's networks (`keep gc` retries)");
   cleanup_free char *hosts = hosts_path(state_base, id);
   unlink(hosts);
+  cleanup_free char *resolv = xasprintf("%s.resolv", hosts);
+  unlink(resolv);
   if (e) {
     keep_error_print(e);
     keep_error_free(&e);
@@ -845,7 +893,11 @@ int keep_net_gc(const char *state_base, keep_error **err)
   cleanup_free char *hdir = hosts_dir(state_base);
   cleanup_dir DIR *h = opendir(hdir);
   for (struct dirent *e; h && (e = readdir(h)) != NULL;) {
-    if (!keep_state_id_valid(e->d_name) || keep_owner_alive(state_base, e->d_name))
+    char id[65] = "";
+    size_t len = strlen(e->d_name); /* <id> or <id>.resolv */
+    if (len == 64 || (len == 71 && strcmp(e->d_name + 64, ".resolv") == 0))
+      memcpy(id, e->d_name, 64), id[64] = '\0';
+    if (!keep_state_id_valid(id) || keep_owner_alive(state_base, id))
       continue;
     unlinkat(dirfd(h), e->d_name, 0);
   }

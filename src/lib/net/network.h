@@ -42,6 +42,11 @@ int keep_net_hosts_prepare(const char *state_base, const char *id, char **path, 
  * to each network: bridge, veth pair, address, filter, names.  Root only. */
 int keep_net_attach(const char *state_base, const char *id, const struct keep_net_attach_req *q, pid_t pid,
                     keep_error **err);
+/* Is one of these networks made with --egress? */
+bool keep_net_any_egress(const char *const *networks);
+/* Its /etc/resolv.conf on an egress network: the host's nameservers but
+ * loopback ones, <state>-hosts/<id>.resolv. */
+int keep_net_resolv_prepare(const char *state_base, const char *id, char **path, keep_error **err);
 /* A normal user's: the user namespace holding the user's networks (made
  * when there is none), to make a container's own in (holder.h). */
 int keep_net_rootless_userns(const char *state_base, keep_error **err);

@@ -149,13 +149,20 @@ static gid_t container_root_gid(const struct keep_userns_plan *u)
 static int add_hosts_file(struct keep_config *cfg, keep_error **err)
 {
   char *path = NULL;
-  if (cfg->n_mounts >= KEEP_MAX_MOUNTS)
+  if (cfg->n_mounts + 2 > KEEP_MAX_MOUNTS)
     return keep_fail(err, 0, "more than %d volumes and tmpfs mounts", KEEP_MAX_MOUNTS);
   if (keep_net_hosts_prepare(cfg->state_dir, cfg->id, &path, err) < 0)
     return -1;
-  cfg->mounts = xrealloc(cfg->mounts, (cfg->n_mounts + 1) * sizeof(*cfg->mounts));
+  cfg->mounts = xrealloc(cfg->mounts, (cfg->n_mounts + 2) * sizeof(*cfg->mounts));
   cfg->mounts[cfg->n_mounts++] =
       (struct keep_mount_req){.kind = KEEP_MOUNT_BIND, .src = path, .dst = xstrdup("/etc/hosts")};
+  /* Names outside, on an egress network only: elsewhere there is no way out. */
+  if (keep_net_any_egress((const char *const *) cfg->networks)) {
+    if (keep_net_resolv_prepare(cfg->state_dir, cfg->id, &path, err) < 0)
+      return -1;
+    cfg->mounts[cfg->n_mounts++] =
+        (struct keep_mount_req){.kind = KEEP_MOUNT_BIND, .src = path, .dst = xstrdup("/etc/resolv.conf")};
+  }
   return 0;
 }
 
