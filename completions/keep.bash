@@ -319,9 +319,11 @@ _keep() {
     ;;
   network)
     if ((nargs == 0)); then
-      _keep_words 'create ls inspect rm'
+      _keep_words 'create ls inspect rm connect disconnect'
     elif [[ ${args[0]} == inspect || ${args[0]} == rm ]]; then
       _keep_words "$(_keep_networks)"
+    elif [[ ${args[0]} == connect || ${args[0]} == disconnect ]]; then
+      if ((nargs == 1)); then _keep_words "$(_keep_networks)"; else _keep_words "$(_keep_containers running)"; fi
     elif [[ ${args[0]} == create && $cur == -* ]]; then
       _keep_words '--subnet --egress --internal --help'
     fi

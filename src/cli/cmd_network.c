@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "network.h"
+#include "service.h"
 #include "state.h"
 #include "util.h"
 
@@ -17,6 +18,8 @@ static void network_usage(FILE *out)
           "       keep network ls [--format json] [-q]\n"
           "       keep network inspect NAME...\n"
           "       keep network rm NAME...\n"
+          "       keep network connect NAME CONTAINER\n"
+          "       keep network disconnect NAME CONTAINER\n"
           "\n"
           "A network is a private link between the containers that join it (`keep run --network NAME`):\n"
           "they reach one another by container name, --network-alias or short id, and nothing else:\n"
@@ -26,6 +29,10 @@ static void network_usage(FILE *out)
           "  --egress        WEAKER: containers may open connections out, through NAT (never to the\n"
           "                  cloud metadata address 169.254.169.254); turns on the host's IPv4 forwarding\n"
           "  --internal      never any egress (the default; said for Docker's users)\n"
+          "\n"
+          "connect adds a running container to a network (eth1, eth2...; as a normal user, only one\n"
+          "that started on a network); disconnect takes it off. A restart joins the networks of\n"
+          "`keep run` again, not those of connect.\n"
           "\n"
           "Examples:\n"
           "  keep network create app\n"
@@ -150,6 +157,26 @@ static int network_rm(int argc, char **argv)
   return rc;
 }
 
+/* connect|disconnect NETWORK CONTAINER */
+static int network_join(int argc, char **argv, bool join)
+{
+  cleanup_error keep_error *err = NULL;
+  if (argc != 3) {
+    keep_fail(&err, 0, "usage: keep network %s NETWORK CONTAINER", argv[0]);
+    return keep_cli_fail(&err);
+  }
+  cleanup_free char *base = NULL;
+  struct keep_ctr c;
+  int r = keep_cli_ctr_open(argv[2], &base, &c, &err);
+  if (r == 0 && join && c.status != KEEP_CTR_RUNNING)
+    r = keep_fail(&err, 0, "container `%s` is not running", keep_q(argv[2]));
+  if (r == 0)
+    r = join ? keep_net_connect(base, c.id, argv[1], keep_ctr_str(&c, "name"), c.pid, &err)
+             : keep_net_disconnect(base, c.id, argv[1], &err);
+  keep_ctr_free(&c);
+  return r < 0 ? keep_cli_fail(&err) : 0;
+}
+
 int cmd_network(int argc, char **argv)
 {
   keep_progname = "keep network";
@@ -171,6 +198,9 @@ int cmd_network(int argc, char **argv)
     return network_inspect(argc - 1, argv + 1);
   if (strcmp(sub, "rm") == 0 || strcmp(sub, "remove") == 0)
     return network_rm(argc - 1, argv + 1);
-  fprintf(stderr, "keep network: unknown command `%s` (create, ls, inspect, rm)\n", keep_q(sub));
+  if (strcmp(sub, "connect") == 0 || strcmp(sub, "disconnect") == 0)
+    return network_join(argc - 1, argv + 1, sub[0] == 'c');
+  fprintf(stderr, "keep network: unknown command `%s` (create, ls, inspect, rm, connect, disconnect)\n",
+          keep_q(sub));
   return EXIT_KEEP_FAILED;
 }

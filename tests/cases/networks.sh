@@ -59,6 +59,18 @@ expect "no network ✗" "connect denied ENETUNREACH"
 krun --network other --network app "$ROOTFS" sh -c 'nc -w 2 db 5432 </dev/null'
 expect "a container on two networks reaches both" "^hello-from-db"
 
+# connect / disconnect a running container.
+krun -d --name solo --network other "$ROOTFS" sh -c 'while true; do echo hello-from-solo | nc -l -p 6000; done'
+K network connect app solo; expect_code "network connect" 0
+krun --network app "$ROOTFS" sh -c 'nc -w 2 solo 6000 </dev/null'
+expect "a connected container is reached by name on its new network" "^hello-from-solo"
+K network connect app solo; expect_code "connecting twice is refused" 125
+K network disconnect app solo; expect_code "network disconnect" 0
+krun --network app "$ROOTFS" sh -c 'nc -w 2 solo 6000 </dev/null; grep -c solo /etc/hosts'
+expect "after disconnect its name is gone from the network" "^0$"
+K network disconnect app solo; expect_code "disconnecting twice is refused" 125
+K rm -f solo
+
 # "The internet": a peer namespace behind the host, with the metadata address.
 ip netns add keep-t-inet 2>/dev/null || true
 ip link add inet0 type veth peer name inet1 netns keep-t-inet

@@ -714,12 +714,12 @@ static int attach_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
   const char *state_base = op->state_base, *id = op->id;
   const struct keep_net_attach_req *q = op->q;
   int netns = op->netns;
+  bool routed = q->no_route;
   size_t n = 0;
   while (q->networks[n])
     n++;
   struct inside_cfg *inside = xcalloc(n, sizeof(*inside));
   int ret = -1;
-  bool routed = false;
   for (size_t i = 0; i < n; i++) {
     const char *net = q->networks[i];
     json_t *def = keep_network_load(net, err);
@@ -749,8 +749,9 @@ static int attach_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
     keep_mac_of(addr, mac);
     keep_ip4_str(addr, ip);
     keep_mac_str(mac, mac_s);
-    cleanup_free char *veth = xasprintf("kv-%.10s%zu", id, i);
-    snprintf(inside[i].ifname, sizeof(inside[i].ifname), "eth%u", (unsigned) (i & 7));
+    unsigned num = (q->first + (unsigned) i) & 15;
+    cleanup_free char *veth = xasprintf("kv-%.10s%x", id, num);
+    snprintf(inside[i].ifname, sizeof(inside[i].ifname), "eth%u", num);
     if (r == 0)
       r = keep_nl_veth_add(nl, veth, inside[i].ifname, mac, netns, err);
     if (r == 0)
@@ -829,6 +830,76 @@ static int release_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
     drop_member(nl, sub, op->id);
   }
   return sync_locked(op, nl, err);
+}
+
+/* Interfaces the container has on keep networks now, and whether one of
+ * them routes out (then a new egress network adds no default route). */
+static unsigned count_interfaces(const char *state_base, const char *id, bool *routed)
+{
+  cleanup_free char *dir = rt_dir(state_base);
+  cleanup_dir DIR *d = opendir(dir);
+  unsigned n = 0, top = 0;
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.')
+      continue;
+    cleanup_free char *sub = xasprintf("%s/%s", dir, e->d_name);
+    json_t *m = load_member(sub, id);
+    const char *veth = json_string_value(json_object_get(m, "veth"));
+    if (veth && strlen(veth) == 14) {
+      unsigned k = (unsigned) strtoul(veth + 13, NULL, 16) + 1;
+      top = k > top ? k : top;
+      n++;
+      json_t *def = keep_network_load(e->d_name, NULL);
+      *routed = *routed || json_is_true(json_object_get(def, "egress"));
+      json_decref(def);
+    }
+    json_decref(m);
+  }
+  return n ? top : 0;
+}
+
+int keep_net_connect(const char *state_base, const char *id, const char *network, const char *name, pid_t pid,
+                     keep_error **err)
+{
+  cleanup_free char *rec = xasprintf("%s/networks/%s/%s", state_base, network, id);
+  if (access(rec, F_OK) == 0)
+    return keep_fail(err, EEXIST, "container `%.12s` is on network `%s` already", id, network);
+  bool routed = false;
+  unsigned first = count_interfaces(state_base, id, &routed);
+  if (first >= 8)
+    return keep_fail(err, 0, "container `%.12s`: at most 8 networks per container", id);
+  /* A normal user's container joins networks only if its user namespace
+   * was made in the user's network holder, which is so only when it
+   * started on a network. */
+  if (geteuid() != 0 && first == 0)
+    return keep_fail(err, EPERM,
+                     "container `%.12s` started with no network: as a normal user, connect only a container "
+                     "started with --network NAME",
+                     id);
+  const char *nets[] = {network, NULL};
+  struct keep_net_attach_req q = {.networks = nets, .name = name, .first = first, .no_route = routed};
+  if (keep_net_check(&q, err) < 0)
+    return -1;
+  return keep_net_attach(state_base, id, &q, pid, err);
+}
+
+static int disconnect_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
+{
+  cleanup_free char *dir = xasprintf("%s/networks/%s", op->state_base, op->name);
+  drop_member(nl, dir, op->id);
+  return sync_locked(op, nl, err);
+}
+
+int keep_net_disconnect(const char *state_base, const char *id, const char *network, keep_error **err)
+{
+  cleanup_close int lock = rt_lock(state_base, err);
+  if (lock < 0)
+    return -1;
+  cleanup_free char *rec = xasprintf("%s/networks/%s/%s", state_base, network, id);
+  if (access(rec, F_OK) < 0)
+    return keep_fail(err, ENOENT, "container `%.12s` is not on network `%s`", id, keep_q(network));
+  struct net_op op = {.state_base = state_base, .id = id, .name = network};
+  return run_op(&op, disconnect_body, false, err);
 }
 
 void keep_net_release(const char *state_base, const char *id)

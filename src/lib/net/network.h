@@ -32,6 +32,8 @@ struct keep_net_attach_req {
   const char *const *aliases;
   const char *ip;
   const char *name; /* --name, resolvable too; NULL: none */
+  unsigned first; /* the first interface's number (eth<first>): keep network connect adds to a running one */
+  bool no_route;  /* it routes out already: no default route through these */
 };
 /* Checks the request before anything is made: networks exist, --ip fits. */
 int keep_net_check(const struct keep_net_attach_req *q, keep_error **err);
@@ -50,6 +52,11 @@ int keep_net_resolv_prepare(const char *state_base, const char *id, char **path,
 /* A normal user's: the user namespace holding the user's networks (made
  * when there is none), to make a container's own in (holder.h). */
 int keep_net_rootless_userns(const char *state_base, keep_error **err);
+/* keep network connect: a running container (init `pid`) joins one more
+ * network; disconnect: it leaves one. */
+int keep_net_connect(const char *state_base, const char *id, const char *network, const char *name, pid_t pid,
+                     keep_error **err);
+int keep_net_disconnect(const char *state_base, const char *id, const char *network, keep_error **err);
 /* The container is gone: its records, its names in others' hosts files, and
  * a network's bridge and rules with its last member. */
 void keep_net_release(const char *state_base, const char *id);
