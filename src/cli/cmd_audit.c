@@ -16,6 +16,8 @@
 #include "run_spec.h"
 #include "state.h"
 #include "store.h"
+#include "network.h"
+#include "portfwd.h"
 #include "util.h"
 
 static void usage(FILE *out)
@@ -104,6 +106,34 @@ static int audit_config(const char *what, const char *format, enum keep_audit_le
   return report(&f, format, path, fail_on);
 }
 
+/* What keep run's flags say of the network that config.json cannot:
+ * published ports (CIS 5.14) and networks with a way out. */
+static void audit_run_network(const struct keep_config *cfg, struct keep_findings *f)
+{
+  const char *t514 = "Incoming container traffic is bound to a specific host interface";
+  bool wide = false;
+  for (size_t i = 0; cfg->publish && cfg->publish[i]; i++) {
+    struct keep_port p;
+    char text[96];
+    if (keep_port_parse(cfg->publish[i], &p, NULL) < 0 || !p.weaker)
+      continue;
+    keep_port_format(&p, text, sizeof(text));
+    keep_findings_add(f, "5.14", AUDIT_WARN, t514, "-p", "publish on 127.0.0.1 (the default) or one address",
+                      "%s: beyond loopback", text);
+    wide = true;
+  }
+  if (!wide)
+    keep_findings_add(f, "5.14", AUDIT_PASS, t514, "", NULL, "%s",
+                      cfg->publish ? "127.0.0.1 only" : "no port published");
+  if (keep_net_any_egress((const char *const *) cfg->networks))
+    keep_findings_add(f, "5.30", AUDIT_WARN, "Network traffic out of the container is restricted",
+                      "--network", "use a network without --egress unless the container must reach out",
+                      "an --egress network: connections out through NAT (never to 169.254.169.254)");
+  else
+    keep_findings_add(f, "5.30", AUDIT_PASS, "Network traffic out of the container is restricted", "", NULL,
+                      "%s", cfg->networks ? "keep networks without egress" : "loopback only");
+}
+
 /* keep audit run -- [keep run flags] IMAGE|ROOTFS [CMD...]: the document
  * that keep run would run with these flags (run_spec.c), audited before
  * anything runs. */
@@ -143,6 +173,7 @@ static int audit_run(int argc, char **argv, const char *format, enum keep_audit_
   keep_audit_host_probe(&h);
   struct keep_findings f = {0};
   keep_audit_config(&s, &h, &f);
+  audit_run_network(&cfg, &f);
   keep_oci_spec_free(&s);
   subject = xasprintf("keep run %s", cfg.rootfs);
   code = report(&f, format, subject, fail_on);

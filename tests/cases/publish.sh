@@ -89,4 +89,9 @@ as_test_user "$KEEP" gc >/dev/null 2>&1
 # This namespace's listeners: only the case's own forwarders could be here.
 for _ in $(seq 30); do ss -Hltunp | grep -q keep-portfwd || break; sleep 0.1; done
 check "no forwarder left" sh -c '! ss -Hltunp | grep keep-portfwd'
+# keep audit run says what -p costs (CIS 5.14).
+K audit run -- -p "0.0.0.0:$((base + 6)):80" "$ROOTFS" true
+expect "audit: -p beyond loopback is a warning" "^5\.14 +warn .*0\.0\.0\.0:$((base + 6))->80/tcp: beyond loopback"
+K audit run -- -p "$((base + 6)):80" "$ROOTFS" true
+expect "audit: -p on 127.0.0.1 passes" "^5\.14 +pass"
 done_testing
