@@ -60,32 +60,23 @@ k delete --force r1
 check "delete removes the cpuset cgroup too" test ! -e /sys/fs/cgroup/cpuset/keep-oci/r1 -a ! -e /sys/fs/cgroup/keep-oci/r1
 
 # Refused by name, nothing left: what the kernel will not take.
-refused() { # NAME PYTHON PATTERN
-  fresh; cfg "$2"
-  RC=0; k create --bundle "$B" bad1 >"$T/out" 2>&1 </dev/null || RC=$?
-  expect_code "$1: refused" 125
-  expect "$1: says what" "$3"
-  one_line_error "$1: one line"
-  left=$(ls -d /sys/fs/cgroup/keep-oci/bad1 /sys/fs/cgroup/*/keep-oci/bad1 "$R/bad1" 2>/dev/null || true)
-  if [ -z "$left" ]; then ok "$1: nothing left"; else fail "$1: left $left"; fi
-}
-refused "a CPU the host does not have" "c['linux']['resources'] = {'cpu': {'cpus': '$ncpu'}}" "cpuset.cpus"
+oci_refused "a CPU the host does not have" "c['linux']['resources'] = {'cpu': {'cpus': '$ncpu'}}" "cpuset.cpus"
 if [ "$V" = 1 ]; then
-  refused "a kernel memory limit the kernel ignores" \
+  oci_refused "a kernel memory limit the kernel ignores" \
     "c['linux']['resources'] = {'memory': {'kernel': 104857600}}" "memory.kmem.limit_in_bytes.*ignores"
-  refused "a real-time runtime above the host's" \
+  oci_refused "a real-time runtime above the host's" \
     "c['linux']['resources'] = {'cpu': {'realtimeRuntime': 999999, 'realtimePeriod': 1000000}}" "cpu.rt_runtime_us"
 else
-  refused "swappiness on cgroup v2" "c['linux']['resources'] = {'memory': {'swappiness': 10}}" \
+  oci_refused "swappiness on cgroup v2" "c['linux']['resources'] = {'memory': {'swappiness': 10}}" \
     "cgroup v2 has no setting for memory swappiness \\(linux.resources.memory.swappiness\\)"
-  refused "disableOOMKiller on cgroup v2" "c['linux']['resources'] = {'memory': {'disableOOMKiller': True}}" \
+  oci_refused "disableOOMKiller on cgroup v2" "c['linux']['resources'] = {'memory': {'disableOOMKiller': True}}" \
     "linux.resources.memory.disableOOMKiller"
-  refused "kernel memory on cgroup v2" "c['linux']['resources'] = {'memory': {'kernel': 104857600}}" \
+  oci_refused "kernel memory on cgroup v2" "c['linux']['resources'] = {'memory': {'kernel': 104857600}}" \
     "linux.resources.memory.kernel"
-  refused "a real-time budget on cgroup v2" \
+  oci_refused "a real-time budget on cgroup v2" \
     "c['linux']['resources'] = {'cpu': {'realtimeRuntime': 10000, 'realtimePeriod': 1000000}}" "linux.resources.cpu.realtime"
 fi
-refused "cpu.idle other than 0 or 1" "c['linux']['resources'] = {'cpu': {'idle': 2}}" "linux.resources.cpu.idle"
+oci_refused "cpu.idle other than 0 or 1" "c['linux']['resources'] = {'cpu': {'idle': 2}}" "linux.resources.cpu.idle"
 
 # A cgroupsPath whose parents keep makes: a refusal removes them too.
 fresh
