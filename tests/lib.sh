@@ -95,6 +95,19 @@ oci_test_setup() {
   chmod 755 "$T" "$B"
   k() { "$KEEP" --root "$R" "$@"; }
 }
+# oci_refused NAME PYTHON PATTERN: a config.json edited by PYTHON is refused
+# by create (125) in one line matching PATTERN, leaving no cgroup (v1 or v2)
+# and no state.
+oci_refused() {
+  rm -f "$B/config.json"; k spec --bundle "$B" >/dev/null; cfg "$2"
+  RC=0; k create --bundle "$B" bad1 >"$T/out" 2>&1 </dev/null || RC=$?
+  expect_code "$1: refused" 125
+  expect "$1: names it" "$3"
+  one_line_error "$1: one line"
+  local left
+  left=$(ls -d /sys/fs/cgroup/keep-oci/bad1 /sys/fs/cgroup/*/keep-oci/bad1 "$R/bad1" 2>/dev/null || true)
+  if [ -z "$left" ]; then ok "$1: nothing left"; else fail "$1: left $left"; k delete --force bad1 >/dev/null 2>&1; fi
+}
 cfg() {
   python3 - "$B/config.json" "$1" <<'PY'
 import json, sys

@@ -208,8 +208,8 @@ bad "mappings without userns" 'c["linux"]["namespaces"] = [n for n in c["linux"]
 bad "missing rootfs" 'c["root"]["path"] = "nowhere"' "root.path"
 bad "a malformed cpuset" 'c["linux"]["resources"]["cpu"] = {"cpus": "0-"}' "linux.resources.cpu.cpus: .0-. is not a list"
 bad "swappiness above 100" 'c["linux"]["resources"]["memory"] = {"swappiness": 101}' "linux.resources.memory.swappiness: expected 0 to 100"
-bad "a blkio weight keep does not apply" 'c["linux"]["resources"]["blockIO"] = {"weight": 500}' "linux.resources.blockIO: not supported"
-bad "hugepage limits keep does not apply" 'c["linux"]["resources"]["hugepageLimits"] = [{"pageSize": "2MB", "limit": 1}]' "linux.resources.hugepageLimits"
+bad "a blkio weight below the kernel's 10" 'c["linux"]["resources"]["blockIO"] = {"weight": 5}' "linux.resources.blockIO.weight: expected 0 \(none\) or 10 to 1000"
+bad "a huge page size not in the kernel's spelling" 'c["linux"]["resources"]["hugepageLimits"] = [{"pageSize": "2mb", "limit": 1}]' "linux.resources.hugepageLimits\[0\].pageSize"
 bad "bad mount option" 'c["mounts"].append({"destination": "/mnt", "type": "tmpfs", "source": "tmpfs", "options": ["bogusopt=1"]})' "mounts\[9\]"
 fresh_spec
 echo '{ "ociVersion": ' > "$B/config.json"

@@ -7,10 +7,13 @@
  * and no resource twice; env entries are KEY=VALUE; umask fits 0777; hook
  * timeouts are positive; sysctl names cannot climb out of /proc/sys;
  * capabilities are known bits; the device rules compile to the cgroup
- * filter.  A refused config leaves nothing allocated (LeakSanitizer). */
+ * filter; unified keys are plain CONTROLLER.KNOB file names (no cgroup.procs),
+ * values and net_prio/rdma lines one line each, huge page sizes the
+ * kernel's own names.  A refused config leaves nothing allocated (LeakSanitizer). */
 #include <linux/capability.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "cgroup_devices_bpf.h"
 #include "fuzz.h"
 #include "oci_spec.h"
@@ -55,6 +58,34 @@ static void process_ok(const struct keep_oci_process *p)
     for (size_t k = 0; k < i; k++)
       FUZZ_CHECK(p->rlimits[i].resource != p->rlimits[k].resource, "rlimits[%zu] repeats rlimits[%zu]", i, k);
   }
+}
+
+/* What reaches a cgroup file as written: one line each, unified keys plain
+ * file names of the container's own cgroup, page sizes the kernel's names. */
+static void limits_io_ok(const struct keep_limits *l)
+{
+  const char *why = NULL;
+  for (size_t i = 0; l->unified && l->unified[i]; i += 2) {
+    FUZZ_CHECK(l->unified[i + 1] != NULL, "unified key `%s` without a value", l->unified[i]);
+    FUZZ_CHECK(keep_cgroup_unified_key_ok(l->unified[i], &why) && !strchr(l->unified[i], '/'),
+               "unified key `%s` accepted", l->unified[i]);
+    FUZZ_CHECK(keep_cgroup_unified_value_ok(l->unified[i + 1]) && !strchr(l->unified[i + 1], '\n'),
+               "unified value of `%s` is not one line", l->unified[i]);
+  }
+  for (size_t i = 0; i < l->n_hugetlb; i++) {
+    uint64_t b;
+    FUZZ_CHECK(keep_hugetlb_size_parse(l->hugetlb[i].page_size, &b), "page size `%s`",
+               l->hugetlb[i].page_size);
+  }
+  FUZZ_CHECK(l->blkio_weight == 0 || (l->blkio_weight >= 10 && l->blkio_weight <= 1000), "blkio weight");
+  for (size_t i = 0; i < l->n_blkio_devs; i++)
+    FUZZ_CHECK(l->blkio_devs[i].major >= 0 && l->blkio_devs[i].major <= 4095 && l->blkio_devs[i].minor >= 0 &&
+                   l->blkio_devs[i].minor <= 1048575 && l->blkio_devs[i].field,
+               "blockIO device %zu", i);
+  char **lines[] = {l->net_prios, l->rdma};
+  for (size_t k = 0; k < 2; k++)
+    for (size_t i = 0; lines[k] && lines[k][i]; i++)
+      FUZZ_CHECK(strpbrk(lines[k][i], "\n/") == NULL, "cgroup line `%s`", lines[k][i]);
 }
 
 static void spec_ok(const struct keep_oci_spec *s)
@@ -117,6 +148,7 @@ static void spec_ok(const struct keep_oci_spec *s)
     keep_error_free(&err);
     free(insns);
   }
+  limits_io_ok(&s->limits);
   FUZZ_CHECK(!s->has_time_offsets || s->ns[OCI_NS_TIME], "timeOffsets without a time namespace");
   FUZZ_CHECK(!(s->hostname || s->domainname) || s->ns[OCI_NS_UTS], "hostname without a uts namespace");
 }

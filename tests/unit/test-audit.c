@@ -220,6 +220,18 @@ int main(void)
   tap_ok(keep_audit_reaches(&f, AUDIT_FAIL), "a fail reaches --fail-on fail");
   keep_findings_free(&f);
 
+  /* A unified key written over keep's pids limit: the limit is gone, and
+   * the audit says so though linux.resources.pids.limit is set. */
+  struct keep_findings u = {0};
+  audit_text("{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, \"process\": {\"args\": "
+             "[\"sh\"], \"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}}, \"linux\": {\"resources\": "
+             "{\"pids\": {\"limit\": 100}, \"memory\": {\"limit\": 536870912}, "
+             "\"unified\": {\"pids.max\": \"max\", \"memory.max\": \"1073741824\"}}}}",
+             &u);
+  TAP_EQ_STR(level_of(&u, "5.29"), "warn", "unified pids.max=max over pids.limit: 5.29 warn");
+  TAP_EQ_STR(level_of(&u, "5.11"), "info", "unified memory.max of a number: 5.11 info");
+  keep_findings_free(&u);
+
   enum keep_audit_level l = AUDIT_PASS;
   keep_error *err = NULL;
   tap_ok(keep_audit_level_parse("warn", &l, &err) == 0 && l == AUDIT_WARN, "level `warn` parses");

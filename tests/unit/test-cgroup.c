@@ -181,10 +181,170 @@ static void test_v1_real(void)
   tap_ok(access(baddir, F_OK) < 0, "failed create leaves nothing");
 }
 
+static void test_unified_keys(void)
+{
+  static const char *const good[] = {"memory.max",       "memory.swap.max",       "io.bfq.weight",
+                                     "hugetlb.2MB.max",  "cpu.uclamp.min",        "misc.max",
+                                     "cgroup.max.depth", "cgroup.max.descendants"};
+  static const char *const bad[] = {"../cgroup.procs",
+                                    "cgroup.procs",
+                                    "memory.max/../x",
+                                    ".memory.max",
+                                    "memory",
+                                    "memory.",
+                                    "a..b",
+                                    "cgroup.threads",
+                                    "cgroup.subtree_control",
+                                    "cgroup.kill",
+                                    "cgroup.freeze",
+                                    "cgroup.type",
+                                    "/memory.max",
+                                    "memory max",
+                                    "memory.max\t",
+                                    ""};
+  const char *why = NULL;
+  for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+    tap_ok(keep_cgroup_unified_key_ok(good[i], &why), "unified key `%s` allowed", good[i]);
+  for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+    why = NULL;
+    bool refused = !keep_cgroup_unified_key_ok(bad[i], &why);
+    tap_ok(refused && why, "unified key `%s` refused: %s", bad[i], why ? why : "allowed");
+  }
+  char c[32];
+  keep_cgroup_unified_controller("hugetlb.2MB.max", c, sizeof(c));
+  const char *cp = c;
+  TAP_EQ_STR(cp, "hugetlb", "the controller of hugetlb.2MB.max");
+  TAP_EQ_INT(keep_cgroup_unified_controller("cgroup.max.depth", c, sizeof(c)), 0,
+             "cgroup.max.depth needs no controller");
+  tap_ok(keep_cgroup_unified_value_ok("max") && keep_cgroup_unified_value_ok("8:0 rbps=1 wbps=max"),
+         "unified values of one line");
+  tap_ok(!keep_cgroup_unified_value_ok("") && !keep_cgroup_unified_value_ok("10\n20") &&
+             !keep_cgroup_unified_value_ok("a\tb"),
+         "unified values empty, of two lines or with control characters refused");
+}
+
+static void test_io_weight(void)
+{
+  TAP_EQ_INT(keep_blkio_to_io_weight(10), 1, "blkio 10 -> io 1");
+  TAP_EQ_INT(keep_blkio_to_io_weight(1000), 10000, "blkio 1000 -> io 10000");
+  TAP_EQ_INT(keep_blkio_to_io_weight(500), 4950, "blkio 500 -> io 4950 (runc, crun)");
+  TAP_EQ_INT(keep_blkio_to_io_weight(100), 910, "blkio 100 -> io 910");
+  TAP_EQ_INT(keep_blkio_to_io_weight(0), 0, "blkio 0 stays unset");
+}
+
+static void test_page_sizes(void)
+{
+  static const struct {
+    const char *s;
+    uint64_t bytes;
+  } good[] = {{"2MB", 2ULL << 20},   {"1GB", 1ULL << 30},   {"64KB", 64ULL << 10},
+              {"32MB", 32ULL << 20}, {"16GB", 16ULL << 30}, {"512MB", 512ULL << 20}};
+  static const char *const bad[] = {"2mb",
+                                    "2M",
+                                    "2048KB",
+                                    "1024MB",
+                                    "0MB",
+                                    "02MB",
+                                    "MB",
+                                    "",
+                                    "2 MB",
+                                    "2MBx",
+                                    "-2MB",
+                                    "2TB",
+                                    "99999999999999999999KB"};
+  for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+    uint64_t b = 0;
+    tap_ok(keep_hugetlb_size_parse(good[i].s, &b) && b == good[i].bytes, "page size `%s`", good[i].s);
+  }
+  for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+    uint64_t b = 0;
+    tap_ok(!keep_hugetlb_size_parse(bad[i], &b), "page size `%s` refused", bad[i]);
+  }
+  char nm[32];
+  const char *np = nm;
+  keep_hugetlb_size_name(2048ULL << 10, nm, sizeof(nm));
+  TAP_EQ_STR(np, "2MB", "hugepages-2048kB is the kernel's 2MB");
+  keep_hugetlb_size_name(1048576ULL << 10, nm, sizeof(nm));
+  TAP_EQ_STR(np, "1GB", "hugepages-1048576kB is the kernel's 1GB");
+}
+
+/* blockIO, hugetlb, rdma and unified on a fake v2 tree: the files written,
+ * the controllers enabled, unified last (it overrides keep's pids.max). */
+static void test_v2_io_fake(void)
+{
+  char root[] = "/tmp/keep-unit-cgio.XXXXXX";
+  if (mkdtemp(root) == NULL) {
+    tap_ok(false, "mkdtemp");
+    return;
+  }
+  cleanup_free char *ctl = xasprintf("%s/cgroup.controllers", root);
+  FILE *f = fopen(ctl, "w");
+  fputs("cpuset cpu io memory hugetlb pids rdma\n", f);
+  fclose(f);
+  struct keep_blkio_dev devs[] = {
+      {KEEP_BLKIO_READ_BPS, 8, 0, 1048576, (char *) "blockIO.throttleReadBpsDevice[0]"}};
+  struct keep_hugetlb_limit huge[] = {{"2MB", 4194304}};
+  char *rdma[] = {(char *) "mlx5_1 hca_handle=3 hca_object=10000", NULL};
+  char *unified[] = {(char *) "pids.max", (char *) "77", (char *) "memory.high", (char *) "1000000", NULL};
+  struct keep_limits l = {.pids = 2048,
+                          .blkio_weight = 500,
+                          .blkio_devs = devs,
+                          .n_blkio_devs = 1,
+                          .hugetlb = huge,
+                          .n_hugetlb = 1,
+                          .rdma = rdma,
+                          .unified = unified};
+  struct keep_cgroup cg = {.fake = true};
+  keep_error *err = NULL;
+  tap_ok(cg_v2_create(root, "keep/io1", &l, &cg, &err) == 0, "v2 create with io, hugetlb, rdma, unified %s",
+         err ? err->msg : "");
+  keep_error_free(&err);
+  cleanup_free char *d = xasprintf("%s/keep/io1", root);
+  static const char *const files[][3] = {
+      {"io.bfq.weight", "500", "v2 blockIO.weight to io.bfq.weight where it exists (blkio scale)"},
+      {"io.max", "8:0 rbps=1048576", "v2 throttleReadBpsDevice to io.max"},
+      {"hugetlb.2MB.max", "4194304", "v2 hugetlb.2MB.max"},
+      {"rdma.max", "mlx5_1 hca_handle=3 hca_object=10000", "v2 rdma.max"},
+      {"pids.max", "77", "v2 unified pids.max written after keep's own"},
+      {"memory.high", "1000000", "v2 unified memory.high"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+    cleanup_free char *got = slurp(d, files[i][0]);
+    TAP_EQ_STR(got, files[i][1], files[i][2]);
+  }
+  cleanup_free char *sub = slurp(root, "cgroup.subtree_control");
+  TAP_EQ_STR(sub, "+pids\n+memory\n+io\n+hugetlb\n+rdma\n", "v2 controllers the keys need enabled");
+  for (size_t i = 0; i < cg.n; i++) {
+    free(cg.names[i]);
+    free(cg.dirs[i]);
+  }
+  /* Refused before anything is made: a controller the base lacks, a leaf
+   * weight, network. */
+  char *nouni[] = {(char *) "nosuch.max", (char *) "1", NULL};
+  struct keep_limits refuse[] = {{.unified = nouni}, {.blkio_leaf_weight = 100}, {.has_net_classid = true}};
+  const char *want[] = {"controller `nosuch`", "leaf weight", "net_cls"};
+  for (size_t i = 0; i < ARRAY_SIZE(refuse); i++) {
+    struct keep_cgroup c = {.fake = true};
+    keep_error *e = NULL;
+    tap_ok(cg_v2_create(root, "keep/io2", &refuse[i], &c, &e) < 0 && e && strstr(e->msg, want[i]),
+           "v2 refuses by name: %s", e ? e->msg : "accepted");
+    keep_error_free(&e);
+    cleanup_free char *d2 = xasprintf("%s/keep/io2", root);
+    tap_ok(access(d2, F_OK) < 0, "v2 refusal %zu makes no directory", i);
+  }
+  char cmd[256];
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+  tap_ok(system(cmd) == 0, "clean up the fake io tree");
+}
+
 int main(void)
 {
   test_defaults();
   test_v2_fake();
+  test_unified_keys();
+  test_io_weight();
+  test_page_sizes();
+  test_v2_io_fake();
   test_v1_real();
   return tap_done();
 }

@@ -84,8 +84,8 @@ static void bad(const char *what, const char *from, const char *to, const char *
   char *doc = at ? xasprintf("%.*s%s%s", (int) (at - text), text, to, at + strlen(from)) : xstrdup("");
   struct keep_oci_spec s;
   keep_error *err = NULL;
-  tap_ok(at && keep_oci_spec_parse("/b", doc, &s, &err) < 0 && err && strstr(err->msg, want), "%s: `%s`",
-         what, err ? err->msg : "(accepted)");
+  bool refused = at && keep_oci_spec_parse("/b", doc, &s, &err) < 0;
+  tap_ok(refused && err && strstr(err->msg, want), "%s: `%s`", what, err ? err->msg : "(accepted)");
   keep_error_free(&err);
   free(doc);
   free(text);
@@ -224,6 +224,67 @@ static void test_ids_and_paths(void)
          "cgroup paths that climb refused");
 }
 
+/* linux.resources passed to cgroup files: what the parser keeps, and the
+ * malformed ones refused by name. */
+static void test_resources_io(void)
+{
+  const char *from = "\"pids\": {\"limit\": 7}}";
+  const char *to =
+      "\"pids\": {\"limit\": 7}, \"blockIO\": {\"weight\": 500, \"weightDevice\": [{\"major\": 8, \"minor\": "
+      "0, "
+      "\"weight\": 600}], \"throttleReadBpsDevice\": [{\"major\": 8, \"minor\": 0, \"rate\": 1048576}]}, "
+      "\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 4194304}], \"network\": {\"classID\": 17, "
+      "\"priorities\": [{\"name\": \"eth0\", \"priority\": 5}]}, \"rdma\": {\"mlx5_1\": {\"hcaHandles\": "
+      "3}}, "
+      "\"unified\": {\"memory.high\": \"1000\"}}";
+  const char *at = strstr(minimal, from);
+  char *doc = xasprintf("%.*s%s%s", (int) (at - minimal), minimal, to, at + strlen(from));
+  struct keep_oci_spec s;
+  keep_error *err = NULL;
+  tap_ok(keep_oci_spec_parse("/b", doc, &s, &err) == 0,
+         "blockIO, hugepageLimits, network, rdma, unified parse %s", err ? err->msg : "");
+  if (err == NULL) {
+    const struct keep_limits *l = &s.limits;
+    TAP_EQ_INT(l->blkio_weight, 500, "blockIO.weight");
+    tap_ok(l->n_blkio_devs == 2 && l->blkio_devs[0].kind == KEEP_BLKIO_WEIGHT &&
+               l->blkio_devs[0].value == 600 && l->blkio_devs[1].kind == KEEP_BLKIO_READ_BPS &&
+               l->blkio_devs[1].value == 1048576,
+           "weightDevice and throttleReadBpsDevice in order");
+    TAP_EQ_STR(l->blkio_devs[1].field, "blockIO.throttleReadBpsDevice[0]",
+               "each device setting knows its name");
+    tap_ok(l->n_hugetlb == 1 && strcmp(l->hugetlb[0].page_size, "2MB") == 0 && l->hugetlb[0].limit == 4194304,
+           "hugepageLimits");
+    tap_ok(l->has_net_classid && l->net_classid == 17 && l->net_prios &&
+               strcmp(l->net_prios[0], "eth0 5") == 0,
+           "network classID and priorities");
+    tap_ok(l->rdma && strcmp(l->rdma[0], "mlx5_1 hca_handle=3") == 0, "rdma.max line");
+    tap_ok(l->unified && strcmp(l->unified[0], "memory.high") == 0 && strcmp(l->unified[1], "1000") == 0,
+           "unified key and value");
+    keep_oci_spec_free(&s);
+  }
+  keep_error_free(&err);
+  free(doc);
+  static const char *const bads[][2] = {
+      {"\"unified\": {\"../cgroup.procs\": \"1\"}", "linux.resources.unified: `../cgroup.procs`"},
+      {"\"unified\": {\"cgroup.procs\": \"1\"}", "cgroup core file"},
+      {"\"unified\": {\"pids.max\": 10}", "linux.resources.unified.pids.max: expected a one-line string"},
+      {"\"hugepageLimits\": [{\"pageSize\": \"2048KB\", \"limit\": 1}]",
+       "hugepageLimits[0].pageSize: `2048KB`"},
+      {"\"hugepageLimits\": [{\"pageSize\": \"2MB\"}]", "hugepageLimits[0].limit: required"},
+      {"\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 8, \"rate\": 1}]}",
+       "blockIO.throttleReadBpsDevice[0]: major and minor are required"},
+      {"\"blockIO\": {\"weightDevice\": [{\"major\": 8, \"minor\": 0, \"weight\": 1001}]}",
+       "blockIO.weightDevice[0].weight"},
+      {"\"network\": {\"priorities\": [{\"name\": \"eth0 1\\nlo\", \"priority\": 1}]}",
+       "network.priorities[0].name"},
+      {"\"rdma\": {\"mlx5 1\": {\"hcaHandles\": 1}}", "rdma: `mlx5 1` is not an RDMA device name"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+    cleanup_free char *with = xasprintf("\"pids\": {\"limit\": 7}, %s}", bads[i][0]);
+    bad("resources", from, with, bads[i][1]);
+  }
+}
+
 int main(void)
 {
   test_parse();
@@ -231,5 +292,6 @@ int main(void)
   test_ranges_accepted();
   test_idmap_parse();
   test_ids_and_paths();
+  test_resources_io();
   return tap_done();
 }

@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "caps.h"
+#include "cgroup.h"
 #include "util.h"
 
 /* Capabilities that make a container's root close to the host's. */
@@ -199,6 +200,20 @@ static void check_limits(const struct keep_oci_spec *s, struct keep_findings *f)
   else
     keep_findings_add(f, "5.29", AUDIT_WARN, "The PIDs cgroup limit is used", "linux.resources.pids.limit",
                       "set a pids limit (a fork bomb stops there; keep run sets 2048)", "no limit");
+  /* unified is written after the limits above and overrides them: what it
+   * raises is an opt-out like any other, and said as one. */
+  static const struct {
+    const char *key, *id, *title;
+  } over[] = {{"memory.max", "5.11", "Memory usage is limited"},
+              {"cpu.max", "5.12", "CPU priority is set"},
+              {"pids.max", "5.29", "The PIDs cgroup limit is used"}};
+  for (size_t i = 0; i < ARRAY_SIZE(over); i++) {
+    const char *v = keep_limits_unified_get(l, over[i].key);
+    if (v)
+      keep_findings_add(f, over[i].id, str_has_prefix(v, "max") ? AUDIT_WARN : AUDIT_INFO, over[i].title,
+                        "linux.resources.unified", "remove the key, or give it a number",
+                        "linux.resources.unified sets %s to `%s`, over the limit above", over[i].key, v);
+  }
 }
 
 /* keep run writes what config.json has no field for in annotations. */

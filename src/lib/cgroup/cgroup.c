@@ -19,7 +19,10 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
-static const char *const v1_controllers[] = {"memory", "cpu", "pids", "freezer", "devices", "cpuset"};
+/* Every v1 hierarchy keep may make a container's cgroup in (the last five
+ * only when the config asks for their settings). */
+static const char *const v1_controllers[] = {"memory", "cpu",     "pids",    "freezer",  "devices", "cpuset",
+                                             "blkio",  "hugetlb", "net_cls", "net_prio", "rdma"};
 
 int keep_cgroup_detect(enum keep_cgroup_version *out, keep_error **err)
 {
@@ -387,7 +390,7 @@ int keep_cgroup_open_at(const char *rel, struct keep_cgroup **out, keep_error **
   return 0;
 }
 
-static const char *cg_dir_of(const struct keep_cgroup *cg, const char *name)
+const char *cg_dir_of(const struct keep_cgroup *cg, const char *name)
 {
   for (size_t i = 0; i < cg->n; i++)
     if (strcmp(cg->names[i], name) == 0)

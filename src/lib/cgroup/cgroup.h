@@ -5,6 +5,8 @@
 #define KEEP_CGROUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -18,6 +20,28 @@ struct keep_cgroup;
 void keep_limits_default(struct keep_limits *l);
 /* Pure: same, from given host figures (unit-tested). */
 void keep_limits_default_for(struct keep_limits *l, int64_t host_mem_bytes, int host_cpus);
+
+/* Pure checks of the resources cgroups take as given (cgroup_keys.c). */
+/* May linux.resources.unified write `key`?  A plain CONTROLLER.KNOB file
+ * name of the container's own cgroup; false with *why when not. */
+bool keep_cgroup_unified_key_ok(const char *key, const char **why);
+/* The controller of a unified key into buf ("" for the cgroup.* files
+ * allowed); returns its length. */
+size_t keep_cgroup_unified_controller(const char *key, char *buf, size_t size);
+/* A value one write can carry: non-empty, printable, no newline. */
+bool keep_cgroup_unified_value_ok(const char *value);
+/* blkio weight (10..1000) to io.weight (1..10000); 0 stays 0. */
+int64_t keep_blkio_to_io_weight(int64_t w);
+/* A huge page size as the kernel names its files ("2MB", "1GB", "64KB"):
+ * bytes, or false when s is not that spelling. */
+bool keep_hugetlb_size_parse(const char *s, uint64_t *bytes);
+void keep_hugetlb_size_name(uint64_t bytes, char *buf, size_t size);
+/* Free what a parsed keep_limits holds. */
+void keep_limits_release(struct keep_limits *l);
+/* The value linux.resources.unified gives `key`, or NULL. */
+const char *keep_limits_unified_get(const struct keep_limits *l, const char *key);
+/* Does l ask for blockIO, hugetlb, network, rdma or unified settings? */
+bool keep_limits_io_asked(const struct keep_limits *l);
 
 /* Which driver this host needs for memory, cpu and pids. */
 int keep_cgroup_detect(enum keep_cgroup_version *out, keep_error **err);

@@ -6,7 +6,9 @@
 
 #include "cgroup.h"
 
-#define KEEP_CG_MAX 8
+/* memory, cpu, pids, freezer, devices, cpuset, blkio, hugetlb, net_cls,
+ * net_prio, rdma */
+#define KEEP_CG_MAX 12
 
 struct keep_cgroup {
   enum keep_cgroup_version version;
@@ -46,5 +48,22 @@ int cg_v1_create(const char *mounts_root, const char *rel, const struct keep_lim
 int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l, struct keep_cgroup *cg,
                  keep_error **err);
 void cg_free(struct keep_cgroup *cg);
+/* The directory of controller `name` (v1), or NULL. */
+const char *cg_dir_of(const struct keep_cgroup *cg, const char *name);
+/* Is word one of the space-separated words of list (cgroup.controllers)? */
+bool cg_has_word(const char *list, const char *word);
+
+/* blockIO, hugepageLimits, network, rdma, unified (cgroup_io.c). */
+int cg_v1_apply_io(const struct keep_cgroup *cg, const struct keep_limits *l, keep_error **err);
+int cg_v2_apply_io(const struct keep_cgroup *cg, const char *dir, const struct keep_limits *l,
+                   keep_error **err);
+/* What of l cgroup v2 has no file for, named for the refusal; NULL: none. */
+const char *cg_v2_io_unsupported(const struct keep_limits *l);
+/* Add the v2 controllers l needs to want (refused by name when avail,
+ * the base's cgroup.controllers, lacks one). */
+int cg_v2_io_controllers(const struct keep_limits *l, const char *avail, const char *avail_path,
+                         char (*want)[32], size_t *nw, size_t max, keep_error **err);
+/* Add c to want unless there; -1 when full. */
+int cg_want_add(char (*want)[32], size_t *nw, size_t max, const char *c);
 
 #endif

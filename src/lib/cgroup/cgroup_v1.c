@@ -48,9 +48,46 @@ static int cpuset_on_parent(const char *dir, void *arg, keep_error **err)
   return cpuset_inherit(arg, dir, err);
 }
 
+/* A hybrid host may have a v1-less controller (hugetlb, say) on its
+ * cgroup2 mount: keep uses v1 there and makes no cgroup on that mount, so
+ * the setting is refused; the hint says where the controller is. */
+static void v1_hybrid_hint(const char *root, const char *ctrl, keep_error **err)
+{
+  cleanup_free char *path = xasprintf("%s/unified/cgroup.controllers", root);
+  cleanup_free char *avail = NULL;
+  if (read_file_at(AT_FDCWD, path, &avail, NULL, NULL) == 0 && cg_has_word(avail, ctrl))
+    keep_error_hint(err,
+                    "this hybrid host has `%s` only on its cgroup v2 mount (%s/unified), where keep makes no "
+                    "cgroup: remove the setting, or use a cgroup v2 host",
+                    ctrl, root);
+}
+
+/* Two controllers mounted together (net_cls,net_prio) share a directory:
+ * the second gets the first's. */
+static bool same_hierarchy(const char *root, const struct keep_cgroup *cg, const char *ctrl, size_t *j)
+{
+  struct stat a, b;
+  cleanup_free char *mnt = xasprintf("%s/%s", root, ctrl);
+  if (cg->fake || stat(mnt, &a) < 0)
+    return false;
+  for (*j = 0; *j < cg->n; (*j)++) {
+    cleanup_free char *other = xasprintf("%s/%s", root, cg->names[*j]);
+    if (stat(other, &b) == 0 && a.st_dev == b.st_dev)
+      return true;
+  }
+  return false;
+}
+
 static int add_dir(const char *root, const char *ctrl, const char *rel, struct keep_cgroup *cg,
                    keep_error **err)
 {
+  size_t j;
+  if (same_hierarchy(root, cg, ctrl, &j)) {
+    cg->made[cg->n] = 0; /* removed with the first */
+    cg->names[cg->n] = xstrdup(ctrl);
+    cg->dirs[cg->n++] = xstrdup(cg->dirs[j]);
+    return 0;
+  }
   cleanup_free char *mnt = xasprintf("%s/%s", root, ctrl);
   char *dir = NULL;
   size_t made = 0;
@@ -66,14 +103,6 @@ static int add_dir(const char *root, const char *ctrl, const char *rel, struct k
   cg->names[cg->n] = xstrdup(ctrl);
   cg->dirs[cg->n++] = dir;
   return 0;
-}
-
-static const char *dir_of(const struct keep_cgroup *cg, const char *ctrl)
-{
-  for (size_t i = 0; i < cg->n; i++)
-    if (strcmp(cg->names[i], ctrl) == 0)
-      return cg->dirs[i];
-  return NULL;
 }
 
 /* Write, then read back: the kernel keeps some deprecated files (kmem) that
@@ -165,17 +194,28 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
                     l->kernel_bytes != 0 || l->kernel_tcp_bytes != 0;
   bool cpu_extras = l->rt_runtime_us != 0 || l->rt_period_us > 0 || l->has_cpu_idle || l->cpu_burst_us > 0;
   bool cpuset = l->cpuset_cpus || l->cpuset_mems;
+  /* unified is a map of cgroup v2 files: a v1 host has none of them. */
+  if (l->unified)
+    return keep_fail(err, ENOTSUP,
+                     "linux.resources.unified needs cgroup v2 (this host's limits are on cgroup v1)");
+  bool blkio = l->blkio_weight > 0 || l->blkio_leaf_weight > 0 || l->n_blkio_devs > 0;
   struct {
     const char *name;
     bool needed;
-    bool wanted; /* joined only when asked for */
+    bool wanted;       /* joined only when asked for */
+    const char *field; /* what asks for it, for the refusal */
   } ctrls[] = {
-      {"memory", l->memory_bytes > 0 || mem_extras, true},
-      {"cpu", l->cpu_quota_us > 0 || l->cpu_shares > 0 || cpu_extras, true},
-      {"pids", l->pids > 0, true},
-      {"freezer", false, true}, /* optional: makes killing race-free */
-      {"devices", l->device_rules != NULL, true},
-      {"cpuset", cpuset, cpuset},
+      {"memory", l->memory_bytes > 0 || mem_extras, true, NULL},
+      {"cpu", l->cpu_quota_us > 0 || l->cpu_shares > 0 || cpu_extras, true, NULL},
+      {"pids", l->pids > 0, true, NULL},
+      {"freezer", false, true, NULL}, /* optional: makes killing race-free */
+      {"devices", l->device_rules != NULL, true, NULL},
+      {"cpuset", cpuset, cpuset, NULL},
+      {"blkio", blkio, blkio, "linux.resources.blockIO"},
+      {"hugetlb", l->n_hugetlb > 0, l->n_hugetlb > 0, "linux.resources.hugepageLimits"},
+      {"net_cls", l->has_net_classid, l->has_net_classid, "linux.resources.network.classID"},
+      {"net_prio", l->net_prios != NULL, l->net_prios != NULL, "linux.resources.network.priorities"},
+      {"rdma", l->rdma != NULL, l->rdma != NULL, "linux.resources.rdma"},
   };
   for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
     if (!ctrls[i].wanted)
@@ -184,7 +224,9 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
     if (!cg->fake && !is_v1_mount(mnt)) {
       if (!ctrls[i].needed)
         continue;
-      keep_fail(err, ENOENT, "cgroup v1 controller `%s` is not mounted at `%s`", ctrls[i].name, mnt);
+      keep_fail(err, ENOENT, "%s%scgroup v1 controller `%s` is not mounted at `%s`",
+                ctrls[i].field ? ctrls[i].field : "", ctrls[i].field ? ": " : "", ctrls[i].name, mnt);
+      v1_hybrid_hint(root, ctrls[i].name, err);
       goto fail;
     }
     if (add_dir(root, ctrls[i].name, rel, cg, err) < 0)
@@ -192,7 +234,7 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
   }
 
   const char *d;
-  if (l->memory_bytes > 0 && (d = dir_of(cg, "memory"))) {
+  if (l->memory_bytes > 0 && (d = cg_dir_of(cg, "memory"))) {
     if (cg_write_i64(cg, d, "memory.limit_in_bytes", l->memory_bytes, err) < 0)
       goto fail;
     /* Memory+swap equal to memory: no swap on top.  Without swap
@@ -203,22 +245,24 @@ int cg_v1_create(const char *root, const char *rel, const struct keep_limits *l,
         cg_write_i64(cg, d, "memory.memsw.limit_in_bytes", memsw_bytes, err) < 0)
       goto fail;
   }
-  if (l->cpu_quota_us > 0 && (d = dir_of(cg, "cpu")) &&
+  if (l->cpu_quota_us > 0 && (d = cg_dir_of(cg, "cpu")) &&
       (cg_write_i64(cg, d, "cpu.cfs_period_us", l->cpu_period_us, err) < 0 ||
        cg_write_i64(cg, d, "cpu.cfs_quota_us", l->cpu_quota_us, err) < 0))
     goto fail;
-  if (l->cpu_shares > 0 && (d = dir_of(cg, "cpu")) &&
+  if (l->cpu_shares > 0 && (d = cg_dir_of(cg, "cpu")) &&
       cg_write_i64(cg, d, "cpu.shares", l->cpu_shares, err) < 0)
     goto fail;
-  if (l->pids > 0 && (d = dir_of(cg, "pids")) && cg_write_i64(cg, d, "pids.max", l->pids, err) < 0)
+  if (l->pids > 0 && (d = cg_dir_of(cg, "pids")) && cg_write_i64(cg, d, "pids.max", l->pids, err) < 0)
     goto fail;
-  if ((d = dir_of(cg, "memory")) && v1_memory_extras(cg, d, l, err) < 0)
+  if ((d = cg_dir_of(cg, "memory")) && v1_memory_extras(cg, d, l, err) < 0)
     goto fail;
-  if ((d = dir_of(cg, "cpu")) && v1_cpu_extras(cg, root, d, l, err) < 0)
+  if ((d = cg_dir_of(cg, "cpu")) && v1_cpu_extras(cg, root, d, l, err) < 0)
     goto fail;
-  if ((d = dir_of(cg, "cpuset")) &&
+  if ((d = cg_dir_of(cg, "cpuset")) &&
       ((l->cpuset_cpus && cg_write(cg, d, "cpuset.cpus", l->cpuset_cpus, err) < 0) ||
        (l->cpuset_mems && cg_write(cg, d, "cpuset.mems", l->cpuset_mems, err) < 0)))
+    goto fail;
+  if (cg_v1_apply_io(cg, l, err) < 0)
     goto fail;
   return 0;
 fail:

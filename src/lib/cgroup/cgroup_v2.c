@@ -10,13 +10,24 @@
 #include "cgroup_internal.h"
 #include "util.h"
 
-static bool has_word(const char *list, const char *word)
+bool cg_has_word(const char *list, const char *word)
 {
   size_t n = strlen(word);
   for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
     if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
       return true;
   return false;
+}
+
+int cg_want_add(char (*want)[32], size_t *nw, size_t max, const char *c)
+{
+  for (size_t i = 0; i < *nw; i++)
+    if (strcmp(want[i], c) == 0)
+      return 0;
+  if (*nw == max || strlen(c) >= sizeof(want[0]))
+    return -1;
+  snprintf(want[(*nw)++], sizeof(want[0]), "%s", c);
+  return 0;
 }
 
 static int enable(const struct keep_cgroup *cg, const char *dir, const char *const *ctrls, size_t n,
@@ -61,30 +72,35 @@ int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
       : l->kernel_bytes       ? "a kernel memory limit (linux.resources.memory.kernel)"
       : l->kernel_tcp_bytes   ? "a kernel TCP memory limit (linux.resources.memory.kernelTCP)"
       : l->rt_runtime_us || l->rt_period_us ? "a real-time budget (linux.resources.cpu.realtime*)"
-                                            : NULL;
+                                            : cg_v2_io_unsupported(l);
   if (none)
     return keep_fail(err, ENOTSUP, "cgroup v2 has no setting for %s", none);
   cleanup_free char *avail = NULL;
   cleanup_free char *avail_path = xasprintf("%s/cgroup.controllers", base);
   if (read_file_at(AT_FDCWD, avail_path, &avail, NULL, err) < 0)
     return -1;
-  const char *want[4];
+  char want[16][32];
   size_t nw = 0;
   if (l->memory_bytes > 0 || l->memory_reservation > 0)
-    want[nw++] = "memory";
+    cg_want_add(want, &nw, ARRAY_SIZE(want), "memory");
   if (l->cpu_quota_us > 0 || l->cpu_shares > 0 || l->has_cpu_idle || l->cpu_burst_us > 0)
-    want[nw++] = "cpu";
+    cg_want_add(want, &nw, ARRAY_SIZE(want), "cpu");
   if (l->pids > 0)
-    want[nw++] = "pids";
+    cg_want_add(want, &nw, ARRAY_SIZE(want), "pids");
   if (l->cpuset_cpus || l->cpuset_mems)
-    want[nw++] = "cpuset";
+    cg_want_add(want, &nw, ARRAY_SIZE(want), "cpuset");
   for (size_t i = 0; i < nw; i++)
-    if (!has_word(avail, want[i])) {
+    if (!cg_has_word(avail, want[i])) {
       keep_fail(err, 0, "cgroup v2 controller `%s` is not available in `%s`", want[i], avail_path);
       return keep_error_hint(err, "enable it for this subtree, or pass --cgroups=off");
     }
+  if (cg_v2_io_controllers(l, avail, avail_path, want, &nw, ARRAY_SIZE(want), err) < 0)
+    return -1;
+  const char *want_names[ARRAY_SIZE(want)];
+  for (size_t i = 0; i < nw; i++)
+    want_names[i] = want[i];
 
-  struct enable_arg ea = {cg, want, nw};
+  struct enable_arg ea = {cg, want_names, nw};
   char *dir = NULL;
   size_t made = 0;
   if (cg_mkdir_path(base, rel, enable_on_parent, &ea, &dir, &made, err) < 0)
@@ -126,6 +142,8 @@ int cg_v2_create(const char *base, const char *rel, const struct keep_limits *l,
     goto fail;
   if ((l->cpuset_cpus && cg_write(cg, dir, "cpuset.cpus", l->cpuset_cpus, err) < 0) ||
       (l->cpuset_mems && cg_write(cg, dir, "cpuset.mems", l->cpuset_mems, err) < 0))
+    goto fail;
+  if (cg_v2_apply_io(cg, dir, l, err) < 0)
     goto fail;
   return 0;
 fail:

@@ -79,6 +79,40 @@ struct keep_limits {
   bool has_cpu_idle;
   int64_t cpu_idle; /* 0 or 1 */
   int64_t cpu_burst_us;
+  /* linux.resources.blockIO: a weight (10..1000, 0: unset) and the per-device
+   * settings in the config's order (cgroup_io.c writes them). */
+  int64_t blkio_weight, blkio_leaf_weight;
+  struct keep_blkio_dev *blkio_devs;
+  size_t n_blkio_devs;
+  /* linux.resources.hugepageLimits: page size as the kernel names it
+   * ("2MB"), the limit in bytes. */
+  struct keep_hugetlb_limit *hugetlb;
+  size_t n_hugetlb;
+  /* linux.resources.network: v1 net_cls / net_prio only. */
+  bool has_net_classid;
+  uint32_t net_classid;
+  char **net_prios; /* "IFNAME PRIO" lines for net_prio.ifpriomap */
+  char **rdma;      /* "DEVICE hca_handle=N hca_object=M" lines for rdma.max */
+  char **unified;   /* linux.resources.unified: key, value, key, value, ... */
+};
+
+enum keep_blkio_kind {
+  KEEP_BLKIO_WEIGHT,
+  KEEP_BLKIO_LEAF_WEIGHT,
+  KEEP_BLKIO_READ_BPS,
+  KEEP_BLKIO_WRITE_BPS,
+  KEEP_BLKIO_READ_IOPS,
+  KEEP_BLKIO_WRITE_IOPS,
+};
+struct keep_blkio_dev {
+  enum keep_blkio_kind kind;
+  int64_t major, minor;
+  uint64_t value;
+  char *field; /* the config's name for it, for errors: blockIO.weightDevice[0] */
+};
+struct keep_hugetlb_limit {
+  char page_size[16];
+  uint64_t limit;
 };
 
 /* A detached container's life (keep run -d): what its monitor does. */

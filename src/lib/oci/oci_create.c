@@ -238,7 +238,7 @@ static bool limits_asked(const struct keep_limits *l)
   return l->memory_bytes > 0 || l->pids > 0 || l->cpu_quota_us > 0 || l->cpu_shares > 0 || l->cpuset_cpus ||
          l->cpuset_mems || l->memory_reservation > 0 || l->has_swappiness || l->disable_oom_killer ||
          l->kernel_bytes != 0 || l->kernel_tcp_bytes != 0 || l->rt_runtime_us != 0 || l->rt_period_us > 0 ||
-         l->has_cpu_idle || l->cpu_burst_us > 0;
+         l->has_cpu_idle || l->cpu_burst_us > 0 || keep_limits_io_asked(l);
 }
 
 /* keep run: per mount, the volume source it opened, and the name its errors
@@ -431,8 +431,11 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   cleanup_free char *fifo_path = xasprintf("%s/exec.fifo", r->st.dir);
   if (mkfifo(fifo_path, 0600) < 0)
     return keep_fail_errno(err, "mkfifo `%s`", fifo_path);
-  if (want_cg && keep_cgroup_create_at(r->st.cgroup_rel, &s->limits, rootless, &r->cg, err) < 0)
-    return r->ext ? -1 : keep_error_wrap(err, "config.json: linux.cgroupsPath");
+  if (want_cg && keep_cgroup_create_at(r->st.cgroup_rel, &s->limits, rootless, &r->cg, err) < 0) {
+    /* A setting the host refused names itself (linux.resources.…). */
+    bool named = err && *err && str_has_prefix((*err)->msg, "linux.resources");
+    return r->ext ? -1 : keep_error_wrap(err, named ? "config.json" : "config.json: linux.cgroupsPath");
+  }
   step(r, "create-cgroup", "run-cgroup");
 
   if (join_namespaces(s, err) < 0)

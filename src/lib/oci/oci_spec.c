@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "util.h"
 
 #define CFG "config.json: "
@@ -646,50 +647,6 @@ static int parse_namespaces(struct keep_oci_spec *s, json_t *v, keep_error **err
   return 0;
 }
 
-/* A value that asks for something (not absent, null, 0, false, "" or []). */
-static bool asks(json_t *v)
-{
-  if (v == NULL || json_is_null(v) || json_is_false(v))
-    return false;
-  if (json_is_integer(v))
-    return json_integer_value(v) != 0;
-  if (json_is_string(v))
-    return json_string_length(v) > 0;
-  if (json_is_array(v))
-    return json_array_size(v) > 0;
-  if (json_is_object(v)) {
-    /* Docker writes "blockIO": {"weight": 0}: asking nothing. */
-    const char *k;
-    json_t *m;
-    json_object_foreach (v, k, m)
-      if (asks(m))
-        return true;
-    return false;
-  }
-  return true;
-}
-
-/* Limits keep does not apply are refused by name, never ignored: a
- * container must not run believing it is held by a limit that is not there. */
-static int refuse_unapplied(json_t *r, keep_error **err)
-{
-  static const struct {
-    const char *group, *key;
-  } unapplied[] = {
-      {"blockIO", NULL}, {"hugepageLimits", NULL}, {"network", NULL}, {"rdma", NULL}, {"unified", NULL},
-  };
-  for (size_t i = 0; i < sizeof(unapplied) / sizeof(unapplied[0]); i++) {
-    json_t *g = json_object_get(r, unapplied[i].group);
-    json_t *v = unapplied[i].key ? json_object_get(g, unapplied[i].key) : g;
-    if (asks(v)) {
-      keep_fail(err, ENOTSUP, CFG "linux.resources.%s%s%s: not supported by keep", unapplied[i].group,
-                unapplied[i].key ? "." : "", unapplied[i].key ? unapplied[i].key : "");
-      return keep_error_hint(err, "remove it to run without that limit; keep refuses rather than ignore it");
-    }
-  }
-  return 0;
-}
-
 /* A cpuset list as the kernel reads it: "0-3,5", ranges ascending. */
 static bool cpu_list_valid(const char *s)
 {
@@ -784,8 +741,6 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
   if (!json_is_object(r))
     return keep_fail(err, 0, CFG "linux.resources: expected an object");
   s->has_resources = true;
-  if (refuse_unapplied(r, err) < 0)
-    return -1;
   json_t *mem = json_object_get(r, "memory"), *cpu = json_object_get(r, "cpu"),
          *pids = json_object_get(r, "pids");
   if (expect_type(mem, JSON_OBJECT, "linux.resources.memory", err) < 0 ||
@@ -823,7 +778,7 @@ static int parse_resources(struct keep_oci_spec *s, json_t *r, keep_error **err)
   /* PID_MAX_LIMIT: pids.max takes nothing larger (-1 and 0: no limit). */
   if (pids && get_i64(pids, "limit", "linux.resources.pids.limit", -1, 4194304, &l->pids, NULL, err) < 0)
     return -1;
-  if (parse_resource_extras(l, mem, cpu, err) < 0)
+  if (parse_resource_extras(l, mem, cpu, err) < 0 || keep_oci_parse_resources_io(l, r, err) < 0)
     return -1;
   json_t *devs = json_object_get(r, "devices");
   if (devs && !json_is_null(devs)) {
@@ -1196,9 +1151,7 @@ void keep_oci_spec_free(struct keep_oci_spec *s)
     free(s->ns_path[k]);
   free(s->cgroups_path);
   strv_free(s->sysctl);
-  strv_free(s->limits.device_rules);
-  free(s->limits.cpuset_cpus);
-  free(s->limits.cpuset_mems);
+  keep_limits_release(&s->limits);
   strv_free(s->masked_paths);
   strv_free(s->readonly_paths);
   free(s->mount_label);

@@ -144,6 +144,10 @@ int keep_oci_process_parse(json_t *obj, const char *where, struct keep_oci_proce
 void keep_oci_process_free(struct keep_oci_process *p);
 void keep_oci_spec_free(struct keep_oci_spec *s);
 
+/* linux.resources.blockIO, hugepageLimits, network, rdma and unified into l
+ * (oci_resources.c; pure). */
+int keep_oci_parse_resources_io(struct keep_limits *l, json_t *resources, keep_error **err);
+
 /* Parse mount options into flags/propagation/data (pure; exported for tests). */
 int keep_oci_mount_options(json_t *opts, const char *where, struct keep_oci_mount *m, keep_error **err);
 
