@@ -66,8 +66,12 @@ const char *keep_ip4_str(uint32_t addr, char *buf)
 
 const char *keep_subnet_str(const struct keep_subnet *s, char *buf)
 {
+  /* At most 15 + 1 + 2 bytes: "255.255.255.255/32". */
   char a[20];
-  snprintf(buf, 19, "%s/%u", keep_ip4_str(s->net, a), s->prefix);
+  keep_ip4_str(s->net, a);
+  size_t n = strlen(a);
+  memcpy(buf, a, n);
+  snprintf(buf + n, 4, "/%u", s->prefix % 33);
   return buf;
 }
 
