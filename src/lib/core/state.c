@@ -157,6 +157,23 @@ bool keep_owner_alive(const char *base, const char *id)
   return false;
 }
 
+/* A name whose container is gone (a crash between the two removals, or a
+ * container gc has just removed). */
+static void gc_names(DIR *d)
+{
+  rewinddir(d);
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (strncmp(e->d_name, ".name-", 6) != 0)
+      continue;
+    char target[80];
+    ssize_t len = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
+    struct stat st;
+    if (len > 0 && (target[len] = '\0', fstatat(dirfd(d), target, &st, AT_SYMLINK_NOFOLLOW) < 0) &&
+        errno == ENOENT)
+      unlinkat(dirfd(d), e->d_name, 0);
+  }
+}
+
 int keep_state_gc(const char *base, keep_error **err)
 {
   cleanup_dir DIR *d = opendir(base);
@@ -171,16 +188,6 @@ int keep_state_gc(const char *base, keep_error **err)
   int n = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    /* A name whose container is gone (a crash between the two removals). */
-    if (strncmp(e->d_name, ".name-", 6) == 0) {
-      char target[80];
-      ssize_t len = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
-      struct stat st;
-      if (len > 0 && (target[len] = '\0', fstatat(dirfd(d), target, &st, AT_SYMLINK_NOFOLLOW) < 0) &&
-          errno == ENOENT)
-        unlinkat(dirfd(d), e->d_name, 0);
-      continue;
-    }
     if (!keep_state_id_valid(e->d_name) || keep_owner_alive(base, e->d_name))
       continue;
     /* A detached container that exited is kept until `keep rm`, like
@@ -192,6 +199,8 @@ int keep_state_gc(const char *base, keep_error **err)
     keep_state_remove(base, e->d_name, -1);
     n++;
   }
+  /* After the containers: their names go in the same gc. */
+  gc_names(d);
   return n;
 }
 

@@ -137,6 +137,21 @@ int keep_nl_veth_add(struct keep_nl *nl, const char *host, const char *peer, con
   return 0;
 }
 
+int keep_nl_link_down(struct keep_nl *nl, const char *name, keep_error **err)
+{
+  unsigned index = keep_nl_index(name);
+  if (index == 0)
+    return 0;
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *h = link_msg(buf, RTM_NEWLINK, 0, index);
+  struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
+  ifi->ifi_change = IFF_UP;
+  int r = talk(nl, h);
+  if (r < 0 && r != -ENODEV)
+    return keep_fail(err, -r, "set link `%s` down", name);
+  return 0;
+}
+
 int keep_nl_link_up(struct keep_nl *nl, const char *name, unsigned master_index, keep_error **err)
 {
   unsigned index = keep_nl_index(name);

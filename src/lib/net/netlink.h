@@ -26,6 +26,9 @@ int keep_nl_link_del(struct keep_nl *nl, const char *name, keep_error **err);
  * network namespace netns_fd. */
 int keep_nl_veth_add(struct keep_nl *nl, const char *host, const char *peer, const uint8_t mac[6],
                      int netns_fd, keep_error **err);
+/* Down: a bridge forwards nothing from it (quick, where deleting a link
+ * waits for the kernel's grace period); gone already is no error. */
+int keep_nl_link_down(struct keep_nl *nl, const char *name, keep_error **err);
 /* Up (and enslaved to master_index unless 0). */
 int keep_nl_link_up(struct keep_nl *nl, const char *name, unsigned master_index, keep_error **err);
 /* An IPv4 address prefix on `name`; EEXIST is no error. */

@@ -234,16 +234,18 @@ static json_t *load_member(const char *dir, const char *id)
   return keep_json_load_file_at(AT_FDCWD, f, 0, NULL);
 }
 
-/* A member's record, and its link first: a container's network namespace
- * outlives its process for a while, and its port must be gone before its
- * rules are (its queued packets would leave unchecked). */
-static void drop_member(struct keep_nl *nl, const char *dir, const char *id)
+/* A member's record, and its port first: a container's network namespace
+ * outlives its process for a while, and its port must pass nothing before
+ * its rules go (its queued packets would leave unchecked).  A container
+ * that is gone has its port set down (its namespace takes the pair with
+ * it); one that stays (disconnect) has it deleted. */
+static void drop_member(struct keep_nl *nl, const char *dir, const char *id, bool delete_link)
 {
   json_t *m = load_member(dir, id);
   const char *veth = json_string_value(json_object_get(m, "veth"));
   if (nl && veth) {
     keep_error *e = NULL;
-    if (keep_nl_link_del(nl, veth, &e) < 0) {
+    if ((delete_link ? keep_nl_link_del(nl, veth, &e) : keep_nl_link_down(nl, veth, &e)) < 0) {
       keep_error_print(e);
       keep_error_free(&e);
     }
@@ -264,7 +266,7 @@ static json_t *members_of(const char *state_base, const char *name, struct keep_
       continue;
     if (!keep_owner_alive(state_base, e->d_name)) {
       if (prune)
-        drop_member(prune, dir, e->d_name);
+        drop_member(prune, dir, e->d_name, false);
       continue;
     }
     json_t *m = load_member(dir, e->d_name);
@@ -827,7 +829,7 @@ static int release_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
     if (ent->d_name[0] == '.')
       continue;
     cleanup_free char *sub = xasprintf("%s/%s", dir, ent->d_name);
-    drop_member(nl, sub, op->id);
+    drop_member(nl, sub, op->id, false);
   }
   return sync_locked(op, nl, err);
 }
@@ -886,7 +888,7 @@ int keep_net_connect(const char *state_base, const char *id, const char *network
 static int disconnect_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
 {
   cleanup_free char *dir = xasprintf("%s/networks/%s", op->state_base, op->name);
-  drop_member(nl, dir, op->id);
+  drop_member(nl, dir, op->id, true);
   return sync_locked(op, nl, err);
 }
 

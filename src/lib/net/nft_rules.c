@@ -38,19 +38,32 @@ char *keep_nft_ruleset(const struct keep_nft_net *nets, size_t n_nets, const str
   FILE *f = open_memstream(&text, &len);
   if (f == NULL)
     abort();
-  /* Declaring a table then deleting it works whether it existed or not. */
-  fputs("table inet keep {}\ndelete table inet keep\ntable bridge keep {}\ndelete table bridge keep\n", f);
   if (n_nets == 0) {
+    /* Declaring a table then deleting it works whether it existed or not. */
+    fputs("table inet keep {}\ndelete table inet keep\ntable bridge keep {}\ndelete table bridge keep\n", f);
     fclose(f);
     return text;
   }
+  /* The chains stay (declared again, as they are), their rules are
+   * replaced: a chain hooked anew costs the kernel a grace period, a rule
+   * does not.  All of it is one transaction. */
+  fputs("table inet keep {\n"
+        " chain input { type filter hook input priority filter - 1; policy accept; }\n"
+        " chain forward { type filter hook forward priority filter - 1; policy accept; }\n"
+        " chain postrouting { type nat hook postrouting priority srcnat - 1; policy accept; }\n"
+        "}\n"
+        "table bridge keep {\n"
+        " chain prerouting { type filter hook prerouting priority filter - 1; policy accept; }\n"
+        "}\n"
+        "flush table inet keep\nflush table bridge keep\n",
+        f);
   fputs("table inet keep {\n", f);
   /* The host is not on any network: nothing a container sends reaches the
    * host's own addresses through its bridge (the gateway forwards only). */
-  fputs(" chain input {\n  type filter hook input priority filter - 1; policy accept;\n  iifname ", f);
+  fputs(" chain input {\n  iifname ", f);
   set_of(f, nets, n_nets, false);
   fputs(" drop\n }\n", f);
-  fputs(" chain forward {\n  type filter hook forward priority filter - 1; policy accept;\n", f);
+  fputs(" chain forward {\n", f);
   /* Bridged traffic reaches this hook only where br_netfilter is loaded:
    * within one network it is allowed, as it is without that module. */
   for (size_t i = 0; i < n_nets; i++)
@@ -86,7 +99,7 @@ char *keep_nft_ruleset(const struct keep_nft_net *nets, size_t n_nets, const str
   set_of(f, nets, n_nets, false);
   fputs(" drop\n }\n", f);
   if (any_egress(nets, n_nets)) {
-    fputs(" chain postrouting {\n  type nat hook postrouting priority srcnat - 1; policy accept;\n", f);
+    fputs(" chain postrouting {\n", f);
     for (size_t i = 0; i < n_nets; i++)
       if (nets[i].egress)
         fprintf(f, "  ip saddr %s oifname != \"%s\" masquerade\n", nets[i].subnet, nets[i].bridge);
@@ -98,9 +111,7 @@ char *keep_nft_ruleset(const struct keep_nft_net *nets, size_t n_nets, const str
    * only from its own address, ARP only about itself, and nothing but IPv4
    * and ARP (no raw Ethernet protocols, no VLAN tags, no IPv6 router
    * adverts): a container cannot pass for another or talk past the filter. */
-  fputs("table bridge keep {\n chain prerouting {\n  type filter hook prerouting priority filter - 1; policy "
-        "accept;\n",
-        f);
+  fputs("table bridge keep {\n chain prerouting {\n", f);
   /* A port of keep's with no rules of its own (a container on its way
    * out) passes nothing. */
   fputs("  iifname \"kv-*\"", f);
