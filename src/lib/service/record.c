@@ -45,11 +45,11 @@ static json_t *defences_json(const struct keep_config *cfg)
   for (size_t i = 0; i < cfg->n_landlock_rules; i++)
     json_array_append_new(rules, json_pack("{s:s, s:i}", "path", cfg->landlock_rules[i].path, "access",
                                            (int) cfg->landlock_rules[i].access));
-  return json_pack("{s:s, s:o, s:b, s:o, s:o, s:b, s:s, s:b, s:b}", "seccomp", sc, "capAdd", caps, "landlock",
-                   cfg->landlock, "landlockWritable", strv_json(writable), "landlockRules", rules,
+  return json_pack("{s:s, s:o, s:b, s:o, s:o, s:b, s:s, s:b, s:b, s:s}", "seccomp", sc, "capAdd", caps,
+                   "landlock", cfg->landlock, "landlockWritable", strv_json(writable), "landlockRules", rules,
                    "rootWritable", cfg->read_write, "network",
                    cfg->network == KEEP_NET_HOST ? "host" : "none", "cgroups", cfg->cgroups, "rootless",
-                   cfg->rootless);
+                   cfg->rootless, "apparmor", cfg->apparmor ? cfg->apparmor : "none");
 }
 
 char *keep_record_text(const struct keep_config *cfg, const char *image, int argc, char *const *argv)
