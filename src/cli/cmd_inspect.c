@@ -76,6 +76,12 @@ static json_t *defences_json(json_t *d, json_t *mounts)
     json_array_append_new(weak, json_string("--security-opt seccomp=FILE: a profile other than keep's"));
   if (!json_is_true(json_object_get(d, "landlock")))
     json_array_append_new(weak, json_string("no Landlock layer"));
+  /* "none": the host has no AppArmor, nothing was switched off. */
+  const char *aa = json_string_value(json_object_get(d, "apparmor")) ?: "none";
+  if (strcmp(aa, "unconfined") == 0)
+    json_array_append_new(weak, json_string("--security-opt apparmor=unconfined: no AppArmor profile"));
+  else if (strcmp(aa, "none") != 0 && !str_has_prefix(aa, "keep-default"))
+    json_array_append_new(weak, json_string("--security-opt apparmor=PROFILE: a profile other than keep's"));
   if (json_is_true(json_object_get(d, "rootWritable")))
     json_array_append_new(weak, json_string("--read-write: the root filesystem is writable"));
   if (json_array_size(json_object_get(d, "capAdd")))
@@ -99,9 +105,10 @@ static json_t *defences_json(json_t *d, json_t *mounts)
         strcmp(json_string_value(json_object_get(m, "Type")), "bind") == 0)
       json_array_append_new(weak, json_pack("s+", "-v :rw: a writable host directory at ",
                                             json_string_value(json_object_get(m, "Destination"))));
-  return json_pack("{s:b, s:b, s:s, s:b, s:b, s:O, s:s, s:b, s:o}", "userNamespace", true, "noNewPrivileges",
-                   true, "seccomp", sc, "landlock", json_is_true(json_object_get(d, "landlock")),
-                   "readOnlyRoot", !json_is_true(json_object_get(d, "rootWritable")), "capAdd",
+  return json_pack("{s:b, s:b, s:s, s:b, s:s, s:b, s:O, s:s, s:b, s:o}", "userNamespace", true,
+                   "noNewPrivileges", true, "seccomp", sc, "landlock",
+                   json_is_true(json_object_get(d, "landlock")), "apparmor", aa, "readOnlyRoot",
+                   !json_is_true(json_object_get(d, "rootWritable")), "capAdd",
                    json_object_get(d, "capAdd") ?: json_array(), "network",
                    json_string_value(json_object_get(d, "network")) ?: "none", "cgroups",
                    json_is_true(json_object_get(d, "cgroups")), "weakened", weak);

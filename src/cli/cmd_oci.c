@@ -10,9 +10,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "apparmor.h"
 #include "commands.h"
 #include "keep_build_config.h"
 #include "oci_runtime.h"
+#include "selinux.h"
 #include "util.h"
 
 struct keep_global_opts keep_global = {0};
@@ -363,6 +365,11 @@ int cmd_oci_features(int argc, char **argv)
     keep_error_print(err);
     return EXIT_KEEP_FAILED;
   }
+  /* What this host enforces: a config's process.apparmorProfile or
+   * selinuxLabel is refused where it says false. */
+  json_t *lx = json_object_get(j, "linux");
+  json_object_set_new(lx, "apparmor", json_pack("{s:b}", "enabled", keep_apparmor_enabled()));
+  json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", keep_selinux_enabled()));
   json_dumpf(j, stdout, JSON_INDENT(2));
   putchar('\n');
   json_decref(j);

@@ -18,6 +18,7 @@
 #include "container.h"
 #include "image_run.h"
 #include "keep_build_config.h"
+#include "apparmor.h"
 #include "landlock.h"
 #include "process_setup.h"
 #include "service.h"
@@ -71,6 +72,8 @@ static void run_usage(FILE *out)
           "      --security-opt landlock=off        WEAKER: no Landlock layer\n"
           "      --security-opt landlock=RULES      Landlock rules instead of keep's (keep trace "
           "--landlock-out)\n"
+          "      --security-opt apparmor=PROFILE    a loaded AppArmor profile instead of keep's\n"
+          "      --security-opt apparmor=unconfined WEAKER: no AppArmor profile\n"
           "      --log-denied          one line on stderr per system call the profile denies\n"
           "Network:\n"
           "      --network none|host   none (default: loopback only) or WEAKER: the host's network\n"
@@ -264,13 +267,21 @@ static int security_opt(struct keep_config *c, const char *opt, keep_error **err
     c->landlock = true;
     return keep_landlock_rules_load(opt + 9, &c->landlock_rules, &c->n_landlock_rules, err);
   }
+  if (str_has_prefix(opt, "apparmor=") || str_has_prefix(opt, "apparmor:")) {
+    /* Resolved once the flags are read (fill_defaults). */
+    free(c->apparmor);
+    c->apparmor = xstrdup(opt + 9);
+    return keep_apparmor_name_check(c->apparmor, "--security-opt apparmor=", err);
+  }
   if (strcmp(opt, "no-new-privileges") == 0 || strcmp(opt, "no-new-privileges=true") == 0 ||
       strcmp(opt, "no-new-privileges:true") == 0)
     return 0;
   if (str_has_prefix(opt, "no-new-privileges"))
     return keep_fail(err, 0, "--security-opt `%s`: keep always sets no_new_privs; it cannot be switched off",
                      keep_q(opt));
-  return keep_fail(err, 0, "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off|RULES)",
+  return keep_fail(err, 0,
+                   "unknown --security-opt `%s` (seccomp=FILE|unconfined, landlock=off|RULES, "
+                   "apparmor=PROFILE|unconfined)",
                    keep_q(opt));
 }
 
@@ -537,7 +548,13 @@ static int fill_defaults(struct keep_config *c, keep_error **err)
             keep_progname);
     c->landlock = false;
   }
-  return 0;
+  /* keep's own AppArmor profile where the host has AppArmor (loaded now if
+   * it is not yet), the one asked for, or none where the host has none. */
+  char *asked = c->apparmor;
+  c->apparmor = NULL;
+  int r = keep_apparmor_resolve(asked, "--security-opt apparmor=", &c->apparmor, err);
+  free(asked);
+  return r;
 }
 
 int keep_run_config(int argc, char **argv, struct keep_config *cfg, struct keep_image_hold *hold, bool *help,

@@ -45,9 +45,15 @@ fi
 grep -q '^/proc/interrupts 0 ' "$T/spec.out" && ok "keep spec masks /proc/interrupts too" || fail "keep spec leaves /proc/interrupts readable"
 # keep run starts from keep spec's document: while it runs, its state holds
 # that document, with keep spec's defaults as they are and the flags on top.
-timeout 30 "$KEEP" run --cap-add NET_RAW -v "$T/b:/vol" "$ROOTFS" sleep 3 >/dev/null 2>&1 &
-bg=$!; sleep 1.5
-doc=$(ls -t /run/keep/*/config.json 2>/dev/null | head -1)
+timeout 30 "$KEEP" run --cap-add NET_RAW -v "$T/b:/vol" "$ROOTFS" sleep 6 >/dev/null 2>&1 &
+bg=$!; doc=
+# Ours by its volume, however long the start takes (seconds in an emulated
+# guest), once the container runs (its state directory has its final name).
+for _ in $(seq 100); do
+  sleep 0.2
+  doc=$(grep -l "\"$T/b\"" /run/keep/*/config.json 2>/dev/null | head -1)
+  [ -n "$doc" ] && [ -s "$(dirname "$doc")/state.json" ] && break
+done
 if [ -n "$doc" ] && python3 - "$doc" "$T/b/config.json" > "$T/out" 2>&1 <<'PY'
 import json, sys
 run, spec = (json.load(open(p)) for p in sys.argv[1:3])

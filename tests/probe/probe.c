@@ -117,6 +117,10 @@ static long raw_syscall(const char *name)
     return mknod("/tmp/probe-null", S_IFCHR | 0666, makedev(1, 3));
   if (!strcmp(name, "nr999"))
     return syscall(999);
+  if (!strcmp(name, "socket-raw"))
+    return socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  if (!strcmp(name, "socket-packet"))
+    return socket(17 /* AF_PACKET */, SOCK_RAW, 0);
   if (!strcmp(name, "socket-unix"))
     return syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
   if (!strcmp(name, "getpid"))

@@ -2,6 +2,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int count, failed;
 
@@ -34,6 +36,16 @@ void tap_skip(const char *why, const char *fmt, ...)
   va_start(ap, fmt);
   line("ok", d, fmt, ap);
   va_end(ap);
+}
+
+int tap_in_child(int (*fn)(void))
+{
+  pid_t p = fork();
+  if (p == 0)
+    _exit(fn());
+  int st = 0;
+  waitpid(p, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
 }
 
 int tap_done(void)

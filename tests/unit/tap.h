@@ -6,6 +6,9 @@
 
 void tap_ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tap_skip(const char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* fn() in a child process (what it changes about itself stays there): its
+ * exit status, or 99 when it did not exit. */
+int tap_in_child(int (*fn)(void));
 /* Prints the plan and returns the exit status (non-zero when any failed). */
 int tap_done(void);
 

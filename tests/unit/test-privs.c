@@ -143,16 +143,6 @@ static void test_passwd(void)
   tap_ok(system(cmd) == 0, "clean up");
 }
 
-static int in_child(int (*fn)(void))
-{
-  pid_t p = fork();
-  if (p == 0)
-    _exit(fn());
-  int st = 0;
-  waitpid(p, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
-}
-
 static int child_caps(void)
 {
   if (keep_caps_drop_bounding(1ULL << CAP_KILL, NULL) < 0 || keep_caps_apply(1ULL << CAP_KILL, NULL) < 0)
@@ -198,7 +188,7 @@ int main(void)
   test_env();
   test_passwd();
   if (geteuid() == 0)
-    TAP_EQ_INT(in_child(child_caps), 0, "caps applied: only CAP_KILL, inheritable and ambient empty");
+    TAP_EQ_INT(tap_in_child(child_caps), 0, "caps applied: only CAP_KILL, inheritable and ambient empty");
   else
     tap_skip("needs root", "caps applied");
   if (keep_landlock_abi() > 0) {
@@ -209,7 +199,8 @@ int main(void)
     mkdir(d, 0755);
     snprintf(d, sizeof(d), "%s/other", ll_dir);
     mkdir(d, 0755);
-    TAP_EQ_INT(in_child(child_landlock), 0, "landlock: write only where allowed, not through a leaked fd");
+    TAP_EQ_INT(tap_in_child(child_landlock), 0,
+               "landlock: write only where allowed, not through a leaked fd");
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", ll_dir);
     tap_ok(system(cmd) == 0, "clean up");

@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "apparmor.h"
 #include "audit.h"
 #include "keep_build_config.h"
 #include "landlock.h"
@@ -95,6 +96,25 @@ static long read_long(const char *root, const char *path, long dflt)
   return t ? strtol(t, NULL, 10) : dflt;
 }
 
+/* keep's AppArmor profile, loaded by the first container root runs; until
+ * then a normal user's containers are refused, not run unconfined. */
+static void check_apparmor_profile(struct keep_findings *f)
+{
+  const char *title = "keep's AppArmor profile is loaded";
+  if (!keep_apparmor_enabled()) {
+    keep_findings_add(f, "H.12", AUDIT_INFO, title, "", NULL, "this host has no AppArmor");
+    return;
+  }
+  int r = keep_apparmor_loaded(KEEP_APPARMOR_DEFAULT, NULL);
+  if (r == 1)
+    keep_findings_add(f, "H.12", AUDIT_PASS, title, "", NULL, "%s", KEEP_APPARMOR_DEFAULT);
+  else
+    keep_findings_add(f, "H.12", AUDIT_INFO, title, "/sys/kernel/security/apparmor/profiles",
+                      "run a container as root once: keep loads it", "%s",
+                      r == 0 ? "not yet: a normal user's containers are refused until it is"
+                             : "cannot tell (the list is root's)");
+}
+
 static void check_kernel(const char *root, struct keep_findings *f)
 {
   long userns = read_long(root, "/proc/sys/user/max_user_namespaces", -1);
@@ -137,6 +157,7 @@ static void check_kernel(const char *root, struct keep_findings *f)
     else
       keep_findings_add(f, "H.5", AUDIT_FAIL, "The kernel is one keep supports", "uname",
                         "Linux 5.12 or later (mount_setattr, idmapped mounts)", "%s", u.release);
+    check_apparmor_profile(f);
   }
   struct stat st;
   bool v2 = stat_under(root, "/sys/fs/cgroup/cgroup.controllers", &st) == 0;

@@ -14,6 +14,7 @@ void keep_config_free(struct keep_config *c)
   free(c->id);
   free(c->hostname);
   free(c->seccomp_file);
+  free(c->apparmor);
   for (size_t i = 0; i < c->n_landlock_rules; i++)
     free(c->landlock_rules[i].path);
   free(c->landlock_rules);

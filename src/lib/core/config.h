@@ -151,6 +151,10 @@ struct keep_config {
    * to the writable mounts); NULL: keep's. */
   struct keep_landlock_rule *landlock_rules;
   size_t n_landlock_rules;
+  /* --security-opt apparmor=: a loaded profile or "unconfined"; NULL:
+   * keep's own.  keep run then holds what the container runs under:
+   * the profile, "unconfined", or NULL on a host without AppArmor. */
+  char *apparmor;
   bool read_write; /* --read-write: root not read-only */
   enum keep_network_mode network;
   bool cgroups; /* --cgroups=off clears it */

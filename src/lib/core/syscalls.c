@@ -215,13 +215,28 @@ int fs_new_mount_source(const char *fstype, const char *source, const char *opti
     return keep_fail_errno(err, "fsconfig `%s` source `%s`", fstype, source);
   if (options && *options) {
     cleanup_free char *opts = xstrdup(options);
-    char *save = NULL;
-    for (char *kv = strtok_r(opts, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+    for (char *kv = opts, *next = NULL; kv && *kv; kv = next) {
+      /* A value in double quotes may hold commas (an SELinux context=
+       * with an MLS level: "s0:c1,c2"); the quotes are mount(8)'s, not
+       * the value's. */
+      char *p = kv;
+      for (bool quoted = false; *p && (quoted || *p != ','); p++)
+        quoted ^= *p == '"';
+      next = *p ? p + 1 : NULL;
+      *p = '\0';
+      if (*kv == '\0')
+        continue;
       char *eq = strchr(kv, '=');
       int r;
       if (eq) {
         *eq = '\0';
-        r = fsconfig(fsfd, FSCONFIG_SET_STRING, kv, eq + 1, 0);
+        char *v = eq + 1;
+        size_t vl = strlen(v);
+        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+          v[vl - 1] = '\0';
+          v++;
+        }
+        r = fsconfig(fsfd, FSCONFIG_SET_STRING, kv, v, 0);
       } else {
         r = fsconfig(fsfd, FSCONFIG_SET_FLAG, kv, NULL, 0);
       }

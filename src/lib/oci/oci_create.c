@@ -26,6 +26,7 @@
 #include "oci_create_internal.h"
 #include "oci_mounts.h"
 #include "oci_process.h"
+#include "selinux.h"
 #include "state.h"
 #include "syscalls.h"
 #include "msg.h"
@@ -49,12 +50,15 @@ static int check_supported(const struct keep_oci_spec *s, const struct keep_oci_
   /* keep run -d -t hands the terminal to its monitor. */
   if (s->process.terminal && !o->console_socket && !attached && !o->ext)
     return keep_fail(err, 0, "process.terminal is true: pass --console-socket to receive the terminal");
-  if (s->process.apparmor_profile && *s->process.apparmor_profile &&
-      access("/sys/kernel/security/apparmor", F_OK) < 0)
-    return keep_fail(err, ENOTSUP,
-                     "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
-  if (s->process.selinux_label && *s->process.selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
-    return keep_fail(err, ENOTSUP, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
+  if (keep_oci_lsm_supported(s->process.apparmor_profile, s->process.selinux_label, "config.json: process",
+                             err) < 0)
+    return -1;
+  if (s->mount_label && *s->mount_label) {
+    if (keep_selinux_label_check(s->mount_label, "config.json: linux.mountLabel", err) < 0)
+      return -1;
+    if (!keep_selinux_enabled())
+      return keep_fail(err, ENOTSUP, "config.json: linux.mountLabel: SELinux is not enabled on this host");
+  }
   for (size_t i = 0; i < s->n_mounts; i++)
     if (s->mounts[i].idmap != OCI_IDMAP_NONE && geteuid() != 0)
       return keep_fail(err, EPERM,

@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 
+#include "apparmor.h"
 #include "cgroup.h"
 #include "defaults.h"
 #include "oci_spec.h"
@@ -117,6 +118,11 @@ json_t *keep_oci_default_spec(bool rootless, bool with_seccomp, keep_error **err
   if (spec)
     json_object_set_new(json_object_get(spec, "linux"), "sysctl",
                         json_pack("{s:s}", "net.ipv4.ip_unprivileged_port_start", "0"));
+  /* keep's own AppArmor profile where the host has AppArmor, as keep run
+   * gives it (create loads it when it runs as root). */
+  if (spec && keep_apparmor_enabled())
+    json_object_set_new(json_object_get(spec, "process"), "apparmorProfile",
+                        json_string(KEEP_APPARMOR_DEFAULT));
   if (spec && !with_seccomp)
     json_object_del(json_object_get(spec, "linux"), "seccomp");
   if (rootless && spec) {

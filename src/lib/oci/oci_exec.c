@@ -90,6 +90,16 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
     goto out;
   if (keep_oci_caps_grantable(o->process, "exec --process", err) < 0)
     goto out;
+  /* The process's own AppArmor profile and SELinux label, else the
+   * container's (as runc): an exec'd process is no less confined than the
+   * container's first one. */
+  const char *aa_profile = o->process->apparmor_profile && *o->process->apparmor_profile
+                               ? o->process->apparmor_profile
+                               : spec.process.apparmor_profile;
+  const char *se_label = o->process->selinux_label && *o->process->selinux_label ? o->process->selinux_label
+                                                                                 : spec.process.selinux_label;
+  if (keep_oci_lsm_supported(aa_profile, se_label, "exec: process", err) < 0)
+    goto out;
   if (!o->seccomp && spec.seccomp &&
       keep_seccomp_prepare_json(spec.seccomp, "config.json: linux.seccomp", &sc, err) < 0)
     goto out;
@@ -196,7 +206,9 @@ int keep_oci_exec(const struct keep_oci_exec_opts *o, int *exit_code, keep_error
                                     .tty_fd = peer,
                                     .setgroups_allowed = setgroups_ok,
                                     .has_personality = spec.has_personality,
-                                    .personality = spec.personality};
+                                    .personality = spec.personality,
+                                    .apparmor_profile = aa_profile,
+                                    .selinux_label = se_label};
       keep_oci_process_exec(&cf);
     }
     char buf[16];

@@ -446,7 +446,9 @@ static noreturn void oci_child(struct oci_child *c)
                                 .landlock_root_writable = c->ext && c->ext->cfg->read_write,
                                 .landlock_rules = c->ext ? c->ext->cfg->landlock_rules : NULL,
                                 .n_landlock_rules =
-                                    c->ext && c->ext->cfg->landlock ? c->ext->cfg->n_landlock_rules : 0};
+                                    c->ext && c->ext->cfg->landlock ? c->ext->cfg->n_landlock_rules : 0,
+                                .apparmor_profile = proc.apparmor_profile,
+                                .selinux_label = proc.selinux_label};
   if (c->ext)
     run_as_pid1(&cf, tty_peer < 0 && !c->ext->cfg->proc.interactive, c->ext->pid1_fd);
   keep_oci_process_exec(&cf);

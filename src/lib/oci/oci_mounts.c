@@ -18,6 +18,7 @@
 
 #include "rootfs.h"
 #include "defaults.h"
+#include "selinux.h"
 #include "syscalls.h"
 #include "userns.h"
 #include "util.h"
@@ -182,7 +183,7 @@ static int mount_cgroup_v1(int target, const struct keep_oci_mount *m, const str
 /* strict: keep run's own mount points on the root (/proc, /sys, /dev,
  * /tmp, /run) must be directories of the root, never symlinks. */
 static int mount_fs(int rootfd, const struct keep_oci_mount *m, const struct keep_oci_mount_ctx *c,
-                    bool strict, keep_error **err)
+                    const char *mount_label, bool strict, keep_error **err)
 {
   cleanup_close int target = strict ? open_in_root_nofollow(rootfd, m->destination, O_DIRECTORY, err)
                                     : open_destination(rootfd, m->destination, true, err);
@@ -195,8 +196,14 @@ static int mount_fs(int rootfd, const struct keep_oci_mount *m, const struct kee
     type = "cgroup2";
   }
   unsigned int attrs = ms_to_attr(m->flags);
+  /* linux.mountLabel: the context of the filesystems keep makes for the
+   * container (checked against the host by create). */
+  cleanup_free char *data = mount_label && *mount_label && keep_selinux_labels_fs(type)
+                                ? keep_selinux_mount_data(m->data, mount_label)
+                                : NULL;
   keep_error *e = NULL;
-  cleanup_close int fs = fs_new_mount_source(type, m->source ? m->source : type, m->data, attrs, &e);
+  cleanup_close int fs =
+      fs_new_mount_source(type, m->source ? m->source : type, data ? data : m->data, attrs, &e);
   if (fs < 0 && strcmp(type, "sysfs") == 0 && e && e->errnum == EPERM) {
     /* sysfs needs a network namespace of our own; without one, show the
      * host's read-only, as runc and crun do. */
@@ -344,7 +351,8 @@ int keep_oci_mounts_setup(int rootfd, const struct keep_oci_spec *s, const struc
     }
     int checked = c->sources ? c->sources[i] : -1;
     bool strict = c->strict && c->strict[i];
-    int r = m->bind ? mount_bind(rootfd, m, tree, checked, err) : mount_fs(rootfd, m, c, strict, err);
+    int r = m->bind ? mount_bind(rootfd, m, tree, checked, err)
+                    : mount_fs(rootfd, m, c, s->mount_label, strict, err);
     if (r < 0)
       return c->names && c->names[i] ? keep_error_wrap(err, "%s", c->names[i])
                                      : keep_error_wrap(err, "config.json: mounts[%zu]", i);

@@ -2,9 +2,10 @@
  * one enters it (`keep run`, `run --bundle`, `create`/`start`, `exec`), in
  * one fixed order:
  *   signals reset -> session and terminal -> rlimits -> cwd (verified
- *   inside the root) -> bounding set -> groups -> close fds -> [seccomp,
- *   without no_new_privs] -> ids -> capabilities -> no_new_privs ->
- *   personality -> umask -> Landlock -> seccomp -> exec. */
+ *   inside the root) -> AppArmor profile and SELinux label for the exec ->
+ *   bounding set -> groups -> close fds -> [seccomp, without
+ *   no_new_privs] -> ids -> capabilities -> no_new_privs -> personality ->
+ *   umask -> Landlock -> seccomp -> exec. */
 #include "oci_process.h"
 
 #include <errno.h>
@@ -22,8 +23,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "apparmor.h"
 #include "caps.h"
 #include "landlock.h"
+#include "selinux.h"
 #include "util.h"
 
 extern char **environ;
@@ -85,6 +88,24 @@ int keep_oci_caps_grantable(const struct keep_oci_process *p, const char *where,
               "it starts can have it",
               where, sets[i].name, name ? name : "an unknown capability");
     return keep_error_hint(err, "drop it from the config, or run keep where its bounding set has it");
+  }
+  return 0;
+}
+
+int keep_oci_lsm_supported(const char *apparmor, const char *selinux, const char *where, keep_error **err)
+{
+  if (apparmor && *apparmor) {
+    cleanup_free char *what = xasprintf("%s.apparmorProfile", where);
+    cleanup_free char *resolved = NULL;
+    if (keep_apparmor_resolve(apparmor, what, &resolved, err) < 0)
+      return -1;
+  }
+  if (selinux && *selinux) {
+    cleanup_free char *what = xasprintf("%s.selinuxLabel", where);
+    if (keep_selinux_label_check(selinux, what, err) < 0)
+      return -1;
+    if (!keep_selinux_enabled())
+      return keep_fail(err, ENOTSUP, "%s: SELinux is not enabled on this host", what);
   }
   return 0;
 }
@@ -170,7 +191,17 @@ noreturn void keep_oci_process_exec(const struct keep_oci_confine *c)
       if (dup2(tty_fd, i) < 0)
         keep_fail_errno(&err, "dup2 the terminal");
   }
+  /* The LSM labels take effect only at the final execve, so setting them
+   * this early weakens nothing, and here they need nothing of the layers
+   * that follow: no file Landlock would deny (/proc is not writable under
+   * it), no system call a filter loaded early might refuse, no credentials
+   * the process is about to lose (runc and crun set them early too).
+   * no_new_privs, set later, still holds at that execve: the kernel allows
+   * a change of AppArmor profile under it only from unconfined or to a
+   * subset of the current one. */
   if (err == NULL && (set_rlimits(p, &err) < 0 || enter_cwd(p->cwd, &err) < 0 ||
+                      keep_apparmor_exec_profile(c->apparmor_profile, &err) < 0 ||
+                      keep_selinux_exec_label(c->selinux_label, &err) < 0 ||
                       keep_caps_drop_bounding(p->caps_bounding, &err) < 0))
     goto fail;
   if (err)
@@ -226,6 +257,11 @@ noreturn void keep_oci_process_exec(const struct keep_oci_confine *c)
   execvp(p->args[0], p->args);
   int e = errno;
   keep_fail(&err, e, "exec `%s`", keep_q(p->args[0]));
+  if (e == EPERM && c->apparmor_profile && strcmp(c->apparmor_profile, "unconfined") != 0)
+    keep_error_hint(&err,
+                    "AppArmor allows no change to profile `%s` under no_new_privs from keep's own "
+                    "profile unless it is a subset of it",
+                    c->apparmor_profile);
   keep_error_print(err);
   _exit((e == ENOENT || e == ENOTDIR) ? 127 : 126);
 fail:

@@ -139,6 +139,12 @@ json_t *keep_run_spec(const struct keep_config *cfg, const struct keep_userns_pl
                       json_pack("{s:o, s:o, s:[], s:o, s:[]}", "bounding", caps_json(cfg->cap_add),
                                 "effective", caps_json(cfg->cap_add), "inheritable", "permitted",
                                 caps_json(cfg->cap_add), "ambient"));
+  /* keep's AppArmor profile, another, or "unconfined" (WEAKER); none on a
+   * host without AppArmor. */
+  if (cfg->apparmor)
+    json_object_set_new(proc, "apparmorProfile", json_string(cfg->apparmor));
+  else
+    json_object_del(proc, "apparmorProfile");
 
   json_t *mounts = json_object_get(spec, "mounts");
   set_devpts(mounts, u->tty_gid_mapped);

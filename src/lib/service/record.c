@@ -57,14 +57,14 @@ static json_t *defences_json(const struct keep_config *cfg)
     keep_port_format(&p, text, sizeof(text));
     json_array_append_new(ports, json_pack("{s:s, s:b}", "port", text, "weaker", p.weaker));
   }
-  return json_pack("{s:s, s:o, s:b, s:o, s:o, s:b, s:s, s:o, s:o, s:b, s:b}", "seccomp", sc, "capAdd", caps,
-                   "landlock", cfg->landlock, "landlockWritable", strv_json(writable), "landlockRules", rules,
-                   "rootWritable", cfg->read_write, "network",
+  return json_pack("{s:s, s:o, s:b, s:o, s:o, s:b, s:s, s:o, s:o, s:b, s:b, s:s}", "seccomp", sc, "capAdd",
+                   caps, "landlock", cfg->landlock, "landlockWritable", strv_json(writable), "landlockRules",
+                   rules, "rootWritable", cfg->read_write, "network",
                    cfg->network == KEEP_NET_HOST ? "host"
                    : cfg->networks               ? cfg->networks[0]
                                                  : "none",
                    "networks", strv_json(cfg->networks), "ports", ports, "cgroups", cfg->cgroups, "rootless",
-                   cfg->rootless);
+                   cfg->rootless, "apparmor", cfg->apparmor ? cfg->apparmor : "none");
 }
 
 char *keep_record_text(const struct keep_config *cfg, const char *image, int argc, char *const *argv)
