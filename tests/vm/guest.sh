@@ -26,7 +26,7 @@ ip link set lo up
 # The guest kernel's modules, for what the kernel loads on demand (veth,
 # bridge, nf_tables...): busybox's modprobe reads the modules.dep the guest
 # builder made.
-ln -sfn "$VM_MODULES" "/lib/modules/$(uname -r)"
+mkdir -p /lib/modules && ln -sfn "$VM_MODULES" "/lib/modules/$(uname -r)"
 mkdir -p /run/keep-vm-bin && ln -sf /usr/bin/busybox /run/keep-vm-bin/modprobe
 echo /run/keep-vm-bin/modprobe > /proc/sys/kernel/modprobe
 
@@ -47,7 +47,7 @@ echo $$ > "$svc/session.scope/cgroup.procs" || log "cannot enter $svc/session.sc
 log "kernel $(uname -r), cgroup $(stat -f -c %T /sys/fs/cgroup), LSM $(cat /sys/kernel/security/lsm 2>/dev/null)"
 log "booted in $(cut -d' ' -f1 /proc/uptime) s"
 # tests/run must not build: the trees are the host's, read-only here.
-export KEEP_BUILD="$VM_BUILD" KEEP_NO_BUILD=1 KEEP_TESTS_NO_INSTALL=1
+export KEEP_BUILD="$VM_BUILD" KEEP_NO_BUILD=1 KEEP_TESTS_NO_INSTALL=1 KEEP_VM_GUEST=1
 cd /tmp
 for p in "$@"; do
   start=$(cut -d' ' -f1 /proc/uptime)
