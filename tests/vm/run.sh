@@ -21,7 +21,7 @@ BUILD=${BUILD:-$SRCDIR/build}
 # The cases that depend on the host (cgroups, devices, AppArmor, rootless
 # with delegation, a real client); apparmor.sh where the tree has it.
 if [ $# -eq 0 ]; then
-  set -- /cgroups.sh /oci_cgroup_res.sh /oci_regressions.sh /escapes.sh /client_podman.sh
+  set -- /cgroups.sh /oci_cgroup_res.sh /devices.sh /oci_regressions.sh /escapes.sh /client_podman.sh
   [ -f "$SRCDIR/tests/cases/apparmor.sh" ] && set -- "$@" /apparmor.sh
 fi
 TIMEOUT=${KEEP_VM_TIMEOUT:-1500}
