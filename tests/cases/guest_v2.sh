@@ -14,11 +14,19 @@ RC=0
 # 2: no guest to be had (no kernel package, no build): say why and skip.
 [ "$RC" -ne 2 ] || skip_all "$(tail -n1 "$T/vm.err")"
 sed 's/^/# /' "$T/vm.err"
+# Each result named after its case ("# CASE.sh [as USER]" comes first); the
+# runner's own lines ("ok - CASE.sh: ...", unnumbered) name it already.
+c=guest
 while IFS= read -r line; do
   case $line in
-    "ok "*"# SKIP "*) d=${line#ok*- }; skip "guest: ${d%% # SKIP *}" "${d#* # SKIP }" ;;
-    "ok "*) ok "guest: ${line#ok*- }" ;;
-    "not ok "*) fail "guest: ${line#not ok*- }" ;;
+    "ok - "* | "not ok - "*) n=guest ;;
+    *) n=$c ;;
+  esac
+  case $line in
+    "ok "*"# SKIP "*) d=${line#ok*- }; skip "$n: ${d%% # SKIP *}" "${d#* # SKIP }" ;;
+    "ok "*) ok "$n: ${line#ok*- }" ;;
+    "not ok "*) fail "$n: ${line#not ok*- }" ;;
+    "# "*.sh | "# "*.sh" as "*) c="guest ${line#\# }"; echo "$line" ;;
     "#"*) echo "$line" ;;
     *" passed, "*" failed"*) echo "# guest: $line" ;;
   esac
