@@ -29,6 +29,14 @@ if [ "${abi:-0}" -ge 6 ]; then
 else
   skip "the workload cannot signal keep's init (Landlock scope)" "Landlock ABI ${abi:-none} has no signal scope (Linux 6.12); keep audit host says so"
 fi
+if ! rootless; then
+  krun --network host "$ROOTFS" true
+  if [ "${abi:-0}" -ge 6 ]; then
+    expect_not "--network host: no warning where Landlock scopes abstract unix sockets" "cannot scope"
+  else
+    expect "--network host, Landlock ABI ${abi:-none}: says abstract unix sockets are not scoped" "warning: .*cannot scope abstract unix sockets"
+  fi
+fi
 # On every kernel: SIGKILL from inside the pid namespace to its init is
 # ignored, so the workload cannot take keep's init down with it.
 krun "$ROOTFS" sh -c 'keep-probe kill 1 9; sleep 0.3; echo init-alive'
