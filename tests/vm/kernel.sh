@@ -4,11 +4,11 @@
 #     unpacked (never installed: the host's /boot stays as it is) once per
 #     package version into $KEEP_VM_CACHE (/var/cache/keep-guest); sets
 #     KERNEL (vmlinuz), MODULES (its /lib/modules/VERSION tree) and KVER.
-#   guest_initrd FILE INIT: busybox-static, the virtio, 9p and overlay
-#     modules with their dependencies, and INIT as /init.
+#   guest_initrd FILE INIT: busybox-static, the virtio, 9p, overlay and
+#     ext4 modules with their dependencies, and INIT as /init.
 CACHE=${KEEP_VM_CACHE:-/var/cache/keep-guest}
 # What the first stage loads, in an order modules.dep completes.
-GUEST_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
+GUEST_MODULES=(virtio_pci 9pnet_virtio 9p overlay virtio_blk crc32c_generic ext4)
 
 guest_kernel() {
   local pkg ver dir tmp

@@ -41,6 +41,9 @@ guest_initrd "$OUT/initrd.img" "$VM/init" || exit 2
   printf '. %q\n' "$VM/guest.sh"
 } > "$OUT/job.sh"
 
+# The guest's /tmp and /var/lib: a sparse ext4 disk, gone with the run.
+truncate -s 16G "$OUT/scratch.img" && mkfs.ext4 -q -F "$OUT/scratch.img" ||
+  { echo "tests/vm/run.sh: cannot make the scratch disk" >&2; exit 2; }
 # 2 vCPUs and 3 GiB; TCG only: KVM guests hang when this host is itself a guest.
 start=$(date +%s)
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3072 \
@@ -49,6 +52,7 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3072 \
   -append "console=ttyS0 panic=-1 quiet loglevel=4 cgroup_no_v1=all apparmor=1 security=apparmor" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$OUT,mount_tag=out,security_model=none,multidevs=remap" \
+  -drive "file=$OUT/scratch.img,if=virtio,format=raw,cache=unsafe" \
   > "$OUT/qemu.log" 2>&1
 qrc=$?
 secs=$(($(date +%s) - start))
