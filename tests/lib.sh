@@ -36,16 +36,26 @@ as_test_user() {
     "$@"
   fi
 }
-# The flags a direct `keep run` needs as that user (cgroup v1 cannot be delegated).
+# cgroups_delegated USER: USER may make cgroups beside the current one (a
+# cgroup v2 subtree delegated as systemd delegates user@UID.service), which
+# is where rootless keep makes its cgroups.  Never on cgroup v1.
+cgroups_delegated() {
+  [ -f /sys/fs/cgroup/cgroup.controllers ] || return 1
+  local self
+  self=$(sed -n 's/^0:://p' /proc/self/cgroup)
+  setpriv --reuid="$1" --regid="$1" --init-groups --reset-env test -w "/sys/fs/cgroup${self%/*}/cgroup.procs"
+}
+# The flags a direct `keep run` needs as that user: --cgroups=off unless a
+# cgroup v2 subtree is delegated to them (cgroup v1 cannot be delegated).
 rootless_run_flags=()
-if rootless; then rootless_run_flags=(--cgroups=off); fi
+if rootless && ! cgroups_delegated "$KEEP_AS"; then rootless_run_flags=(--cgroups=off); fi
 
 # krun ARGS...: `keep run ARGS` with output in $T/out and status in $RC.
-# Rootless on a cgroup v1 host needs --cgroups=off (v1 cannot be delegated).
+# Rootless without a delegated cgroup subtree needs --cgroups=off.
 # KRUN_TIMEOUT: seconds before keep is sent SIGTERM (default 30).
 krun() {
   local extra=()
-  if rootless && [ "${KEEP_NO_AUTO_CGROUPS:-}" != 1 ]; then extra=(--cgroups=off); fi
+  if [ "${KEEP_NO_AUTO_CGROUPS:-}" != 1 ]; then extra=("${rootless_run_flags[@]}"); fi
   kas "$KEEP" run "${extra[@]}" "$@"
 }
 # kas COMMAND...: COMMAND (keep with any arguments) as the test's user, with

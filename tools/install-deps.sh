@@ -13,6 +13,8 @@ packages=(
   scdoc bash-completion zsh
   # tests/fuzz: clang, its libFuzzer and sanitizer runtimes, llvm-symbolizer
   clang libclang-rt-dev llvm
+  # tests/vm: the cgroup v2 + AppArmor guest (its kernel is downloaded, not installed)
+  qemu-system-x86
 )
 missing=()
 for p in "${packages[@]}"; do

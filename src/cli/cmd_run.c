@@ -547,6 +547,13 @@ static int fill_defaults(struct keep_config *c, keep_error **err)
             "(pass --security-opt landlock=off to accept this)\n",
             keep_progname);
     c->landlock = false;
+  } else if (c->landlock && c->network == KEEP_NET_HOST && keep_landlock_abi() < 6) {
+    /* Landlock scopes abstract unix sockets from ABI 6 (Linux 6.12); before
+     * it, sharing the host's network namespace shares those sockets too. */
+    fprintf(stderr,
+            "%s: warning: this kernel's Landlock (ABI %d) cannot scope abstract unix sockets: with "
+            "--network host the container reaches the host's (Linux 6.12 scopes them)\n",
+            keep_progname, keep_landlock_abi());
   }
   /* keep's own AppArmor profile where the host has AppArmor (loaded now if
    * it is not yet), the one asked for, or none where the host has none. */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Memory, CPU and pids limits by default; the cgroup goes with the container,
-# also when keep is killed.  (Rootless on this cgroup v1 host needs
-# --cgroups=off; the last test checks the message that says so.)
+# also when keep is killed.  Each layout where the host has it: cgroup v1
+# files, cgroup v2 files, and rootless in a delegated v2 subtree (the
+# v2 + AppArmor guest of tests/vm has both).  Rootless on cgroup v1 needs
+# --cgroups=off; the last test checks the message that says so.
 . "$SRCDIR/tests/lib.sh"
 mkroot
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
@@ -19,6 +21,36 @@ if [ -n "$cg" ]; then
   expect "--memory 64m applied" "^67108864$"
   expect "--cpus 0.5 applied" "^50000$"
   expect "--pids-limit 64 applied" "^64$"
+fi
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  # cgroup v2: the container's own cgroup is the root of its cgroup mount.
+  v2_limits() {
+    expect "$1default pids limit 2048" "^pids.max=2048$"
+    mem=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) * 1024 / 4 / 4096 * 4096))
+    expect "$1default memory limit: a quarter of RAM" "^memory.max=$mem$"
+    expect "$1default CPU quota: half the CPUs" "^cpu.max=$(( ( ($(nproc) + 1) / 2) * 100000 )) 100000$"
+  }
+  show='for f in pids.max memory.max cpu.max; do echo "$f=$(cat /sys/fs/cgroup/$f)"; done'
+  krun "$ROOTFS" sh -c "$show"
+  v2_limits "v2: "
+  krun --memory 64m --cpus 0.5 --pids-limit 64 "$ROOTFS" sh -c "$show"
+  expect "v2: --memory 64m applied" "^memory.max=67108864$"
+  expect "v2: --cpus 0.5 applied" "^cpu.max=50000 100000$"
+  expect "v2: --pids-limit 64 applied" "^pids.max=64$"
+  # Rootless, with a subtree delegated as systemd delegates user@UID.service:
+  # the same limits, in a cgroup beside the user's own, gone at exit.
+  if id keeptest >/dev/null 2>&1 && cgroups_delegated keeptest; then
+    before=$(keep_cgroup_dirs)
+    KEEP_AS=keeptest krun "$ROOTFS" sh -c "$show; cat /proc/self/cgroup"
+    expect_code "rootless v2, delegated: runs with cgroups (no --cgroups=off)" 0
+    v2_limits "rootless v2, delegated: "
+    KEEP_AS=keeptest krun --memory 32m "$ROOTFS" keep-probe alloc 200
+    if [ "$RC" -eq 137 ] || grep -q "alloc denied" "$T/out"; then ok "rootless v2, delegated: memory limit enforced ($RC)"; else fail "rootless v2, delegated: memory limit not enforced (exit $RC)"; fi
+    left=$(comm -13 <(echo "$before") <(keep_cgroup_dirs))
+    if [ -z "$left" ]; then ok "rootless v2, delegated: cgroups removed at exit"; else fail "rootless v2, delegated: left $left"; fi
+  else
+    skip "rootless v2 with a delegated subtree" "no cgroup v2 subtree delegated to keeptest here"
+  fi
 fi
 krun --pids-limit 64 "$ROOTFS" keep-probe forkbomb 5000
 expect "fork bomb stopped at the pids limit" "^forked 6[0-3] EAGAIN$"

@@ -144,8 +144,17 @@ static void check_kernel(const char *root, struct keep_findings *f)
                       se ? "SELinux, not enforcing" : "neither AppArmor nor SELinux");
   if (strcmp(root, "/") == 0) {
     int abi = keep_landlock_abi();
-    if (abi > 0)
+    /* ABI 6 (Linux 6.12) scopes signals and abstract unix sockets; before
+     * it only the pid and network namespaces stand between a container and
+     * those, and with --network host the host's abstract sockets are open. */
+    if (abi >= 6)
       keep_findings_add(f, "H.4", AUDIT_PASS, "Landlock is available", "", NULL, "ABI %d", abi);
+    else if (abi > 0)
+      keep_findings_add(f, "H.4", AUDIT_WARN, "Landlock is available", "uname",
+                        "Linux 6.12 or later (Landlock ABI 6)",
+                        "ABI %d: signals and abstract unix sockets are not scoped: a container's processes "
+                        "may signal its init, and with --network host reach the host's abstract sockets",
+                        abi);
     else
       keep_findings_add(f, "H.4", AUDIT_WARN, "Landlock is available",
                         "lsm=", "add landlock to the kernel's lsm=",

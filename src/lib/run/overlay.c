@@ -78,6 +78,16 @@ int keep_overlay_check_layers(size_t n, keep_error **err)
   return keep_error_hint(err, VFS_HINT);
 }
 
+/* Before Linux 6.5 overlayfs takes its options the legacy way: fsconfig
+ * accepts any key, and an unknown one fails only when the mount is created,
+ * so "lowerdir+" cannot be tried and taken back there.  An option no
+ * overlayfs knows tells the two apart. */
+static bool overlay_checks_options(void)
+{
+  cleanup_close int fd = fsopen("overlay", FSOPEN_CLOEXEC);
+  return fd >= 0 && fsconfig(fd, FSCONFIG_SET_STRING, "keep-no-such-option", "1", 0) < 0;
+}
+
 int keep_overlay_create(char *const *layers, const char *scratch, uid_t uid, gid_t gid, keep_error **err)
 {
   size_t n = strv_len(layers);
@@ -92,10 +102,11 @@ int keep_overlay_create(char *const *layers, const char *scratch, uid_t uid, gid
                                 "(Linux 5.11 or later mounts it in a user namespace)");
   }
   /* overlayfs lists the top layer first; the manifest lists the base first. */
+  bool plus = overlay_checks_options();
   for (size_t i = n; i-- > 0;) {
-    if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", layers[i], 0) == 0)
+    if (plus && fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", layers[i], 0) == 0)
       continue;
-    if (errno != EINVAL || i != n - 1) {
+    if (plus && (errno != EINVAL || i != n - 1)) {
       keep_fail_errno(err, "fsconfig overlay lowerdir+ `%s` (layer %zu of %zu)", layers[i], n - i, n);
       return hint_vfs(err, "this kernel's overlayfs refuses so many layers: ");
     }

@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "syscalls.h"
@@ -176,6 +178,17 @@ static int init_layer(int root, const struct keep_config *cfg, const int *volume
   return steal_fd(&layer);
 }
 
+/* Kernels before 6.15 refuse a detached mount as an overlayfs layer (it
+ * must be in the caller's mount namespace). */
+static bool kernel_before(unsigned major, unsigned minor)
+{
+  struct utsname u;
+  unsigned ma = 0, mi = 0;
+  if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
+    return false;
+  return ma < major || (ma == major && mi < minor);
+}
+
 int keep_rootfs_tree(const struct keep_config *cfg, int hostroot, const int *volume_fds, uid_t uid, gid_t gid,
                      keep_error **err)
 {
@@ -203,8 +216,12 @@ int keep_rootfs_tree(const struct keep_config *cfg, int hostroot, const int *vol
       else
         strv_push(&lowers, root_path);
       int stacked = keep_overlay_create(lowers, cfg->read_write ? cfg->layers_scratch : NULL, uid, gid, err);
-      if (stacked < 0)
+      if (stacked < 0) {
+        if ((*err)->errnum == EINVAL && kernel_before(6, 15))
+          keep_error_hint(err, "overlayfs before Linux 6.15 stacks no detached mount, which keep's layer is: "
+                               "create the missing mount points in the root filesystem");
         return keep_error_wrap(err, "root filesystem `%s` with keep's layer of mount points", cfg->rootfs);
+      }
       close(root);
       root = stacked;
     }
