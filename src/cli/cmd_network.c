@@ -109,15 +109,19 @@ static int network_ls(int argc, char **argv)
   return 0;
 }
 
+/* inspect and rm: at least one NAME, and the caller's state base. */
+static int names_given(int argc, char **base, keep_error **err)
+{
+  if (argc < 2)
+    return keep_fail(err, 0, "no network name given");
+  return keep_state_base(base, err);
+}
+
 static int network_inspect(int argc, char **argv)
 {
   cleanup_error keep_error *err = NULL;
   cleanup_free char *base = NULL;
-  if (argc < 2) {
-    keep_fail(&err, 0, "no network name given");
-    return keep_cli_fail(&err);
-  }
-  if (keep_state_base(&base, &err) < 0)
+  if (names_given(argc, &base, &err) < 0)
     return keep_cli_fail(&err);
   json_t *out = json_array();
   for (int i = 1; i < argc; i++) {
@@ -140,11 +144,7 @@ static int network_rm(int argc, char **argv)
 {
   cleanup_error keep_error *err = NULL;
   cleanup_free char *base = NULL;
-  if (argc < 2) {
-    keep_fail(&err, 0, "no network name given");
-    return keep_cli_fail(&err);
-  }
-  if (keep_state_base(&base, &err) < 0)
+  if (names_given(argc, &base, &err) < 0)
     return keep_cli_fail(&err);
   int rc = 0;
   for (int i = 1; i < argc; i++) {

@@ -121,6 +121,20 @@ char **strv_dup(char *const *v)
   return d;
 }
 
+bool keep_name_valid(const char *name, size_t max)
+{
+  size_t n = strlen(name);
+  if (n == 0 || n > max)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = name[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+      return false;
+  }
+  return true;
+}
+
 char **strv_append(char **v, const char *s)
 {
   size_t n = strv_len(v);

@@ -53,6 +53,9 @@ size_t strv_len(char *const *v);
 void strv_push(char ***v, const char *s); /* appends a copy */
 void strv_free(char **v);
 char **strv_dup(char *const *v);
+/* A name of keep's (a container's, a network's): [A-Za-z0-9][A-Za-z0-9_.-]*,
+ * at most max bytes. */
+bool keep_name_valid(const char *name, size_t max);
 /* v (may be NULL) with a copy of s appended: the new vector. */
 char **strv_append(char **v, const char *s);
 /* strv_push measures the vector each time: for short lists only.  Lists an

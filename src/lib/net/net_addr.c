@@ -93,14 +93,5 @@ const char *keep_mac_str(const uint8_t mac[6], char *buf)
 
 bool keep_net_name_valid(const char *name)
 {
-  size_t n = strlen(name);
-  if (n == 0 || n > 63)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = name[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-      return false;
-  }
-  return true;
+  return keep_name_valid(name, 63);
 }

@@ -53,17 +53,20 @@ struct tcp_conn {
   uint32_t gen;
 };
 
-/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
-#define PKTINFO_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message: CMSG_SPACE's
+ * value, spelled as a constant (some compilers do not take CMSG_SPACE as
+ * one), with room to spare for its alignment. */
+#define PKTINFO_SPACE (sizeof(struct cmsghdr) + sizeof(struct in6_pktinfo) + 2 * sizeof(size_t))
 
 struct udp_flow {
   int fd; /* connected to the container's port */
   size_t listener;
   struct sockaddr_storage peer;
   socklen_t peer_len;
-  union {
-    struct cmsghdr hdr; /* aligned for one */
-    char buf[PKTINFO_SPACE];
+  struct {
+    /* aligned for a struct cmsghdr, which cannot be a member itself: it
+     * ends in a flexible array */
+    _Alignas(struct cmsghdr) char buf[PKTINFO_SPACE];
   } local; /* the address the client wrote to, to answer from */
   size_t local_len;
   uint64_t last_ms;
@@ -298,7 +301,7 @@ static void udp_remember_local(struct udp_flow *f, struct msghdr *mh)
 {
   f->local_len = 0;
   for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-    struct cmsghdr *out = &f->local.hdr;
+    struct cmsghdr *out = (struct cmsghdr *) (void *) f->local.buf;
     if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
       struct in_pktinfo in;
       memcpy(&in, CMSG_DATA(cm), sizeof(in));

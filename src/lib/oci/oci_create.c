@@ -280,24 +280,18 @@ static int publish_ports(struct create_res *r, pid_t pid, keep_error **err)
   size_t n = 0;
   while (r->ext->publish[n])
     n++;
-  struct keep_port *ports = xcalloc(n, sizeof(*ports));
-  int ret = -1;
+  cleanup_free struct keep_port *ports = xcalloc(n, sizeof(*ports));
   for (size_t i = 0; i < n; i++)
     if (keep_port_parse(r->ext->publish[i], &ports[i], err) < 0)
-      goto out;
+      return -1;
   cleanup_free char *net_path = xasprintf("/proc/%d/ns/net", (int) pid);
   cleanup_free char *user_path = xasprintf("/proc/%d/ns/user", (int) pid);
   cleanup_close int netns = open(net_path, O_RDONLY | O_CLOEXEC);
   cleanup_close int userns = geteuid() == 0 ? -1 : open(user_path, O_RDONLY | O_CLOEXEC);
   cleanup_close int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-  if (netns < 0 || (geteuid() != 0 && userns < 0) || pidfd < 0) {
-    keep_fail_errno(err, "open the namespaces of the container's init (%d) for -p", (int) pid);
-    goto out;
-  }
-  ret = keep_portfwd_start(ports, n, netns, userns, pidfd, &r->portfwd, err);
-out:
-  free(ports);
-  return ret;
+  if (netns < 0 || (geteuid() != 0 && userns < 0) || pidfd < 0)
+    return keep_fail_errno(err, "open the namespaces of the container's init (%d) for -p", (int) pid);
+  return keep_portfwd_start(ports, n, netns, userns, pidfd, &r->portfwd, err);
 }
 
 static void step(const struct create_res *r, const char *create_name, const char *run_name)

@@ -13,16 +13,7 @@ void keep_service_default(struct keep_service *s)
 
 bool keep_container_name_valid(const char *name)
 {
-  size_t n = strlen(name);
-  if (n == 0 || n > 128)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = name[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-      return false;
-  }
-  return true;
+  return keep_name_valid(name, 128);
 }
 
 static int restart_flag(struct keep_service *s, const char *v, keep_error **err)
