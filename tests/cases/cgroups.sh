@@ -71,7 +71,14 @@ if [ -z "$left" ]; then ok "cgroup removed at exit"; else fail "cgroup left afte
 # keep killed with SIGKILL: its container dies with it, its cgroup stays
 # until `keep gc` removes it.
 timeout 30 "$KEEP" run "$ROOTFS" sleep 20 >/dev/null 2>&1 &
-bg=$!; sleep 1
+bg=$!
+# Until its container runs in its cgroup: a fixed wait is too short on a slow
+# host (the emulated guest), and a keep killed earlier leaves no cgroup.
+for _ in $(seq 100); do
+  new=$(comm -13 <(echo "$before") <(keep_cgroup_dirs) | head -1)
+  [ -n "$new" ] && grep -q . "$new/cgroup.procs" 2>/dev/null && break
+  sleep 0.1
+done
 kid=$(pgrep -x keep -P $bg)
 kill -KILL "$kid"; wait $bg 2>/dev/null; sleep 0.3
 new=$(comm -13 <(echo "$before") <(keep_cgroup_dirs))
