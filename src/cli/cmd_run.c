@@ -423,6 +423,11 @@ static int parse_run_args(int argc, char **argv, struct keep_config *c, struct s
         c->network = KEEP_NET_NONE;
       else if (strcmp(optarg, "host") == 0)
         c->network = KEEP_NET_HOST;
+      else if (strcmp(optarg, "bridge") == 0 || strcmp(optarg, "default") == 0)
+        return keep_fail(err, 0,
+                         "--network %s: keep has no default bridge shared by every container; make a "
+                         "network (`keep network create NAME`) and pass --network NAME",
+                         optarg);
       else if (keep_net_name_valid(optarg))
         c->networks = strv_append(c->networks, optarg);
       else
