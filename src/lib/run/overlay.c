@@ -14,6 +14,8 @@
 #include "syscalls.h"
 #include "util.h"
 
+#define VFS_HINT "--storage-driver vfs runs it from a merged copy of its layers"
+
 char *keep_overlay_lowerdir_fds(const int *fds, size_t n)
 {
   size_t len = 0;
@@ -44,11 +46,15 @@ static int lowerdir_string(int fsfd, char *const *layers, size_t n, int *held, k
       return keep_fail_errno(err, "open layer `%s`", layers[i]);
   }
   cleanup_free char *s = keep_overlay_lowerdir_fds(held, n);
-  if (s == NULL)
-    return keep_fail(
-        err, EINVAL,
+  /* E2BIG, not EINVAL: the hints for overlayfs's EINVALs guess at other causes. */
+  if (s == NULL) {
+    keep_fail(
+        err, E2BIG,
         "overlay lowerdir: %zu layers named by fd exceed the %d characters fsconfig takes as one option", n,
         KEEP_FSCONFIG_STRING_MAX);
+    return keep_error_hint(err,
+                           "this kernel's overlayfs (before 6.8) takes the layers as one option: " VFS_HINT);
+  }
   if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", s, 0) < 0)
     return keep_fail_errno(err, "fsconfig overlay lowerdir `%s` (%zu layers)", s, n);
   return 0;
@@ -88,8 +94,6 @@ static int scratch_upper(int fsfd, const char *scratch, uid_t uid, gid_t gid, ke
     return keep_fail_errno(err, "fsconfig overlay upperdir `%s`", upper);
   return 0;
 }
-
-#define VFS_HINT "--storage-driver vfs runs it from a merged copy of its layers"
 
 /* After an EINVAL from overlayfs: what the operator can do about it. */
 static int hint_vfs(keep_error **err, const char *why)
