@@ -66,6 +66,25 @@ k load "$T/wh.tar"
 expect "a zstd image with three layers loads" "Loaded image"
 krun keep.test/wh:1 sh -c 'ls /opt/dir | tr "\n" " "; test -e /opt/gone && echo gone-still-there || echo gone-removed'
 expect "opaque directory hides the lower layer" "^c gone-removed$"
+# Many layers: kernels before 6.8 take them all as one fsconfig string of at
+# most 255 characters, so keep names them by fd (/proc/self/fd/N); 21 such
+# names (the base and 20 more) still exceed it, and keep refuses in one line
+# naming the limit.  Newer kernels stack them.
+many=()
+for i in $(seq 20); do
+  mkdir -p "$T/many$i/opt"; echo "$i" >"$T/many$i/opt/l$i"
+  tar -C "$T/many$i" -cf "$T/many$i.tar" opt; many+=(--layer-tar "$T/many$i.tar")
+done
+$MK "$ROOTFS" "$T/many.tar" keep.test/many:1 --format oci "${many[@]}"
+k load "$T/many.tar"
+krun keep.test/many:1 sh -c 'cat /opt/l1 /opt/l20 | tr "\n" " "'
+if grep -q "^1 20 $" "$T/out"; then
+  ok "21 layers stack (lowerdir+)"
+elif [ "$RC" -eq 125 ] && [ "$(grep -c "exceed the 255 characters fsconfig takes" "$T/out")" = 1 ]; then
+  ok "21 layers on a kernel without lowerdir+: refused in one line naming the 255-character limit"
+else
+  fail "21 layers (exit $RC)"; sed 's/^/#   /' "$T/out" | head -20
+fi
 # The vfs driver (where overlayfs cannot be mounted): a merged tree, read-only.
 krun --storage-driver vfs keep.test/wh:1 sh -c 'ls /opt/dir | tr "\n" " "; test -e /opt/gone && echo gone-still-there || echo gone-removed'
 expect "vfs: whiteouts and opaque directories applied" "^c gone-removed$"
@@ -151,7 +170,7 @@ else
   skip "rootless images" "no keeptest user (tests/run creates it)"
 fi
 
-k rmi keep.test/wh:1 keep.test/same:1 keep.test/suid:1 keep.test/stop:1 keep.test/fromdir:1 keep.test/owners:1
+k rmi keep.test/wh:1 keep.test/many:1 keep.test/same:1 keep.test/suid:1 keep.test/stop:1 keep.test/fromdir:1 keep.test/owners:1
 k gc
 left=$(find "$KEEP_STORE/blobs" "$KEEP_STORE/tmp" "$KEEP_STORE/layers" -mindepth 2 -maxdepth 2 ! -name .empty ! -name .rw | wc -l)
 if [ "$left" -eq 0 ]; then ok "after rmi of everything the store holds no blob or layer"; else fail "left in the store: $left"; find "$KEEP_STORE" -maxdepth 3 | sed 's/^/#   /'; fi

@@ -309,6 +309,24 @@ static void test_fixtures(void)
 /* overlayfs stacks at most 500 lower layers: an image with more is refused
  * before any mount, with the way out named (the kernel said only "Invalid
  * argument" from fsconfig). */
+/* The legacy one-option lowerdir: fds' names, top layer first, within the
+ * 255 characters fsconfig takes. */
+static void test_overlay_lowerdir(void)
+{
+  int three[] = {5, 6, 17};
+  cleanup_free char *s = keep_overlay_lowerdir_fds(three, 3);
+  TAP_EQ_STR(s, "/proc/self/fd/17:/proc/self/fd/6:/proc/self/fd/5", "lowerdir: top layer first");
+  int fds[20];
+  for (int i = 0; i < 20; i++)
+    fds[i] = 100 + i;
+  /* 14 layers of "/proc/self/fd/1NN" and 13 colons: 14 * 17 + 13 = 251 */
+  cleanup_free char *fits = keep_overlay_lowerdir_fds(fds, 14);
+  tap_ok(fits && strlen(fits) == 251, "lowerdir: 14 three-digit fds fit (%zu characters)",
+         fits ? strlen(fits) : 0);
+  /* 15: 269, over 255 */
+  tap_ok(keep_overlay_lowerdir_fds(fds, 15) == NULL, "lowerdir: 15 three-digit fds exceed 255 characters");
+}
+
 static void test_overlay_layers(void)
 {
   cleanup_error keep_error *err = NULL;
@@ -362,6 +380,7 @@ int main(void)
   test_payloads();
   test_fixtures();
   test_overlay_layers();
+  test_overlay_lowerdir();
   test_digests();
   return tap_done();
 }

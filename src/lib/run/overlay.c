@@ -3,6 +3,8 @@
  * a 1 MB one does. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -12,25 +14,58 @@
 #include "syscalls.h"
 #include "util.h"
 
-/* The legacy single-string form, for kernels before "lowerdir+" (6.8). */
-static int lowerdir_string(int fsfd, char *const *layers, size_t n, keep_error **err)
+#define VFS_HINT "--storage-driver vfs runs it from a merged copy of its layers"
+
+char *keep_overlay_lowerdir_fds(const int *fds, size_t n)
 {
-  size_t len = 1;
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++)
+    len += (size_t) snprintf(NULL, 0, "/proc/self/fd/%d", fds[i]) + (i > 0);
+  if (len > KEEP_FSCONFIG_STRING_MAX)
+    return NULL;
+  char *s = xcalloc(1, len + 1);
+  /* overlayfs lists the top layer first; the array lists the base first. */
+  for (size_t i = n, at = 0; i-- > 0;)
+    at += (size_t) snprintf(s + at, len + 1 - at, "%s/proc/self/fd/%d", i == n - 1 ? "" : ":", fds[i]);
+  return s;
+}
+
+/* The legacy single-string form, for kernels before "lowerdir+" (6.8).  Store
+ * paths are long (three fill the 255 characters fsconfig takes), so each
+ * layer is opened (O_PATH, its last component no symlink, as everywhere in
+ * keep) and named by its fd, short and already resolved.  The fds go into
+ * `held` and must stay open until the mount is created: overlayfs before 6.5
+ * resolves the names only then, in this process. */
+static int lowerdir_string(int fsfd, char *const *layers, size_t n, int *held, keep_error **err)
+{
   for (size_t i = 0; i < n; i++) {
-    if (strpbrk(layers[i], ":,\\"))
-      return keep_fail(err, EINVAL, "layer path `%s` has a character overlayfs options cannot carry",
-                       layers[i]);
-    len += strlen(layers[i]) + 1;
+    /* keep's own layer of mount points is already an fd's name. */
+    int nofollow = strncmp(layers[i], "/proc/self/fd/", 14) == 0 ? 0 : O_NOFOLLOW;
+    held[i] = open(layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC | nofollow);
+    if (held[i] < 0)
+      return keep_fail_errno(err, "open layer `%s`", layers[i]);
   }
-  cleanup_free char *s = xcalloc(1, len);
-  for (size_t i = n; i-- > 0;) {
-    strcat(s, layers[i]);
-    if (i > 0)
-      strcat(s, ":");
+  cleanup_free char *s = keep_overlay_lowerdir_fds(held, n);
+  /* E2BIG, not EINVAL: the hints for overlayfs's EINVALs guess at other causes. */
+  if (s == NULL) {
+    keep_fail(
+        err, E2BIG,
+        "overlay lowerdir: %zu layers named by fd exceed the %d characters fsconfig takes as one option", n,
+        KEEP_FSCONFIG_STRING_MAX);
+    return keep_error_hint(err,
+                           "this kernel's overlayfs (before 6.8) takes the layers as one option: " VFS_HINT);
   }
   if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", s, 0) < 0)
-    return keep_fail_errno(err, "fsconfig overlay lowerdir (%zu layers)", n);
+    return keep_fail_errno(err, "fsconfig overlay lowerdir `%s` (%zu layers)", s, n);
   return 0;
+}
+
+static void close_held(int **held)
+{
+  for (int *fd = *held; fd && *fd != -2; fd++)
+    if (*fd >= 0)
+      close(*fd);
+  free(*held);
 }
 
 /* A private tmpfs on `scratch` (in this mount namespace only) holding the
@@ -59,8 +94,6 @@ static int scratch_upper(int fsfd, const char *scratch, uid_t uid, gid_t gid, ke
     return keep_fail_errno(err, "fsconfig overlay upperdir `%s`", upper);
   return 0;
 }
-
-#define VFS_HINT "--storage-driver vfs runs it from a merged copy of its layers"
 
 /* After an EINVAL from overlayfs: what the operator can do about it. */
 static int hint_vfs(keep_error **err, const char *why)
@@ -103,6 +136,11 @@ int keep_overlay_create(char *const *layers, const char *scratch, uid_t uid, gid
   }
   /* overlayfs lists the top layer first; the manifest lists the base first. */
   bool plus = overlay_checks_options();
+  /* The layers' fds for the legacy form, -2 ending the list. */
+  __attribute__((cleanup(close_held))) int *held = xcalloc(n + 1, sizeof(int));
+  for (size_t i = 0; i < n; i++)
+    held[i] = -1;
+  held[n] = -2;
   for (size_t i = n; i-- > 0;) {
     if (plus && fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", layers[i], 0) == 0)
       continue;
@@ -110,7 +148,7 @@ int keep_overlay_create(char *const *layers, const char *scratch, uid_t uid, gid
       keep_fail_errno(err, "fsconfig overlay lowerdir+ `%s` (layer %zu of %zu)", layers[i], n - i, n);
       return hint_vfs(err, "this kernel's overlayfs refuses so many layers: ");
     }
-    if (lowerdir_string(fsfd, layers, n, err) < 0)
+    if (lowerdir_string(fsfd, layers, n, held, err) < 0)
       return hint_vfs(err,
                       "this kernel's overlayfs takes the layers as one option, too long for this many: ");
     break;

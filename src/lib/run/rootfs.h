@@ -27,6 +27,13 @@ int keep_pivot_root(int newroot, keep_error **err);
  * takes and names --storage-driver vfs, which runs any number. */
 int keep_overlay_check_layers(size_t n, keep_error **err);
 
+/* fsconfig copies a string value with strndup_user(value, 256) (fs/fsopen.c,
+ * Linux 5.2 on): at most 255 characters, a longer one is EINVAL. */
+#define KEEP_FSCONFIG_STRING_MAX 255
+/* overlayfs's one-option "lowerdir" naming the layers' fds (fds[0] the base,
+ * listed last), or NULL when longer than KEEP_FSCONFIG_STRING_MAX. */
+char *keep_overlay_lowerdir_fds(const int *fds, size_t n);
+
 /* The layers of an image (bottom first) stacked with overlayfs, read-only,
  * or writable with a private tmpfs mounted on `scratch` whose upper
  * directory uid:gid own (-1: its maker); a detached mount. */
