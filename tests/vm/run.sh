@@ -32,6 +32,22 @@ command -v qemu-system-x86_64 >/dev/null ||
 . "$VM/kernel.sh"
 guest_kernel || exit 2 # sets KERNEL, MODULES, KVER (cached by package version)
 
+# The guest has a /tmp of its own: a tree below the host's /tmp comes in as
+# a share of its own, mounted at the same path (the build must be inside it).
+share=() keep_src=
+case $SRCDIR/ in
+  /tmp/*)
+    case $BUILD/ in "$SRCDIR"/*) ;; *)
+      echo "tests/vm/run.sh: a source tree under /tmp needs its build inside it (--build $BUILD)" >&2; exit 2 ;;
+    esac
+    share=(-virtfs "local,path=$SRCDIR,mount_tag=src,security_model=none,readonly=on,multidevs=remap")
+    keep_src=" keep_src=$SRCDIR"
+    ;;
+esac
+case $SRCDIR in *[[:space:]]*)
+  echo "tests/vm/run.sh: a source path with spaces cannot go on the guest's command line" >&2; exit 2 ;;
+esac
+
 OUT=$(mktemp -d /tmp/keep-vm.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 guest_initrd "$OUT/initrd.img" "$VM/init" || exit 2
@@ -49,8 +65,9 @@ start=$(date +%s)
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3072 \
   -nographic -no-reboot -nodefaults -serial "file:$OUT/console.log" -monitor none \
   -kernel "$KERNEL" -initrd "$OUT/initrd.img" \
-  -append "console=ttyS0 panic=-1 quiet loglevel=4 cgroup_no_v1=all apparmor=1 security=apparmor" \
+  -append "console=ttyS0 panic=-1 quiet loglevel=4 cgroup_no_v1=all apparmor=1 security=apparmor$keep_src" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+  "${share[@]}" \
   -virtfs "local,path=$OUT,mount_tag=out,security_model=none,multidevs=remap" \
   -drive "file=$OUT/scratch.img,if=virtio,format=raw,cache=unsafe" \
   > "$OUT/qemu.log" 2>&1
