@@ -7,6 +7,8 @@ packages=(
   build-essential meson ninja-build pkg-config
   libseccomp-dev libjansson-dev libmnl-dev libnftables-dev libarchive-dev libssl-dev libcurl4-openssl-dev libyaml-dev libgpgme-dev libmd0 gpg zstd musl-tools
   busybox-static uidmap util-linux iproute2 procps passwd bsdextrautils file perl python3 openssl curl
+  # pasta: a normal user's --egress networks go out through it; nft: the network tests read rules back
+  passt nftables
   # apparmor_parser: keep loads its AppArmor profile with it; test-lsm compiles the profile
   apparmor
   # man pages (doc/*.scd) and the completion tests
