@@ -52,19 +52,6 @@ static json_t *mounts_json(json_t *config)
   return out;
 }
 
-static bool egress_any(json_t *names)
-{
-  size_t i;
-  json_t *n;
-  bool any = false;
-  json_array_foreach (names, i, n) {
-    json_t *def = keep_network_load(json_string_value(n), NULL);
-    any = any || json_is_true(json_object_get(def, "egress"));
-    json_decref(def);
-  }
-  return any;
-}
-
 /* What is on, and each opt-out taken, by the flag that took it. */
 static json_t *defences_json(json_t *d, json_t *mounts)
 {
@@ -94,7 +81,10 @@ static json_t *defences_json(json_t *d, json_t *mounts)
     if (json_is_true(json_object_get(port, "weaker")))
       json_array_append_new(
           weak, json_pack("s+", "-p beyond loopback: ", json_string_value(json_object_get(port, "port"))));
-  if (json_array_size(json_object_get(d, "networks")) && egress_any(json_object_get(d, "networks")))
+  const char *nets[9] = {0};
+  for (size_t i = 0; i < 8 && i < json_array_size(json_object_get(d, "networks")); i++)
+    nets[i] = json_string_value(json_array_get(json_object_get(d, "networks"), i));
+  if (keep_net_any_egress(nets))
     json_array_append_new(weak, json_string("--network on an --egress network: connections out (NAT)"));
   if (!json_is_true(json_object_get(d, "cgroups")))
     json_array_append_new(weak, json_string("--cgroups=off: no memory, CPU or pids limit"));

@@ -390,6 +390,14 @@ int keep_cgroup_open_at(const char *rel, struct keep_cgroup **out, keep_error **
   return 0;
 }
 
+const char *keep_cgroup_v2_rel(const struct keep_cgroup *cg)
+{
+  const char *root = CGROUP_ROOT "/";
+  if (cg->version != KEEP_CGROUP_V2 || cg->n != 1 || !str_has_prefix(cg->dirs[0], root))
+    return NULL;
+  return cg->dirs[0] + strlen(root);
+}
+
 const char *cg_dir_of(const struct keep_cgroup *cg, const char *name)
 {
   for (size_t i = 0; i < cg->n; i++)

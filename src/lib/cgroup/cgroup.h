@@ -75,6 +75,9 @@ enum keep_cgroup_version keep_cgroup_version_of(const struct keep_cgroup *cg);
 /* v1: the host directories of the container's cgroup, one per controller,
  * and the controller names (for read-only bind mounts at /sys/fs/cgroup/NAME).
  * v2: a single directory with name "". Returns the count. */
+/* A cgroup v2's path below /sys/fs/cgroup (what keep_cgroup_open_at takes),
+ * or NULL on v1. */
+const char *keep_cgroup_v2_rel(const struct keep_cgroup *cg);
 size_t keep_cgroup_dirs(const struct keep_cgroup *cg, const char *const **names, const char *const **dirs);
 
 /* Kill anything left, remove the directories (retrying while the kernel

@@ -137,16 +137,23 @@ int keep_nl_veth_add(struct keep_nl *nl, const char *host, const char *peer, con
   return 0;
 }
 
-int keep_nl_link_down(struct keep_nl *nl, const char *name, keep_error **err)
+/* IFF_UP set or cleared, and a master given unless 0: -errno. */
+static int link_set(struct keep_nl *nl, unsigned index, bool up, unsigned master_index)
 {
-  unsigned index = keep_nl_index(name);
-  if (index == 0)
-    return 0;
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *h = link_msg(buf, RTM_NEWLINK, 0, index);
   struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
+  ifi->ifi_flags = up ? IFF_UP : 0;
   ifi->ifi_change = IFF_UP;
-  int r = talk(nl, h);
+  if (master_index)
+    mnl_attr_put_u32(h, IFLA_MASTER, master_index);
+  return talk(nl, h);
+}
+
+int keep_nl_link_down(struct keep_nl *nl, const char *name, keep_error **err)
+{
+  unsigned index = keep_nl_index(name);
+  int r = index ? link_set(nl, index, false, 0) : 0;
   if (r < 0 && r != -ENODEV)
     return keep_fail(err, -r, "set link `%s` down", name);
   return 0;
@@ -157,14 +164,7 @@ int keep_nl_link_up(struct keep_nl *nl, const char *name, unsigned master_index,
   unsigned index = keep_nl_index(name);
   if (index == 0)
     return keep_fail(err, ENODEV, "link `%s`", name);
-  char buf[MNL_SOCKET_BUFFER_SIZE];
-  struct nlmsghdr *h = link_msg(buf, RTM_NEWLINK, 0, index);
-  struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
-  ifi->ifi_flags = IFF_UP;
-  ifi->ifi_change = IFF_UP;
-  if (master_index)
-    mnl_attr_put_u32(h, IFLA_MASTER, master_index);
-  int r = talk(nl, h);
+  int r = link_set(nl, index, true, master_index);
   if (r < 0)
     return keep_fail(err, -r, "set link `%s` up", name);
   return 0;

@@ -904,19 +904,38 @@ int keep_net_disconnect(const char *state_base, const char *id, const char *netw
   return run_op(&op, disconnect_body, false, err);
 }
 
-void keep_net_release(const char *state_base, const char *id)
+/* Has the container a record on any network?  (Only it adds its own.) */
+static bool is_member(const char *state_base, const char *id)
 {
   cleanup_free char *dir = rt_dir(state_base);
-  if (access(dir, F_OK) < 0)
+  cleanup_dir DIR *d = opendir(dir);
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.')
+      continue;
+    cleanup_free char *rec = xasprintf("%s/%s", e->d_name, id);
+    if (faccessat(dirfd(d), rec, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+      return true;
+  }
+  return false;
+}
+
+void keep_net_release(const char *state_base, const char *id)
+{
+  cleanup_free char *hosts = hosts_path(state_base, id);
+  cleanup_free char *resolv = xasprintf("%s.resolv", hosts);
+  /* A container on no network (every detached one ends here) costs no
+   * lock, no netlink and no ruleset. */
+  if (!is_member(state_base, id)) {
+    unlink(hosts);
+    unlink(resolv);
     return;
+  }
   keep_error *e = NULL;
   cleanup_close int lock = rt_lock(state_base, &e);
   struct net_op op = {.state_base = state_base, .id = id};
   if (lock >= 0 && run_op(&op, release_body, false, &e) < 0)
     keep_error_wrap(&e, "release the container's networks (`keep gc` retries)");
-  cleanup_free char *hosts = hosts_path(state_base, id);
   unlink(hosts);
-  cleanup_free char *resolv = xasprintf("%s.resolv", hosts);
   unlink(resolv);
   if (e) {
     keep_error_print(e);
@@ -978,17 +997,6 @@ int keep_net_gc(const char *state_base, keep_error **err)
   return run_op(&op, sync_locked, false, err);
 }
 
-static int remove_body(struct net_op *op, struct keep_nl *nl, keep_error **err)
-{
-  json_t *m = members_of(op->state_base, op->name, nl);
-  size_t n = json_array_size(m);
-  json_decref(m);
-  if (n)
-    return keep_fail(err, EBUSY, "network `%s` has %zu container%s on it: remove them first", op->name, n,
-                     n == 1 ? "" : "s");
-  return sync_locked(op, nl, err);
-}
-
 int keep_network_remove(const char *state_base, const char *name, keep_error **err)
 {
   json_t *def = keep_network_load(name, err);
@@ -1013,5 +1021,6 @@ int keep_network_remove(const char *state_base, const char *name, keep_error **e
   cleanup_free char *file = xasprintf("%s/%s.json", dir, name);
   if (unlink(file) < 0)
     return keep_fail_errno(err, "remove `%s`", file);
-  return run_op(&op, remove_body, false, err);
+  /* Under the same lock: no container joined it since the check above. */
+  return run_op(&op, sync_locked, false, err);
 }

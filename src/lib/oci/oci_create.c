@@ -437,12 +437,10 @@ int oci_do_create(const struct keep_oci_create_opts *o, bool attached, sigset_t 
   /* A normal user's cgroup v2 is made below the user's delegated subtree:
    * recorded by its whole path, so that exec, inspect, rm and the exit
    * find it from any cgroup of the user's. */
-  if (r->cg && rootless && keep_cgroup_version_of(r->cg) == KEEP_CGROUP_V2) {
-    const char *const *names, *const *dirs;
-    if (keep_cgroup_dirs(r->cg, &names, &dirs) == 1 && str_has_prefix(dirs[0], "/sys/fs/cgroup/")) {
-      free(r->st.cgroup_rel);
-      r->st.cgroup_rel = xstrdup(dirs[0] + strlen("/sys/fs/cgroup/"));
-    }
+  const char *whole = r->cg && rootless ? keep_cgroup_v2_rel(r->cg) : NULL;
+  if (whole) {
+    free(r->st.cgroup_rel);
+    r->st.cgroup_rel = xstrdup(whole);
   }
   step(r, "create-cgroup", "run-cgroup");
 
